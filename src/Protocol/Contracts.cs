@@ -1,0 +1,133 @@
+using System.Text.Json;
+
+namespace Aicp.Protocol;
+
+/// <summary>What an agent sends in <c>Register</c>: who it is and what it can do.</summary>
+public sealed class AgentRegistration
+{
+    /// <summary>Unique among live agents; a second connection with the same id replaces the first.</summary>
+    public string AgentId { get; init; } = "";
+
+    /// <summary>Capability (method) names the agent serves, e.g. <c>image.label</c>.</summary>
+    public IReadOnlyList<string> Capabilities { get; init; } = [];
+
+    /// <summary>Most tasks the hub may have in flight on this agent at once. The default value is 1.</summary>
+    public int MaxConcurrency { get; init; } = 1;
+
+    /// <summary>Free-form descriptive key/value pairs (model, device, version...).</summary>
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+}
+
+/// <summary>The hub's answer to <c>Register</c>.</summary>
+public sealed class RegistrationAck
+{
+    public bool Accepted { get; init; }
+    public string AgentId { get; init; } = "";
+    public IReadOnlyList<string> Capabilities { get; init; } = [];
+    public int MaxConcurrency { get; init; }
+
+    /// <summary>True when this registration replaced a live connection with the same agent id.</summary>
+    public bool Replaced { get; init; }
+
+    public TaskError? Error { get; init; }
+}
+
+/// <summary>What a submitter sends in <c>Submit</c>.</summary>
+public sealed class TaskRequest
+{
+    /// <summary>The capability to invoke.</summary>
+    public string Method { get; init; } = "";
+
+    /// <summary>Any JSON value; passed to the agent as it is.</summary>
+    public JsonElement Payload { get; init; }
+
+    /// <summary>Routing strategy name; the hub's default when absent.</summary>
+    public string? Strategy { get; init; }
+
+    /// <summary>Per-attempt timeout in milliseconds (1 .. 600,000). The default value is 30,000.</summary>
+    public int? TimeoutMs { get; init; }
+
+    /// <summary>Most attempts, each on a different agent (1 .. 10). The default value is 3.</summary>
+    public int? MaxAttempts { get; init; }
+}
+
+/// <summary>What the hub sends an agent in <c>Execute</c>.</summary>
+public sealed class TaskAssignment
+{
+    public string TaskId { get; init; } = "";
+    public int Attempt { get; init; }
+    public string Method { get; init; } = "";
+    public JsonElement Payload { get; init; }
+    public int TimeoutMs { get; init; }
+}
+
+/// <summary>What an agent sends in <c>Complete</c> when it finishes an assignment.</summary>
+public sealed class TaskCompletion
+{
+    public string TaskId { get; init; } = "";
+    public int Attempt { get; init; }
+    public bool Ok { get; init; }
+    public JsonElement? Result { get; init; }
+    public TaskError? Error { get; init; }
+}
+
+/// <summary>A machine-readable error code and a human message.</summary>
+public sealed class TaskError
+{
+    public string Code { get; init; } = "";
+    public string Message { get; init; } = "";
+
+    public static TaskError Of(string code, string message) => new() { Code = code, Message = message };
+}
+
+/// <summary>One attempt of a task, as reported in <see cref="TaskResult.Route"/>.</summary>
+public sealed class RouteEntry
+{
+    public string AgentId { get; init; } = "";
+
+    /// <summary>One of <see cref="AttemptOutcomes"/>.</summary>
+    public string Outcome { get; init; } = "";
+
+    /// <summary>Milliseconds from dispatch to the attempt's end.</summary>
+    public double Ms { get; init; }
+
+    /// <summary>Strategy that chose this agent.</summary>
+    public string? Strategy { get; init; }
+
+    /// <summary>Agents that were eligible when the choice was made.</summary>
+    public int Candidates { get; init; }
+
+    /// <summary>The chosen agent's pending count at the moment it was picked (before this task).</summary>
+    public int Pending { get; init; }
+
+    /// <summary>The chosen agent's latency estimate for the method at pick time, in milliseconds.</summary>
+    public double LatencyEstimateMs { get; init; }
+
+    /// <summary>The chosen agent's trust score at pick time.</summary>
+    public double Trust { get; init; }
+
+    public TaskError? Error { get; init; }
+}
+
+/// <summary>The one final result the hub returns for a submitted task.</summary>
+public sealed class TaskResult
+{
+    public string TaskId { get; init; } = "";
+
+    /// <summary>One of <see cref="TaskStatuses"/>.</summary>
+    public string Status { get; init; } = "";
+
+    public JsonElement? Result { get; init; }
+    public TaskError? Error { get; init; }
+
+    /// <summary>The agent that produced the final outcome, if any.</summary>
+    public string? AgentId { get; init; }
+
+    public int Attempts { get; init; }
+    public string Strategy { get; init; } = "";
+
+    /// <summary>Milliseconds from submission to the final result.</summary>
+    public double LatencyMs { get; init; }
+
+    public IReadOnlyList<RouteEntry> Route { get; init; } = [];
+}

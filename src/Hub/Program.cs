@@ -1,3 +1,6 @@
-var app = WebApplication.CreateBuilder(args).Build();
-app.Run();
-public partial class Program { }
+using Aicp.Hub.Hosting;
+
+AicpHubApplication.Build(args).Run();
+
+/// <summary>The hub's entry point (also the anchor type for test hosts).</summary>
+public partial class Program;

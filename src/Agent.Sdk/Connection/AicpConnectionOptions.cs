@@ -1,0 +1,40 @@
+using System.Net.WebSockets;
+
+namespace Aicp.Agent.Sdk.Connection;
+
+/// <summary>Where the hub is and how to reach it; shared by agents and task clients.</summary>
+public class AicpConnectionOptions
+{
+    /// <summary>The hub's base URL, e.g. http://127.0.0.1:5000. <c>/aicp</c> is appended unless the URL has a path.</summary>
+    public string HubUrl { get; set; } = "http://127.0.0.1:5000";
+
+    /// <summary>Wire protocol name: <c>json</c> (the default).</summary>
+    public string Protocol { get; set; } = HubProtocols.Json;
+
+    /// <summary>First delay before reconnecting. The default value is 250 ms.</summary>
+    public TimeSpan ReconnectInitialDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Cap on the exponential reconnect delay. The default value is 10 s.</summary>
+    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Hook for socket options (headers, certificates, proxies).</summary>
+    public Action<ClientWebSocketOptions>? ConfigureWebSocket { get; set; }
+
+    /// <summary>The hub endpoint URI derived from <see cref="HubUrl"/>.</summary>
+    public Uri ResolveEndpoint()
+    {
+        var uri = new Uri(HubUrl, UriKind.Absolute);
+        if (uri.AbsolutePath is "" or "/")
+        {
+            uri = new Uri(uri, Aicp.Protocol.ProtocolDefaults.HubPath);
+        }
+
+        return uri;
+    }
+}
+
+/// <summary>Protocol names accepted by <see cref="AicpConnectionOptions.Protocol"/>.</summary>
+public static class HubProtocols
+{
+    public const string Json = "json";
+}

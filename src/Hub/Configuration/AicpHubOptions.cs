@@ -1,0 +1,31 @@
+using Aicp.Hub.Routing;
+using Aicp.Protocol;
+
+namespace Aicp.Hub.Configuration;
+
+/// <summary>Hub settings, bound from the <c>Aicp</c> configuration section and validated at start-up.</summary>
+public sealed class AicpHubOptions
+{
+    public const string SectionName = "Aicp";
+
+    /// <summary>Strategy used when a task names none. The default value is <c>least-loaded</c>.</summary>
+    public string DefaultStrategy { get; set; } = RoutingStrategyNames.LeastLoaded;
+
+    /// <summary>Per-attempt timeout when a request sets none. The default value is 30,000 ms.</summary>
+    public int DefaultTimeoutMs { get; set; } = ProtocolDefaults.TimeoutMs;
+
+    /// <summary>Attempts per task when a request sets none. The default value is 3.</summary>
+    public int DefaultMaxAttempts { get; set; } = ProtocolDefaults.MaxAttempts;
+
+    /// <summary>Most tasks waiting for a free agent slot, per capability. The default value is 10,000.</summary>
+    public int MaxQueuedTasksPerCapability { get; set; } = 10_000;
+
+    /// <summary>Hub invocations one connection may have running at once (concurrent Submits). The default value is 1,024.</summary>
+    public int MaxParallelInvocationsPerConnection { get; set; } = 1_024;
+
+    /// <summary>Largest incoming frame in bytes. The default value is 1 MiB + 64 KiB of envelope.</summary>
+    public long MaxMessageBytes { get; set; } = (1 << 20) + (64 << 10);
+
+    /// <summary>Seed for the routing random source; null seeds from the clock.</summary>
+    public int? RandomSeed { get; set; }
+}

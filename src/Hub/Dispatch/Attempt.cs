@@ -1,0 +1,33 @@
+using System.Text.Json;
+using Aicp.Hub.Registry;
+using Aicp.Protocol;
+
+namespace Aicp.Hub.Dispatch;
+
+/// <summary>How one attempt ended. The first end reported wins; later ones are discarded.</summary>
+internal readonly record struct AttemptEnd(string Outcome, JsonElement? Result, TaskError? Error)
+{
+    public static readonly AttemptEnd TimedOut = new(AttemptOutcomes.Timeout, null, TaskError.Of(ErrorCodes.AgentTimeout, "The agent did not answer within the attempt timeout."));
+    public static readonly AttemptEnd Lost = new(AttemptOutcomes.Disconnected, null, TaskError.Of(ErrorCodes.AgentDisconnected, "The agent disconnected before answering."));
+    public static readonly AttemptEnd Cancelled = new(AttemptOutcomes.Cancelled, null, TaskError.Of(ErrorCodes.Cancelled, "The submitter cancelled the task."));
+}
+
+/// <summary>One dispatch of a task to one agent. Whoever ends it first (completion, timer, disconnect, cancel) decides the outcome.</summary>
+internal sealed class Attempt(string taskId, int number, string method, AgentState agent) : IAgentAssignment
+{
+    private readonly TaskCompletionSource<AttemptEnd> _end = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public string TaskId { get; } = taskId;
+
+    public int Number { get; } = number;
+
+    public string Method { get; } = method;
+
+    public AgentState Agent { get; } = agent;
+
+    public Task<AttemptEnd> Ended => _end.Task;
+
+    public bool TryEnd(AttemptEnd end) => _end.TrySetResult(end);
+
+    public void OnAgentLost() => TryEnd(AttemptEnd.Lost);
+}

@@ -1,0 +1,130 @@
+using Aicp.Hub.Registry;
+using Aicp.Hub.Routing;
+using Aicp.Protocol;
+
+namespace Aicp.Hub.Dispatch;
+
+internal sealed partial class TaskDispatcher
+{
+    /// <summary>The outcome of looking for an agent slot: an agent with its pick details, or a final status.</summary>
+    private readonly record struct Acquisition(AgentState? Agent, RouteEntry Entry, string Status, TaskError? Error)
+    {
+        public static Acquisition Fail(string status, string code, string message) => new(null, null!, status, TaskError.Of(code, message));
+    }
+
+    /// <summary>
+    /// Takes a slot on an agent picked by the strategy. When every untried agent is at capacity the task
+    /// waits in the capability's bounded queue until a slot frees up, or until the attempt timeout passes.
+    /// </summary>
+    private async ValueTask<Acquisition> AcquireAsync(string method, IRoutingStrategy strategy, ReadOnlyMemory<string> tried,
+        int timeoutMs, CancellationToken cancellationToken)
+    {
+        var deadline = _time.GetTimestamp() + (long)(timeoutMs * (_time.TimestampFrequency / 1000.0));
+        var hopsLeft = -1;
+        while (true)
+        {
+            var pool = _registry.GetPool(method);
+            if (pool is null)
+            {
+                return Acquisition.Fail(TaskStatuses.NoAgents, ErrorCodes.NoAgents, $"No live agent serves '{method}'.");
+            }
+
+            var picked = TryPick(pool, strategy, tried.Span, out var anyUntried);
+            if (picked.Agent is not null)
+            {
+                return picked;
+            }
+
+            if (!anyUntried)
+            {
+                return Acquisition.Fail(TaskStatuses.NoAgents, ErrorCodes.NoAgents, $"No untried live agent serves '{method}'.");
+            }
+
+            if (hopsLeft >= 0)
+            {
+                pool.Waiters.PassOn(hopsLeft); // this task could not use the slot it was woken for
+            }
+
+            var waiter = pool.Waiters.TryEnqueue();
+            if (waiter is null)
+            {
+                return Acquisition.Fail(TaskStatuses.Overloaded, ErrorCodes.Overloaded, $"The wait queue for '{method}' is full ({pool.Waiters.Capacity}).");
+            }
+
+            // A slot may have freed between the pick and the enqueue: look once more before sleeping.
+            picked = TryPick(pool, strategy, tried.Span, out _);
+            if (picked.Agent is not null)
+            {
+                LeaveQueue(pool, waiter);
+                return picked;
+            }
+
+            var remaining = _time.GetElapsedTime(_time.GetTimestamp(), deadline);
+            try
+            {
+                if (remaining <= TimeSpan.Zero)
+                {
+                    throw new TimeoutException();
+                }
+
+                hopsLeft = await waiter.Woken.WaitAsync(remaining, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                LeaveQueue(pool, waiter);
+                return Acquisition.Fail(TaskStatuses.Timeout, ErrorCodes.QueueTimeout, $"No agent slot for '{method}' freed up within {timeoutMs} ms.");
+            }
+            catch (OperationCanceledException)
+            {
+                LeaveQueue(pool, waiter);
+                return Acquisition.Fail(TaskStatuses.Cancelled, ErrorCodes.Cancelled, "The submitter cancelled the task.");
+            }
+        }
+    }
+
+    private static void LeaveQueue(CapabilityPool pool, SlotWaitQueue.Waiter waiter)
+    {
+        waiter.Leave();
+        if (waiter.Woken.IsCompletedSuccessfully)
+        {
+            pool.Waiters.WakeOne(); // the wake-up this waiter got and will not use goes to the next one
+        }
+    }
+
+    private Acquisition TryPick(CapabilityPool pool, IRoutingStrategy strategy, ReadOnlySpan<string> tried, out bool anyUntried)
+    {
+        var agents = pool.Agents;
+        var context = new RoutingContext(pool, agents, tried, _random);
+        anyUntried = context.HasUntriedAgent();
+        for (var i = 0; i < PickRetries && anyUntried; i++)
+        {
+            var agent = strategy.Pick(in context);
+            if (agent is null)
+            {
+                break;
+            }
+
+            var pending = agent.Pending;
+            if (agent.TryAcquireSlot())
+            {
+                var candidates = 0;
+                foreach (var a in agents)
+                {
+                    if (context.IsEligible(a) || ReferenceEquals(a, agent))
+                    {
+                        candidates++;
+                    }
+                }
+
+                var latency = agent.LatencyFor(pool.Method)?.Milliseconds ?? double.NaN;
+                return new Acquisition(agent, new RouteEntry
+                {
+                    AgentId = agent.AgentId, Candidates = candidates, Pending = pending,
+                    LatencyEstimateMs = double.IsNaN(latency) ? 0 : Math.Round(latency, 3), Trust = Math.Round(agent.Trust.Value, 4),
+                }, "", null);
+            }
+        }
+
+        return default;
+    }
+}

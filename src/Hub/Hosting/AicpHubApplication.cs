@@ -1,0 +1,30 @@
+using Aicp.Hub.Hubs;
+using Aicp.Hub.Observability;
+using Aicp.Protocol;
+
+namespace Aicp.Hub.Hosting;
+
+/// <summary>Builds the hub application; used by Program and by anything that embeds a hub.</summary>
+public static class AicpHubApplication
+{
+    /// <summary>The address the hub listens on when neither <c>--urls</c> nor <c>ASPNETCORE_URLS</c> says otherwise.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:5000";
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.Services.AddAicpHub(builder.Configuration);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.MapHub<AicpHub>(ProtocolDefaults.HubPath);
+        app.MapStatusEndpoints();
+        return app;
+    }
+}

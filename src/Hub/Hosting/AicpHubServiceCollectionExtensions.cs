@@ -1,0 +1,39 @@
+using Aicp.Hub.Configuration;
+using Aicp.Hub.Dispatch;
+using Aicp.Hub.Observability;
+using Aicp.Hub.Registry;
+using Aicp.Hub.Routing;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Aicp.Hub.Hosting;
+
+/// <summary>Wires the hub's services: options, registry, strategies, dispatcher and SignalR.</summary>
+public static class AicpHubServiceCollectionExtensions
+{
+    public static IServiceCollection AddAicpHub(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<AicpHubOptions>().Bind(configuration.GetSection(AicpHubOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AicpHubOptions>, AicpHubOptionsValidator>());
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IRandomSource>(sp => new DefaultRandomSource(sp.GetRequiredService<IOptions<AicpHubOptions>>().Value.RandomSeed));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRoutingStrategy, RoundRobinStrategy>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRoutingStrategy, LeastLoadedStrategy>());
+        services.TryAddSingleton<RoutingStrategyCatalog>();
+
+        services.TryAddSingleton<AgentRegistry>();
+        services.TryAddSingleton<HubCounters>();
+        services.TryAddSingleton<IAgentChannel, SignalRAgentChannel>();
+        services.TryAddSingleton<TaskDispatcher>();
+
+        services.AddSignalR().AddJsonProtocol(o =>
+            o.PayloadSerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull);
+        services.AddOptions<Microsoft.AspNetCore.SignalR.HubOptions>().Configure<IOptions<AicpHubOptions>>((hub, aicp) =>
+        {
+            hub.MaximumParallelInvocationsPerClient = aicp.Value.MaxParallelInvocationsPerConnection;
+            hub.MaximumReceiveMessageSize = aicp.Value.MaxMessageBytes;
+        });
+        return services;
+    }
+}

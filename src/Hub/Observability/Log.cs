@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace Aicp.Hub.Observability;
+
+/// <summary>The hub's log messages, source-generated, with stable event ids.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Agent {AgentId} registered on {ConnectionId}: {Capabilities} (max concurrency {MaxConcurrency})")]
+    public static partial void AgentRegistered(ILogger logger, string agentId, string connectionId, string capabilities, int maxConcurrency);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Agent {AgentId} on {OldConnectionId} replaced by {ConnectionId}")]
+    public static partial void AgentReplaced(ILogger logger, string agentId, string oldConnectionId, string connectionId);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Agent {AgentId} left ({ConnectionId})")]
+    public static partial void AgentLeft(ILogger logger, string agentId, string connectionId);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Agent {AgentId} is draining")]
+    public static partial void AgentDraining(ILogger logger, string agentId);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Registration refused on {ConnectionId}: {Code} {Reason}")]
+    public static partial void RegistrationRefused(ILogger logger, string connectionId, string code, string reason);
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "Task {TaskId} attempt {Attempt} on {AgentId} ended {Outcome}")]
+    public static partial void AttemptEnded(ILogger logger, string taskId, int attempt, string agentId, string outcome);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Sending task {TaskId} to agent {AgentId} failed")]
+    public static partial void SendFailed(ILogger logger, Exception exception, string taskId, string agentId);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Debug, Message = "Late completion for task {TaskId} attempt {Attempt} discarded")]
+    public static partial void LateCompletion(ILogger logger, string taskId, int attempt);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Completion for task {TaskId} from {ConnectionId}, which was not assigned it, ignored")]
+    public static partial void ForeignCompletion(ILogger logger, string taskId, string connectionId);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Debug, Message = "Cancel for task {TaskId} to agent {AgentId} could not be sent")]
+    public static partial void CancelSendFailed(ILogger logger, Exception exception, string taskId, string agentId);
+}

@@ -1,0 +1,40 @@
+using Aicp.Hub.Dispatch;
+using Aicp.Hub.Registry;
+
+namespace Aicp.Hub.Observability;
+
+/// <summary>Health and status over HTTP.</summary>
+internal static class StatusEndpoints
+{
+    public static IEndpointRouteBuilder MapStatusEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/healthz", () => Results.Text("ok"));
+
+        endpoints.MapGet("/v1/agents", (AgentRegistry registry) => registry.Agents
+            .OrderBy(a => a.AgentId, StringComparer.Ordinal)
+            .Select(a => new
+            {
+                id = a.AgentId,
+                capabilities = a.Capabilities,
+                pending = a.Pending,
+                maxConcurrency = a.MaxConcurrency,
+                draining = a.IsDraining,
+                trust = Math.Round(a.Trust.Value, 4),
+                latencyMs = a.Latencies.Where(l => l.Value.HasValue).ToDictionary(l => l.Key, l => Math.Round(l.Value.Milliseconds, 3)),
+                completed = a.Completed,
+                failed = a.Failed,
+                timedOut = a.TimedOut,
+                connectedAt = a.ConnectedAt,
+                lastCompletion = a.LastCompletion,
+                metadata = a.Metadata,
+            }));
+
+        endpoints.MapGet("/v1/stats", (HubCounters counters, TaskDispatcher dispatcher, AgentRegistry registry) => new
+        {
+            tasks = counters.Snapshot(),
+            inFlight = dispatcher.InFlightCount,
+            agents = registry.Count,
+        });
+        return endpoints;
+    }
+}

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Aicp.Agent.Sdk.Agent;
+using Aicp.Agent.Sdk.Client;
+using Aicp.Agent.Sdk.Connection;
+using Aicp.Hub.Dispatch;
+using Aicp.Hub.Hosting;
+using Aicp.Hub.Observability;
+using Aicp.Hub.Registry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Aicp.Tests.Infrastructure;
+
+/// <summary>A real hub on a loopback port plus the agents and clients a test starts against it; disposes them all.</summary>
+public sealed class HubHarness : IAsyncDisposable
+{
+    private readonly List<IAsyncDisposable> _owned = [];
+
+    private HubHarness(EmbeddedHub hub) => Hub = hub;
+
+    public EmbeddedHub Hub { get; private set; }
+
+    internal AgentRegistry Registry => Hub.Services.GetRequiredService<AgentRegistry>();
+
+    internal HubCounters Counters => Hub.Services.GetRequiredService<HubCounters>();
+
+    internal TaskDispatcher Dispatcher => Hub.Services.GetRequiredService<TaskDispatcher>();
+
+    public static async Task<HubHarness> StartAsync(IDictionary<string, string?>? settings = null, string url = "http://127.0.0.1:0") =>
+        new(await StartHubAsync(settings, url));
+
+    /// <summary>Stops the hub and starts a new one on the same address (agents must reconnect).</summary>
+    public async Task RestartHubAsync(IDictionary<string, string?>? settings = null)
+    {
+        var url = Hub.BaseUrl.ToString().TrimEnd('/');
+        await Hub.DisposeAsync();
+        Hub = await StartHubAsync(settings, url);
+    }
+
+    public async Task<AicpAgent> StartAgentAsync(string id, AgentHandler handler, int maxConcurrency = 8, string method = "image.label")
+    {
+        var agent = new AicpAgent(new AgentOptions
+        {
+            HubUrl = Hub.BaseUrl.ToString(), AgentId = id, MaxConcurrency = maxConcurrency,
+            ReconnectInitialDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
+            DrainTimeout = TimeSpan.FromSeconds(5),
+        });
+        agent.Handle(method, handler);
+        _owned.Add(agent);
+        await agent.StartAsync().DefaultTimeout();
+        return agent;
+    }
+
+    public async Task<AicpTaskClient> StartClientAsync()
+    {
+        var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = Hub.BaseUrl.ToString() });
+        _owned.Add(client);
+        await client.ConnectAsync().DefaultTimeout();
+        return client;
+    }
+
+    /// <summary>Waits until every agent's pending count and the in-flight table are back to zero.</summary>
+    public Task AssertNothingPendingAsync() => TestTimeouts.Eventually(
+        () => Registry.Agents.All(a => a.Pending == 0) && Dispatcher.InFlightCount == 0,
+        "every pending count back to 0");
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var owned in Enumerable.Reverse(_owned))
+        {
+            try
+            {
+                await owned.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (Exception)
+            {
+                // a test that aborted a client on purpose may leave it half-closed
+            }
+        }
+
+        await Hub.DisposeAsync();
+    }
+
+    private static Task<EmbeddedHub> StartHubAsync(IDictionary<string, string?>? settings, string url) =>
+        EmbeddedHub.StartAsync(settings, b => b.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning), url);
+
+    /// <summary>A handler that answers at once with the agent's id.</summary>
+    public static AgentHandler Echo(string id) => (task, _) => ValueTask.FromResult(JsonSerializer.SerializeToElement(new { agent = id, attempt = task.Attempt }));
+}

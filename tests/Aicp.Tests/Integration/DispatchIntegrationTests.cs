@@ -1,0 +1,285 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Aicp.Agent.Sdk.Client;
+using Aicp.Protocol;
+using Aicp.Tests.Infrastructure;
+
+namespace Aicp.Tests.Integration;
+
+/// <summary>The hub, real agents and a real submitter over WebSockets on loopback.</summary>
+public sealed class DispatchIntegrationTests
+{
+    [Fact]
+    public async Task Submit_RoundRobinOverThreeAgents_ExactlyAThirdEach()
+    {
+        await using var h = await HubHarness.StartAsync();
+        foreach (var id in new[] { "a1", "a2", "a3" })
+        {
+            await h.StartAgentAsync(id, HubHarness.Echo(id));
+        }
+
+        var client = await h.StartClientAsync();
+        var perAgent = new Dictionary<string, int>();
+        for (var i = 0; i < 300; i++)
+        {
+            var result = await client.SubmitAsync("image.label", new { i }, new SubmitOptions { Strategy = "round-robin" }).DefaultTimeout();
+            Assert.Equal(TaskStatuses.Completed, result.Status);
+            perAgent[result.AgentId!] = perAgent.GetValueOrDefault(result.AgentId!) + 1;
+        }
+
+        Assert.Equal(new Dictionary<string, int> { ["a1"] = 100, ["a2"] = 100, ["a3"] = 100 }, perAgent);
+        await h.AssertNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task Submit_LeastLoadedWithOneBusyAgent_AvoidsTheBusyAgent()
+    {
+        await using var h = await HubHarness.StartAsync();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = 0;
+        await h.StartAgentAsync("busy", async (task, ct) =>
+        {
+            Interlocked.Increment(ref started);
+            await gate.Task.WaitAsync(ct);
+            return JsonSerializer.SerializeToElement("busy");
+        });
+        var client = await h.StartClientAsync();
+        var blocked = Enumerable.Range(0, 3).Select(_ => client.SubmitAsync("image.label", null, new SubmitOptions { Strategy = "least-loaded" })).ToList();
+        await TestTimeouts.Eventually(() => Volatile.Read(ref started) == 3, "three tasks running on the busy agent");
+
+        await h.StartAgentAsync("idle", HubHarness.Echo("idle"));
+        for (var i = 0; i < 20; i++)
+        {
+            var result = await client.SubmitAsync("image.label", null, new SubmitOptions { Strategy = "least-loaded" }).DefaultTimeout();
+            Assert.Equal("idle", result.AgentId);
+        }
+
+        gate.SetResult();
+        Assert.All(await Task.WhenAll(blocked).DefaultTimeout(), r => Assert.Equal(TaskStatuses.Completed, r.Status));
+        await h.AssertNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task Submit_AgentKilledMidTask_CompletesOnAnotherAgentWithTwoAttempts()
+    {
+        await using var h = await HubHarness.StartAsync();
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var doomed = await h.StartAgentAsync("doomed", async (task, ct) =>
+        {
+            running.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+            return default;
+        });
+        var client = await h.StartClientAsync();
+        var submitted = client.SubmitAsync("image.label", new { image = "x" });
+        await running.Task.DefaultTimeout();
+
+        await h.StartAgentAsync("survivor", HubHarness.Echo("survivor"));
+        await doomed.AbortAsync().DefaultTimeout();
+
+        var result = await submitted.DefaultTimeout();
+        Assert.Equal(TaskStatuses.Completed, result.Status);
+        Assert.Equal("survivor", result.AgentId);
+        Assert.Equal(2, result.Attempts);
+        Assert.Equal([AttemptOutcomes.Disconnected, AttemptOutcomes.Completed], result.Route.Select(r => r.Outcome));
+        Assert.Equal(1, h.Counters.Failovers);
+        await h.AssertNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task Submit_AgentNeverAnswers_TimesOutAndFailsOverAndCancelsTheFirst()
+    {
+        await using var h = await HubHarness.StartAsync();
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await h.StartAgentAsync("silent", async (task, ct) =>
+        {
+            using var _ = ct.Register(() => cancelled.TrySetResult());
+            running.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+            return default;
+        });
+        var client = await h.StartClientAsync();
+        var submitted = client.SubmitAsync("image.label", null, new SubmitOptions { TimeoutMs = 400 });
+        await running.Task.DefaultTimeout();
+        await h.StartAgentAsync("answers", HubHarness.Echo("answers"));
+
+        var result = await submitted.DefaultTimeout();
+        Assert.Equal(TaskStatuses.Completed, result.Status);
+        Assert.Equal("answers", result.AgentId);
+        Assert.Equal(2, result.Attempts);
+        Assert.Equal(AttemptOutcomes.Timeout, result.Route[0].Outcome);
+        await cancelled.Task.DefaultTimeout();
+        await h.AssertNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task Submit_NoAgentForMethod_NoAgentsAtOnce()
+    {
+        await using var h = await HubHarness.StartAsync();
+        var client = await h.StartClientAsync();
+        var result = await client.SubmitAsync("text.summarize", null).DefaultTimeout();
+        Assert.Equal(TaskStatuses.NoAgents, result.Status);
+        Assert.Equal(ErrorCodes.NoAgents, result.Error?.Code);
+        Assert.Equal(0, result.Attempts);
+    }
+
+    [Theory]
+    [InlineData("warp-speed", null, null, ErrorCodes.UnknownStrategy)]
+    [InlineData(null, 0, null, ErrorCodes.InvalidTimeout)]
+    [InlineData(null, 600_001, null, ErrorCodes.InvalidTimeout)]
+    [InlineData(null, null, 11, ErrorCodes.InvalidMaxAttempts)]
+    public async Task Submit_InvalidRequest_RejectedWithCode(string? strategy, int? timeoutMs, int? maxAttempts, string code)
+    {
+        await using var h = await HubHarness.StartAsync();
+        await h.StartAgentAsync("a1", HubHarness.Echo("a1"));
+        var client = await h.StartClientAsync();
+        var result = await client.SubmitAsync("image.label", null, new SubmitOptions { Strategy = strategy, TimeoutMs = timeoutMs, MaxAttempts = maxAttempts }).DefaultTimeout();
+        Assert.Equal(TaskStatuses.Rejected, result.Status);
+        Assert.Equal(code, result.Error?.Code);
+        Assert.False(string.IsNullOrWhiteSpace(result.Error?.Message));
+    }
+
+    [Fact]
+    public async Task Submit_InvalidMethodName_RejectedInvalidMethod()
+    {
+        await using var h = await HubHarness.StartAsync();
+        var client = await h.StartClientAsync();
+        var result = await client.SubmitAsync("Image Label!", null).DefaultTimeout();
+        Assert.Equal(TaskStatuses.Rejected, result.Status);
+        Assert.Equal(ErrorCodes.InvalidMethod, result.Error?.Code);
+    }
+
+    [Fact]
+    public async Task Complete_AfterTheHubGaveUp_DiscardedAndCounted()
+    {
+        await using var h = await HubHarness.StartAsync();
+        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await h.StartAgentAsync("slow", async (task, _) =>
+        {
+            await Task.Delay(600, CancellationToken.None); // ignores the hub's Cancel on purpose
+            answered.TrySetResult();
+            return JsonSerializer.SerializeToElement("late");
+        });
+        var client = await h.StartClientAsync();
+        var result = await client.SubmitAsync("image.label", null, new SubmitOptions { TimeoutMs = 150, MaxAttempts = 1 }).DefaultTimeout();
+        Assert.Equal(TaskStatuses.Timeout, result.Status);
+        Assert.Equal(ErrorCodes.AgentTimeout, result.Error?.Code);
+
+        await answered.Task.DefaultTimeout();
+        await TestTimeouts.Eventually(() => h.Counters.LateCompletions == 1, "the late completion to be counted");
+        await h.AssertNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task Submit_AgentReportsError_FailsOverThenFailedWhenAllError()
+    {
+        await using var h = await HubHarness.StartAsync();
+        await h.StartAgentAsync("bad1", (_, _) => throw new Aicp.Agent.Sdk.Agent.AgentTaskException("model_error", "the model failed"));
+        await h.StartAgentAsync("bad2", (_, _) => throw new Aicp.Agent.Sdk.Agent.AgentTaskException("model_error", "the model failed"));
+        var client = await h.StartClientAsync();
+        var result = await client.SubmitAsync("image.label", null, new SubmitOptions { MaxAttempts = 3 }).DefaultTimeout();
+        Assert.Equal(TaskStatuses.Failed, result.Status);
+        Assert.Equal(2, result.Attempts); // only two distinct agents exist
+        Assert.All(result.Route, r => Assert.Equal(AttemptOutcomes.Error, r.Outcome));
+        Assert.Equal("model_error", result.Error?.Code);
+        await h.AssertNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task Submit_AgentAtMaxConcurrency_ReceivesNoMoreAndQueuedTasksRunLater()
+    {
+        await using var h = await HubHarness.StartAsync();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var current = 0;
+        var peak = 0;
+        var agent = await h.StartAgentAsync("narrow", async (task, ct) =>
+        {
+            var now = Interlocked.Increment(ref current);
+            InterlockedMax(ref peak, now);
+            await gate.Task.WaitAsync(ct);
+            Interlocked.Decrement(ref current);
+            return JsonSerializer.SerializeToElement("ok");
+        }, maxConcurrency: 2);
+        var client = await h.StartClientAsync();
+        var tasks = Enumerable.Range(0, 6).Select(_ => client.SubmitAsync("image.label", null)).ToList();
+        await TestTimeouts.Eventually(() => Volatile.Read(ref current) == 2, "two tasks running");
+        await TestTimeouts.Eventually(() => h.Registry.GetPool("image.label")!.Waiters.Count == 4, "four tasks queued at the hub");
+        Assert.Equal(2, h.Registry.GetById("narrow")!.Pending);
+
+        gate.SetResult();
+        var results = await Task.WhenAll(tasks).DefaultTimeout();
+        Assert.All(results, r => Assert.Equal(TaskStatuses.Completed, r.Status));
+        Assert.Equal(2, peak);
+        await h.AssertNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task Agent_HubRestarted_ReconnectsReRegistersAndServes()
+    {
+        await using var h = await HubHarness.StartAsync();
+        var agent = await h.StartAgentAsync("phoenix", HubHarness.Echo("phoenix"));
+        var registrations = 0;
+        agent.RegistrationAccepted += _ => Interlocked.Increment(ref registrations);
+
+        await h.RestartHubAsync();
+        await TestTimeouts.Eventually(() => h.Registry.GetById("phoenix") is not null, "the agent to re-register on the new hub", TimeSpan.FromSeconds(5));
+        Assert.True(registrations >= 1);
+
+        var client = await h.StartClientAsync();
+        var result = await client.SubmitAsync("image.label", null).DefaultTimeout();
+        Assert.Equal(TaskStatuses.Completed, result.Status);
+        Assert.Equal("phoenix", result.AgentId);
+    }
+
+    [Fact]
+    public async Task Submit_ManyConcurrentOnOneConnection_AllCompleteWithoutSerializing()
+    {
+        await using var h = await HubHarness.StartAsync();
+        var inside = 0;
+        var peak = 0;
+        await h.StartAgentAsync("wide", async (task, ct) =>
+        {
+            InterlockedMax(ref peak, Interlocked.Increment(ref inside));
+            await Task.Delay(50, ct);
+            Interlocked.Decrement(ref inside);
+            return JsonSerializer.SerializeToElement(1);
+        }, maxConcurrency: 32);
+        var client = await h.StartClientAsync();
+        var results = await Task.WhenAll(Enumerable.Range(0, 64).Select(_ => client.SubmitAsync("image.label", null))).DefaultTimeout();
+        Assert.All(results, r => Assert.Equal(TaskStatuses.Completed, r.Status));
+        Assert.True(peak > 1, $"submits on one connection ran one at a time (peak {peak})");
+        await h.AssertNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task Submit_SubmitterDisconnects_AgentGetsCancelAndCountRestored()
+    {
+        await using var h = await HubHarness.StartAsync();
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await h.StartAgentAsync("worker", async (task, ct) =>
+        {
+            using var _ = ct.Register(() => cancelled.TrySetResult());
+            running.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+            return default;
+        });
+        var client = await h.StartClientAsync();
+        _ = client.SubmitAsync("image.label", null);
+        await running.Task.DefaultTimeout();
+        await client.AbortAsync().DefaultTimeout();
+
+        await cancelled.Task.DefaultTimeout();
+        await h.AssertNothingPendingAsync();
+        await TestTimeouts.Eventually(() => h.Counters.Snapshot()[TaskStatuses.Cancelled] == 1, "the task to end cancelled");
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int current;
+        while (value > (current = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+}

@@ -1,1 +1,51 @@
-return 0;
+using Aicp.SampleAgents.Cli;
+using Aicp.SampleAgents.Demo;
+
+const string Usage = """
+    Usage: Aicp.SampleAgents <command> [options]
+
+      demo [--quick] [--tasks N] [--concurrency C]
+          Embedded hub + three labelees; every strategy compared; one agent killed midway.
+      labelee --hub URL --id ID [--delay-ms N] [--jitter-ms N] [--fail-rate P] [--concurrency N]
+          One image.label agent.
+      swarm --hub URL [--count N]
+          N labelees with different speeds and reliabilities in one process.
+      submit --hub URL [--method M] [--count N] [--concurrency C] [--strategy S] [--timeout-ms T] [--max-attempts A] [--json]
+          Submits tasks and prints a summary (JSON with --json).
+    """;
+
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+{
+    Console.WriteLine(Usage);
+    return args.Length == 0 ? 2 : 0;
+}
+
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+
+try
+{
+    var options = new CommandArgs(args.Skip(1));
+    return args[0] switch
+    {
+        "demo" => await DemoCommand.RunAsync(options, stop.Token),
+        "labelee" => await Commands.LabeleeAsync(options, stop.Token),
+        "swarm" => await Commands.SwarmAsync(options, stop.Token),
+        "submit" => await Commands.SubmitAsync(options, stop.Token),
+        _ => throw new UsageException($"Unknown command '{args[0]}'."),
+    };
+}
+catch (UsageException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+catch (OperationCanceledException) when (stop.IsCancellationRequested)
+{
+    return 130;
+}

@@ -19,6 +19,12 @@ public sealed class EmbeddedHub : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>Names of the routing strategies this hub knows.</summary>
+    public IReadOnlyList<string> StrategyNames => Services.GetRequiredService<Routing.RoutingStrategyCatalog>().Names;
+
+    /// <summary>The strategy used when a task names none.</summary>
+    public string DefaultStrategy => Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Configuration.AicpHubOptions>>().Value.DefaultStrategy;
+
     /// <summary>Starts a hub on 127.0.0.1 with an OS-assigned port.</summary>
     /// <param name="settings">Configuration keys, e.g. <c>Aicp:DefaultStrategy</c>.</param>
     /// <param name="configure">Extra wiring, e.g. test doubles or logging.</param>

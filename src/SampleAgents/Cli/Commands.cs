@@ -1,0 +1,119 @@
+using System.Text.Json;
+using Aicp.Agent.Sdk.Agent;
+using Aicp.Agent.Sdk.Client;
+using Aicp.Agent.Sdk.Connection;
+using Aicp.SampleAgents.Labelee;
+using Aicp.SampleAgents.Load;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+
+namespace Aicp.SampleAgents.Cli;
+
+/// <summary>The labelee, swarm and submit subcommands.</summary>
+internal static class Commands
+{
+    public static async Task<int> LabeleeAsync(CommandArgs args, CancellationToken stop)
+    {
+        var hub = args.Required("hub");
+        var profile = new LabeleeProfile(
+            args.Required("id"),
+            args.Int("delay-ms", 10, 0, 600_000),
+            args.Int("jitter-ms", 0, 0, 600_000),
+            args.Double("fail-rate", 0, 0, 1),
+            args.Int("concurrency", 4, 1, 10_000));
+        args.RejectUnknown();
+
+        using var logging = ConsoleLogging();
+        await using var agent = LabeleeAgent.Create(hub, profile, logging);
+        await RunUntilStoppedAsync([agent], stop);
+        return 0;
+    }
+
+    public static async Task<int> SwarmAsync(CommandArgs args, CancellationToken stop)
+    {
+        var hub = args.Required("hub");
+        var count = args.Int("count", 3, 1, 1_000);
+        args.RejectUnknown();
+
+        using var logging = ConsoleLogging();
+        var agents = LabeleeProfile.Swarm(count).Select(p => LabeleeAgent.Create(hub, p, logging)).ToList();
+        try
+        {
+            await RunUntilStoppedAsync(agents, stop);
+        }
+        finally
+        {
+            foreach (var agent in agents)
+            {
+                await agent.DisposeAsync();
+            }
+        }
+
+        return 0;
+    }
+
+    public static async Task<int> SubmitAsync(CommandArgs args, CancellationToken stop)
+    {
+        var hub = args.Required("hub");
+        var method = args.String("method", LabeleeAgent.Method)!;
+        var count = args.Int("count", 100, 1, 10_000_000);
+        var concurrency = args.Int("concurrency", 8, 1, 100_000);
+        var options = new SubmitOptions
+        {
+            Strategy = args.String("strategy"),
+            TimeoutMs = args.Flag("timeout-ms") ? args.Int("timeout-ms", 0, 1, 600_000) : null,
+            MaxAttempts = args.Flag("max-attempts") ? args.Int("max-attempts", 0, 1, 10) : null,
+        };
+        var json = args.Flag("json");
+        args.RejectUnknown();
+
+        await using var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = hub });
+        using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        connectTimeout.CancelAfter(TimeSpan.FromSeconds(30));
+        await client.ConnectAsync(connectTimeout.Token);
+
+        var summary = await LoadRunner.RunAsync(client, method, count, concurrency, SampleImages.Payload, options, cancellationToken: stop);
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(summary.ToJson(), AgentJson.Options));
+            return 0;
+        }
+
+        var table = new Table().AddColumns("status", "count");
+        foreach (var (status, n) in summary.ByStatus)
+        {
+            table.AddRow(status, n.ToString());
+        }
+
+        AnsiConsole.Write(table);
+        var agents = new Table().AddColumns("agent", "tasks", "share");
+        foreach (var (agent, n) in summary.PerAgent)
+        {
+            agents.AddRow(agent, n.ToString(), $"{100.0 * n / count:F1}%");
+        }
+
+        AnsiConsole.Write(agents);
+        AnsiConsole.MarkupLine($"latency p50 [bold]{summary.Percentile(0.5)}[/] ms, p95 [bold]{summary.Percentile(0.95)}[/] ms, p99 [bold]{summary.Percentile(0.99)}[/] ms; failovers {summary.Failovers}");
+        return 0;
+    }
+
+    private static async Task RunUntilStoppedAsync(IReadOnlyList<AicpAgent> agents, CancellationToken stop)
+    {
+        await Task.WhenAll(agents.Select(a => a.StartAsync(stop)));
+        Console.WriteLine($"{agents.Count} agent(s) registered; Ctrl+C drains and exits.");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await Task.WhenAll(agents.Select(a => a.StopAsync()));
+    }
+
+    private static ILoggerFactory ConsoleLogging() => LoggerFactory.Create(b => b
+        .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
+        .SetMinimumLevel(LogLevel.Information)
+        .AddFilter("Microsoft", LogLevel.Warning));
+}

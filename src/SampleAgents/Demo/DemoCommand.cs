@@ -1,0 +1,121 @@
+using Aicp.Agent.Sdk.Client;
+using Aicp.Agent.Sdk.Connection;
+using Aicp.Hub.Hosting;
+using Aicp.Protocol;
+using Aicp.SampleAgents.Cli;
+using Aicp.SampleAgents.Labelee;
+using Aicp.SampleAgents.Load;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+
+namespace Aicp.SampleAgents.Demo;
+
+/// <summary>
+/// Everything in one process: an embedded hub on a free loopback port, three labelees (fast, medium,
+/// slow and flaky), a run of tasks under every strategy, then a run during which one agent is killed,
+/// and a table comparing them.
+/// </summary>
+internal static class DemoCommand
+{
+    private const string KilledAgent = "labelee-medium";
+
+    public static async Task<int> RunAsync(CommandArgs args, CancellationToken stop)
+    {
+        var quick = args.Flag("quick");
+        var perRun = args.Int("tasks", quick ? 150 : 600, 10, 1_000_000);
+        var concurrency = args.Int("concurrency", 8, 1, 10_000);
+        args.RejectUnknown();
+
+        await using var hub = await EmbeddedHub.StartAsync(configure: b => b.Logging.ClearProviders());
+        AnsiConsole.MarkupLine($"[bold]AICP Hub[/] embedded at [link]{hub.BaseUrl}[/] (SignalR endpoint {ProtocolDefaults.HubPath})");
+
+        var agents = LabeleeProfile.DemoTrio.Select(p => LabeleeAgent.Create(hub.BaseUrl.ToString(), p)).ToList();
+        await Task.WhenAll(agents.Select(a => a.StartAsync(stop)));
+        foreach (var p in LabeleeProfile.DemoTrio)
+        {
+            AnsiConsole.MarkupLine($"  agent [green]{p.Id}[/]: ~{p.DelayMs} ms ±{p.JitterMs}, fail rate {p.FailRate:P0}, concurrency {p.Concurrency}");
+        }
+
+        await using var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = hub.BaseUrl.ToString() });
+        await client.ConnectAsync(stop);
+
+        // Warm-up (JIT, connection pools) so the first strategy measured is not penalized.
+        await LoadRunner.RunAsync(client, LabeleeAgent.Method, 60, concurrency, SampleImages.Payload, new SubmitOptions(), cancellationToken: stop);
+
+        var runs = new List<(string Name, LoadSummary Summary)>();
+        await AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async ctx =>
+            {
+                foreach (var strategy in hub.StrategyNames)
+                {
+                    var bar = ctx.AddTask(strategy, maxValue: perRun);
+                    var summary = await LoadRunner.RunAsync(client, LabeleeAgent.Method, perRun, concurrency, SampleImages.Payload,
+                        new SubmitOptions { Strategy = strategy }, _ => bar.Increment(1), stop);
+                    runs.Add((strategy, summary));
+                }
+
+                var killBar = ctx.AddTask($"{hub.DefaultStrategy} + kill {KilledAgent}", maxValue: perRun);
+                var done = 0;
+                Task? kill = null;
+                var failover = await LoadRunner.RunAsync(client, LabeleeAgent.Method, perRun, concurrency, SampleImages.Payload,
+                    new SubmitOptions(), _ =>
+                    {
+                        killBar.Increment(1);
+                        if (Interlocked.Increment(ref done) == perRun / 2)
+                        {
+                            kill = agents.Single(a => a.AgentId == KilledAgent).AbortAsync();
+                        }
+                    }, stop);
+                if (kill is not null)
+                {
+                    await kill;
+                }
+
+                runs.Add(($"{hub.DefaultStrategy} + kill", failover));
+            });
+
+        Render(runs);
+        foreach (var agent in agents)
+        {
+            await agent.DisposeAsync();
+        }
+
+        var lost = runs.Sum(r => r.Summary.Total - r.Summary.ByStatus.Values.Sum());
+        var clientErrors = runs.Sum(r => r.Summary.Count("client_error"));
+        AnsiConsole.MarkupLine(lost == 0 && clientErrors == 0
+            ? "[green]Every task got exactly one result.[/]"
+            : $"[red]{lost} task(s) without a result, {clientErrors} client error(s).[/]");
+        return lost == 0 && clientErrors == 0 ? 0 : 1;
+    }
+
+    private static void Render(List<(string Name, LoadSummary Summary)> runs)
+    {
+        var agentIds = LabeleeProfile.DemoTrio.Select(p => p.Id).ToList();
+        if (Console.IsOutputRedirected)
+        {
+            AnsiConsole.Profile.Width = 160;
+        }
+
+        var table = new Table().Title($"Strategies compared ({runs[0].Summary.Total} tasks each; latency is the submitter's round trip in ms; shares of completed tasks)")
+            .AddColumns("run", "completed", "failed", "timeout", "failovers", "p50", "p95", "p99");
+        foreach (var id in agentIds)
+        {
+            table.AddColumn(id.Replace("labelee-", ""));
+        }
+
+        foreach (var (name, s) in runs)
+        {
+            var row = new List<string>
+            {
+                name, s.Count(TaskStatuses.Completed).ToString(), s.Count(TaskStatuses.Failed).ToString(),
+                s.Count(TaskStatuses.Timeout).ToString(), s.Failovers.ToString(),
+                s.Percentile(0.5).ToString("F1"), s.Percentile(0.95).ToString("F1"), s.Percentile(0.99).ToString("F1"),
+            };
+            row.AddRange(agentIds.Select(id => $"{100.0 * s.PerAgent.GetValueOrDefault(id) / s.Total:F0}%"));
+            table.AddRow(row.ToArray());
+        }
+
+        AnsiConsole.Write(table);
+    }
+}

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using Aicp.Agent.Sdk.Client;
+using Aicp.Protocol;
+
+namespace Aicp.SampleAgents.Load;
+
+/// <summary>Submits a fixed number of tasks with bounded concurrency and summarizes what came back.</summary>
+internal static class LoadRunner
+{
+    public static async Task<LoadSummary> RunAsync(AicpTaskClient client, string method, int count, int concurrency,
+        Func<int, object?> payload, SubmitOptions options, Action<int>? onResult = null, CancellationToken cancellationToken = default)
+    {
+        var summary = new LoadSummary(count);
+        var next = -1;
+        var workers = Enumerable.Range(0, Math.Min(concurrency, count)).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                var started = Stopwatch.GetTimestamp();
+                TaskResult result;
+                try
+                {
+                    result = await client.SubmitAsync(method, payload(i), options, cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    result = new TaskResult { Status = "client_error", Error = TaskError.Of("client_error", ex.Message) };
+                }
+
+                summary.Record(result, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                onResult?.Invoke(i);
+            }
+        });
+        await Task.WhenAll(workers);
+        return summary;
+    }
+}
+
+/// <summary>Counts by status and agent, failovers, and client-side latency percentiles.</summary>
+internal sealed class LoadSummary(int total)
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<string, int> _byStatus = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _byAgent = new(StringComparer.Ordinal);
+    private readonly List<double> _latencies = new(total);
+    private int _failovers;
+
+    public int Total { get; } = total;
+
+    public int Count(string status)
+    {
+        lock (_gate)
+        {
+            return _byStatus.GetValueOrDefault(status);
+        }
+    }
+
+    public IReadOnlyDictionary<string, int> ByStatus
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new SortedDictionary<string, int>(_byStatus, StringComparer.Ordinal);
+            }
+        }
+    }
+
+    public IReadOnlyDictionary<string, int> PerAgent
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new SortedDictionary<string, int>(_byAgent, StringComparer.Ordinal);
+            }
+        }
+    }
+
+    /// <summary>Extra attempts beyond the first, summed over all tasks.</summary>
+    public int Failovers => Volatile.Read(ref _failovers);
+
+    public void Record(TaskResult result, double latencyMs)
+    {
+        lock (_gate)
+        {
+            _byStatus[result.Status] = _byStatus.GetValueOrDefault(result.Status) + 1;
+            if (result.Status == TaskStatuses.Completed && result.AgentId is { } agent)
+            {
+                _byAgent[agent] = _byAgent.GetValueOrDefault(agent) + 1;
+            }
+
+            _latencies.Add(latencyMs);
+            _failovers += Math.Max(0, result.Attempts - 1);
+        }
+    }
+
+    /// <summary>The q-quantile (0..1) of client-side latency in ms, nearest rank.</summary>
+    public double Percentile(double q)
+    {
+        lock (_gate)
+        {
+            if (_latencies.Count == 0)
+            {
+                return 0;
+            }
+
+            var sorted = _latencies.Order().ToArray();
+            var rank = (int)Math.Ceiling(q * sorted.Length) - 1;
+            return Math.Round(sorted[Math.Clamp(rank, 0, sorted.Length - 1)], 2);
+        }
+    }
+
+    /// <summary>The shape <c>submit --json</c> prints.</summary>
+    public object ToJson() => new
+    {
+        total = Total,
+        completed = Count(TaskStatuses.Completed),
+        failed = Count(TaskStatuses.Failed),
+        timeout = Count(TaskStatuses.Timeout),
+        statuses = ByStatus,
+        perAgent = PerAgent,
+        failovers = Failovers,
+        p50Ms = Percentile(0.50),
+        p95Ms = Percentile(0.95),
+        p99Ms = Percentile(0.99),
+    };
+}

@@ -1,0 +1,53 @@
+using System.Text.Json;
+using Aicp.Agent.Sdk.Agent;
+using Aicp.Protocol;
+
+namespace Aicp.Tests.Protocol;
+
+public sealed class ContractSerializationTests
+{
+    [Fact]
+    public void Serialize_TaskRequest_CamelCaseFields()
+    {
+        var json = JsonSerializer.Serialize(new TaskRequest
+        {
+            Method = "image.label", Payload = JsonSerializer.SerializeToElement(new { image = "AA==" }),
+            Strategy = "round-robin", TimeoutMs = 500, MaxAttempts = 2,
+        }, AgentJson.Options);
+        Assert.Equal("""{"method":"image.label","payload":{"image":"AA=="},"strategy":"round-robin","timeoutMs":500,"maxAttempts":2}""", json);
+    }
+
+    [Fact]
+    public void Deserialize_TaskResultFromAnotherClient_AllFieldsBound()
+    {
+        const string json = """
+            {"taskId":"t1","status":"completed","result":{"labels":[]},"agentId":"a1","attempts":2,"strategy":"least-loaded",
+             "latencyMs":12.5,"route":[{"agentId":"a0","outcome":"timeout","ms":5,"error":{"code":"agent_timeout","message":"m"}},
+             {"agentId":"a1","outcome":"completed","ms":7.5}]}
+            """;
+        var result = JsonSerializer.Deserialize<TaskResult>(json, AgentJson.Options)!;
+        Assert.Equal(TaskStatuses.Completed, result.Status);
+        Assert.Equal(2, result.Attempts);
+        Assert.Equal(JsonValueKind.Object, result.Result!.Value.ValueKind);
+        Assert.Equal([AttemptOutcomes.Timeout, AttemptOutcomes.Completed], result.Route.Select(r => r.Outcome));
+        Assert.Equal(ErrorCodes.AgentTimeout, result.Route[0].Error!.Code);
+    }
+
+    [Fact]
+    public void RoundTrip_RegistrationAndCompletion_Preserved()
+    {
+        var registration = new AgentRegistration
+        {
+            AgentId = "gpu-1", Capabilities = ["image.label"], MaxConcurrency = 16, Metadata = new Dictionary<string, string> { ["device"] = "cpu" },
+        };
+        var back = JsonSerializer.Deserialize<AgentRegistration>(JsonSerializer.Serialize(registration, AgentJson.Options), AgentJson.Options)!;
+        Assert.Equal("gpu-1", back.AgentId);
+        Assert.Equal(["image.label"], back.Capabilities);
+        Assert.Equal(16, back.MaxConcurrency);
+        Assert.Equal("cpu", back.Metadata!["device"]);
+
+        var completion = new TaskCompletion { TaskId = "t", Attempt = 3, Ok = false, Error = TaskError.Of("model_error", "x") };
+        var json = JsonSerializer.Serialize(completion, AgentJson.Options);
+        Assert.Equal("""{"taskId":"t","attempt":3,"ok":false,"error":{"code":"model_error","message":"x"}}""", json);
+    }
+}

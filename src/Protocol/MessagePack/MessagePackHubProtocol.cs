@@ -670,9 +670,10 @@ public sealed class MessagePackHubProtocol : IHubProtocol
     }
 
     /// <summary>
-    /// Writes a payload value. Byte buffers become bin (not base64 text); strings, booleans and numbers are written
-    /// directly; <see cref="RawResult"/> is copied as-is; everything else goes through System.Text.Json and the
-    /// JSON-to-MessagePack transcoder.
+    /// Writes a payload value. Byte buffers become bin (not base64 text); <see cref="DateTime"/> and
+    /// <see cref="DateTimeOffset"/> become the timestamp extension (as the official protocol writes them); strings,
+    /// booleans and numbers are written directly; <see cref="RawResult"/> is copied as-is; everything else goes
+    /// through System.Text.Json and the JSON-to-MessagePack transcoder (so nested byte arrays and dates are strings).
     /// </summary>
     private void WriteValue(ref MessagePackWriter writer, object? value)
     {
@@ -728,6 +729,12 @@ public sealed class MessagePackHubProtocol : IHubProtocol
                 return;
             case ArraySegment<byte> segment:
                 writer.WriteBinary(segment);
+                return;
+            case DateTime dateTime:
+                writer.Write(dateTime);
+                return;
+            case DateTimeOffset dateTimeOffset:
+                writer.Write(dateTimeOffset.UtcDateTime);
                 return;
             case RawResult raw:
                 foreach (var part in raw.RawSerializedData)

@@ -738,6 +738,20 @@ public class MessagePackHubProtocolTests
     }
 
     [Fact]
+    public void WriteMessage_DateTimeArgument_TimestampExtensionThatBindsBack()
+    {
+        var instant = new DateTimeOffset(2023, 11, 14, 22, 13, 20, TimeSpan.Zero);
+
+        var frame = WriteFrame(new InvocationMessage("xyz", "method", [instant.UtcDateTime, instant]));
+
+        var timestamp = Bytes(0xd6, 0xff, 0x65, 0x53, 0xf1, 0x00);
+        Assert.Equal(Frame(Bytes(0x96, 0x01, 0x80), Xyz, Method, Bytes(0x92), timestamp, timestamp, Bytes(0x90)), frame);
+        var parsed = Assert.IsType<InvocationMessage>(Parse(frame, new TestInvocationBinder().Method("method", typeof(DateTime), typeof(DateTimeOffset))));
+        Assert.Equal(instant.UtcDateTime, parsed.Arguments[0]);
+        Assert.Equal(instant, parsed.Arguments[1]);
+    }
+
+    [Fact]
     public void WriteMessage_DoubleWithIntegralValueInsideObject_Int()
     {
         var frame = WriteFrame(new StreamItemMessage("xyz", new { Value = 2.0, Half = 0.5 }));

@@ -1,0 +1,14 @@
+using Aicp.Bench.Commands;
+
+// Each benchmark is one command class; this table is the only place that names them.
+var commands = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
+{
+};
+
+if (args.Length == 0 || !commands.TryGetValue(args[0], out var run))
+{
+    Console.Error.WriteLine($"Usage: Aicp.Bench <{string.Join("|", commands.Keys)}> [options]");
+    return 2;
+}
+
+return await run(args[1..]);

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every test assembly and prints one summary line: "N passed, N failed, N skipped".
+# Fetches the offline data and npm packages the tests need first (idempotent).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+for setup in scripts/setup-*.sh; do
+  [ -e "$setup" ] && bash "$setup"
+done
+
+results="TestResults/run-$$"
+rm -rf "$results"
+status=0
+dotnet test Aicp.sln --nologo --logger "trx" --results-directory "$results" \
+  --blame-hang-timeout 5m "$@" || status=$?
+
+passed=0; failed=0; skipped=0; files=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  files=$((files + 1))
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  total=$(get total); executed=$(get executed); p=$(get passed); f=$(get failed)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  skipped=$((skipped + ${total:-0} - ${executed:-0}))
+done
+
+if [ "$files" -eq 0 ]; then
+  echo "no test results were written" >&2
+  failed=$((failed + 1))
+fi
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  echo "dotnet test exited with $status" >&2
+  failed=1
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

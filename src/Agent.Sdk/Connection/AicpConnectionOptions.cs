@@ -8,7 +8,10 @@ public class AicpConnectionOptions
     /// <summary>The hub's base URL, e.g. http://127.0.0.1:5000. <c>/aicp</c> is appended unless the URL has a path.</summary>
     public string HubUrl { get; set; } = "http://127.0.0.1:5000";
 
-    /// <summary>Wire protocol name: <c>json</c> (the default).</summary>
+    /// <summary>
+    /// Wire protocol: <c>json</c> (the default) or <c>messagepack</c> (binary frames; recommended when payloads carry
+    /// binary data such as images, which then travel as MessagePack <c>bin</c> where the hub's contract allows).
+    /// </summary>
     public string Protocol { get; set; } = HubProtocols.Json;
 
     /// <summary>First delay before reconnecting. The default value is 250 ms.</summary>
@@ -37,4 +40,5 @@ public class AicpConnectionOptions
 public static class HubProtocols
 {
     public const string Json = "json";
+    public const string MessagePack = "messagepack";
 }

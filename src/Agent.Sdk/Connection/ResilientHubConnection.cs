@@ -2,7 +2,9 @@ using System.Net;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Connections;
+using Aicp.Protocol.MessagePack;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -33,10 +35,21 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
         _logger = (ILogger?)loggerFactory?.CreateLogger<ResilientHubConnection>() ?? NullLogger.Instance;
 
         var builder = new HubConnectionBuilder();
-        _factory = new WebSocketConnectionFactory(TransferFormat.Text, options.ConfigureWebSocket);
+        var binary = options.Protocol switch
+        {
+            HubProtocols.Json => false,
+            HubProtocols.MessagePack => true,
+            _ => throw new ArgumentException($"Unknown protocol '{options.Protocol}'; use '{HubProtocols.Json}' or '{HubProtocols.MessagePack}'.", nameof(options)),
+        };
+        _factory = new WebSocketConnectionFactory(binary ? TransferFormat.Binary : TransferFormat.Text, options.ConfigureWebSocket);
         builder.Services.AddSingleton<IConnectionFactory>(_factory);
         builder.Services.AddSingleton<EndPoint>(new UriEndPoint(options.ResolveEndpoint()));
         builder.AddJsonProtocol(o => o.PayloadSerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull);
+        if (binary)
+        {
+            // The connection uses the last registered protocol.
+            builder.Services.AddSingleton<IHubProtocol>(new MessagePackHubProtocol());
+        }
         if (loggerFactory is not null)
         {
             builder.Services.AddSingleton(loggerFactory);

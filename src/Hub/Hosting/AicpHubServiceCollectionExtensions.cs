@@ -27,8 +27,11 @@ public static class AicpHubServiceCollectionExtensions
         services.TryAddSingleton<IAgentChannel, SignalRAgentChannel>();
         services.TryAddSingleton<TaskDispatcher>();
 
-        services.AddSignalR().AddJsonProtocol(o =>
-            o.PayloadSerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull);
+        services.AddSignalR()
+            .AddJsonProtocol(o => o.PayloadSerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)
+            .AddAicpMessagePackProtocol();
+        services.AddOptions<Aicp.Protocol.MessagePack.MessagePackHubProtocolOptions>().Configure<IOptions<AicpHubOptions>>((mp, aicp) =>
+            mp.MaximumMessageSize = (int)Math.Min(int.MaxValue, aicp.Value.MaxMessageBytes));
         services.AddOptions<Microsoft.AspNetCore.SignalR.HubOptions>().Configure<IOptions<AicpHubOptions>>((hub, aicp) =>
         {
             hub.MaximumParallelInvocationsPerClient = aicp.Value.MaxParallelInvocationsPerConnection;

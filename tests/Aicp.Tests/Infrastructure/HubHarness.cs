@@ -16,7 +16,14 @@ public sealed class HubHarness : IAsyncDisposable
 {
     private readonly List<IAsyncDisposable> _owned = [];
 
-    private HubHarness(EmbeddedHub hub) => Hub = hub;
+    private HubHarness(EmbeddedHub hub, string protocol)
+    {
+        Hub = hub;
+        Protocol = protocol;
+    }
+
+    /// <summary>The wire protocol the harness's agents and clients speak.</summary>
+    public string Protocol { get; }
 
     public EmbeddedHub Hub { get; private set; }
 
@@ -26,8 +33,9 @@ public sealed class HubHarness : IAsyncDisposable
 
     internal TaskDispatcher Dispatcher => Hub.Services.GetRequiredService<TaskDispatcher>();
 
-    public static async Task<HubHarness> StartAsync(IDictionary<string, string?>? settings = null, string url = "http://127.0.0.1:0") =>
-        new(await StartHubAsync(settings, url));
+    public static async Task<HubHarness> StartAsync(IDictionary<string, string?>? settings = null, string url = "http://127.0.0.1:0",
+        string protocol = HubProtocols.Json) =>
+        new(await StartHubAsync(settings, url), protocol);
 
     /// <summary>Stops the hub and starts a new one on the same address (agents must reconnect).</summary>
     public async Task RestartHubAsync(IDictionary<string, string?>? settings = null)
@@ -41,7 +49,7 @@ public sealed class HubHarness : IAsyncDisposable
     {
         var agent = new AicpAgent(new AgentOptions
         {
-            HubUrl = Hub.BaseUrl.ToString(), AgentId = id, MaxConcurrency = maxConcurrency,
+            HubUrl = Hub.BaseUrl.ToString(), AgentId = id, MaxConcurrency = maxConcurrency, Protocol = Protocol,
             ReconnectInitialDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
             DrainTimeout = TimeSpan.FromSeconds(5),
         });
@@ -53,7 +61,7 @@ public sealed class HubHarness : IAsyncDisposable
 
     public async Task<AicpTaskClient> StartClientAsync()
     {
-        var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = Hub.BaseUrl.ToString() });
+        var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = Hub.BaseUrl.ToString(), Protocol = Protocol });
         _owned.Add(client);
         await client.ConnectAsync().DefaultTimeout();
         return client;

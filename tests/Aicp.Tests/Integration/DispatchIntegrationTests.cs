@@ -1,18 +1,25 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Aicp.Agent.Sdk.Client;
+using Aicp.Agent.Sdk.Connection;
 using Aicp.Protocol;
 using Aicp.Tests.Infrastructure;
 
 namespace Aicp.Tests.Integration;
 
-/// <summary>The hub, real agents and a real submitter over WebSockets on loopback.</summary>
-public sealed class DispatchIntegrationTests
+/// <summary>The hub, real agents and a real submitter over WebSockets on loopback; run once per wire protocol.</summary>
+public abstract class DispatchIntegrationTests
 {
+    /// <summary>The wire protocol agents and clients speak in this run.</summary>
+    protected abstract string Protocol { get; }
+
+    private Task<HubHarness> StartHarnessAsync(IDictionary<string, string?>? settings = null) =>
+        HubHarness.StartAsync(settings, protocol: Protocol);
+
     [Fact]
     public async Task Submit_RoundRobinOverThreeAgents_ExactlyAThirdEach()
     {
-        await using var h = await HubHarness.StartAsync();
+        await using var h = await StartHarnessAsync();
         foreach (var id in new[] { "a1", "a2", "a3" })
         {
             await h.StartAgentAsync(id, HubHarness.Echo(id));
@@ -34,7 +41,7 @@ public sealed class DispatchIntegrationTests
     [Fact]
     public async Task Submit_LeastLoadedWithOneBusyAgent_AvoidsTheBusyAgent()
     {
-        await using var h = await HubHarness.StartAsync();
+        await using var h = await StartHarnessAsync();
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var started = 0;
         await h.StartAgentAsync("busy", async (task, ct) =>
@@ -62,7 +69,7 @@ public sealed class DispatchIntegrationTests
     [Fact]
     public async Task Submit_AgentKilledMidTask_CompletesOnAnotherAgentWithTwoAttempts()
     {
-        await using var h = await HubHarness.StartAsync();
+        await using var h = await StartHarnessAsync();
         var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var doomed = await h.StartAgentAsync("doomed", async (task, ct) =>
         {
@@ -89,7 +96,7 @@ public sealed class DispatchIntegrationTests
     [Fact]
     public async Task Submit_AgentNeverAnswers_TimesOutAndFailsOverAndCancelsTheFirst()
     {
-        await using var h = await HubHarness.StartAsync();
+        await using var h = await StartHarnessAsync();
         var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await h.StartAgentAsync("silent", async (task, ct) =>
@@ -116,7 +123,7 @@ public sealed class DispatchIntegrationTests
     [Fact]
     public async Task Submit_NoAgentForMethod_NoAgentsAtOnce()
     {
-        await using var h = await HubHarness.StartAsync();
+        await using var h = await StartHarnessAsync();
         var client = await h.StartClientAsync();
         var result = await client.SubmitAsync("text.summarize", null).DefaultTimeout();
         Assert.Equal(TaskStatuses.NoAgents, result.Status);
@@ -131,7 +138,7 @@ public sealed class DispatchIntegrationTests
     [InlineData(null, null, 11, ErrorCodes.InvalidMaxAttempts)]
     public async Task Submit_InvalidRequest_RejectedWithCode(string? strategy, int? timeoutMs, int? maxAttempts, string code)
     {
-        await using var h = await HubHarness.StartAsync();
+        await using var h = await StartHarnessAsync();
         await h.StartAgentAsync("a1", HubHarness.Echo("a1"));
         var client = await h.StartClientAsync();
         var result = await client.SubmitAsync("image.label", null, new SubmitOptions { Strategy = strategy, TimeoutMs = timeoutMs, MaxAttempts = maxAttempts }).DefaultTimeout();
@@ -143,7 +150,7 @@ public sealed class DispatchIntegrationTests
     [Fact]
     public async Task Submit_InvalidMethodName_RejectedInvalidMethod()
     {
-        await using var h = await HubHarness.StartAsync();
+        await using var h = await StartHarnessAsync();
         var client = await h.StartClientAsync();
         var result = await client.SubmitAsync("Image Label!", null).DefaultTimeout();
         Assert.Equal(TaskStatuses.Rejected, result.Status);
@@ -153,7 +160,7 @@ public sealed class DispatchIntegrationTests
     [Fact]
     public async Task Complete_AfterTheHubGaveUp_DiscardedAndCounted()
     {
-        await using var h = await HubHarness.StartAsync();
+        await using var h = await StartHarnessAsync();
         var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await h.StartAgentAsync("slow", async (task, _) =>
         {
@@ -174,7 +181,7 @@ public sealed class DispatchIntegrationTests
     [Fact]
     public async Task Submit_AgentReportsError_FailsOverThenFailedWhenAllError()
     {
-        await using var h = await HubHarness.StartAsync();
+        await using var h = await StartHarnessAsync();
         await h.StartAgentAsync("bad1", (_, _) => throw new Aicp.Agent.Sdk.Agent.AgentTaskException("model_error", "the model failed"));
         await h.StartAgentAsync("bad2", (_, _) => throw new Aicp.Agent.Sdk.Agent.AgentTaskException("model_error", "the model failed"));
         var client = await h.StartClientAsync();
@@ -189,7 +196,7 @@ public sealed class DispatchIntegrationTests
     [Fact]
     public async Task Submit_AgentAtMaxConcurrency_ReceivesNoMoreAndQueuedTasksRunLater()
     {
-        await using var h = await HubHarness.StartAsync();
+        await using var h = await StartHarnessAsync();
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var current = 0;
         var peak = 0;
@@ -217,7 +224,7 @@ public sealed class DispatchIntegrationTests
     [Fact]
     public async Task Agent_HubRestarted_ReconnectsReRegistersAndServes()
     {
-        await using var h = await HubHarness.StartAsync();
+        await using var h = await StartHarnessAsync();
         var agent = await h.StartAgentAsync("phoenix", HubHarness.Echo("phoenix"));
         var registrations = 0;
         agent.RegistrationAccepted += _ => Interlocked.Increment(ref registrations);
@@ -235,7 +242,7 @@ public sealed class DispatchIntegrationTests
     [Fact]
     public async Task Submit_ManyConcurrentOnOneConnection_AllCompleteWithoutSerializing()
     {
-        await using var h = await HubHarness.StartAsync();
+        await using var h = await StartHarnessAsync();
         var inside = 0;
         var peak = 0;
         await h.StartAgentAsync("wide", async (task, ct) =>
@@ -255,7 +262,7 @@ public sealed class DispatchIntegrationTests
     [Fact]
     public async Task Submit_SubmitterDisconnects_AgentGetsCancelAndCountRestored()
     {
-        await using var h = await HubHarness.StartAsync();
+        await using var h = await StartHarnessAsync();
         var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await h.StartAgentAsync("worker", async (task, ct) =>
@@ -282,4 +289,14 @@ public sealed class DispatchIntegrationTests
         {
         }
     }
+}
+
+public sealed class JsonDispatchIntegrationTests : DispatchIntegrationTests
+{
+    protected override string Protocol => HubProtocols.Json;
+}
+
+public sealed class MessagePackDispatchIntegrationTests : DispatchIntegrationTests
+{
+    protected override string Protocol => HubProtocols.MessagePack;
 }

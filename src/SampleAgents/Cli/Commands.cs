@@ -3,6 +3,7 @@ using Aicp.Agent.Sdk.Agent;
 using Aicp.Agent.Sdk.Client;
 using Aicp.Agent.Sdk.Connection;
 using Aicp.SampleAgents.Labelee;
+using Aicp.SampleAgents.Labelling;
 using Aicp.SampleAgents.Load;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
@@ -21,10 +22,12 @@ internal static class Commands
             args.Int("jitter-ms", 0, 0, 600_000),
             args.Double("fail-rate", 0, 0, 1),
             args.Int("concurrency", 4, 1, 10_000));
+        var protocol = Protocol(args);
         args.RejectUnknown();
 
         using var logging = ConsoleLogging();
-        await using var agent = LabeleeAgent.Create(hub, profile, logging);
+        using var labeller = DigitLabeller.LoadDefault();
+        await using var agent = LabeleeAgent.Create(hub, profile, labeller, logging, protocol);
         await RunUntilStoppedAsync([agent], stop);
         return 0;
     }
@@ -33,10 +36,12 @@ internal static class Commands
     {
         var hub = args.Required("hub");
         var count = args.Int("count", 3, 1, 1_000);
+        var protocol = Protocol(args);
         args.RejectUnknown();
 
         using var logging = ConsoleLogging();
-        var agents = LabeleeProfile.Swarm(count).Select(p => LabeleeAgent.Create(hub, p, logging)).ToList();
+        using var labeller = DigitLabeller.LoadDefault();
+        var agents = LabeleeProfile.Swarm(count).Select(p => LabeleeAgent.Create(hub, p, labeller, logging, protocol)).ToList();
         try
         {
             await RunUntilStoppedAsync(agents, stop);
@@ -65,14 +70,17 @@ internal static class Commands
             MaxAttempts = args.Flag("max-attempts") ? args.Int("max-attempts", 0, 1, 10) : null,
         };
         var json = args.Flag("json");
+        var protocol = Protocol(args);
         args.RejectUnknown();
 
-        await using var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = hub });
+        var images = SampleImages.Load();
+        await using var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = hub, Protocol = protocol });
         using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
         connectTimeout.CancelAfter(TimeSpan.FromSeconds(30));
         await client.ConnectAsync(connectTimeout.Token);
 
-        var summary = await LoadRunner.RunAsync(client, method, count, concurrency, SampleImages.Payload, options, cancellationToken: stop);
+        var summary = await LoadRunner.RunAsync(client, method, count, concurrency, images.Payload, options, cancellationToken: stop,
+            isCorrect: method == LabeleeAgent.Method && images.HasLabels ? (i, r) => LabelCheck.IsCorrect(images, i, r) : null);
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(summary.ToJson(), AgentJson.Options));
@@ -94,7 +102,19 @@ internal static class Commands
 
         AnsiConsole.Write(agents);
         AnsiConsole.MarkupLine($"latency p50 [bold]{summary.Percentile(0.5)}[/] ms, p95 [bold]{summary.Percentile(0.95)}[/] ms, p99 [bold]{summary.Percentile(0.99)}[/] ms; failovers {summary.Failovers}");
+        if (summary.Accuracy is { } accuracy)
+        {
+            AnsiConsole.MarkupLine($"labels correct on held-out MNIST digits: [bold]{accuracy:P2}[/]");
+        }
         return 0;
+    }
+
+    private static string Protocol(CommandArgs args)
+    {
+        var protocol = args.String("protocol", HubProtocols.Json)!;
+        return protocol is HubProtocols.Json or HubProtocols.MessagePack
+            ? protocol
+            : throw new UsageException($"--protocol must be {HubProtocols.Json} or {HubProtocols.MessagePack}; got '{protocol}'.");
     }
 
     private static async Task RunUntilStoppedAsync(IReadOnlyList<AicpAgent> agents, CancellationToken stop)

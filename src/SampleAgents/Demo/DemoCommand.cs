@@ -4,6 +4,8 @@ using Aicp.Hub.Hosting;
 using Aicp.Protocol;
 using Aicp.SampleAgents.Cli;
 using Aicp.SampleAgents.Labelee;
+using Aicp.SampleAgents.Labelling;
+using Aicp.SampleAgents.Labelling.Data;
 using Aicp.SampleAgents.Load;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
@@ -29,7 +31,14 @@ internal static class DemoCommand
         await using var hub = await EmbeddedHub.StartAsync(configure: b => b.Logging.ClearProviders());
         AnsiConsole.MarkupLine($"[bold]AICP Hub[/] embedded at [link]{hub.BaseUrl}[/] (SignalR endpoint {ProtocolDefaults.HubPath})");
 
-        var agents = LabeleeProfile.DemoTrio.Select(p => LabeleeAgent.Create(hub.BaseUrl.ToString(), p)).ToList();
+        using var labeller = DigitLabeller.LoadDefault();
+        var images = SampleImages.Load();
+        AnsiConsole.MarkupLine(images.HasLabels
+            ? $"  model: mnist-mlp {labeller.Architecture} on {labeller.BackendName}; inputs: held-out MNIST digits"
+            : $"  model: mnist-mlp {labeller.Architecture} on {labeller.BackendName}; inputs: synthetic images ({Markup.Escape(MnistLocator.FetchHint)} to label real digits)");
+        Func<int, TaskResult, bool?>? judge = images.HasLabels ? (i, r) => LabelCheck.IsCorrect(images, i, r) : null;
+
+        var agents = LabeleeProfile.DemoTrio.Select(p => LabeleeAgent.Create(hub.BaseUrl.ToString(), p, labeller)).ToList();
         await Task.WhenAll(agents.Select(a => a.StartAsync(stop)));
         foreach (var p in LabeleeProfile.DemoTrio)
         {
@@ -40,7 +49,7 @@ internal static class DemoCommand
         await client.ConnectAsync(stop);
 
         // Warm-up (JIT, connection pools) so the first strategy measured is not penalized.
-        await LoadRunner.RunAsync(client, LabeleeAgent.Method, 60, concurrency, SampleImages.Payload, new SubmitOptions(), cancellationToken: stop);
+        await LoadRunner.RunAsync(client, LabeleeAgent.Method, 60, concurrency, images.Payload, new SubmitOptions(), cancellationToken: stop);
 
         var runs = new List<(string Name, LoadSummary Summary)>();
         await AnsiConsole.Progress()
@@ -50,15 +59,15 @@ internal static class DemoCommand
                 foreach (var strategy in hub.StrategyNames)
                 {
                     var bar = ctx.AddTask(strategy, maxValue: perRun);
-                    var summary = await LoadRunner.RunAsync(client, LabeleeAgent.Method, perRun, concurrency, SampleImages.Payload,
-                        new SubmitOptions { Strategy = strategy }, _ => bar.Increment(1), stop);
+                    var summary = await LoadRunner.RunAsync(client, LabeleeAgent.Method, perRun, concurrency, images.Payload,
+                        new SubmitOptions { Strategy = strategy }, _ => bar.Increment(1), stop, judge);
                     runs.Add((strategy, summary));
                 }
 
                 var killBar = ctx.AddTask($"{hub.DefaultStrategy} + kill {KilledAgent}", maxValue: perRun);
                 var done = 0;
                 Task? kill = null;
-                var failover = await LoadRunner.RunAsync(client, LabeleeAgent.Method, perRun, concurrency, SampleImages.Payload,
+                var failover = await LoadRunner.RunAsync(client, LabeleeAgent.Method, perRun, concurrency, images.Payload,
                     new SubmitOptions(), _ =>
                     {
                         killBar.Increment(1);
@@ -66,7 +75,7 @@ internal static class DemoCommand
                         {
                             kill = agents.Single(a => a.AgentId == KilledAgent).AbortAsync();
                         }
-                    }, stop);
+                    }, stop, judge);
                 if (kill is not null)
                 {
                     await kill;
@@ -98,7 +107,7 @@ internal static class DemoCommand
         }
 
         var table = new Table().Title($"Strategies compared ({runs[0].Summary.Total} tasks each; latency is the submitter's round trip in ms; shares of completed tasks)")
-            .AddColumns("run", "completed", "failed", "timeout", "failovers", "p50", "p95", "p99");
+            .AddColumns("run", "completed", "failed", "timeout", "failovers", "correct", "p50", "p95", "p99");
         foreach (var id in agentIds)
         {
             table.AddColumn(id.Replace("labelee-", ""));
@@ -109,7 +118,7 @@ internal static class DemoCommand
             var row = new List<string>
             {
                 name, s.Count(TaskStatuses.Completed).ToString(), s.Count(TaskStatuses.Failed).ToString(),
-                s.Count(TaskStatuses.Timeout).ToString(), s.Failovers.ToString(),
+                s.Count(TaskStatuses.Timeout).ToString(), s.Failovers.ToString(), s.Accuracy is { } a ? a.ToString("P1") : "n/a",
                 s.Percentile(0.5).ToString("F1"), s.Percentile(0.95).ToString("F1"), s.Percentile(0.99).ToString("F1"),
             };
             row.AddRange(agentIds.Select(id => $"{100.0 * s.PerAgent.GetValueOrDefault(id) / s.Total:F0}%"));

@@ -1,23 +1,25 @@
+using Aicp.SampleAgents.Labelling;
+
 namespace Aicp.SampleAgents.Labelee;
 
-/// <summary>The <c>image.label</c> request: an image as base64 and how many labels to return.</summary>
+/// <summary>The <c>image.label</c> request: a 28x28 grey image as base64 and how many labels to return.</summary>
 public sealed class LabelRequest
 {
-    /// <summary>Base64 of the image bytes.</summary>
+    /// <summary>Base64 of 784 raw grey bytes (row-major, white digit on black) or of a 28x28 PNG.</summary>
     public string? Image { get; init; }
 
-    /// <summary>How many labels to return. The default value is 3.</summary>
+    /// <summary>How many labels to return (1..10). The default value is 3.</summary>
     public int TopK { get; init; } = 3;
 }
 
-/// <summary>The <c>image.label</c> answer.</summary>
+/// <summary>The <c>image.label</c> answer: the most likely digits first.</summary>
 public sealed class LabelResponse
 {
-    public IReadOnlyList<LabelScore> Labels { get; init; } = [];
+    public IReadOnlyList<LabelPrediction> Labels { get; init; } = [];
 
     /// <summary>The agent that labelled the image.</summary>
     public string Agent { get; init; } = "";
 
-    /// <summary>Which model produced the labels.</summary>
+    /// <summary>Which model produced the labels, e.g. <c>mnist-mlp 784-256-10 (cpu)</c>.</summary>
     public string Model { get; init; } = "";
 }

@@ -1,21 +1,27 @@
 using Aicp.Agent.Sdk.Agent;
+using Aicp.SampleAgents.Labelling;
 using Microsoft.Extensions.Logging;
 
 namespace Aicp.SampleAgents.Labelee;
 
-/// <summary>Builds an agent that serves <c>image.label</c> with a given speed and reliability profile.</summary>
+/// <summary>
+/// Builds an agent that serves <c>image.label</c> with the digit labeller, plus an optional artificial
+/// delay, jitter and failure rate so a swarm shows different speeds and reliabilities.
+/// </summary>
 internal static class LabeleeAgent
 {
     public const string Method = "image.label";
 
-    public static AicpAgent Create(string hubUrl, LabeleeProfile profile, ILoggerFactory? loggerFactory = null)
+    public static AicpAgent Create(string hubUrl, LabeleeProfile profile, DigitLabeller labeller, ILoggerFactory? loggerFactory = null, string? protocol = null)
     {
+        var model = $"mnist-mlp {labeller.Architecture} ({labeller.BackendName})";
         var agent = new AicpAgent(new AgentOptions
         {
             HubUrl = hubUrl,
             AgentId = profile.Id,
             MaxConcurrency = profile.Concurrency,
-            Metadata = new() { ["model"] = "stand-in", ["delayMs"] = profile.DelayMs.ToString() },
+            Protocol = protocol ?? Agent.Sdk.Connection.HubProtocols.Json,
+            Metadata = new() { ["model"] = model, ["delayMs"] = profile.DelayMs.ToString() },
         }, loggerFactory);
         var random = new Random(profile.Id.GetHashCode(StringComparison.Ordinal));
         agent.Handle<LabelRequest, LabelResponse>(Method, async (request, task, ct) =>
@@ -45,10 +51,17 @@ internal static class LabeleeAgent
             }
             catch (FormatException)
             {
-                throw new AgentTaskException("invalid_image", "image must be base64.");
+                throw new AgentTaskException(InvalidImageCodes.InvalidImage, "image must be base64 of 784 grey bytes or of a 28x28 PNG.");
             }
 
-            return new LabelResponse { Labels = StandInLabeller.Classify(image, request?.TopK ?? 3), Agent = profile.Id, Model = "stand-in" };
+            try
+            {
+                return new LabelResponse { Labels = labeller.Classify(image, Math.Clamp(request?.TopK ?? 3, 1, 10)), Agent = profile.Id, Model = model };
+            }
+            catch (InvalidImageException ex)
+            {
+                throw new AgentTaskException(ex.Code, ex.Message);
+            }
         });
         return agent;
     }

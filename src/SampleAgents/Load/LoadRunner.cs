@@ -8,7 +8,8 @@ namespace Aicp.SampleAgents.Load;
 internal static class LoadRunner
 {
     public static async Task<LoadSummary> RunAsync(AicpTaskClient client, string method, int count, int concurrency,
-        Func<int, object?> payload, SubmitOptions options, Action<int>? onResult = null, CancellationToken cancellationToken = default)
+        Func<int, object?> payload, SubmitOptions options, Action<int>? onResult = null, CancellationToken cancellationToken = default,
+        Func<int, TaskResult, bool?>? isCorrect = null)
     {
         var summary = new LoadSummary(count);
         var next = -1;
@@ -28,7 +29,7 @@ internal static class LoadRunner
                     result = new TaskResult { Status = "client_error", Error = TaskError.Of("client_error", ex.Message) };
                 }
 
-                summary.Record(result, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                summary.Record(result, Stopwatch.GetElapsedTime(started).TotalMilliseconds, isCorrect?.Invoke(i, result));
                 onResult?.Invoke(i);
             }
         });
@@ -45,6 +46,8 @@ internal sealed class LoadSummary(int total)
     private readonly Dictionary<string, int> _byAgent = new(StringComparer.Ordinal);
     private readonly List<double> _latencies = new(total);
     private int _failovers;
+    private int _judged;
+    private int _correct;
 
     public int Total { get; } = total;
 
@@ -81,10 +84,28 @@ internal sealed class LoadSummary(int total)
     /// <summary>Extra attempts beyond the first, summed over all tasks.</summary>
     public int Failovers => Volatile.Read(ref _failovers);
 
-    public void Record(TaskResult result, double latencyMs)
+    /// <summary>Share of judged completed results whose answer was right, or null when none was judged.</summary>
+    public double? Accuracy
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _judged == 0 ? null : (double)_correct / _judged;
+            }
+        }
+    }
+
+    public void Record(TaskResult result, double latencyMs, bool? correct = null)
     {
         lock (_gate)
         {
+            if (correct is { } c)
+            {
+                _judged++;
+                _correct += c ? 1 : 0;
+            }
+
             _byStatus[result.Status] = _byStatus.GetValueOrDefault(result.Status) + 1;
             if (result.Status == TaskStatuses.Completed && result.AgentId is { } agent)
             {
@@ -122,6 +143,7 @@ internal sealed class LoadSummary(int total)
         statuses = ByStatus,
         perAgent = PerAgent,
         failovers = Failovers,
+        accuracy = Accuracy is { } a ? Math.Round(a, 4) : (double?)null,
         p50Ms = Percentile(0.50),
         p95Ms = Percentile(0.95),
         p99Ms = Percentile(0.99),

@@ -1,10 +1,39 @@
+using Aicp.SampleAgents.Labelling.Data;
+
 namespace Aicp.SampleAgents.Load;
 
-/// <summary>Payloads for <c>image.label</c>: small synthetic images, different per task index.</summary>
-internal static class SampleImages
+/// <summary>
+/// Payloads for <c>image.label</c>: the held-out MNIST digits when the data set is installed
+/// (scripts/fetch-mnist.sh), otherwise synthetic grey images (still valid input, but with no true label).
+/// </summary>
+internal sealed class SampleImages
 {
-    public static object Payload(int index)
+    private readonly MnistDataset? _digits;
+
+    private SampleImages(MnistDataset? digits) => _digits = digits;
+
+    /// <summary>Whether payloads are real digits with known labels.</summary>
+    public bool HasLabels => _digits is not null;
+
+    public static SampleImages Load()
     {
+        var directory = MnistLocator.TryFind();
+        return new SampleImages(directory is null ? null : MnistDataset.Load(directory));
+    }
+
+    public object Payload(int index) => new { image = Convert.ToBase64String(Pixels(index)), topK = 3 };
+
+    /// <summary>The true digit of payload <paramref name="index"/>, or null for synthetic images.</summary>
+    public string? Label(int index) =>
+        _digits is { } d ? d.Labels[d.TestIndices[index % d.TestIndices.Length]].ToString() : null;
+
+    private byte[] Pixels(int index)
+    {
+        if (_digits is { } d)
+        {
+            return d.Image(d.TestIndices[index % d.TestIndices.Length]).ToArray();
+        }
+
         var pixels = new byte[784];
         var seed = (uint)(index * 2654435761u);
         for (var i = 0; i < pixels.Length; i++)
@@ -13,6 +42,6 @@ internal static class SampleImages
             pixels[i] = (byte)(seed >> 24);
         }
 
-        return new { image = Convert.ToBase64String(pixels), topK = 3 };
+        return pixels;
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Aicp.Agent.Sdk.Batching;
 using Aicp.Agent.Sdk.Connection;
 using Aicp.Protocol;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -25,6 +26,7 @@ public sealed partial class AicpAgent : IAsyncDisposable
     private readonly ResilientHubConnection _connection;
     private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _aborted = new();
+    private readonly List<BatchCollector> _batchers = [];
     private int _started;
     private long _completed;
     private long _failed;
@@ -102,6 +104,18 @@ public sealed partial class AicpAgent : IAsyncDisposable
             return JsonSerializer.SerializeToElement(response, AgentJson.Options);
         });
 
+    /// <summary>
+    /// Serves <paramref name="method"/> in batches: concurrent tasks are gathered into one handler call
+    /// (see <see cref="BatchOptions"/>), and each task completes with its own result or error.
+    /// </summary>
+    public AicpAgent HandleBatch(string method, BatchHandler handler, BatchOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        var collector = new BatchCollector(handler, options ?? new BatchOptions());
+        _batchers.Add(collector);
+        return Handle(method, collector.RunAsync);
+    }
+
     /// <summary>Connects and registers, retrying until it succeeds or <paramref name="cancellationToken"/> fires.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default)
     {
@@ -164,6 +178,11 @@ public sealed partial class AicpAgent : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _connection.DisposeAsync().ConfigureAwait(false);
+        foreach (var batcher in _batchers)
+        {
+            await batcher.DisposeAsync().ConfigureAwait(false);
+        }
+
         _aborted.Dispose();
     }
 

@@ -131,3 +131,30 @@ public sealed class TaskResult
 
     public IReadOnlyList<RouteEntry> Route { get; init; } = [];
 }
+
+/// <summary>What an agent tells the hub about its own load (<c>ReportLoad</c>), periodically or on change.</summary>
+public sealed class AgentLoadReport
+{
+    /// <summary>Tasks the agent holds but has not started (its own queue, e.g. waiting for a batch or a device).</summary>
+    public int? QueueDepth { get; init; }
+
+    /// <summary>Tasks the agent could start right now.</summary>
+    public int? FreeSlots { get; init; }
+
+    /// <summary>Accelerator readings, when the agent has any.</summary>
+    public IReadOnlyList<GpuTelemetry>? Gpus { get; init; }
+}
+
+/// <summary>One GPU's state as read from the NVIDIA management library.</summary>
+public sealed class GpuTelemetry
+{
+    public int Index { get; init; }
+    public string Name { get; init; } = "";
+    public long MemoryUsedBytes { get; init; }
+    public long MemoryTotalBytes { get; init; }
+
+    /// <summary>Percent of time a kernel ran over the driver's last sample period.</summary>
+    public int UtilizationPercent { get; init; }
+
+    public int? TemperatureC { get; init; }
+}

@@ -12,6 +12,9 @@ public static class HubMethods
     /// <summary>agent -> hub: send me no new tasks; in-flight ones finish.</summary>
     public const string Drain = nameof(Drain);
 
+    /// <summary>agent -> hub: the agent's own view of its load (<see cref="AgentLoadReport"/>); returns true when recorded.</summary>
+    public const string ReportLoad = nameof(ReportLoad);
+
     /// <summary>submitter -> hub: run a task; returns the final <see cref="TaskResult"/>.</summary>
     public const string Submit = nameof(Submit);
 

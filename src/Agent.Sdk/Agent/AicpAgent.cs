@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Aicp.Agent.Sdk.Batching;
 using Aicp.Agent.Sdk.Connection;
+using Aicp.Agent.Sdk.Telemetry;
 using Aicp.Protocol;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Logging;
@@ -26,7 +27,10 @@ public sealed partial class AicpAgent : IAsyncDisposable
     private readonly ResilientHubConnection _connection;
     private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _aborted = new();
+    private readonly CancellationTokenSource _stopReporting = new();
     private readonly List<BatchCollector> _batchers = [];
+    private readonly NvmlGpuTelemetry? _gpu;
+    private Task? _reporting;
     private int _started;
     private long _completed;
     private long _failed;
@@ -43,6 +47,7 @@ public sealed partial class AicpAgent : IAsyncDisposable
         _options = options;
         _logger = (ILogger?)loggerFactory?.CreateLogger<AicpAgent>() ?? NullLogger.Instance;
         _slots = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
+        _gpu = options.ReportGpuTelemetry ? NvmlGpuTelemetry.TryOpen() : null;
         _connection = new ResilientHubConnection(options, ConfigureHandlers, RegisterAsync, loggerFactory);
     }
 
@@ -124,8 +129,62 @@ public sealed partial class AicpAgent : IAsyncDisposable
             throw new InvalidOperationException("Add at least one handler before starting the agent.");
         }
 
-        Interlocked.Exchange(ref _started, 1);
+        if (Interlocked.Exchange(ref _started, 1) == 0 && _options.LoadReportInterval > TimeSpan.Zero)
+        {
+            _reporting = Task.Run(ReportLoadPeriodicallyAsync);
+        }
+
         return _connection.StartAsync(cancellationToken);
+    }
+
+    /// <summary>GPUs this agent can see (empty without an NVIDIA driver).</summary>
+    public IReadOnlyList<GpuTelemetry> ReadGpus() => _gpu?.Read() ?? [];
+
+    /// <summary>The agent's load as it would report it now: tasks waiting for a slot, free slots, GPU readings.</summary>
+    public AgentLoadReport CurrentLoad()
+    {
+        var free = _slots.CurrentCount;
+        var busy = _options.MaxConcurrency - free;
+        var report = new AgentLoadReport
+        {
+            QueueDepth = Math.Max(0, _running.Count - busy),
+            FreeSlots = free,
+            Gpus = _gpu is null ? null : ReadGpus(),
+        };
+        return _options.LoadReportFilter?.Invoke(report) ?? report;
+    }
+
+    /// <summary>Sends a load report now (the current load when <paramref name="report"/> is null). False when not connected.</summary>
+    public async Task<bool> ReportLoadAsync(AgentLoadReport? report = null, CancellationToken cancellationToken = default)
+    {
+        if (!_connection.IsConnected)
+        {
+            return false;
+        }
+
+        return await _connection.Connection.InvokeAsync<bool>(HubMethods.ReportLoad, report ?? CurrentLoad(), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ReportLoadPeriodicallyAsync()
+    {
+        using var timer = new PeriodicTimer(_options.LoadReportInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopReporting.Token).ConfigureAwait(false))
+            {
+                try
+                {
+                    await ReportLoadAsync(cancellationToken: _stopReporting.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogLoadReportFailed(_logger, ex.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     /// <summary>Graceful stop: asks the hub for no new tasks, waits for in-flight handlers (up to the drain timeout), disconnects.</summary>
@@ -161,6 +220,20 @@ public sealed partial class AicpAgent : IAsyncDisposable
         }
 
         await _connection.StopAsync().ConfigureAwait(false);
+        await StopReportingAsync().ConfigureAwait(false);
+    }
+
+    private async Task StopReportingAsync()
+    {
+        if (!_stopReporting.IsCancellationRequested)
+        {
+            _stopReporting.Cancel();
+        }
+
+        if (_reporting is { } reporting)
+        {
+            await reporting.ConfigureAwait(false);
+        }
     }
 
     /// <summary>Stops at once, as a crash would: the socket is dropped without a close handshake, handlers are cancelled and nothing more is reported.</summary>
@@ -173,17 +246,21 @@ public sealed partial class AicpAgent : IAsyncDisposable
         }
 
         await _connection.AbortAsync().ConfigureAwait(false);
+        await StopReportingAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _connection.DisposeAsync().ConfigureAwait(false);
+        await StopReportingAsync().ConfigureAwait(false);
+        _gpu?.Dispose();
         foreach (var batcher in _batchers)
         {
             await batcher.DisposeAsync().ConfigureAwait(false);
         }
 
         _aborted.Dispose();
+        _stopReporting.Dispose();
     }
 
     private void ConfigureHandlers(HubConnection connection)
@@ -199,7 +276,7 @@ public sealed partial class AicpAgent : IAsyncDisposable
             AgentId = _options.AgentId,
             Capabilities = [.. _handlers.Keys],
             MaxConcurrency = _options.MaxConcurrency,
-            Metadata = _options.Metadata,
+            Metadata = RegistrationMetadata(),
         }, cancellationToken).ConfigureAwait(false);
         LastRegistration = ack;
         if (!ack.Accepted)
@@ -209,6 +286,23 @@ public sealed partial class AicpAgent : IAsyncDisposable
 
         LogRegistered(_logger, ack.AgentId, string.Join(",", ack.Capabilities));
         RegistrationAccepted?.Invoke(ack);
+    }
+
+    private Dictionary<string, string> RegistrationMetadata()
+    {
+        var metadata = new Dictionary<string, string>(_options.Metadata);
+        var gpus = ReadGpus();
+        if (gpus.Count > 0)
+        {
+            metadata["gpu.count"] = gpus.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            foreach (var gpu in gpus)
+            {
+                metadata[$"gpu.{gpu.Index}.name"] = gpu.Name;
+                metadata[$"gpu.{gpu.Index}.memoryTotalBytes"] = gpu.MemoryTotalBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return metadata;
     }
 
     private void OnExecute(TaskAssignment assignment)
@@ -320,6 +414,9 @@ public sealed partial class AicpAgent : IAsyncDisposable
 
     [LoggerMessage(EventId = 5103, Level = LogLevel.Debug, Message = "Completion of task {TaskId} not sent: {Reason}")]
     private static partial void LogCompleteFailed(ILogger logger, string taskId, string reason);
+
+    [LoggerMessage(EventId = 5105, Level = LogLevel.Debug, Message = "Load report not sent: {Reason}")]
+    private static partial void LogLoadReportFailed(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 5104, Level = LogLevel.Warning, Message = "Drain request failed: {Reason}")]
     private static partial void LogDrainFailed(ILogger logger, string reason);

@@ -15,9 +15,11 @@ internal sealed class AicpHub : Microsoft.AspNetCore.SignalR.Hub
     private readonly AgentRegistry _registry;
     private readonly TaskDispatcher _dispatcher;
     private readonly ILogger<AicpHub> _logger;
+    private readonly TimeProvider _time;
 
-    public AicpHub(AgentRegistry registry, TaskDispatcher dispatcher, ILogger<AicpHub> logger)
+    public AicpHub(AgentRegistry registry, TaskDispatcher dispatcher, TimeProvider time, ILogger<AicpHub> logger)
     {
+        _time = time;
         _registry = registry;
         _dispatcher = dispatcher;
         _logger = logger;
@@ -67,6 +69,19 @@ internal sealed class AicpHub : Microsoft.AspNetCore.SignalR.Hub
         }
 
         return agent is not null;
+    }
+
+    /// <summary>Records the agent's own view of its load; false when this connection is not a registered agent.</summary>
+    public bool ReportLoad(AgentLoadReport report)
+    {
+        var agent = _registry.GetByConnection(Context.ConnectionId);
+        if (agent is null || report is null || report.QueueDepth < 0 || report.FreeSlots < 0 || report.Gpus is { Count: > 64 })
+        {
+            return false;
+        }
+
+        agent.RecordLoad(report, _time.GetUtcNow());
+        return true;
     }
 
     /// <summary>Runs a task and returns its one final result. Many may run at once on one connection.</summary>

@@ -27,6 +27,13 @@ internal static class StatusEndpoints
                 connectedAt = a.ConnectedAt,
                 lastCompletion = a.LastCompletion,
                 metadata = a.Metadata,
+                reportedLoad = a.ReportedLoad is { } load ? new
+                {
+                    queueDepth = load.Report.QueueDepth,
+                    freeSlots = load.Report.FreeSlots,
+                    gpus = load.Report.Gpus,
+                    receivedAt = load.ReceivedAt,
+                } : null,
             }));
 
         endpoints.MapGet("/v1/stats", (HubCounters counters, TaskDispatcher dispatcher, AgentRegistry registry) => new

@@ -22,6 +22,7 @@ internal sealed class AgentState
     private long _failed;
     private long _timedOut;
     private long _lastCompletionTicks;
+    private volatile ReportedLoad? _reportedLoad;
 
     public AgentState(string agentId, string connectionId, IReadOnlyList<string> capabilities, int maxConcurrency,
         IReadOnlyDictionary<string, string> metadata, DateTimeOffset connectedAt)
@@ -70,6 +71,11 @@ internal sealed class AgentState
             return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
         }
     }
+
+    /// <summary>The agent's latest self-reported load, or null if it never reported.</summary>
+    public ReportedLoad? ReportedLoad => _reportedLoad;
+
+    public void RecordLoad(Aicp.Protocol.AgentLoadReport report, DateTimeOffset at) => _reportedLoad = new ReportedLoad(report, at);
 
     /// <summary>Whether routing may give this agent one more task.</summary>
     public bool HasFreeSlot => !_draining && !_removed && Pending < _maxConcurrency;
@@ -174,3 +180,6 @@ internal sealed class AgentState
         return map.ToFrozenDictionary(StringComparer.Ordinal);
     }
 }
+
+/// <summary>A load report and when the hub received it.</summary>
+internal sealed record ReportedLoad(Aicp.Protocol.AgentLoadReport Report, DateTimeOffset ReceivedAt);

@@ -7,11 +7,13 @@ const string Usage = """
 
       demo [--quick] [--tasks N] [--concurrency C]
           Embedded hub + three labelees; every strategy compared; one agent killed midway.
-      labelee --hub URL --id ID [--delay-ms N] [--jitter-ms N] [--fail-rate P] [--concurrency N]
-          One image.label agent.
-      swarm --hub URL [--count N]
+      labelee --hub URL --id ID [--delay-ms N] [--jitter-ms N] [--fail-rate P] [--concurrency N] [--device auto|cpu|cuda] [--protocol json|messagepack]
+          One image.label agent (the digit labeller; CUDA when the NVIDIA driver loads, else CPU).
+      labelee --self-test [--device cuda]
+          Compares the chosen backend with the CPU backend on 1,000 digits; prints the largest difference and throughput.
+      swarm --hub URL [--count N] [--device D] [--protocol P]
           N labelees with different speeds and reliabilities in one process.
-      submit --hub URL [--method M] [--count N] [--concurrency C] [--strategy S] [--timeout-ms T] [--max-attempts A] [--json]
+      submit --hub URL [--method M] [--count N] [--concurrency C] [--strategy S] [--timeout-ms T] [--max-attempts A] [--protocol P] [--json]
           Submits tasks and prints a summary (JSON with --json).
       train [--data DIR] [--out FILE] [--epochs N] [--seed S]
           Trains the digit labeller on MNIST (run scripts/fetch-mnist.sh first).

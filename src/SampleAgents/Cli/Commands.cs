@@ -4,6 +4,7 @@ using Aicp.Agent.Sdk.Client;
 using Aicp.Agent.Sdk.Connection;
 using Aicp.SampleAgents.Labelee;
 using Aicp.SampleAgents.Labelling;
+using Aicp.SampleAgents.Labelling.Inference;
 using Aicp.SampleAgents.Load;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
@@ -15,6 +16,13 @@ internal static class Commands
 {
     public static async Task<int> LabeleeAsync(CommandArgs args, CancellationToken stop)
     {
+        var device = Device(args);
+        if (args.Flag("self-test"))
+        {
+            args.RejectUnknown();
+            return LabellerSelfTest.Run(device, Console.Out);
+        }
+
         var hub = args.Required("hub");
         var profile = new LabeleeProfile(
             args.Required("id"),
@@ -26,7 +34,8 @@ internal static class Commands
         args.RejectUnknown();
 
         using var logging = ConsoleLogging();
-        using var labeller = DigitLabeller.LoadDefault();
+        using var labeller = DigitLabeller.LoadDefault(device, out var note);
+        Console.WriteLine($"labeller: mnist-mlp {labeller.Architecture} on {note}");
         await using var agent = LabeleeAgent.Create(hub, profile, labeller, logging, protocol);
         await RunUntilStoppedAsync([agent], stop);
         return 0;
@@ -37,10 +46,12 @@ internal static class Commands
         var hub = args.Required("hub");
         var count = args.Int("count", 3, 1, 1_000);
         var protocol = Protocol(args);
+        var device = Device(args);
         args.RejectUnknown();
 
         using var logging = ConsoleLogging();
-        using var labeller = DigitLabeller.LoadDefault();
+        using var labeller = DigitLabeller.LoadDefault(device, out var note);
+        Console.WriteLine($"labeller: mnist-mlp {labeller.Architecture} on {note}");
         var agents = LabeleeProfile.Swarm(count).Select(p => LabeleeAgent.Create(hub, p, labeller, logging, protocol)).ToList();
         try
         {
@@ -107,6 +118,14 @@ internal static class Commands
             AnsiConsole.MarkupLine($"labels correct on held-out MNIST digits: [bold]{accuracy:P2}[/]");
         }
         return 0;
+    }
+
+    private static string Device(CommandArgs args)
+    {
+        var device = args.String("device", InferenceBackends.Auto)!;
+        return device is InferenceBackends.Auto or InferenceBackends.Cpu or InferenceBackends.Cuda
+            ? device
+            : throw new UsageException($"--device must be {InferenceBackends.Auto}, {InferenceBackends.Cpu} or {InferenceBackends.Cuda}; got '{device}'.");
     }
 
     private static string Protocol(CommandArgs args)

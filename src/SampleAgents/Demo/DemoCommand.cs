@@ -31,11 +31,11 @@ internal static class DemoCommand
         await using var hub = await EmbeddedHub.StartAsync(configure: b => b.Logging.ClearProviders());
         AnsiConsole.MarkupLine($"[bold]AICP Hub[/] embedded at [link]{hub.BaseUrl}[/] (SignalR endpoint {ProtocolDefaults.HubPath})");
 
-        using var labeller = DigitLabeller.LoadDefault();
+        using var labeller = DigitLabeller.LoadDefault(Labelling.Inference.InferenceBackends.Auto, out var backendNote);
         var images = SampleImages.Load();
         AnsiConsole.MarkupLine(images.HasLabels
-            ? $"  model: mnist-mlp {labeller.Architecture} on {labeller.BackendName}; inputs: held-out MNIST digits"
-            : $"  model: mnist-mlp {labeller.Architecture} on {labeller.BackendName}; inputs: synthetic images ({Markup.Escape(MnistLocator.FetchHint)} to label real digits)");
+            ? $"  model: mnist-mlp {labeller.Architecture} on {Markup.Escape(backendNote)}; inputs: held-out MNIST digits"
+            : $"  model: mnist-mlp {labeller.Architecture} on {Markup.Escape(backendNote)}; inputs: synthetic images ({Markup.Escape(MnistLocator.FetchHint)} to label real digits)");
         Func<int, TaskResult, bool?>? judge = images.HasLabels ? (i, r) => LabelCheck.IsCorrect(images, i, r) : null;
 
         var agents = LabeleeProfile.DemoTrio.Select(p => LabeleeAgent.Create(hub.BaseUrl.ToString(), p, labeller)).ToList();

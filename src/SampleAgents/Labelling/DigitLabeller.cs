@@ -45,6 +45,16 @@ public sealed class DigitLabeller : IDisposable
     /// <summary>Loads the weights shipped with the application (<see cref="DefaultModelRelativePath"/>).</summary>
     public static DigitLabeller LoadDefault() => Load(Path.Combine(AppContext.BaseDirectory, DefaultModelRelativePath));
 
+    /// <summary>
+    /// Loads the shipped weights onto <paramref name="device"/>: <c>auto</c> (CUDA when libcuda.so.1 loads, else CPU),
+    /// <c>cpu</c> or <c>cuda</c>. <paramref name="note"/> says what was chosen and why.
+    /// </summary>
+    public static DigitLabeller LoadDefault(string device, out string note)
+    {
+        var model = ModelFile.Read(Path.Combine(AppContext.BaseDirectory, DefaultModelRelativePath));
+        return new DigitLabeller(model, Inference.InferenceBackends.Create(model, device, out note));
+    }
+
     /// <summary>Loads a weights file written by <see cref="LabellingCommands.TrainAsync"/>.</summary>
     /// <exception cref="InvalidDataException">The file is not a valid weights file.</exception>
     public static DigitLabeller Load(string path) => new(ModelFile.Read(path));

@@ -7,7 +7,7 @@ const string Usage = """
 
       demo [--quick] [--tasks N] [--concurrency C]
           Embedded hub + three labelees; every strategy compared; one agent killed midway.
-      labelee --hub URL --id ID [--delay-ms N] [--jitter-ms N] [--fail-rate P] [--concurrency N] [--device auto|cpu|cuda] [--protocol json|messagepack]
+      labelee --hub URL --id ID [--delay-ms N] [--jitter-ms N] [--fail-rate P] [--concurrency N] [--device auto|cpu|cuda] [--protocol json|messagepack] [--batch N]
           One image.label agent (the digit labeller; CUDA when the NVIDIA driver loads, else CPU).
       labelee --self-test [--device cuda]
           Compares the chosen backend with the CPU backend on 1,000 digits; prints the largest difference and throughput.

@@ -31,12 +31,13 @@ internal static class Commands
             args.Double("fail-rate", 0, 0, 1),
             args.Int("concurrency", 4, 1, 10_000));
         var protocol = Protocol(args);
+        var batch = args.Int("batch", 1, 1, 4096);
         args.RejectUnknown();
 
         using var logging = ConsoleLogging();
         using var labeller = DigitLabeller.LoadDefault(device, out var note);
         Console.WriteLine($"labeller: mnist-mlp {labeller.Architecture} on {note}");
-        await using var agent = LabeleeAgent.Create(hub, profile, labeller, logging, protocol);
+        await using var agent = LabeleeAgent.Create(hub, profile, labeller, logging, protocol, batch);
         await RunUntilStoppedAsync([agent], stop);
         return 0;
     }

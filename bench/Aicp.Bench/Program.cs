@@ -4,6 +4,7 @@ using Aicp.Bench.Commands;
 var commands = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
 {
     ["routing-sim"] = RoutingSimCommand.RunAsync,
+    ["pick-bench"] = PickBenchCommand.RunAsync,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var run))

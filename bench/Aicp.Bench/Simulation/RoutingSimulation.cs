@@ -48,7 +48,7 @@ internal sealed class RoutingSimulation
         _scenario = scenario;
         _strategy = strategy;
         _rng = new Random(seed);
-        _routingRandom = new DefaultRandomSource(seed + 1);
+        _routingRandom = new SeededRandomSource(seed + 1);
         var policy = new AgentHealthPolicy(new AgentHealthOptions(), _clock);
         _agents = new AgentState[scenario.Agents.Length];
         _sim = new SimAgent[scenario.Agents.Length];

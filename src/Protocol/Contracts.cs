@@ -106,6 +106,15 @@ public sealed class RouteEntry
     /// <summary>The chosen agent's trust score at pick time.</summary>
     public double Trust { get; init; }
 
+    /// <summary>The chosen agent's circuit state at pick time: <c>closed</c>, <c>half-open</c> (a probe) or <c>open</c> (only when every agent was open).</summary>
+    public string? Circuit { get; init; }
+
+    /// <summary>The chosen agent's success rate over the breaker's rolling window at pick time.</summary>
+    public double? SuccessRate { get; init; }
+
+    /// <summary>The chosen agent's slow-start factor at pick time (1 once ramped up).</summary>
+    public double? SlowStart { get; init; }
+
     public TaskError? Error { get; init; }
 }
 

@@ -8,8 +8,14 @@ public sealed class AicpHubOptions
 {
     public const string SectionName = "Aicp";
 
-    /// <summary>Strategy used when a task names none. The default value is <c>least-loaded</c>.</summary>
-    public string DefaultStrategy { get; set; } = RoutingStrategyNames.LeastLoaded;
+    /// <summary>Strategy used when a task names none and its capability has no entry in <see cref="CapabilityStrategies"/>. The default value is <c>adaptive</c>.</summary>
+    public string DefaultStrategy { get; set; } = RoutingStrategyNames.Adaptive;
+
+    /// <summary>Per-capability default strategy, e.g. <c>Aicp:CapabilityStrategies:image.label = power-of-two</c>. Empty by default.</summary>
+    public Dictionary<string, string> CapabilityStrategies { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Latency estimate, slow start and circuit breaker settings (<c>Aicp:Health</c>).</summary>
+    public AgentHealthOptions Health { get; set; } = new();
 
     /// <summary>Per-attempt timeout when a request sets none. The default value is 30,000 ms.</summary>
     public int DefaultTimeoutMs { get; set; } = ProtocolDefaults.TimeoutMs;
@@ -28,4 +34,8 @@ public sealed class AicpHubOptions
 
     /// <summary>Seed for the routing random source; null seeds from the clock.</summary>
     public int? RandomSeed { get; set; }
+
+    /// <summary>The strategy a task gets when it names none: its capability's, else the hub default.</summary>
+    internal string StrategyFor(string method) =>
+        CapabilityStrategies.TryGetValue(method, out var name) ? name : DefaultStrategy;
 }

@@ -15,6 +15,21 @@ internal sealed class AicpHubOptionsValidator(RoutingStrategyCatalog strategies)
             errors.Add($"Aicp:DefaultStrategy '{options.DefaultStrategy}' is not a known strategy; known: {string.Join(", ", strategies.Names)}.");
         }
 
+        foreach (var (capability, strategy) in options.CapabilityStrategies ?? [])
+        {
+            if (!Names.IsValid(capability))
+            {
+                errors.Add($"Aicp:CapabilityStrategies: '{capability}' is not a valid capability name (^[a-z0-9][a-z0-9._-]{{0,127}}$).");
+            }
+
+            if (!strategies.TryGet(strategy, out _))
+            {
+                errors.Add($"Aicp:CapabilityStrategies:{capability} '{strategy}' is not a known strategy; known: {string.Join(", ", strategies.Names)}.");
+            }
+        }
+
+        ValidateHealth(options.Health, errors);
+
         if (options.DefaultTimeoutMs is < ProtocolDefaults.MinTimeoutMs or > ProtocolDefaults.MaxTimeoutMs)
         {
             errors.Add($"Aicp:DefaultTimeoutMs must be within {ProtocolDefaults.MinTimeoutMs}..{ProtocolDefaults.MaxTimeoutMs}.");
@@ -41,5 +56,64 @@ internal sealed class AicpHubOptionsValidator(RoutingStrategyCatalog strategies)
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateHealth(AgentHealthOptions? health, List<string> errors)
+    {
+        if (health is null)
+        {
+            errors.Add("Aicp:Health must not be null.");
+            return;
+        }
+
+        if (health.LatencyDecay <= TimeSpan.Zero)
+        {
+            errors.Add("Aicp:Health:LatencyDecay must be positive.");
+        }
+
+        if (!(health.DefaultLatencyMs > 0))
+        {
+            errors.Add("Aicp:Health:DefaultLatencyMs must be positive.");
+        }
+
+        if (health.SlowStartWindow < TimeSpan.Zero)
+        {
+            errors.Add("Aicp:Health:SlowStartWindow must not be negative.");
+        }
+
+        if (!(health.SlowStartFloor is > 0 and <= 1))
+        {
+            errors.Add("Aicp:Health:SlowStartFloor must be within (0, 1].");
+        }
+
+        if (health.ConsecutiveFailures < 1)
+        {
+            errors.Add("Aicp:Health:ConsecutiveFailures must be at least 1.");
+        }
+
+        if (!(health.FailureRatio is > 0 and <= 1))
+        {
+            errors.Add("Aicp:Health:FailureRatio must be within (0, 1].");
+        }
+
+        if (health.MinimumThroughput < 1)
+        {
+            errors.Add("Aicp:Health:MinimumThroughput must be at least 1.");
+        }
+
+        if (health.SamplingDuration <= TimeSpan.Zero)
+        {
+            errors.Add("Aicp:Health:SamplingDuration must be positive.");
+        }
+
+        if (health.BreakDuration < TimeSpan.Zero)
+        {
+            errors.Add("Aicp:Health:BreakDuration must not be negative.");
+        }
+
+        if (health.MaxBreakDuration < health.BreakDuration)
+        {
+            errors.Add("Aicp:Health:MaxBreakDuration must not be shorter than BreakDuration.");
+        }
     }
 }

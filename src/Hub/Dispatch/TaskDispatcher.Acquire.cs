@@ -1,3 +1,4 @@
+using Aicp.Hub.Health;
 using Aicp.Hub.Registry;
 using Aicp.Hub.Routing;
 using Aicp.Protocol;
@@ -94,18 +95,19 @@ internal sealed partial class TaskDispatcher
     private Acquisition TryPick(CapabilityPool pool, IRoutingStrategy strategy, ReadOnlySpan<string> tried, out bool anyUntried)
     {
         var agents = pool.Agents;
-        var context = new RoutingContext(pool, agents, tried, _random);
+        var context = new RoutingContext(pool, agents, tried, _random, _time);
         anyUntried = context.HasUntriedAgent();
         for (var i = 0; i < PickRetries && anyUntried; i++)
         {
-            var agent = strategy.Pick(in context);
+            var agent = context.Pick(strategy, out var panicked);
             if (agent is null)
             {
                 break;
             }
 
             var pending = agent.Pending;
-            if (agent.TryAcquireSlot())
+            var circuit = agent.Circuit.StateAt(context.Now);
+            if (agent.TryAcquireSlot(panicked))
             {
                 var candidates = 0;
                 foreach (var a in agents)
@@ -116,11 +118,12 @@ internal sealed partial class TaskDispatcher
                     }
                 }
 
-                var latency = agent.LatencyFor(pool.Method)?.Milliseconds ?? double.NaN;
                 return new Acquisition(agent, new RouteEntry
                 {
                     AgentId = agent.AgentId, Candidates = candidates, Pending = pending,
-                    LatencyEstimateMs = double.IsNaN(latency) ? 0 : Math.Round(latency, 3), Trust = Math.Round(agent.Trust.Value, 4),
+                    LatencyEstimateMs = Math.Round(agent.LatencyMs(pool.Method, context.Now), 3), Trust = Math.Round(agent.Trust.Value, 4),
+                    Circuit = CircuitStateNames.Of(circuit), SuccessRate = Math.Round(agent.SuccessRate(context.Now), 4),
+                    SlowStart = Math.Round(agent.SlowStart(context.Now), 4),
                 }, "", null);
             }
         }

@@ -61,7 +61,7 @@ internal sealed partial class TaskDispatcher
             return Finish(new TaskResult
             {
                 TaskId = taskId, Status = TaskStatuses.Rejected, Error = error,
-                Strategy = request.Strategy ?? _options.DefaultStrategy,
+                Strategy = request.Strategy ?? _options.StrategyFor(request.Method ?? ""),
             });
         }
 
@@ -207,8 +207,11 @@ internal sealed partial class TaskDispatcher
                 agent.RecordCompletion(method, ms, ok: false, _time.GetUtcNow());
                 break;
             case AttemptOutcomes.Timeout:
-                agent.RecordTimeout();
+                agent.RecordTimeout(method, ms);
                 break;
+
+            // Cancelled (the submitter's choice) and Disconnected (the agent's state leaves with its
+            // connection) say nothing about the agent's health and are not recorded.
         }
 
         if (end.Outcome is AttemptOutcomes.Timeout or AttemptOutcomes.Cancelled or AttemptOutcomes.Disconnected)
@@ -221,7 +224,8 @@ internal sealed partial class TaskDispatcher
         {
             AgentId = agent.AgentId, Outcome = end.Outcome, Ms = Math.Round(ms, 3), Strategy = strategyName,
             Candidates = pickEntry.Candidates, Pending = pickEntry.Pending, LatencyEstimateMs = pickEntry.LatencyEstimateMs,
-            Trust = pickEntry.Trust, Error = end.Error,
+            Trust = pickEntry.Trust, Circuit = pickEntry.Circuit, SuccessRate = pickEntry.SuccessRate, SlowStart = pickEntry.SlowStart,
+            Error = end.Error,
         });
         return end;
     }
@@ -256,7 +260,7 @@ internal sealed partial class TaskDispatcher
             return TaskError.Of(ErrorCodes.InvalidMethod, $"Method names match ^[a-z0-9][a-z0-9._-]{{0,127}}$; got '{Truncate(request?.Method)}'.");
         }
 
-        var strategyName = request.Strategy ?? _options.DefaultStrategy;
+        var strategyName = request.Strategy ?? _options.StrategyFor(request.Method);
         if (!_strategies.TryGet(strategyName, out strategy))
         {
             return TaskError.Of(ErrorCodes.UnknownStrategy, $"Unknown strategy '{Truncate(strategyName)}'; known: {string.Join(", ", _strategies.Names)}.");

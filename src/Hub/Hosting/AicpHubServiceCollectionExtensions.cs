@@ -20,6 +20,12 @@ public static class AicpHubServiceCollectionExtensions
         services.TryAddSingleton<IRandomSource>(sp => new DefaultRandomSource(sp.GetRequiredService<IOptions<AicpHubOptions>>().Value.RandomSeed));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRoutingStrategy, RoundRobinStrategy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRoutingStrategy, LeastLoadedStrategy>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRoutingStrategy, PowerOfTwoChoicesStrategy>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRoutingStrategy, TrustWeightedStrategy>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRoutingStrategy, PerformanceBasedStrategy>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRoutingStrategy, RandomStrategy>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRoutingStrategy, WeightedStrategy>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRoutingStrategy, AdaptiveStrategy>());
         services.TryAddSingleton<RoutingStrategyCatalog>();
 
         services.TryAddSingleton<AgentRegistry>();

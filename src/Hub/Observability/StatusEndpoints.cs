@@ -1,4 +1,5 @@
 using Aicp.Hub.Dispatch;
+using Aicp.Hub.Health;
 using Aicp.Hub.Registry;
 
 namespace Aicp.Hub.Observability;
@@ -20,6 +21,8 @@ internal static class StatusEndpoints
                 maxConcurrency = a.MaxConcurrency,
                 draining = a.IsDraining,
                 trust = Math.Round(a.Trust.Value, 4),
+                circuit = CircuitStateNames.Of(a.Circuit.StateAt(a.Policy.Time.GetTimestamp())),
+                successRate = Math.Round(a.SuccessRate(a.Policy.Time.GetTimestamp()), 4),
                 latencyMs = a.Latencies.Where(l => l.Value.HasValue).ToDictionary(l => l.Key, l => Math.Round(l.Value.Milliseconds, 3)),
                 completed = a.Completed,
                 failed = a.Failed,

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Aicp.Hub.Configuration;
+using Aicp.Hub.Health;
 using Microsoft.Extensions.Options;
 
 namespace Aicp.Hub.Registry;
@@ -16,6 +17,7 @@ internal sealed class AgentRegistry(IOptions<AicpHubOptions> options, TimeProvid
     private readonly ConcurrentDictionary<string, AgentState> _byConnection = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CapabilityPool> _pools = new(StringComparer.Ordinal);
     private readonly int _maxQueued = options.Value.MaxQueuedTasksPerCapability;
+    private readonly AgentHealthPolicy _policy = new(options.Value.Health, time);
 
     /// <summary>Raised after an agent left (disconnect or replacement), once per agent.</summary>
     public event Action<AgentState>? AgentRemoved;
@@ -66,7 +68,7 @@ internal sealed class AgentRegistry(IOptions<AicpHubOptions> options, TimeProvid
                     replaced ??= previous;
                 }
 
-                agent = new AgentState(agentId, connectionId, capabilities, maxConcurrency, metadata, time.GetUtcNow());
+                agent = new AgentState(agentId, connectionId, capabilities, maxConcurrency, metadata, time.GetUtcNow(), _policy);
                 _byId[agentId] = agent;
                 _byConnection[connectionId] = agent;
                 AddToPools(agent, capabilities, touched);

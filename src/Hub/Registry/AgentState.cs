@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
+using Aicp.Hub.Health;
 
 namespace Aicp.Hub.Registry;
 
@@ -7,6 +8,10 @@ namespace Aicp.Hub.Registry;
 /// One live agent connection: identity, capacity, the pending-task count and the statistics routing
 /// reads. The pending count changes only through <see cref="TryAcquireSlot"/> and <see cref="ReleaseSlot"/>,
 /// lock-free, and never exceeds <see cref="MaxConcurrency"/>.
+/// Every attempt's end feeds, in one place (<see cref="RecordCompletion"/> / <see cref="RecordTimeout(string, double)"/>):
+/// the peak-EWMA latency of the method, the trust score, and the circuit breaker with its rolling success window.
+/// A disconnect records nothing: the state object leaves with its connection, and a re-registered agent starts
+/// afresh (default latency, initial trust, closed circuit, slow start).
 /// </summary>
 internal sealed class AgentState
 {
@@ -25,13 +30,15 @@ internal sealed class AgentState
     private volatile ReportedLoad? _reportedLoad;
 
     public AgentState(string agentId, string connectionId, IReadOnlyList<string> capabilities, int maxConcurrency,
-        IReadOnlyDictionary<string, string> metadata, DateTimeOffset connectedAt)
+        IReadOnlyDictionary<string, string> metadata, DateTimeOffset connectedAt, AgentHealthPolicy? policy = null)
     {
         AgentId = agentId;
         ConnectionId = connectionId;
         ConnectedAt = connectedAt;
+        Policy = policy ?? AgentHealthPolicy.Default;
+        Circuit = new CircuitBreaker(Policy, Policy.Time.GetTimestamp());
         _capabilities = [.. capabilities];
-        _latency = BuildLatency(_capabilities, null);
+        _latency = BuildLatency(_capabilities, null, Policy);
         _maxConcurrency = maxConcurrency;
         _metadata = metadata;
     }
@@ -55,6 +62,12 @@ internal sealed class AgentState
     public bool IsRemoved => _removed;
 
     public TrustScore Trust { get; } = new();
+
+    /// <summary>Latency decay, slow start and breaker settings, and the clock they are measured on.</summary>
+    public AgentHealthPolicy Policy { get; }
+
+    /// <summary>The agent's circuit breaker and rolling success window.</summary>
+    public CircuitBreaker Circuit { get; }
 
     public long Completed => Interlocked.Read(ref _completed);
 
@@ -80,8 +93,12 @@ internal sealed class AgentState
     /// <summary>Whether routing may give this agent one more task.</summary>
     public bool HasFreeSlot => !_draining && !_removed && Pending < _maxConcurrency;
 
-    /// <summary>Takes one slot if the agent has one free; the caller must call <see cref="ReleaseSlot"/> exactly once after.</summary>
-    public bool TryAcquireSlot()
+    /// <summary>
+    /// Takes one slot if the agent has one free and its circuit lets the task through (closed, or the one
+    /// half-open probe; anything in <paramref name="panic"/>, when every agent of the capability is open).
+    /// The caller must call <see cref="ReleaseSlot"/> exactly once after a true.
+    /// </summary>
+    public bool TryAcquireSlot(bool panic = false)
     {
         while (true)
         {
@@ -93,9 +110,17 @@ internal sealed class AgentState
 
             if (Interlocked.CompareExchange(ref _pending, current + 1, current) == current)
             {
-                return true;
+                break;
             }
         }
+
+        if (Circuit.StoredState == CircuitState.Closed || Circuit.TryAdmit(Policy.Time.GetTimestamp(), panic))
+        {
+            return true;
+        }
+
+        ReleaseSlot();
+        return false;
     }
 
     public void ReleaseSlot()
@@ -106,35 +131,62 @@ internal sealed class AgentState
 
     public LatencyEstimate? LatencyFor(string method) => _latency.GetValueOrDefault(method);
 
+    /// <summary>The peak-EWMA latency estimate for the method at <paramref name="now"/>, or the default without history.</summary>
+    public double LatencyMs(string method, long now) =>
+        _latency.TryGetValue(method, out var estimate) ? estimate.Estimate(now) : Policy.DefaultLatencyMs;
+
+    /// <summary>Slow-start share factor in [floor, 1]: ramps up after registration and after the circuit closes.</summary>
+    public double SlowStart(long now) => Policy.SlowStart(Circuit.ActiveSince, now);
+
+    /// <summary>Success rate over the breaker's rolling window (1 without recent history).</summary>
+    public double SuccessRate(long now) => Circuit.SuccessRate(now);
+
     public IEnumerable<KeyValuePair<string, LatencyEstimate>> Latencies => _latency;
 
+    /// <summary>An attempt ended with the agent's answer: success or agent error, after <paramref name="latencyMs"/>.</summary>
     public void RecordCompletion(string method, double latencyMs, bool ok, DateTimeOffset at)
     {
+        var now = Policy.Time.GetTimestamp();
         Interlocked.Exchange(ref _lastCompletionTicks, at.UtcTicks);
-        LatencyFor(method)?.Record(latencyMs);
+        LatencyFor(method)?.Record(latencyMs, now);
         if (ok)
         {
             Interlocked.Increment(ref _completed);
             Trust.Success();
+            Circuit.OnSuccess(now);
         }
         else
         {
             Interlocked.Increment(ref _failed);
             Trust.Error();
+            Circuit.OnFailure(now);
         }
     }
 
+    /// <summary>
+    /// An attempt timed out after <paramref name="elapsedMs"/>. The elapsed time goes into the latency
+    /// estimate as a sample (the agent was at least that slow, and peak EWMA takes it at once), so a
+    /// stalled agent looks slow before its breaker opens.
+    /// </summary>
+    public void RecordTimeout(string method, double elapsedMs)
+    {
+        LatencyFor(method)?.Record(elapsedMs, Policy.Time.GetTimestamp());
+        RecordTimeout();
+    }
+
+    /// <summary>A timeout without a latency sample: trust and breaker only.</summary>
     public void RecordTimeout()
     {
         Interlocked.Increment(ref _timedOut);
         Trust.Timeout();
+        Circuit.OnFailure(Policy.Time.GetTimestamp());
     }
 
     /// <summary>Re-registration on the same connection: new capabilities and limits; counts and statistics stay.</summary>
     public void Update(IReadOnlyList<string> capabilities, int maxConcurrency, IReadOnlyDictionary<string, string> metadata)
     {
         _capabilities = [.. capabilities];
-        _latency = BuildLatency(_capabilities, _latency);
+        _latency = BuildLatency(_capabilities, _latency, Policy);
         _maxConcurrency = maxConcurrency;
         _metadata = metadata;
         _draining = false;
@@ -169,12 +221,13 @@ internal sealed class AgentState
         }
     }
 
-    private static FrozenDictionary<string, LatencyEstimate> BuildLatency(string[] capabilities, FrozenDictionary<string, LatencyEstimate>? previous)
+    private static FrozenDictionary<string, LatencyEstimate> BuildLatency(string[] capabilities, FrozenDictionary<string, LatencyEstimate>? previous,
+        AgentHealthPolicy policy)
     {
         var map = new Dictionary<string, LatencyEstimate>(capabilities.Length, StringComparer.Ordinal);
         foreach (var capability in capabilities)
         {
-            map[capability] = previous?.GetValueOrDefault(capability) ?? new LatencyEstimate();
+            map[capability] = previous?.GetValueOrDefault(capability) ?? new LatencyEstimate(policy);
         }
 
         return map.ToFrozenDictionary(StringComparer.Ordinal);

@@ -8,6 +8,7 @@ internal sealed class CapabilityPool
 {
     private volatile AgentState[] _agents = [];
     private int _cursor;
+    private volatile AgentState? _remembered;
 
     public CapabilityPool(string method, int maxQueued)
     {
@@ -25,6 +26,16 @@ internal sealed class CapabilityPool
 
     /// <summary>Advances the round-robin cursor and returns its new value.</summary>
     public int NextCursor() => Interlocked.Increment(ref _cursor);
+
+    /// <summary>
+    /// The agent a memory-based strategy judged best at its last decision (one reference, written with a
+    /// plain volatile store: a lost update between two concurrent picks costs nothing but a slightly older memory).
+    /// </summary>
+    public AgentState? Remembered
+    {
+        get => _remembered;
+        set => _remembered = value;
+    }
 
     internal void Replace(AgentState[] agents) => _agents = agents;
 }

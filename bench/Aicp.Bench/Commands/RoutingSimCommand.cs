@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Aicp.Bench.Simulation;
+using Aicp.Hub.Routing;
+
+namespace Aicp.Bench.Commands;
+
+/// <summary>
+/// <c>routing-sim [--scenario A|B|C|D] [--json] [--seed N]</c>: runs every strategy through the routing
+/// simulation and checks the targets. Exit code 0 when every checked target passes, 1 otherwise.
+/// </summary>
+internal static class RoutingSimCommand
+{
+    private static readonly string[] LatencyAware =
+        [RoutingStrategyNames.PerformanceBased, RoutingStrategyNames.Weighted, RoutingStrategyNames.Adaptive];
+
+    public static Task<int> RunAsync(string[] args)
+    {
+        var options = new BenchArgs(args);
+        var json = options.Flag("json");
+        var seed = options.Int("seed", 20261121);
+        var only = options.String("scenario");
+        var scenarios = RoutingScenario.All.Where(s => only is null || string.Equals(s.Name, only, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (scenarios.Count == 0)
+        {
+            Console.Error.WriteLine($"Unknown scenario '{only}'; known: A, B, C, D.");
+            return Task.FromResult(2);
+        }
+
+        var results = new Dictionary<string, List<SimResult>>();
+        var checks = new List<(string Target, bool Pass, string Detail)>();
+        var clock = Stopwatch.StartNew();
+        foreach (var scenario in scenarios)
+        {
+            var list = new List<SimResult>();
+            foreach (var strategy in Strategies())
+            {
+                list.Add(new RoutingSimulation(scenario, strategy, seed).Run());
+            }
+
+            results[scenario.Name] = list;
+            checks.AddRange(Check(scenario.Name, list));
+            if (!json)
+            {
+                PrintTable(scenario, list);
+            }
+        }
+
+        var output = json ? Console.Error : Console.Out;
+        if (json)
+        {
+            Console.Out.WriteLine(ToJson(results));
+        }
+
+        output.WriteLine();
+        foreach (var (target, pass, detail) in checks)
+        {
+            output.WriteLine($"{(pass ? "PASS" : "FAIL")}  {target}: {detail}");
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"simulated in {clock.Elapsed.TotalSeconds:F1} s (seed {seed})"));
+        return Task.FromResult(checks.All(c => c.Pass) ? 0 : 1);
+    }
+
+    /// <summary>Fresh instances of every built-in strategy, in a fixed order.</summary>
+    private static IRoutingStrategy[] Strategies() =>
+    [
+        new RoundRobinStrategy(), new RandomStrategy(), new LeastLoadedStrategy(), new PowerOfTwoChoicesStrategy(),
+        new TrustWeightedStrategy(), new WeightedStrategy(), new PerformanceBasedStrategy(), new AdaptiveStrategy(),
+    ];
+
+    private static IEnumerable<(string, bool, string)> Check(string scenario, List<SimResult> results)
+    {
+        SimResult Of(string name) => results.First(r => r.Strategy == name);
+        var adaptive = Of(RoutingStrategyNames.Adaptive);
+        switch (scenario)
+        {
+            case "A":
+                var ll = Of(RoutingStrategyNames.LeastLoaded);
+                var rr = Of(RoutingStrategyNames.RoundRobin);
+                yield return ("A adaptive p99 <= 1.25x least-loaded p99", adaptive.P99Ms <= 1.25 * ll.P99Ms,
+                    F($"{adaptive.P99Ms:F1} ms vs 1.25 x {ll.P99Ms:F1} = {1.25 * ll.P99Ms:F1} ms"));
+                yield return ("A adaptive p99 <= 0.5x round-robin p99", adaptive.P99Ms <= 0.5 * rr.P99Ms,
+                    F($"{adaptive.P99Ms:F1} ms vs 0.5 x {rr.P99Ms:F1} = {0.5 * rr.P99Ms:F1} ms"));
+                break;
+            case "B":
+                yield return ("B adaptive success >= 99.9%", adaptive.SuccessRate >= 0.999, F($"{adaptive.SuccessRate:P3}"));
+                break;
+            case "C":
+                yield return ("C flaky agent's share < 5% by 30 s (adaptive, attempts in 25-30 s)", adaptive.WatchedShare < 0.05,
+                    F($"{adaptive.WatchedShare:P2}"));
+                break;
+            case "D":
+                foreach (var name in LatencyAware)
+                {
+                    var r = Of(name);
+                    yield return ($"D {name}: largest share <= 2x fair (20%)", r.MaxShare <= 0.2,
+                        F($"{r.MaxShare:P2} overall, {r.PeakWindowShare:P2} in the worst 1 s window"));
+                }
+
+                break;
+        }
+    }
+
+    private static void PrintTable(RoutingScenario scenario, List<SimResult> results)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"Scenario {scenario.Name}: {scenario.Description}");
+        var extra = scenario.Name switch { "C" => "| flaky share 25-30 s ", "D" => "| worst 1 s share ", _ => "" };
+        Console.WriteLine($"| strategy          |  p50 ms |  p99 ms |  success | max share {extra}|");
+        Console.WriteLine($"|-------------------|--------:|--------:|---------:|----------:{(extra.Length > 0 ? "|" + new string('-', extra.Length - 3) + ":" : "")}|");
+        foreach (var r in results)
+        {
+            var column = scenario.Name switch
+            {
+                "C" => F($"| {r.WatchedShare,19:P2} "),
+                "D" => F($"| {r.PeakWindowShare,15:P2} "),
+                _ => "",
+            };
+            Console.WriteLine(F($"| {r.Strategy,-17} | {r.P50Ms,7:F1} | {r.P99Ms,7:F1} | {r.SuccessRate,8:P2} | {r.MaxShare,9:P2} {column}|"));
+        }
+    }
+
+    private static string ToJson(Dictionary<string, List<SimResult>> results)
+    {
+        var root = new Dictionary<string, Dictionary<string, Dictionary<string, double>>>();
+        foreach (var (scenario, list) in results)
+        {
+            var byStrategy = new Dictionary<string, Dictionary<string, double>>();
+            foreach (var r in list)
+            {
+                var fields = new Dictionary<string, double>
+                {
+                    ["p50Ms"] = Math.Round(r.P50Ms, 3), ["p99Ms"] = Math.Round(r.P99Ms, 3),
+                    ["successRate"] = Math.Round(r.SuccessRate, 6), ["maxShare"] = Math.Round(r.MaxShare, 6),
+                };
+                if (scenario == "C")
+                {
+                    fields["flakyShare25to30s"] = Math.Round(r.WatchedShare, 6);
+                }
+
+                if (scenario == "D")
+                {
+                    fields["worstWindowShare"] = Math.Round(r.PeakWindowShare, 6);
+                }
+
+                byStrategy[r.Strategy] = fields;
+            }
+
+            root[scenario] = byStrategy;
+        }
+
+        return JsonSerializer.Serialize(root);
+    }
+
+    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

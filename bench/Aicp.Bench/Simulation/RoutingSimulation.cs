@@ -1,0 +1,354 @@
+using Aicp.Hub.Configuration;
+using Aicp.Hub.Health;
+using Aicp.Hub.Registry;
+using Aicp.Hub.Routing;
+
+namespace Aicp.Bench.Simulation;
+
+/// <summary>The outcome of one strategy on one scenario.</summary>
+internal sealed record SimResult(string Strategy, double P50Ms, double P99Ms, double SuccessRate, double MaxShare,
+    double WatchedShare, double PeakWindowShare, long[] AttemptsPerAgent);
+
+/// <summary>
+/// A discrete-event simulation of the hub's dispatch loop over the REAL routing code: <see cref="AgentState"/>
+/// (slots, peak EWMA, trust, circuit breaker, slow start), <see cref="CapabilityPool"/>, <see cref="RoutingContext"/>
+/// with healthy-or-panic and the strategy under test, all on a <see cref="SimulatedClock"/>. Only the agents and
+/// the event loop are simulated. It mirrors <c>TaskDispatcher</c>: pick, take a slot (else wait in the
+/// capability's FIFO), attempt timeout = the time left to the task's deadline, record the outcome on the
+/// agent (completion, error, timeout), fail over to an untried agent on an error while attempts and time remain.
+/// Nothing sleeps; a run of 100k tasks takes about a second.
+/// </summary>
+internal sealed class RoutingSimulation
+{
+    private const string Method = "sim.task";
+    private const int MaxQueued = 10_000;
+
+    private readonly RoutingScenario _scenario;
+    private readonly IRoutingStrategy _strategy;
+    private readonly SimulatedClock _clock = new();
+    private readonly PriorityQueue<Action, (long, long)> _events = new();
+    private readonly Random _rng;
+    private readonly IRandomSource _routingRandom;
+    private readonly CapabilityPool _pool = new(Method, MaxQueued);
+    private readonly AgentState[] _agents;
+    private readonly SimAgent[] _sim;
+    private readonly Dictionary<AgentState, int> _index = new(ReferenceEqualityComparer.Instance);
+    private readonly Queue<SimTask> _waiting = new();
+    private readonly List<double> _latencies = [];
+    private readonly long[] _attempts;
+    private readonly List<int[]> _windows = [];
+    private long _seq;
+    private int _succeeded;
+    private int _finished;
+    private long _watchedTotal;
+    private long _watchedHits;
+
+    public RoutingSimulation(RoutingScenario scenario, IRoutingStrategy strategy, int seed)
+    {
+        _scenario = scenario;
+        _strategy = strategy;
+        _rng = new Random(seed);
+        _routingRandom = new SeededRandomSource(seed + 1);
+        var policy = new AgentHealthPolicy(new AgentHealthOptions(), _clock);
+        _agents = new AgentState[scenario.Agents.Length];
+        _sim = new SimAgent[scenario.Agents.Length];
+        for (var i = 0; i < _agents.Length; i++)
+        {
+            var spec = scenario.Agents[i];
+            _agents[i] = new AgentState($"agent-{i}", $"conn-{i}", [Method], spec.MaxConcurrency, new Dictionary<string, string>(), _clock.GetUtcNow(), policy);
+            _sim[i] = new SimAgent(spec);
+            _index[_agents[i]] = i;
+        }
+
+        _pool.Replace(_agents);
+        _attempts = new long[_agents.Length];
+    }
+
+    public SimResult Run()
+    {
+        var t = 0.0;
+        for (var i = 0; i < _scenario.Tasks; i++)
+        {
+            t += -Math.Log(1 - _rng.NextDouble()) * 1000 / _scenario.ArrivalsPerSecond;
+            var task = new SimTask(i, t, _scenario.DeadlineMs is { } d ? t + d : double.PositiveInfinity, _scenario.MaxAttempts);
+            At(t, () => Submit(task));
+        }
+
+        while (_events.TryDequeue(out var action, out var key))
+        {
+            _clock.AdvanceTo(key.Item1);
+            action();
+        }
+
+        foreach (var task in _waiting)
+        {
+            Finish(task, ok: false); // still waiting when the run ended
+        }
+
+        _latencies.Sort();
+        var total = _attempts.Sum();
+        var peakWindow = 0.0;
+        foreach (var window in _windows)
+        {
+            var sum = window.Sum();
+            if (sum >= 100)
+            {
+                peakWindow = Math.Max(peakWindow, window.Max() / (double)sum);
+            }
+        }
+
+        return new SimResult(_strategy.Name, Percentile(0.50), Percentile(0.99), _succeeded / (double)_scenario.Tasks,
+            total == 0 ? 0 : _attempts.Max() / (double)total, _watchedTotal == 0 ? double.NaN : _watchedHits / (double)_watchedTotal,
+            peakWindow, _attempts);
+    }
+
+    private double Percentile(double q) =>
+        _latencies.Count == 0 ? double.NaN : _latencies[Math.Min(_latencies.Count - 1, (int)Math.Ceiling(q * _latencies.Count) - 1)];
+
+    private void At(double ms, Action action) => _events.Enqueue(action, (SimulatedClock.FromMs(ms), _seq++));
+
+    private void Submit(SimTask task)
+    {
+        if (!TryDispatch(task, out var anyUntried))
+        {
+            if (!anyUntried || _waiting.Count >= MaxQueued)
+            {
+                Finish(task, ok: false); // no agents / overloaded
+                return;
+            }
+
+            _waiting.Enqueue(task);
+        }
+    }
+
+    private bool TryDispatch(SimTask task, out bool anyUntried)
+    {
+        var context = new RoutingContext(_pool, _pool.Agents, task.Tried.AsSpan(0, task.AttemptCount), _routingRandom, _clock.GetTimestamp(), panic: false);
+        anyUntried = context.HasUntriedAgent();
+        if (!anyUntried)
+        {
+            return false;
+        }
+
+        var agent = context.Pick(_strategy, out var panicked);
+        if (agent is null || !agent.TryAcquireSlot(panicked))
+        {
+            return false;
+        }
+
+        var index = _index[agent];
+        task.Tried[task.AttemptCount++] = agent.AgentId;
+        CountAttempt(index);
+        var attempt = new SimAttempt(task, index, _clock.NowMs);
+        var spec = _scenario.Agents[index];
+        var now = _clock.NowMs;
+        var serviceMs = now >= spec.StallFromMs && now < spec.StallToMs
+            ? spec.StallServiceMs
+            : -Math.Log(1 - _rng.NextDouble()) * spec.MeanServiceMs;
+        attempt.ServiceMs = serviceMs;
+        attempt.Fails = _rng.NextDouble() < spec.FailureRate;
+        _sim[index].Accept(attempt, this);
+
+        if (!double.IsPositiveInfinity(task.DeadlineMs))
+        {
+            At(Math.Max(now, task.DeadlineMs), () => TimeOut(attempt));
+        }
+
+        return true;
+    }
+
+    private void CountAttempt(int index)
+    {
+        _attempts[index]++;
+        var now = _clock.NowMs;
+        var second = (int)(now / 1000);
+        while (_windows.Count <= second)
+        {
+            _windows.Add(new int[_agents.Length]);
+        }
+
+        _windows[second][index]++;
+        if (_scenario.WatchedAgent >= 0 && now >= _scenario.WatchFromMs && now < _scenario.WatchToMs)
+        {
+            _watchedTotal++;
+            if (index == _scenario.WatchedAgent)
+            {
+                _watchedHits++;
+            }
+        }
+    }
+
+    private void StartService(SimAttempt attempt) =>
+        At(_clock.NowMs + attempt.ServiceMs, () => _sim[attempt.Agent].Finish(attempt, this));
+
+    private void Completed(SimAttempt attempt)
+    {
+        if (attempt.Ended)
+        {
+            return; // timed out before; the late answer is discarded
+        }
+
+        attempt.Ended = true;
+        var agent = _agents[attempt.Agent];
+        agent.ReleaseSlot();
+        var latency = _clock.NowMs - attempt.SentMs;
+        var ok = !attempt.Fails;
+        Report(() => agent.RecordCompletion(Method, latency, ok, _clock.GetUtcNow()));
+
+        var task = attempt.Task;
+        if (ok)
+        {
+            Finish(task, ok: _clock.NowMs <= task.DeadlineMs);
+        }
+        else if (task.AttemptCount < task.MaxAttempts && _clock.NowMs < task.DeadlineMs)
+        {
+            Submit(task); // fail over to an untried agent
+        }
+        else
+        {
+            Finish(task, ok: false);
+        }
+
+        DrainQueue();
+    }
+
+    private void TimeOut(SimAttempt attempt)
+    {
+        if (attempt.Ended)
+        {
+            return;
+        }
+
+        attempt.Ended = true;
+        var agent = _agents[attempt.Agent];
+        agent.ReleaseSlot();
+        _sim[attempt.Agent].Cancel(attempt, this);
+        var elapsed = _clock.NowMs - attempt.SentMs;
+        Report(() => agent.RecordTimeout(Method, elapsed));
+        Finish(attempt.Task, ok: false); // the deadline has passed: no time left to fail over
+        DrainQueue();
+    }
+
+    private void Report(Action record)
+    {
+        if (_scenario.ReportLagMs > 0)
+        {
+            At(_clock.NowMs + _scenario.ReportLagMs, record);
+        }
+        else
+        {
+            record();
+        }
+    }
+
+    /// <summary>A slot freed: waiting tasks, oldest first, take what they can.</summary>
+    private void DrainQueue()
+    {
+        while (_waiting.TryPeek(out var head))
+        {
+            if (_clock.NowMs >= head.DeadlineMs)
+            {
+                _waiting.Dequeue();
+                Finish(head, ok: false);
+                continue;
+            }
+
+            if (!TryDispatch(head, out _))
+            {
+                return;
+            }
+
+            _waiting.Dequeue();
+        }
+    }
+
+    private void Finish(SimTask task, bool ok)
+    {
+        if (task.Done)
+        {
+            return;
+        }
+
+        task.Done = true;
+        _finished++;
+        if (ok)
+        {
+            _succeeded++;
+        }
+
+        _latencies.Add(Math.Min(_clock.NowMs, task.DeadlineMs) - task.ArrivalMs);
+    }
+
+    private sealed class SimTask(int id, double arrivalMs, double deadlineMs, int maxAttempts)
+    {
+        public int Id { get; } = id;
+        public double ArrivalMs { get; } = arrivalMs;
+        public double DeadlineMs { get; } = deadlineMs;
+        public int MaxAttempts { get; } = maxAttempts;
+        public string[] Tried { get; } = new string[maxAttempts];
+        public int AttemptCount { get; set; }
+        public bool Done { get; set; }
+    }
+
+    private sealed class SimAttempt(SimTask task, int agent, double sentMs)
+    {
+        public SimTask Task { get; } = task;
+        public int Agent { get; } = agent;
+        public double SentMs { get; } = sentMs;
+        public double ServiceMs { get; set; }
+        public bool Fails { get; set; }
+        public bool Ended { get; set; }
+        public bool InService { get; set; }
+    }
+
+    /// <summary>An agent: <c>Workers</c> tasks in service at once, the rest in its FIFO; a cancel frees the worker.</summary>
+    private sealed class SimAgent(SimAgentSpec spec)
+    {
+        private readonly Queue<SimAttempt> _queue = new();
+        private int _busy;
+
+        public void Accept(SimAttempt attempt, RoutingSimulation sim)
+        {
+            _queue.Enqueue(attempt);
+            StartNext(sim);
+        }
+
+        public void Finish(SimAttempt attempt, RoutingSimulation sim)
+        {
+            if (!attempt.InService)
+            {
+                return; // cancelled while in service; the worker was freed then
+            }
+
+            attempt.InService = false;
+            _busy--;
+            sim.Completed(attempt);
+            StartNext(sim);
+        }
+
+        public void Cancel(SimAttempt attempt, RoutingSimulation sim)
+        {
+            if (attempt.InService)
+            {
+                attempt.InService = false;
+                _busy--;
+                StartNext(sim);
+            }
+        }
+
+        private void StartNext(RoutingSimulation sim)
+        {
+            while (_busy < spec.Workers && _queue.TryDequeue(out var next))
+            {
+                if (next.Ended)
+                {
+                    continue; // timed out while queued at the agent
+                }
+
+                next.InService = true;
+                _busy++;
+                sim.StartService(next);
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using Aicp.Hub.Configuration;
+
+namespace Aicp.Hub.Health;
+
+/// <summary>
+/// <see cref="AgentHealthOptions"/> turned into the clock's timestamp units once, shared by every agent.
+/// All durations here are in <see cref="TimeProvider.GetTimestamp"/> ticks of <see cref="Time"/>.
+/// </summary>
+internal sealed class AgentHealthPolicy
+{
+    public AgentHealthPolicy(AgentHealthOptions options, TimeProvider time)
+    {
+        Time = time;
+        var perSecond = (double)time.TimestampFrequency;
+        DecayTicks = Math.Max(1, options.LatencyDecay.TotalSeconds * perSecond);
+        DefaultLatencyMs = options.DefaultLatencyMs;
+        SlowStartTicks = (long)(options.SlowStartWindow.TotalSeconds * perSecond);
+        SlowStartFloor = options.SlowStartFloor;
+        ConsecutiveFailures = options.ConsecutiveFailures;
+        FailureRatio = options.FailureRatio;
+        MinimumThroughput = options.MinimumThroughput;
+        SamplingTicks = Math.Max(1, (long)(options.SamplingDuration.TotalSeconds * perSecond));
+        BreakTicks = (long)(options.BreakDuration.TotalSeconds * perSecond);
+        MaxBreakTicks = Math.Max(BreakTicks, (long)(options.MaxBreakDuration.TotalSeconds * perSecond));
+    }
+
+    /// <summary>Defaults on the system clock (agents built outside the registry, e.g. in unit tests).</summary>
+    public static AgentHealthPolicy Default { get; } = new(new AgentHealthOptions(), TimeProvider.System);
+
+    public TimeProvider Time { get; }
+
+    public double DecayTicks { get; }
+
+    public double DefaultLatencyMs { get; }
+
+    public long SlowStartTicks { get; }
+
+    public double SlowStartFloor { get; }
+
+    public int ConsecutiveFailures { get; }
+
+    public double FailureRatio { get; }
+
+    public int MinimumThroughput { get; }
+
+    public long SamplingTicks { get; }
+
+    public long BreakTicks { get; }
+
+    public long MaxBreakTicks { get; }
+
+    /// <summary>Share factor in [floor, 1] for an agent that became active at <paramref name="activeSince"/>.</summary>
+    public double SlowStart(long activeSince, long now)
+    {
+        if (SlowStartTicks <= 0)
+        {
+            return 1;
+        }
+
+        var elapsed = now - activeSince;
+        return elapsed >= SlowStartTicks ? 1 : Math.Max(SlowStartFloor, (double)elapsed / SlowStartTicks);
+    }
+}

@@ -1,0 +1,23 @@
+using Aicp.Hub.Registry;
+
+namespace Aicp.Hub.Routing;
+
+/// <summary>
+/// Latency-aware without herding (Finagle / Linkerd peak EWMA): of two random eligible agents, the one with
+/// the lower <c>peak-EWMA latency x (pending + 1)</c> (<see cref="AgentScores.LatencyCost"/>). Comparing only
+/// two random agents keeps a stale "fastest" number from pulling all the load onto one agent.
+/// </summary>
+internal sealed class PerformanceBasedStrategy : IRoutingStrategy
+{
+    public string Name => RoutingStrategyNames.PerformanceBased;
+
+    public AgentState? Pick(in RoutingContext context)
+    {
+        if (!CandidateSampler.Two(in context, out var a, out var b))
+        {
+            return null;
+        }
+
+        return b is null || AgentScores.LatencyCost(a, context.Method, context.Now) <= AgentScores.LatencyCost(b, context.Method, context.Now) ? a : b;
+    }
+}

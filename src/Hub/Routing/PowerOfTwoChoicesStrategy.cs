@@ -1,0 +1,23 @@
+using Aicp.Hub.Registry;
+
+namespace Aicp.Hub.Routing;
+
+/// <summary>
+/// Power of two choices (YARP's default, Envoy's least-request): two distinct random eligible agents, keep
+/// the one with fewer pending tasks (<see cref="AgentScores.LoadCost"/>, which slow start inflates for a new
+/// agent). Near the quality of a full least-loaded scan at constant cost, and robust to herding.
+/// </summary>
+internal sealed class PowerOfTwoChoicesStrategy : IRoutingStrategy
+{
+    public string Name => RoutingStrategyNames.PowerOfTwo;
+
+    public AgentState? Pick(in RoutingContext context)
+    {
+        if (!CandidateSampler.Two(in context, out var a, out var b))
+        {
+            return null;
+        }
+
+        return b is null || AgentScores.LoadCost(a, context.Now) <= AgentScores.LoadCost(b, context.Now) ? a : b;
+    }
+}

@@ -1,0 +1,46 @@
+using Aicp.Hub.Configuration;
+using Aicp.Hub.Routing;
+using Aicp.Tests.Infrastructure;
+
+namespace Aicp.Tests.Hub.Configuration;
+
+public sealed class AicpHubOptionsValidatorTests
+{
+    private static readonly AicpHubOptionsValidator Validator = new(new RoutingStrategyCatalog(RoutingFixture.AllStrategies()));
+
+    [Fact]
+    public void Validate_Defaults_SucceedWithAdaptiveDefault()
+    {
+        var options = new AicpHubOptions();
+        Assert.Equal(RoutingStrategyNames.Adaptive, options.DefaultStrategy);
+        Assert.True(Validator.Validate(null, options).Succeeded);
+    }
+
+    [Fact]
+    public void Validate_UnknownCapabilityStrategyAndBadSettings_AllErrorsTogether()
+    {
+        var options = new AicpHubOptions
+        {
+            DefaultStrategy = "fastest",
+            CapabilityStrategies = { ["image.label"] = "power-of-two", ["text.embed"] = "warp", ["Bad Name"] = "random" },
+            Health = { FailureRatio = 2, BreakDuration = TimeSpan.FromMinutes(10) },
+        };
+        var result = Validator.Validate(null, options);
+        Assert.True(result.Failed);
+        var errors = result.Failures!.ToList();
+        Assert.Contains(errors, e => e.Contains("Aicp:DefaultStrategy 'fastest'"));
+        Assert.Contains(errors, e => e.Contains("Aicp:CapabilityStrategies:text.embed 'warp' is not a known strategy") && e.Contains("adaptive"));
+        Assert.Contains(errors, e => e.Contains("'Bad Name' is not a valid capability name"));
+        Assert.Contains(errors, e => e.Contains("FailureRatio"));
+        Assert.Contains(errors, e => e.Contains("MaxBreakDuration"));
+        Assert.DoesNotContain(errors, e => e.Contains("image.label"));
+    }
+
+    [Fact]
+    public void StrategyFor_CapabilityWithEntry_ThatStrategyElseDefault()
+    {
+        var options = new AicpHubOptions { CapabilityStrategies = { ["image.label"] = RoutingStrategyNames.PowerOfTwo } };
+        Assert.Equal(RoutingStrategyNames.PowerOfTwo, options.StrategyFor("image.label"));
+        Assert.Equal(RoutingStrategyNames.Adaptive, options.StrategyFor("text.embed"));
+    }
+}

@@ -1,0 +1,60 @@
+using Aicp.Hub.Configuration;
+using Aicp.Hub.Health;
+using Aicp.Hub.Registry;
+using Aicp.Tests.Infrastructure;
+
+namespace Aicp.Tests.Hub.Registry;
+
+public sealed class LatencyEstimateTests
+{
+    private readonly ManualTimeProvider _time = new();
+    private readonly LatencyEstimate _estimate;
+
+    public LatencyEstimateTests() => _estimate = new LatencyEstimate(new AgentHealthPolicy(new AgentHealthOptions(), _time));
+
+    private long Now => _time.GetTimestamp();
+
+    [Fact]
+    public void Estimate_NoHistory_DefaultLatency()
+    {
+        Assert.False(_estimate.HasValue);
+        Assert.Equal(AgentHealthDefaults.DefaultLatencyMs, _estimate.Estimate(Now));
+    }
+
+    [Fact]
+    public void Record_HigherSample_ReplacesAtOnce()
+    {
+        _estimate.Record(20, Now);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        _estimate.Record(500, Now);
+        Assert.Equal(500, _estimate.Estimate(Now));
+    }
+
+    [Fact]
+    public void Record_LowerSample_AveragedWithTimeWeight()
+    {
+        _estimate.Record(100, Now);
+        _time.Advance(TimeSpan.FromSeconds(10)); // dt = tau: w = e^-1
+        _estimate.Record(10, Now);
+        var w = Math.Exp(-1);
+        Assert.Equal(100 * w + 10 * (1 - w), _estimate.Estimate(Now), 6);
+    }
+
+    [Fact]
+    public void Record_LowerSampleRightAfter_BarelyMoves()
+    {
+        _estimate.Record(100, Now);
+        _time.Advance(TimeSpan.FromMilliseconds(10));
+        _estimate.Record(10, Now);
+        Assert.InRange(_estimate.Estimate(Now), 99.8, 100);
+    }
+
+    [Fact]
+    public void Estimate_NoNewSamples_DecaysTowardZero()
+    {
+        _estimate.Record(2000, Now);
+        _time.Advance(TimeSpan.FromSeconds(20));
+        Assert.Equal(2000 * Math.Exp(-2), _estimate.Estimate(Now), 6);
+        Assert.Equal(2000, _estimate.Milliseconds); // the stored cost is unchanged by reads
+    }
+}

@@ -33,7 +33,7 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
         _logger = (ILogger?)loggerFactory?.CreateLogger<ResilientHubConnection>() ?? NullLogger.Instance;
 
         var builder = new HubConnectionBuilder();
-        _factory = new WebSocketConnectionFactory(TransferFormat.Text, options.ConfigureWebSocket);
+        _factory = new WebSocketConnectionFactory(TransferFormat.Text, options);
         builder.Services.AddSingleton<IConnectionFactory>(_factory);
         builder.Services.AddSingleton<EndPoint>(new UriEndPoint(options.ResolveEndpoint()));
         builder.AddJsonProtocol(o => o.PayloadSerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull);

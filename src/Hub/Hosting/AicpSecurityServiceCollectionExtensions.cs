@@ -24,39 +24,40 @@ public static class AicpSecurityServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ListenAddressGuard>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, StatusAccessHandler>());
 
-        // Read once here to decide which schemes exist; the options themselves are validated at start-up.
-        var jwt = section.GetSection(nameof(AicpSecurityOptions.Jwt)).Get<JwtOptions>() ?? new JwtOptions();
-        var authentication = services.AddAuthentication(AicpAuthenticationSchemes.Default)
+        // Which scheme handles a token is decided per request from the bound options: configuration
+        // sources may still be added after this call (EmbeddedHub, tests), so nothing is read here.
+        services.AddAuthentication(AicpAuthenticationSchemes.Default)
             .AddPolicyScheme(AicpAuthenticationSchemes.Default, "API key or JWT", o => o.ForwardDefaultSelector = context =>
-                jwt.IsConfigured && BearerToken.Read(context.Request) is { } token && BearerToken.LooksLikeJwt(token)
+                context.RequestServices.GetRequiredService<IOptions<AicpSecurityOptions>>().Value.Jwt.IsConfigured
+                && BearerToken.Read(context.Request) is { } token && BearerToken.LooksLikeJwt(token)
                     ? AicpAuthenticationSchemes.JwtBearer
                     : AicpAuthenticationSchemes.ApiKey)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AicpAuthenticationSchemes.ApiKey, null);
-        if (jwt.IsConfigured)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AicpAuthenticationSchemes.ApiKey, null)
+            .AddJwtBearer(AicpAuthenticationSchemes.JwtBearer, null);
+        services.AddOptions<JwtBearerOptions>(AicpAuthenticationSchemes.JwtBearer).Configure<IOptions<AicpSecurityOptions>>((o, security) =>
         {
-            authentication.AddJwtBearer(AicpAuthenticationSchemes.JwtBearer, o =>
+            var jwt = security.Value.Jwt;
+            o.MapInboundClaims = false;
+            o.TokenValidationParameters = new TokenValidationParameters
             {
-                o.MapInboundClaims = false;
-                o.TokenValidationParameters = new TokenValidationParameters
+                // Without a configured key no token validates (and the selector never forwards here).
+                IssuerSigningKey = jwt.IsConfigured ? new SymmetricSecurityKey(Encoding.UTF8.GetBytes(jwt.SigningKey!)) : null,
+                ValidIssuer = jwt.Issuer,
+                ValidAudience = jwt.Audience,
+                ValidateIssuerSigningKey = true,
+                RoleClaimType = AicpClaimTypes.Role,
+                NameClaimType = AicpClaimTypes.Name,
+                ClockSkew = TimeSpan.FromSeconds(jwt.ClockSkewSeconds),
+            };
+            o.Events = new JwtBearerEvents
+            {
+                OnMessageReceived = context =>
                 {
-                    IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(jwt.SigningKey!)),
-                    ValidIssuer = jwt.Issuer,
-                    ValidAudience = jwt.Audience,
-                    ValidateIssuerSigningKey = true,
-                    RoleClaimType = AicpClaimTypes.Role,
-                    NameClaimType = AicpClaimTypes.Name,
-                    ClockSkew = TimeSpan.FromSeconds(jwt.ClockSkewSeconds),
-                };
-                o.Events = new JwtBearerEvents
-                {
-                    OnMessageReceived = context =>
-                    {
-                        context.Token ??= BearerToken.Read(context.Request);
-                        return Task.CompletedTask;
-                    },
-                };
-            });
-        }
+                    context.Token ??= BearerToken.Read(context.Request);
+                    return Task.CompletedTask;
+                },
+            };
+        });
 
         services.AddAuthorizationBuilder()
             .AddPolicy(AicpAuthenticationSchemes.ConnectPolicy, p => p

@@ -3,6 +3,7 @@ using Aicp.Bench.Commands;
 // Each benchmark is one command class; this table is the only place that names them.
 var commands = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
 {
+    ["chaos"] = ChaosCommand.RunAsync,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var run))

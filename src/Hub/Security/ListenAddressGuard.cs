@@ -13,6 +13,8 @@ namespace Aicp.Hub.Security;
 internal sealed class ListenAddressGuard(IOptions<AicpSecurityOptions> options, IConfiguration configuration, IServer server,
     ILogger<ListenAddressGuard> logger) : IHostedLifecycleService
 {
+    private bool _warned;
+
     public Task StartingAsync(CancellationToken cancellationToken)
     {
         Check(ConfiguredAddresses(configuration));
@@ -106,6 +108,12 @@ internal sealed class ListenAddressGuard(IOptions<AicpSecurityOptions> options, 
                 "Configure Aicp:Security:ApiKeys or Aicp:Security:Jwt, bind to 127.0.0.1, or set Aicp:Security:AllowAnonymous=true to run open on purpose.");
         }
 
+        if (_warned)
+        {
+            return;
+        }
+
+        _warned = true;
         SecurityLog.OpenMode(logger, $"Aicp:Security:AllowAnonymous=true on {string.Join(", ", exposed)}");
     }
 

@@ -5,6 +5,7 @@ var commands = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.
 {
     ["routing-sim"] = RoutingSimCommand.RunAsync,
     ["pick-bench"] = PickBenchCommand.RunAsync,
+    ["chaos"] = ChaosCommand.RunAsync,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var run))

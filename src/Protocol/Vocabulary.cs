@@ -47,6 +47,9 @@ public static class TaskStatuses
 
     /// <summary>The submitter went away or cancelled before a result.</summary>
     public const string Cancelled = "cancelled";
+
+    /// <summary>The submitter exceeded its rate limit; the task was not run. Retry later.</summary>
+    public const string RateLimited = "rate_limited";
 }
 
 /// <summary>How one attempt ended.</summary>
@@ -80,6 +83,15 @@ public static class ErrorCodes
     public const string SendFailed = "send_failed";
     public const string HandlerNotFound = "handler_not_found";
     public const string HandlerException = "handler_exception";
+
+    /// <summary>The caller's credentials do not allow this call (role, or agent id / capability binding).</summary>
+    public const string Forbidden = "forbidden";
+
+    /// <summary>The task payload's JSON is larger than the hub's limit.</summary>
+    public const string PayloadTooLarge = "payload_too_large";
+
+    /// <summary>The submitter's token bucket is empty.</summary>
+    public const string RateLimited = "rate_limited";
 }
 
 /// <summary>Protocol-wide constants.</summary>
@@ -100,4 +112,10 @@ public static class ProtocolDefaults
     public const int MaxAttemptsLimit = 10;
     public const int MaxCapabilitiesPerAgent = 256;
     public const int MaxConcurrencyLimit = 100_000;
+
+    /// <summary>Largest task payload or result, measured on its JSON text: 1 MiB.</summary>
+    public const int MaxPayloadBytes = 1 << 20;
+
+    /// <summary>Query-string parameter that carries a bearer token for clients that cannot set headers (browsers).</summary>
+    public const string AccessTokenQueryParameter = "access_token";
 }

@@ -20,6 +20,20 @@ public class AicpConnectionOptions
     /// <summary>Cap on the exponential reconnect delay. The default value is 10 s.</summary>
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// A bearer token (API key or JWT) sent on every connect. Ignored when <see cref="AccessTokenProvider"/> is set.
+    /// </summary>
+    public string? AccessToken { get; set; }
+
+    /// <summary>Supplies the bearer token on every connect and reconnect (e.g. to refresh a JWT); null or empty sends none.</summary>
+    public Func<CancellationToken, ValueTask<string?>>? AccessTokenProvider { get; set; }
+
+    /// <summary>
+    /// Send the token as the <c>access_token</c> query parameter instead of the <c>Authorization</c> header
+    /// (what browser clients do). Query strings can end up in proxy logs; prefer the header. The default value is false.
+    /// </summary>
+    public bool SendAccessTokenInQuery { get; set; }
+
     /// <summary>Hook for socket options (headers, certificates, proxies).</summary>
     public Action<ClientWebSocketOptions>? ConfigureWebSocket { get; set; }
 

@@ -41,7 +41,7 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
             HubProtocols.MessagePack => true,
             _ => throw new ArgumentException($"Unknown protocol '{options.Protocol}'; use '{HubProtocols.Json}' or '{HubProtocols.MessagePack}'.", nameof(options)),
         };
-        _factory = new WebSocketConnectionFactory(binary ? TransferFormat.Binary : TransferFormat.Text, options.ConfigureWebSocket);
+        _factory = new WebSocketConnectionFactory(binary ? TransferFormat.Binary : TransferFormat.Text, options);
         builder.Services.AddSingleton<IConnectionFactory>(_factory);
         builder.Services.AddSingleton<EndPoint>(new UriEndPoint(options.ResolveEndpoint()));
         builder.AddJsonProtocol(o => o.PayloadSerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull);

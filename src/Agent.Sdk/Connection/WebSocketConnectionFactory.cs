@@ -9,7 +9,7 @@ namespace Aicp.Agent.Sdk.Connection;
 /// Opens a WebSocket straight to the hub's endpoint (no negotiate round trip) and exposes it to
 /// <c>HubConnection</c> as a <see cref="ConnectionContext"/>; HubConnection then runs the SignalR handshake.
 /// </summary>
-internal sealed class WebSocketConnectionFactory(TransferFormat format, Action<ClientWebSocketOptions>? configure) : IConnectionFactory
+internal sealed class WebSocketConnectionFactory(TransferFormat format, AicpConnectionOptions options) : IConnectionFactory
 {
     public async ValueTask<ConnectionContext> ConnectAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
@@ -21,8 +21,24 @@ internal sealed class WebSocketConnectionFactory(TransferFormat format, Action<C
         var socket = new ClientWebSocket();
         try
         {
-            configure?.Invoke(socket.Options);
-            await socket.ConnectAsync(ToWebSocketUri(uri), cancellationToken).ConfigureAwait(false);
+            var target = ToWebSocketUri(uri);
+            var token = options.AccessTokenProvider is { } provider
+                ? await provider(cancellationToken).ConfigureAwait(false)
+                : options.AccessToken;
+            if (!string.IsNullOrEmpty(token))
+            {
+                if (options.SendAccessTokenInQuery)
+                {
+                    target = WithAccessToken(target, token);
+                }
+                else
+                {
+                    socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+                }
+            }
+
+            options.ConfigureWebSocket?.Invoke(socket.Options);
+            await socket.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -39,6 +55,14 @@ internal sealed class WebSocketConnectionFactory(TransferFormat format, Action<C
 
     /// <summary>Aborts the most recent connection's socket (no close frame).</summary>
     public void AbortCurrent() => _current?.Abort(new ConnectionAbortedException("Aborted by the owner."));
+
+    internal static Uri WithAccessToken(Uri uri, string token)
+    {
+        var parameter = Aicp.Protocol.ProtocolDefaults.AccessTokenQueryParameter + "=" + Uri.EscapeDataString(token);
+        var builder = new UriBuilder(uri);
+        builder.Query = string.IsNullOrEmpty(builder.Query) ? parameter : builder.Query.TrimStart('?') + "&" + parameter;
+        return builder.Uri;
+    }
 
     internal static Uri ToWebSocketUri(Uri uri)
     {

@@ -1,5 +1,6 @@
 using Aicp.Hub.Hubs;
 using Aicp.Hub.Observability;
+using Aicp.Hub.Security;
 using Aicp.Protocol;
 
 namespace Aicp.Hub.Hosting;
@@ -19,12 +20,15 @@ public static class AicpHubApplication
         }
 
         builder.Services.AddAicpHub(builder.Configuration);
+        builder.Services.AddAicpSecurity(builder.Configuration);
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseWebSockets();
-        app.MapHub<AicpHub>(ProtocolDefaults.HubPath);
-        app.MapStatusEndpoints();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapHub<AicpHub>(ProtocolDefaults.HubPath).RequireAuthorization(AicpAuthenticationSchemes.ConnectPolicy);
+        app.MapStatusEndpoints().RequireAuthorization(AicpAuthenticationSchemes.StatusPolicy);
         return app;
     }
 }

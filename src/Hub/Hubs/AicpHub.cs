@@ -1,6 +1,7 @@
 using Aicp.Hub.Dispatch;
 using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;
+using Aicp.Hub.Security;
 using Aicp.Protocol;
 using Microsoft.AspNetCore.SignalR;
 
@@ -8,21 +9,35 @@ namespace Aicp.Hub.Hubs;
 
 /// <summary>
 /// The SignalR endpoint at <c>/aicp</c>. Thin: validates what arrives and hands it to the registry or the
-/// dispatcher. Agents call Register, Complete and Drain; submitters call Submit.
+/// dispatcher. Agents call Register, Complete and Drain; submitters call Submit. Role, binding, size and
+/// rate checks run in <see cref="HubCallGate"/> before anything reaches the registry or the dispatcher.
 /// </summary>
 internal sealed class AicpHub : Microsoft.AspNetCore.SignalR.Hub
 {
     private readonly AgentRegistry _registry;
     private readonly TaskDispatcher _dispatcher;
+    private readonly HubCallGate _gate;
     private readonly ILogger<AicpHub> _logger;
     private readonly TimeProvider _time;
 
-    public AicpHub(AgentRegistry registry, TaskDispatcher dispatcher, TimeProvider time, ILogger<AicpHub> logger)
+    public AicpHub(AgentRegistry registry, TaskDispatcher dispatcher, HubCallGate gate, TimeProvider time, ILogger<AicpHub> logger)
     {
         _time = time;
         _registry = registry;
         _dispatcher = dispatcher;
+        _gate = gate;
         _logger = logger;
+    }
+
+    /// <summary>This connection's grants, read from its principal when it connected.</summary>
+    private CallerGrants Caller => Context.Items.TryGetValue(typeof(CallerGrants), out var grants) && grants is CallerGrants g
+        ? g
+        : CallerGrants.From(Context.User, Context.ConnectionId);
+
+    public override Task OnConnectedAsync()
+    {
+        Context.Items[typeof(CallerGrants)] = CallerGrants.From(Context.User, Context.ConnectionId);
+        return Task.CompletedTask;
     }
 
     /// <summary>Registers this connection as an agent, or updates its registration.</summary>
@@ -33,6 +48,12 @@ internal sealed class AicpHub : Microsoft.AspNetCore.SignalR.Hub
         {
             Log.RegistrationRefused(_logger, Context.ConnectionId, error.Code, error.Message);
             return new RegistrationAck { Accepted = false, AgentId = registration?.AgentId ?? "", Error = error };
+        }
+
+        var forbidden = _gate.CheckRegister(Caller, Context.ConnectionId, registration.AgentId, capabilities);
+        if (forbidden is not null)
+        {
+            return new RegistrationAck { Accepted = false, AgentId = registration.AgentId, Error = forbidden };
         }
 
         var metadata = registration.Metadata ?? new Dictionary<string, string>();
@@ -53,15 +74,30 @@ internal sealed class AicpHub : Microsoft.AspNetCore.SignalR.Hub
     /// <summary>Reports the end of an assignment this connection received.</summary>
     public void Complete(TaskCompletion completion)
     {
-        if (completion is not null)
+        if (completion is null)
         {
-            _dispatcher.Complete(Context.ConnectionId, completion);
+            return;
+        }
+
+        switch (_gate.CheckComplete(Caller, Context.ConnectionId, completion))
+        {
+            case HubCallGate.CompleteVerdict.Accept:
+                _dispatcher.Complete(Context.ConnectionId, completion);
+                break;
+            case HubCallGate.CompleteVerdict.Abort:
+                Context.Abort(); // OnDisconnectedAsync removes the agent; its attempts fail over
+                break;
         }
     }
 
     /// <summary>Stops new assignments to this connection's agent; in-flight ones finish.</summary>
     public bool Drain()
     {
+        if (!_gate.CheckDrain(Caller, Context.ConnectionId))
+        {
+            return false;
+        }
+
         var agent = _registry.Drain(Context.ConnectionId);
         if (agent is not null)
         {
@@ -85,7 +121,10 @@ internal sealed class AicpHub : Microsoft.AspNetCore.SignalR.Hub
     }
 
     /// <summary>Runs a task and returns its one final result. Many may run at once on one connection.</summary>
-    public Task<TaskResult> Submit(TaskRequest request) => _dispatcher.SubmitAsync(request, Context.ConnectionAborted);
+    public Task<TaskResult> Submit(TaskRequest request) =>
+        _gate.CheckSubmit(Caller, Context.ConnectionId, request) is { } refused
+            ? Task.FromResult(refused)
+            : _dispatcher.SubmitAsync(request, Context.ConnectionAborted);
 
     public override Task OnDisconnectedAsync(Exception? exception)
     {

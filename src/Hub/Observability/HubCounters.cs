@@ -13,6 +13,9 @@ internal sealed class HubCounters
     private long _rejected;
     private long _overloaded;
     private long _cancelled;
+    private long _rateLimited;
+    private long _forbiddenCalls;
+    private long _oversizeResults;
     private long _failovers;
     private long _lateCompletions;
     private long _foreignCompletions;
@@ -25,6 +28,15 @@ internal sealed class HubCounters
 
     /// <summary>Completions from a connection the attempt was not assigned to.</summary>
     public long ForeignCompletions => Interlocked.Read(ref _foreignCompletions);
+
+    /// <summary>Hub calls refused because the caller lacks the role (a Complete or Drain from a non-agent).</summary>
+    public long ForbiddenCalls => Interlocked.Read(ref _forbiddenCalls);
+
+    /// <summary>Completions whose result exceeded the limit; each closed its connection.</summary>
+    public long OversizeResults => Interlocked.Read(ref _oversizeResults);
+
+    public void ForbiddenCall() => Interlocked.Increment(ref _forbiddenCalls);
+    public void OversizeResult() => Interlocked.Increment(ref _oversizeResults);
 
     public void TaskSubmitted() => Interlocked.Increment(ref _submitted);
     public void Failover() => Interlocked.Increment(ref _failovers);
@@ -42,6 +54,7 @@ internal sealed class HubCounters
             case TaskStatuses.Rejected: Interlocked.Increment(ref _rejected); break;
             case TaskStatuses.Overloaded: Interlocked.Increment(ref _overloaded); break;
             case TaskStatuses.Cancelled: Interlocked.Increment(ref _cancelled); break;
+            case TaskStatuses.RateLimited: Interlocked.Increment(ref _rateLimited); break;
         }
     }
 
@@ -55,8 +68,11 @@ internal sealed class HubCounters
         [TaskStatuses.Rejected] = Interlocked.Read(ref _rejected),
         [TaskStatuses.Overloaded] = Interlocked.Read(ref _overloaded),
         [TaskStatuses.Cancelled] = Interlocked.Read(ref _cancelled),
+        [TaskStatuses.RateLimited] = Interlocked.Read(ref _rateLimited),
         ["failovers"] = Failovers,
         ["lateCompletions"] = LateCompletions,
         ["foreignCompletions"] = ForeignCompletions,
+        ["forbiddenCalls"] = ForbiddenCalls,
+        ["oversizeResults"] = OversizeResults,
     };
 }

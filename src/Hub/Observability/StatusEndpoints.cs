@@ -7,11 +7,13 @@ namespace Aicp.Hub.Observability;
 /// <summary>Health and status over HTTP.</summary>
 internal static class StatusEndpoints
 {
-    public static IEndpointRouteBuilder MapStatusEndpoints(this IEndpointRouteBuilder endpoints)
+    /// <summary>Maps <c>/healthz</c> (always open, for probes) and the <c>/v1</c> group, which it returns so the caller can protect it.</summary>
+    public static RouteGroupBuilder MapStatusEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/healthz", () => Results.Text("ok"));
 
-        endpoints.MapGet("/v1/agents", (AgentRegistry registry) => registry.Agents
+        var v1 = endpoints.MapGroup("/v1");
+        v1.MapGet("/agents", (AgentRegistry registry) => registry.Agents
             .OrderBy(a => a.AgentId, StringComparer.Ordinal)
             .Select(a => new
             {
@@ -39,12 +41,12 @@ internal static class StatusEndpoints
                 } : null,
             }));
 
-        endpoints.MapGet("/v1/stats", (HubCounters counters, TaskDispatcher dispatcher, AgentRegistry registry) => new
+        v1.MapGet("/stats", (HubCounters counters, TaskDispatcher dispatcher, AgentRegistry registry) => new
         {
             tasks = counters.Snapshot(),
             inFlight = dispatcher.InFlightCount,
             agents = registry.Count,
         });
-        return endpoints;
+        return v1;
     }
 }

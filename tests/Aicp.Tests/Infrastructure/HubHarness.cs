@@ -34,8 +34,8 @@ public sealed class HubHarness : IAsyncDisposable
     internal TaskDispatcher Dispatcher => Hub.Services.GetRequiredService<TaskDispatcher>();
 
     public static async Task<HubHarness> StartAsync(IDictionary<string, string?>? settings = null, string url = "http://127.0.0.1:0",
-        string protocol = HubProtocols.Json) =>
-        new(await StartHubAsync(settings, url), protocol);
+        ILoggerProvider? logs = null, string protocol = HubProtocols.Json) =>
+        new(await StartHubAsync(settings, url, logs), protocol);
 
     /// <summary>Stops the hub and starts a new one on the same address (agents must reconnect).</summary>
     public async Task RestartHubAsync(IDictionary<string, string?>? settings = null)
@@ -45,11 +45,12 @@ public sealed class HubHarness : IAsyncDisposable
         Hub = await StartHubAsync(settings, url);
     }
 
-    public async Task<AicpAgent> StartAgentAsync(string id, AgentHandler handler, int maxConcurrency = 8, string method = "image.label")
+    public async Task<AicpAgent> StartAgentAsync(string id, AgentHandler handler, int maxConcurrency = 8, string method = "image.label",
+        string? accessToken = null)
     {
         var agent = new AicpAgent(new AgentOptions
         {
-            HubUrl = Hub.BaseUrl.ToString(), AgentId = id, MaxConcurrency = maxConcurrency, Protocol = Protocol,
+            HubUrl = Hub.BaseUrl.ToString(), AgentId = id, MaxConcurrency = maxConcurrency, Protocol = Protocol, AccessToken = accessToken,
             ReconnectInitialDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
             DrainTimeout = TimeSpan.FromSeconds(5),
         });
@@ -59,12 +60,19 @@ public sealed class HubHarness : IAsyncDisposable
         return agent;
     }
 
-    public async Task<AicpTaskClient> StartClientAsync()
+    public async Task<AicpTaskClient> StartClientAsync(string? accessToken = null)
     {
-        var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = Hub.BaseUrl.ToString(), Protocol = Protocol });
+        var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = Hub.BaseUrl.ToString(), Protocol = Protocol, AccessToken = accessToken });
         _owned.Add(client);
         await client.ConnectAsync().DefaultTimeout();
         return client;
+    }
+
+    /// <summary>Keeps an object the test created for disposal with the harness.</summary>
+    public T Own<T>(T owned) where T : IAsyncDisposable
+    {
+        _owned.Add(owned);
+        return owned;
     }
 
     /// <summary>Waits until every agent's pending count and the in-flight table are back to zero.</summary>
@@ -89,8 +97,15 @@ public sealed class HubHarness : IAsyncDisposable
         await Hub.DisposeAsync();
     }
 
-    private static Task<EmbeddedHub> StartHubAsync(IDictionary<string, string?>? settings, string url) =>
-        EmbeddedHub.StartAsync(settings, b => b.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning), url);
+    private static Task<EmbeddedHub> StartHubAsync(IDictionary<string, string?>? settings, string url, ILoggerProvider? logs = null) =>
+        EmbeddedHub.StartAsync(settings, b =>
+        {
+            b.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning);
+            if (logs is not null)
+            {
+                b.Logging.AddProvider(logs);
+            }
+        }, url);
 
     /// <summary>A handler that answers at once with the agent's id.</summary>
     public static AgentHandler Echo(string id) => (task, _) => ValueTask.FromResult(JsonSerializer.SerializeToElement(new { agent = id, attempt = task.Attempt }));

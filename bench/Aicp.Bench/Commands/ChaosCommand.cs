@@ -1,0 +1,240 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Aicp.Agent.Sdk.Agent;
+using Aicp.Agent.Sdk.Client;
+using Aicp.Agent.Sdk.Connection;
+using Aicp.Hub.Dispatch;
+using Aicp.Hub.Hosting;
+using Aicp.Hub.Observability;
+using Aicp.Hub.Registry;
+using Aicp.Protocol;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Aicp.Bench.Commands;
+
+/// <summary>
+/// <c>chaos [--tasks N] [--agents N] [--kill-fraction F] [--seed N] [--json]</c>: runs N tasks through an
+/// embedded hub while agents are killed (socket dropped, no goodbye) and restarted at random, then checks
+/// that every task got exactly one final result and every pending count went back to zero.
+/// Exit code 0 when duplicates = 0, lost = 0, pending left = 0 and submitted = sum of final statuses; else 1.
+/// </summary>
+internal static class ChaosCommand
+{
+    private const string Method = "chaos.echo";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = new BenchArgs(args);
+        var tasks = options.Int("tasks", 20_000);
+        var agentCount = options.Int("agents", 10);
+        var killFraction = options.Double("kill-fraction", 0.3);
+        var concurrency = options.Int("concurrency", 256);
+        var random = new Random(options.Int("seed", 42));
+        var json = options.Flag("json");
+        var deadline = TimeSpan.FromSeconds(options.Int("max-seconds", 300)); // the whole run is bounded in time
+
+        await using var hub = await EmbeddedHub.StartAsync(new Dictionary<string, string?>
+        {
+            ["Aicp:Security:RateLimit:Enabled"] = "false", // one submitter drives the whole load on purpose
+        }, b => b.Logging.ClearProviders());
+        var registry = hub.Services.GetRequiredService<AgentRegistry>();
+        var dispatcher = hub.Services.GetRequiredService<TaskDispatcher>();
+        var counters = hub.Services.GetRequiredService<HubCounters>();
+
+        var agents = new AicpAgent?[agentCount];
+        for (var i = 0; i < agentCount; i++)
+        {
+            agents[i] = await StartAgentAsync(hub.BaseUrl, i);
+        }
+
+        await using var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = hub.BaseUrl.ToString() });
+        await client.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        var resultsPerTask = new int[tasks];
+        var statuses = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        var mismatched = 0;
+        var clientErrors = 0;
+        var kills = 0;
+        var killedAgents = new HashSet<int>();
+        var clock = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource(deadline);
+        using var running = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+
+        // Chaos: every round kills a random kill-fraction of the agents at once and restarts each after a random pause.
+        var chaos = Task.Run(async () =>
+        {
+            var perRound = Math.Max(1, (int)Math.Round(agentCount * killFraction));
+            while (!running.IsCancellationRequested)
+            {
+                await Task.Delay(random.Next(100, 400), CancellationToken.None);
+                var victims = Enumerable.Range(0, agentCount).OrderBy(_ => random.Next()).Take(perRound).ToArray();
+                await Task.WhenAll(victims.Select(async i =>
+                {
+                    var victim = agents[i]!;
+                    await victim.AbortAsync();
+                    await victim.DisposeAsync();
+                    Interlocked.Increment(ref kills);
+                    lock (killedAgents)
+                    {
+                        killedAgents.Add(i);
+                    }
+
+                    await Task.Delay(Random.Shared.Next(20, 200), CancellationToken.None);
+                    agents[i] = await StartAgentAsync(hub.BaseUrl, i);
+                }));
+            }
+        });
+
+        using var window = new SemaphoreSlim(concurrency);
+        var submits = new List<Task>(tasks);
+        for (var n = 0; n < tasks && !stop.IsCancellationRequested; n++)
+        {
+            try
+            {
+                await window.WaitAsync(stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break; // out of time: the tasks never sent count as lost
+            }
+
+            var seq = n;
+            submits.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    var result = await client.SubmitAsync(Method, new { seq }, new SubmitOptions { MaxAttempts = 5, TimeoutMs = 5_000 }, stop.Token);
+                    Interlocked.Increment(ref resultsPerTask[seq]);
+                    statuses.AddOrUpdate(result.Status, 1, (_, c) => c + 1);
+                    if (result.Status == TaskStatuses.Completed && result.Result?.GetProperty("seq").GetInt32() != seq)
+                    {
+                        Interlocked.Increment(ref mismatched); // a result that belongs to another task
+                    }
+                }
+                catch (Exception)
+                {
+                    Interlocked.Increment(ref clientErrors);
+                }
+                finally
+                {
+                    window.Release();
+                }
+            }));
+        }
+
+        await Task.WhenAll(submits);
+        running.Cancel();
+        await chaos;
+        var elapsed = clock.Elapsed;
+
+        // Quiescence, bounded: every attempt ended and every slot released.
+        var settle = Stopwatch.StartNew();
+        while ((registry.Agents.Any(a => a.Pending != 0) || dispatcher.InFlightCount != 0) && settle.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20);
+        }
+
+        var pendingLeft = registry.Agents.Sum(a => a.Pending) + dispatcher.InFlightCount;
+        var snapshot = counters.Snapshot();
+        string[] finals = [TaskStatuses.Completed, TaskStatuses.Failed, TaskStatuses.Timeout, TaskStatuses.NoAgents, TaskStatuses.Rejected,
+            TaskStatuses.Overloaded, TaskStatuses.Cancelled, TaskStatuses.RateLimited];
+        var report = new ChaosReport
+        {
+            Submitted = tasks,
+            ResultsReceived = resultsPerTask.Sum(),
+            Completed = statuses.GetValueOrDefault(TaskStatuses.Completed),
+            Failed = statuses.GetValueOrDefault(TaskStatuses.Failed),
+            Timeout = statuses.GetValueOrDefault(TaskStatuses.Timeout),
+            Other = statuses.Where(s => s.Key is not (TaskStatuses.Completed or TaskStatuses.Failed or TaskStatuses.Timeout)).ToDictionary(s => s.Key, s => s.Value),
+            Duplicates = resultsPerTask.Count(c => c > 1) + mismatched,
+            Lost = resultsPerTask.Count(c => c == 0),
+            PendingLeft = pendingLeft,
+            HubSubmitted = snapshot["submitted"],
+            HubFinalSum = finals.Sum(s => snapshot[s]),
+            Failovers = snapshot["failovers"],
+            LateCompletions = snapshot["lateCompletions"],
+            Agents = agentCount,
+            Kills = kills,
+            AgentsKilled = killedAgents.Count,
+            ClientErrors = clientErrors,
+            Seconds = Math.Round(elapsed.TotalSeconds, 2),
+        };
+        report = report with
+        {
+            Pass = report.Duplicates == 0 && report.Lost == 0 && report.PendingLeft == 0 && report.ClientErrors == 0
+                && report.Submitted == report.Completed + report.Failed + report.Timeout + report.Other.Values.Sum()
+                && report.HubSubmitted == report.HubFinalSum && report.HubSubmitted == report.Submitted,
+        };
+
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+        }
+        else
+        {
+            Console.WriteLine($"chaos: {tasks} tasks over {agentCount} agents in {report.Seconds} s; {kills} kills ({killedAgents.Count} distinct agents, {perRoundText(agentCount, killFraction)} per round)");
+            Console.WriteLine($"  submitted        {report.Submitted}");
+            Console.WriteLine($"  results received {report.ResultsReceived}");
+            Console.WriteLine($"  completed        {report.Completed}");
+            Console.WriteLine($"  failed           {report.Failed}");
+            Console.WriteLine($"  timeout          {report.Timeout}");
+            Console.WriteLine($"  other statuses   {(report.Other.Count == 0 ? "none" : string.Join(", ", report.Other.Select(o => $"{o.Key}={o.Value}")))}");
+            Console.WriteLine($"  duplicates       {report.Duplicates}");
+            Console.WriteLine($"  lost             {report.Lost}");
+            Console.WriteLine($"  pending left     {report.PendingLeft}");
+            Console.WriteLine($"  hub: submitted {report.HubSubmitted}, final statuses {report.HubFinalSum}, failovers {report.Failovers}, late completions {report.LateCompletions}, client errors {report.ClientErrors}");
+            Console.WriteLine(report.Pass ? "PASS" : "FAIL");
+        }
+
+        foreach (var agent in agents)
+        {
+            await agent!.DisposeAsync();
+        }
+
+        return report.Pass ? 0 : 1;
+
+        static string perRoundText(int count, double fraction) => $"{Math.Max(1, (int)Math.Round(count * fraction))} of {count}";
+    }
+
+    private static async Task<AicpAgent> StartAgentAsync(Uri hub, int i)
+    {
+        var id = $"chaos-{i}";
+        var agent = new AicpAgent(new AgentOptions
+        {
+            HubUrl = hub.ToString(), AgentId = id, MaxConcurrency = 16,
+            ReconnectInitialDelay = TimeSpan.FromMilliseconds(20), ReconnectMaxDelay = TimeSpan.FromMilliseconds(200),
+        });
+        agent.Handle(Method, async (task, ct) =>
+        {
+            await Task.Delay(Random.Shared.Next(0, 3), ct);
+            return JsonSerializer.SerializeToElement(new { seq = task.Payload.GetProperty("seq").GetInt32(), agent = id });
+        });
+        await agent.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        return agent;
+    }
+
+    private sealed record ChaosReport
+    {
+        public int Submitted { get; init; }
+        public int ResultsReceived { get; init; }
+        public int Completed { get; init; }
+        public int Failed { get; init; }
+        public int Timeout { get; init; }
+        public Dictionary<string, int> Other { get; init; } = [];
+        public int Duplicates { get; init; }
+        public int Lost { get; init; }
+        public long PendingLeft { get; init; }
+        public long HubSubmitted { get; init; }
+        public long HubFinalSum { get; init; }
+        public long Failovers { get; init; }
+        public long LateCompletions { get; init; }
+        public int Agents { get; init; }
+        public int Kills { get; init; }
+        public int AgentsKilled { get; init; }
+        public int ClientErrors { get; init; }
+        public double Seconds { get; init; }
+        public bool Pass { get; init; }
+    }
+}

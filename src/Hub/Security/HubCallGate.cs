@@ -1,0 +1,125 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Aicp.Hub.Observability;
+using Aicp.Protocol;
+using Microsoft.Extensions.Options;
+
+namespace Aicp.Hub.Security;
+
+/// <summary>
+/// The checks that run in the hub before a call reaches the registry or the dispatcher: the caller's role
+/// and bindings, the payload and result size limits, and the submit rate limit. Refused Submits still
+/// count as submitted and finished, so <c>submitted</c> equals the sum of the final statuses.
+/// </summary>
+internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitRateLimiter rateLimiter, HubCounters counters, ILogger<HubCallGate> logger)
+{
+    private readonly AicpSecurityOptions _options = options.Value;
+
+    /// <summary>What to do with a Complete.</summary>
+    public enum CompleteVerdict
+    {
+        Accept,
+        Ignore,
+
+        /// <summary>Close the connection: the agent broke the contract (oversize result); its attempts fail over.</summary>
+        Abort,
+    }
+
+    /// <summary>The role and binding check for an already validated registration; null when allowed.</summary>
+    public TaskError? CheckRegister(CallerGrants caller, string connectionId, string agentId, IReadOnlyList<string> capabilities)
+    {
+        string? reason = null;
+        if (!caller.IsAgent)
+        {
+            reason = "Registering needs the 'agent' role.";
+        }
+        else if (!NamePattern.AnyMatches(caller.AgentIds, agentId))
+        {
+            reason = $"This credential may not register agent id '{agentId}'.";
+        }
+        else if (capabilities.FirstOrDefault(c => !NamePattern.AnyMatches(caller.Capabilities, c)) is { } denied)
+        {
+            reason = $"This credential may not register capability '{denied}'.";
+        }
+
+        if (reason is null)
+        {
+            return null;
+        }
+
+        counters.ForbiddenCall();
+        SecurityLog.Forbidden(logger, HubMethods.Register, caller.Name, connectionId, reason);
+        return TaskError.Of(ErrorCodes.Forbidden, reason);
+    }
+
+    /// <summary>Role, rate and size checks for a Submit; a final result when refused, null to proceed.</summary>
+    public TaskResult? CheckSubmit(CallerGrants caller, string connectionId, TaskRequest? request)
+    {
+        TaskResult? refused = null;
+        if (!caller.IsSubmitter)
+        {
+            counters.ForbiddenCall();
+            SecurityLog.Forbidden(logger, HubMethods.Submit, caller.Name, connectionId, "no submitter role");
+            refused = Refuse(TaskStatuses.Rejected, ErrorCodes.Forbidden, "Submitting needs the 'submitter' role.", request);
+        }
+        else if (!rateLimiter.TryAcquire(caller.RateLimitKey))
+        {
+            SecurityLog.RateLimited(logger, caller.Name, connectionId);
+            refused = Refuse(TaskStatuses.RateLimited, ErrorCodes.RateLimited,
+                $"Rate limit exceeded ({_options.RateLimit.TokensPerPeriod} per {_options.RateLimit.ReplenishmentPeriodMs} ms, burst {_options.RateLimit.TokenLimit}); retry later.", request);
+        }
+        else if (request is not null && JsonSize(request.Payload) is var size && size > _options.MaxPayloadBytes)
+        {
+            refused = Refuse(TaskStatuses.Rejected, ErrorCodes.PayloadTooLarge,
+                $"The payload is {size} bytes of JSON; the limit is {_options.MaxPayloadBytes}.", request);
+        }
+
+        if (refused is not null)
+        {
+            counters.TaskSubmitted();
+            counters.TaskFinished(refused.Status);
+        }
+
+        return refused;
+    }
+
+    public CompleteVerdict CheckComplete(CallerGrants caller, string connectionId, TaskCompletion completion)
+    {
+        if (!caller.IsAgent)
+        {
+            counters.ForbiddenCall();
+            SecurityLog.Forbidden(logger, HubMethods.Complete, caller.Name, connectionId, "no agent role");
+            return CompleteVerdict.Ignore;
+        }
+
+        if (completion.Result is { } result && JsonSize(result) is var size && size > _options.MaxResultBytes)
+        {
+            counters.OversizeResult();
+            SecurityLog.OversizeResult(logger, size, completion.TaskId ?? "", connectionId, _options.MaxResultBytes);
+            return CompleteVerdict.Abort;
+        }
+
+        return CompleteVerdict.Accept;
+    }
+
+    public bool CheckDrain(CallerGrants caller, string connectionId)
+    {
+        if (caller.IsAgent)
+        {
+            return true;
+        }
+
+        counters.ForbiddenCall();
+        SecurityLog.Forbidden(logger, HubMethods.Drain, caller.Name, connectionId, "no agent role");
+        return false;
+    }
+
+    /// <summary>The length of the element's JSON text as received, without copying it.</summary>
+    private static int JsonSize(JsonElement element) =>
+        element.ValueKind == JsonValueKind.Undefined ? 0 : JsonMarshal.GetRawUtf8Value(element).Length;
+
+    private static TaskResult Refuse(string status, string code, string message, TaskRequest? request) => new()
+    {
+        TaskId = Guid.NewGuid().ToString("N"), Status = status, Error = TaskError.Of(code, message), Strategy = request?.Strategy ?? "",
+    };
+}

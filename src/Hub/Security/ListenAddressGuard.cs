@@ -1,0 +1,122 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+
+namespace Aicp.Hub.Security;
+
+/// <summary>
+/// Refuses to start an open hub (no credentials) on anything but loopback unless <c>AllowAnonymous</c> is
+/// set. Checks the configured addresses before the server binds, and the bound addresses once it has
+/// (addresses set in code, e.g. <c>ListenAnyIP</c>, are only visible then).
+/// </summary>
+internal sealed class ListenAddressGuard(IOptions<AicpSecurityOptions> options, IConfiguration configuration, IServer server,
+    ILogger<ListenAddressGuard> logger) : IHostedLifecycleService
+{
+    private bool _warned;
+
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        Check(ConfiguredAddresses(configuration));
+        return Task.CompletedTask;
+    }
+
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        Check(server.Features.Get<IServerAddressesFeature>()?.Addresses ?? []);
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Whether an address (URL or <c>host:port</c>) listens on loopback only.</summary>
+    internal static bool IsLoopback(string address)
+    {
+        string host;
+        try
+        {
+            var binding = BindingAddress.Parse(address);
+            if (binding.IsUnixPipe || binding.IsNamedPipe)
+            {
+                return true; // reachable only from this machine
+            }
+
+            host = binding.Host;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        return IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip);
+    }
+
+    internal static IEnumerable<string> ConfiguredAddresses(IConfiguration configuration)
+    {
+        foreach (var url in Split(configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            yield return url;
+        }
+
+        // HTTP_PORTS / HTTPS_PORTS (the container default) bind every interface.
+        foreach (var key in new[] { WebHostDefaults.HttpPortsKey, WebHostDefaults.HttpsPortsKey })
+        {
+            foreach (var port in Split(configuration[key]))
+            {
+                yield return $"http://*:{port}";
+            }
+        }
+
+        foreach (var endpoint in configuration.GetSection("Kestrel:Endpoints").GetChildren())
+        {
+            if (endpoint["Url"] is { Length: > 0 } url)
+            {
+                yield return url;
+            }
+        }
+    }
+
+    private void Check(IEnumerable<string> addresses)
+    {
+        var security = options.Value;
+        if (security.HasCredentials)
+        {
+            return;
+        }
+
+        var exposed = addresses.Where(a => !IsLoopback(a)).ToList();
+        if (exposed.Count == 0)
+        {
+            return;
+        }
+
+        if (!security.AllowAnonymous)
+        {
+            throw new InvalidOperationException(
+                $"Refusing to start: the hub would listen on {string.Join(", ", exposed)} with no API keys or JWT key configured. " +
+                "Configure Aicp:Security:ApiKeys or Aicp:Security:Jwt, bind to 127.0.0.1, or set Aicp:Security:AllowAnonymous=true to run open on purpose.");
+        }
+
+        if (_warned)
+        {
+            return;
+        }
+
+        _warned = true;
+        SecurityLog.OpenMode(logger, $"Aicp:Security:AllowAnonymous=true on {string.Join(", ", exposed)}");
+    }
+
+    private static string[] Split(string? value) =>
+        value?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+}

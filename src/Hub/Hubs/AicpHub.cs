@@ -10,7 +10,7 @@ namespace Aicp.Hub.Hubs;
 /// The SignalR endpoint at <c>/aicp</c>. Thin: validates what arrives and hands it to the registry or the
 /// dispatcher. Agents call Register, Complete and Drain; submitters call Submit.
 /// </summary>
-internal sealed class AicpHub : Microsoft.AspNetCore.SignalR.Hub
+internal sealed partial class AicpHub : Microsoft.AspNetCore.SignalR.Hub
 {
     private readonly AgentRegistry _registry;
     private readonly TaskDispatcher _dispatcher;

@@ -1,33 +1,35 @@
 using Aicp.Hub.Dispatch;
 using Aicp.Hub.Registry;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace Aicp.Hub.Observability;
 
-/// <summary>Health and status over HTTP.</summary>
+/// <summary>Health, status and metrics over HTTP. The status routes return the same records as the hub's status methods.</summary>
 internal static class StatusEndpoints
 {
+    public const string LiveTag = "live";
+    public const string ReadyTag = "ready";
+
     public static IEndpointRouteBuilder MapStatusEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/healthz", () => Results.Text("ok"));
+        // Start listening before the first task so no measurement is missed.
+        endpoints.ServiceProvider.GetRequiredService<PrometheusExporter>();
 
-        endpoints.MapGet("/v1/agents", (AgentRegistry registry) => registry.Agents
-            .OrderBy(a => a.AgentId, StringComparer.Ordinal)
-            .Select(a => new
-            {
-                id = a.AgentId,
-                capabilities = a.Capabilities,
-                pending = a.Pending,
-                maxConcurrency = a.MaxConcurrency,
-                draining = a.IsDraining,
-                trust = Math.Round(a.Trust.Value, 4),
-                latencyMs = a.Latencies.Where(l => l.Value.HasValue).ToDictionary(l => l.Key, l => Math.Round(l.Value.Milliseconds, 3)),
-                completed = a.Completed,
-                failed = a.Failed,
-                timedOut = a.TimedOut,
-                connectedAt = a.ConnectedAt,
-                lastCompletion = a.LastCompletion,
-                metadata = a.Metadata,
-            }));
+        endpoints.MapHealthChecks("/healthz", new HealthCheckOptions
+        {
+            Predicate = r => r.Tags.Contains(LiveTag), ResponseWriter = HealthResponseWriter.WriteAsync,
+        });
+        endpoints.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = r => r.Tags.Contains(ReadyTag), ResponseWriter = HealthResponseWriter.WriteAsync,
+        });
+
+        endpoints.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Render(), PrometheusTextFormat.ContentType));
+
+        endpoints.MapGet("/v1/agents", (StatusQueries status) => status.Agents());
+        endpoints.MapGet("/v1/capabilities", (StatusQueries status) => status.Capabilities());
+        endpoints.MapGet("/v1/routes", (StatusQueries status, int? limit) => status.Routes(limit));
+        endpoints.MapGet("/v1/capacity", (StatusQueries status) => status.Capacity());
 
         endpoints.MapGet("/v1/stats", (HubCounters counters, TaskDispatcher dispatcher, AgentRegistry registry) => new
         {

@@ -7,6 +7,8 @@ namespace Aicp.Hub.Observability;
 /// <summary>Wires metrics, the Prometheus exporter, tracing, status queries, health checks, log format and OTLP export.</summary>
 internal static class ObservabilityServiceCollectionExtensions
 {
+    private const string LogFormatKey = Configuration.AicpHubOptions.SectionName + ":" + nameof(ObservabilityOptions.LogFormat);
+
     public static IServiceCollection AddAicpObservability(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<ObservabilityOptions>().Bind(configuration.GetSection(Configuration.AicpHubOptions.SectionName)).ValidateOnStart();
@@ -26,12 +28,16 @@ internal static class ObservabilityServiceCollectionExtensions
             .AddCheck<LivenessHealthCheck>(LivenessHealthCheck.Name, tags: [StatusEndpoints.LiveTag])
             .AddCheck<ReadinessHealthCheck>(ReadinessHealthCheck.Name, tags: [StatusEndpoints.ReadyTag]);
 
-        // Aicp:LogFormat=json switches the host's console logger to the JSON formatter
-        // (the same as Logging:Console:FormatterName=json, which also works on its own).
-        if (string.Equals(configuration[$"{Configuration.AicpHubOptions.SectionName}:{nameof(ObservabilityOptions.LogFormat)}"], LogFormats.Json, StringComparison.OrdinalIgnoreCase))
+        // Aicp:LogFormat=json switches the host's console logger to the JSON formatter (the same as
+        // Logging:Console:FormatterName=json, which also works on its own). Read when the logger is built, so
+        // configuration added after AddAicpHub (tests, embedding hosts) counts too.
+        services.AddOptions<ConsoleLoggerOptions>().Configure<IConfiguration>((console, config) =>
         {
-            services.Configure<ConsoleLoggerOptions>(o => o.FormatterName = ConsoleFormatterNames.Json);
-        }
+            if (string.Equals(config[LogFormatKey], LogFormats.Json, StringComparison.OrdinalIgnoreCase))
+            {
+                console.FormatterName = ConsoleFormatterNames.Json;
+            }
+        });
 
         return services;
     }

@@ -30,7 +30,9 @@ internal sealed partial class TaskDispatcher
                 return Acquisition.Fail(TaskStatuses.NoAgents, ErrorCodes.NoAgents, $"No live agent serves '{method}'.");
             }
 
+            var pickStarted = _time.GetTimestamp();
             var picked = TryPick(pool, strategy, tried.Span, out var anyUntried);
+            _telemetry.RoutingDecided(_time.GetElapsedTime(pickStarted));
             if (picked.Agent is not null)
             {
                 return picked;

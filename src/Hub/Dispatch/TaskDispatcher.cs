@@ -26,6 +26,7 @@ internal sealed partial class TaskDispatcher
     private readonly RoutingStrategyCatalog _strategies;
     private readonly IAgentChannel _channel;
     private readonly HubCounters _counters;
+    private readonly TaskTelemetry _telemetry;
     private readonly TimeProvider _time;
     private readonly IRandomSource _random;
     private readonly ILogger _logger;
@@ -33,8 +34,9 @@ internal sealed partial class TaskDispatcher
 
     public TaskDispatcher(AgentRegistry registry, RoutingStrategyCatalog strategies, IAgentChannel channel,
         HubCounters counters, TimeProvider time, IRandomSource random, IOptions<AicpHubOptions> options,
-        ILogger<TaskDispatcher> logger)
+        ILogger<TaskDispatcher> logger, TaskTelemetry telemetry)
     {
+        _telemetry = telemetry;
         _registry = registry;
         _strategies = strategies;
         _channel = channel;
@@ -50,6 +52,14 @@ internal sealed partial class TaskDispatcher
 
     /// <summary>Runs a task to its one final result. Never throws for a bad request or a failing agent.</summary>
     public async Task<TaskResult> SubmitAsync(TaskRequest request, CancellationToken cancellationToken)
+    {
+        using var observation = _telemetry.StartTask(request);
+        var result = await RunTaskAsync(request, cancellationToken);
+        observation.Finished(result);
+        return result;
+    }
+
+    private async Task<TaskResult> RunTaskAsync(TaskRequest request, CancellationToken cancellationToken)
     {
         _counters.TaskSubmitted();
         var started = _time.GetTimestamp();
@@ -130,6 +140,7 @@ internal sealed partial class TaskDispatcher
     /// <summary>An agent reports the end of an assignment. Anything that does not match a live attempt is discarded and counted.</summary>
     public void Complete(string connectionId, TaskCompletion completion)
     {
+        using var span = _telemetry.StartCompletion(connectionId, completion);
         if (completion.TaskId is null || !_inFlight.TryGetValue(completion.TaskId, out var attempt) || attempt.Number != completion.Attempt)
         {
             _counters.LateCompletion();
@@ -158,6 +169,7 @@ internal sealed partial class TaskDispatcher
         AgentState agent, RouteEntry pickEntry, string strategyName, List<RouteEntry> route, CancellationToken cancellationToken)
     {
         var attempt = new Attempt(taskId, number, method, agent);
+        var span = _telemetry.StartAttempt(taskId, number, method, agent);
         var sentAt = _time.GetTimestamp();
         _inFlight[taskId] = attempt;
         AttemptEnd end;
@@ -227,6 +239,7 @@ internal sealed partial class TaskDispatcher
             Trust = pickEntry.Trust, Circuit = pickEntry.Circuit, SuccessRate = pickEntry.SuccessRate, SlowStart = pickEntry.SlowStart,
             Error = end.Error,
         });
+        _telemetry.AttemptEnded(span, taskId, number, method, route[^1]);
         return end;
     }
 

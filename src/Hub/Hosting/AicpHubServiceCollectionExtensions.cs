@@ -32,6 +32,7 @@ public static class AicpHubServiceCollectionExtensions
         services.TryAddSingleton<HubCounters>();
         services.TryAddSingleton<IAgentChannel, SignalRAgentChannel>();
         services.TryAddSingleton<TaskDispatcher>();
+        services.AddAicpObservability(configuration);
 
         services.AddSignalR()
             .AddJsonProtocol(o => o.PayloadSerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)

@@ -12,7 +12,7 @@ namespace Aicp.Hub.Hubs;
 /// dispatcher. Agents call Register, Complete and Drain; submitters call Submit. Role, binding, size and
 /// rate checks run in <see cref="HubCallGate"/> before anything reaches the registry or the dispatcher.
 /// </summary>
-internal sealed class AicpHub : Microsoft.AspNetCore.SignalR.Hub
+internal sealed partial class AicpHub : Microsoft.AspNetCore.SignalR.Hub
 {
     private readonly AgentRegistry _registry;
     private readonly TaskDispatcher _dispatcher;

@@ -1,46 +1,40 @@
 using Aicp.Hub.Dispatch;
-using Aicp.Hub.Health;
 using Aicp.Hub.Registry;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace Aicp.Hub.Observability;
 
-/// <summary>Health and status over HTTP.</summary>
+/// <summary>Health, status and metrics over HTTP. The status routes return the same records as the hub's status methods.</summary>
 internal static class StatusEndpoints
 {
-    /// <summary>Maps <c>/healthz</c> (always open, for probes) and the <c>/v1</c> group, which it returns so the caller can protect it.</summary>
+    public const string LiveTag = "live";
+    public const string ReadyTag = "ready";
+
+    /// <summary>
+    /// Maps the probes and <c>/metrics</c> (open, for orchestrators and scrapers) and the <c>/v1</c> status group,
+    /// which it returns so the caller can protect it.
+    /// </summary>
     public static RouteGroupBuilder MapStatusEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/healthz", () => Results.Text("ok"));
+        // Start listening before the first task so no measurement is missed.
+        endpoints.ServiceProvider.GetRequiredService<PrometheusExporter>();
+
+        endpoints.MapHealthChecks("/healthz", new HealthCheckOptions
+        {
+            Predicate = r => r.Tags.Contains(LiveTag), ResponseWriter = HealthResponseWriter.WriteAsync,
+        });
+        endpoints.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = r => r.Tags.Contains(ReadyTag), ResponseWriter = HealthResponseWriter.WriteAsync,
+        });
+
+        endpoints.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Render(), PrometheusTextFormat.ContentType));
 
         var v1 = endpoints.MapGroup("/v1");
-        v1.MapGet("/agents", (AgentRegistry registry) => registry.Agents
-            .OrderBy(a => a.AgentId, StringComparer.Ordinal)
-            .Select(a => new
-            {
-                id = a.AgentId,
-                capabilities = a.Capabilities,
-                pending = a.Pending,
-                maxConcurrency = a.MaxConcurrency,
-                draining = a.IsDraining,
-                trust = Math.Round(a.Trust.Value, 4),
-                circuit = CircuitStateNames.Of(a.Circuit.StateAt(a.Policy.Time.GetTimestamp())),
-                successRate = Math.Round(a.SuccessRate(a.Policy.Time.GetTimestamp()), 4),
-                latencyMs = a.Latencies.Where(l => l.Value.HasValue).ToDictionary(l => l.Key, l => Math.Round(l.Value.Milliseconds, 3)),
-                completed = a.Completed,
-                failed = a.Failed,
-                timedOut = a.TimedOut,
-                connectedAt = a.ConnectedAt,
-                lastCompletion = a.LastCompletion,
-                metadata = a.Metadata,
-                reportedLoad = a.ReportedLoad is { } load ? new
-                {
-                    queueDepth = load.Report.QueueDepth,
-                    freeSlots = load.Report.FreeSlots,
-                    gpus = load.Report.Gpus,
-                    receivedAt = load.ReceivedAt,
-                } : null,
-            }));
-
+        v1.MapGet("/agents", (StatusQueries status) => status.Agents());
+        v1.MapGet("/capabilities", (StatusQueries status) => status.Capabilities());
+        v1.MapGet("/routes", (StatusQueries status, int? limit) => status.Routes(limit));
+        v1.MapGet("/capacity", (StatusQueries status) => status.Capacity());
         v1.MapGet("/stats", (HubCounters counters, TaskDispatcher dispatcher, AgentRegistry registry) => new
         {
             tasks = counters.Snapshot(),

@@ -25,8 +25,9 @@ public sealed class TaskDispatcherRoutingTests
         var wrapped = Options.Create(options);
         var registry = new AgentRegistry(wrapped, _time);
         var catalog = new RoutingStrategyCatalog(RoutingFixture.AllStrategies());
-        var dispatcher = new TaskDispatcher(registry, catalog, _channel, new HubCounters(), _time, new DefaultRandomSource(1), wrapped,
-            NullLogger<TaskDispatcher>.Instance);
+        var counters = new HubCounters();
+        var dispatcher = new TaskDispatcher(registry, catalog, _channel, counters, _time, new DefaultRandomSource(1), wrapped,
+            NullLogger<TaskDispatcher>.Instance, TestTelemetry.Create(registry, counters, _time));
         return (dispatcher, registry);
     }
 

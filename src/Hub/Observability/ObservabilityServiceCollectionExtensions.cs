@@ -1,0 +1,44 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+
+namespace Aicp.Hub.Observability;
+
+/// <summary>Wires metrics, the Prometheus exporter, tracing, status queries, health checks, log format and OTLP export.</summary>
+internal static class ObservabilityServiceCollectionExtensions
+{
+    private const string LogFormatKey = Configuration.AicpHubOptions.SectionName + ":" + nameof(ObservabilityOptions.LogFormat);
+
+    public static IServiceCollection AddAicpObservability(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ObservabilityOptions>().Bind(configuration.GetSection(Configuration.AicpHubOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ObservabilityOptions>, ObservabilityOptionsValidator>());
+
+        services.AddMetrics();
+        services.TryAddSingleton<MetricLabels>();
+        services.TryAddSingleton<HubMetrics>();
+        services.TryAddSingleton<PrometheusExporter>();
+        services.TryAddSingleton<RouteLog>();
+        services.TryAddSingleton<CapacityPlanner>();
+        services.TryAddSingleton<TaskTelemetry>();
+        services.TryAddSingleton<StatusQueries>();
+        services.AddHostedService<OtlpExport>();
+
+        services.AddHealthChecks()
+            .AddCheck<LivenessHealthCheck>(LivenessHealthCheck.Name, tags: [StatusEndpoints.LiveTag])
+            .AddCheck<ReadinessHealthCheck>(ReadinessHealthCheck.Name, tags: [StatusEndpoints.ReadyTag]);
+
+        // Aicp:LogFormat=json switches the host's console logger to the JSON formatter (the same as
+        // Logging:Console:FormatterName=json, which also works on its own). Read when the logger is built, so
+        // configuration added after AddAicpHub (tests, embedding hosts) counts too.
+        services.AddOptions<ConsoleLoggerOptions>().Configure<IConfiguration>((console, config) =>
+        {
+            if (string.Equals(config[LogFormatKey], LogFormats.Json, StringComparison.OrdinalIgnoreCase))
+            {
+                console.FormatterName = ConsoleFormatterNames.Json;
+            }
+        });
+
+        return services;
+    }
+}

@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Aicp.Hub.Registry;
+using Aicp.Protocol;
+
+namespace Aicp.Hub.Observability;
+
+/// <summary>
+/// What the dispatcher tells observability, in one place: each call is a one-line hook in the task lifecycle
+/// and fans out to metrics (<see cref="HubMetrics"/>), the route log, the capacity planner and tracing.
+/// Never throws into the dispatcher; all work is O(1) apart from label lookups.
+/// </summary>
+internal sealed class TaskTelemetry(HubMetrics metrics, RouteLog routes, CapacityPlanner capacity, AgentRegistry registry, TimeProvider time,
+    ILogger<TaskTelemetry> logger)
+{
+    // Live attempt spans by task id, so an agent's completion span can join the attempt's trace. Only filled
+    // while something listens to the ActivitySource; an entry lives exactly as long as its attempt.
+    private readonly ConcurrentDictionary<string, Activity> _attemptSpans = new(StringComparer.Ordinal);
+
+    /// <summary>A task was submitted; dispose the result when the task has its final result.</summary>
+    public TaskObservation StartTask(TaskRequest? request)
+    {
+        var method = metrics.Labels.Method(request?.Method);
+        metrics.TaskSubmitted(method);
+        capacity.TaskArrived(method);
+        var span = HubTracing.Source.StartActivity(HubTracing.SubmitSpan, ActivityKind.Server);
+        if (span is not null)
+        {
+            span.SetTag(HubTracing.MethodTag, method);
+            span.SetTag(HubTracing.StrategyTag, request?.Strategy);
+        }
+
+        return new TaskObservation(this, method, time.GetTimestamp(), span);
+    }
+
+    /// <summary>The strategy picked (or failed to pick) an agent in <paramref name="elapsed"/>.</summary>
+    public void RoutingDecided(TimeSpan elapsed) => metrics.RoutingDecided(elapsed.TotalSeconds);
+
+    /// <summary>An attempt is about to be sent; returns its span (null when nobody listens).</summary>
+    public Activity? StartAttempt(string taskId, int attempt, string method, AgentState agent)
+    {
+        if (attempt > 1)
+        {
+            metrics.Failover(metrics.Labels.Method(method));
+        }
+
+        var span = HubTracing.Source.StartActivity(HubTracing.AttemptSpan, ActivityKind.Client);
+        if (span is not null)
+        {
+            span.SetTag(HubTracing.TaskIdTag, taskId);
+            span.SetTag(HubTracing.MethodTag, method);
+            span.SetTag(HubTracing.AttemptTag, attempt);
+            span.SetTag(HubTracing.AgentTag, agent.AgentId);
+            _attemptSpans[taskId] = span;
+        }
+
+        return span;
+    }
+
+    /// <summary>An attempt ended; <paramref name="entry"/> is the route entry the dispatcher built for it.</summary>
+    public void AttemptEnded(Activity? span, string taskId, int attempt, string method, RouteEntry entry)
+    {
+        var label = metrics.Labels.Method(method);
+        metrics.AttemptEnded(label, entry.AgentId, entry.Outcome);
+        capacity.AttemptEnded(label, entry.Ms / 1000.0);
+        routes.Add(new RouteRecord
+        {
+            At = time.GetUtcNow(), TaskId = taskId, Attempt = attempt, Method = method, Strategy = entry.Strategy,
+            Candidates = entry.Candidates, AgentId = entry.AgentId,
+            Inputs = new RouteScoreInputs(entry.Pending, entry.LatencyEstimateMs, entry.Trust),
+            Outcome = entry.Outcome, ErrorCode = entry.Error?.Code, Ms = entry.Ms,
+        });
+
+        if (span is not null)
+        {
+            _attemptSpans.TryRemove(new KeyValuePair<string, Activity>(taskId, span));
+            span.SetTag(HubTracing.OutcomeTag, entry.Outcome);
+            span.SetTag(HubTracing.CandidatesTag, entry.Candidates);
+            if (entry.Error is { } error)
+            {
+                span.SetTag(HubTracing.ErrorCodeTag, error.Code);
+            }
+
+            span.SetStatus(entry.Outcome == AttemptOutcomes.Completed ? ActivityStatusCode.Ok : ActivityStatusCode.Error);
+            span.Dispose();
+        }
+    }
+
+    /// <summary>An agent's completion arrived; returns its span (null when nobody listens). Dispose after handling it.</summary>
+    public Activity? StartCompletion(string connectionId, TaskCompletion completion)
+    {
+        if (!HubTracing.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var parent = completion.TaskId is not null && _attemptSpans.TryGetValue(completion.TaskId, out var attemptSpan) ? attemptSpan : null;
+        var matched = parent is not null && parent.GetTagItem(HubTracing.AttemptTag) is int number && number == completion.Attempt;
+        var span = HubTracing.Source.StartActivity(HubTracing.CompleteSpan, ActivityKind.Server, parent?.Context ?? default);
+        if (span is not null)
+        {
+            span.SetTag(HubTracing.TaskIdTag, completion.TaskId);
+            span.SetTag(HubTracing.AttemptTag, completion.Attempt);
+            span.SetTag(HubTracing.AgentTag, registry.GetByConnection(connectionId)?.AgentId);
+            span.SetTag(HubTracing.OutcomeTag, completion.Ok ? AttemptOutcomes.Completed : AttemptOutcomes.Error);
+            span.SetTag(HubTracing.MatchedTag, matched);
+            if (completion.Error is { } error)
+            {
+                span.SetTag(HubTracing.ErrorCodeTag, error.Code);
+            }
+        }
+
+        return span;
+    }
+
+    internal void TaskFinished(string method, long started, Activity? span, TaskResult result)
+    {
+        metrics.TaskFinished(method, result.Status, time.GetElapsedTime(started).TotalSeconds);
+        if (result.Status == TaskStatuses.Completed)
+        {
+            Log.TaskCompleted(logger, result.TaskId, method, result.AgentId ?? "", result.Attempts, result.LatencyMs);
+        }
+        else
+        {
+            Log.TaskNotCompleted(logger, result.TaskId, method, result.Status, result.Attempts, result.LatencyMs);
+        }
+
+        if (span is not null)
+        {
+            span.SetTag(HubTracing.TaskIdTag, result.TaskId);
+            span.SetTag(HubTracing.StatusTag, result.Status);
+            span.SetTag(HubTracing.OutcomeTag, result.Status);
+            span.SetTag(HubTracing.AgentTag, result.AgentId);
+            span.SetTag(HubTracing.AttemptsTag, result.Attempts);
+            span.SetTag(HubTracing.StrategyTag, result.Strategy);
+            if (result.Error is { } error)
+            {
+                span.SetTag(HubTracing.ErrorCodeTag, error.Code);
+            }
+
+            span.SetStatus(result.Status == TaskStatuses.Completed ? ActivityStatusCode.Ok : ActivityStatusCode.Error);
+        }
+    }
+}
+
+/// <summary>One task under observation: call <see cref="Finished"/> with the final result, then dispose.</summary>
+internal readonly struct TaskObservation(TaskTelemetry telemetry, string method, long started, Activity? span) : IDisposable
+{
+    public void Finished(TaskResult result) => telemetry.TaskFinished(method, started, span, result);
+
+    public void Dispose() => span?.Dispose();
+}

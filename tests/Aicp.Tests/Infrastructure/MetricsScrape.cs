@@ -1,0 +1,29 @@
+namespace Aicp.Tests.Infrastructure;
+
+/// <summary>Reads a Prometheus text exposition the way a test needs it: sample lines by series, values by series.</summary>
+public sealed class MetricsScrape
+{
+    private MetricsScrape(string text)
+    {
+        Text = text;
+        Samples = text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => !l.StartsWith('#'))
+            .Select(l => (Series: l[..l.LastIndexOf(' ')], Value: l[(l.LastIndexOf(' ') + 1)..]))
+            .ToDictionary(s => s.Series, s => s.Value, StringComparer.Ordinal);
+    }
+
+    public string Text { get; }
+
+    /// <summary>Series (name and labels as written) to value text.</summary>
+    public IReadOnlyDictionary<string, string> Samples { get; }
+
+    public static async Task<MetricsScrape> FetchAsync(Uri hub)
+    {
+        using var http = new HttpClient { BaseAddress = hub };
+        return new MetricsScrape(await http.GetStringAsync("/metrics").DefaultTimeout());
+    }
+
+    public double Value(string series) => Samples.TryGetValue(series, out var value)
+        ? double.Parse(value, System.Globalization.CultureInfo.InvariantCulture)
+        : throw new Xunit.Sdk.XunitException($"series {series} not in the scrape:\n{Text}");
+}

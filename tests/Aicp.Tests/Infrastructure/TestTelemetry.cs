@@ -1,0 +1,28 @@
+using Aicp.Hub.Observability;
+using Aicp.Hub.Registry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Aicp.Tests.Infrastructure;
+
+/// <summary>The dispatcher's telemetry wired as the hub wires it, for tests that build a dispatcher by hand.</summary>
+internal static class TestTelemetry
+{
+    public static TaskTelemetry Create(AgentRegistry registry, HubCounters counters, TimeProvider time)
+    {
+        var services = new ServiceCollection()
+            .AddMetrics()
+            .AddLogging()
+            .AddSingleton(registry)
+            .AddSingleton(counters)
+            .AddSingleton(time)
+            .AddSingleton(Options.Create(new ObservabilityOptions()))
+            .AddSingleton<MetricLabels>()
+            .AddSingleton<HubMetrics>()
+            .AddSingleton<RouteLog>()
+            .AddSingleton<CapacityPlanner>()
+            .AddSingleton<TaskTelemetry>()
+            .BuildServiceProvider();
+        return services.GetRequiredService<TaskTelemetry>();
+    }
+}

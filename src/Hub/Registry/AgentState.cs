@@ -88,7 +88,26 @@ internal sealed class AgentState
     /// <summary>The agent's latest self-reported load, or null if it never reported.</summary>
     public ReportedLoad? ReportedLoad => _reportedLoad;
 
-    public void RecordLoad(Aicp.Protocol.AgentLoadReport report, DateTimeOffset at) => _reportedLoad = new ReportedLoad(report, at);
+    public void RecordLoad(Aicp.Protocol.AgentLoadReport report, DateTimeOffset at) =>
+        _reportedLoad = new ReportedLoad(report, at, Policy.Time.GetTimestamp());
+
+    /// <summary>
+    /// Tasks the agent says it holds beyond what the hub sent it (its own queue), from a report younger than
+    /// <see cref="ReportedLoadFreshness"/>; 0 without a fresh report.
+    /// </summary>
+    public int ReportedQueueDepth(long now)
+    {
+        var load = _reportedLoad;
+        if (load?.Report.QueueDepth is not { } depth || now - load.ReceivedTimestamp > Policy.Time.TimestampFrequency * ReportedLoadFreshness.TotalSeconds)
+        {
+            return 0;
+        }
+
+        return depth;
+    }
+
+    /// <summary>How long a load report counts for routing: three of the SDK's default 5 s report intervals.</summary>
+    public static readonly TimeSpan ReportedLoadFreshness = TimeSpan.FromSeconds(15);
 
     /// <summary>Whether routing may give this agent one more task.</summary>
     public bool HasFreeSlot => !_draining && !_removed && Pending < _maxConcurrency;
@@ -235,4 +254,4 @@ internal sealed class AgentState
 }
 
 /// <summary>A load report and when the hub received it.</summary>
-internal sealed record ReportedLoad(Aicp.Protocol.AgentLoadReport Report, DateTimeOffset ReceivedAt);
+internal sealed record ReportedLoad(Aicp.Protocol.AgentLoadReport Report, DateTimeOffset ReceivedAt, long ReceivedTimestamp);

@@ -29,6 +29,9 @@ internal static class AgentScores
     /// speed and load and loses nearly every comparison, while still getting tasks when the alternative is
     /// far worse. Trust carries the longer memory and weighs timeouts above errors. The exponent was chosen
     /// with the routing simulator (scenario C: exponent 4 left the flaky agent near 5% of attempts).
+    /// The load term adds the agent's own reported queue depth (work it holds that the hub did not send, e.g.
+    /// a model server's backlog; see <see cref="AgentState.ReportedQueueDepth"/>) to the hub's pending count:
+    /// <c>(pending + reportedQueue + 1)</c>. A stale report (older than 15 s) counts as 0.
     /// </summary>
     public static double AdaptiveCost(AgentState agent, string method, long now)
     {
@@ -37,7 +40,7 @@ internal static class AgentScores
         success *= success; // ^4
         success *= success; // ^8
         var factor = Math.Max(agent.Trust.Value, MinTrustFactor) * success * agent.SlowStart(now);
-        return agent.LatencyMs(method, now) * (agent.Pending + 1) / factor;
+        return agent.LatencyMs(method, now) * (agent.Pending + agent.ReportedQueueDepth(now) + 1) / factor;
     }
 
     /// <summary>Weighted: throughput-like weight <c>successRate^2 / latency</c>, scaled by slow start.</summary>

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Text.Json;
 using Aicp.Agent.Sdk.Client;
 using Aicp.Agent.Sdk.Connection;
@@ -85,7 +84,8 @@ internal static class ConnectionsCommand
         await Task.Delay(1000);
         var after = ProcStats.Read(hub.Pid);
 
-        // Idle cost: hub CPU over a few seconds with K quiet connections (keep-alive pings only).
+        // Idle cost: hub CPU over a few seconds with K quiet connections (keep-alive pings only), after registration settled.
+        await Task.Delay(2000);
         var idle0 = ProcStats.Read(hub.Pid);
         await Task.Delay(3000);
         var idle1 = ProcStats.Read(hub.Pid);
@@ -114,7 +114,7 @@ internal static class ConnectionsCommand
                 hubIdleCpuPercent = idleCpuPercent,
                 roundTripP50Ms = roundTrip.P50Ms,
                 roundTripP99Ms = roundTrip.P99Ms,
-                picks = picks.Select(p => new { strategy = p.Strategy, scenario = p.Scenario, nsPerPick = p.NsPerPick, p.Picks }),
+                picks = picks.Select(p => new { strategy = p.Strategy, scenario = p.Scenario, cpuNsPerPick = p.NsPerPick, wallNsPerPick = p.WallNsPerPick, picks = p.Picks }),
                 machine,
             }));
         }
@@ -127,7 +127,7 @@ internal static class ConnectionsCommand
             Console.WriteLine($"task round trip with {count} connected: p50 {roundTrip.P50Ms:0.00} ms, p99 {roundTrip.P99Ms:0.00} ms ({roundTrip.Count} tasks, one at a time)");
             foreach (var p in picks)
             {
-                Console.WriteLine($"pick {p.Strategy,-12} {p.Scenario,-8} among {p.Candidates}: {p.NsPerPick,10:0.0} ns/pick ({p.Picks} picks)");
+                Console.WriteLine($"pick {p.Strategy,-12} {p.Scenario,-8} among {p.Candidates}: {p.NsPerPick,10:0.0} ns CPU/pick, {p.WallNsPerPick,10:0.0} ns wall/pick ({p.Picks} picks)");
             }
         }
 

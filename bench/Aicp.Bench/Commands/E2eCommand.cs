@@ -38,6 +38,7 @@ internal static class E2eCommand
         var echoUrl = (await echo.ExpectAsync("ready ", ready)).TrimEnd('/') + EchoHubRole.Path;
         await using var agents = ChildProcess.Start(AgentsRole.Name,
             ["--hub", hubUrl, "--agents", Str(o.Agents), "--concurrency", Str(o.AgentConcurrency)]);
+        await agents.ExpectAsync("connecting", ready);
         await agents.ExpectAsync("ready ", ready);
         Progress(json, $"hub {hubUrl} (pid {hub.Pid}), echo {echoUrl} (pid {echo.Pid}), {o.Agents} agents (pid {agents.Pid})");
 

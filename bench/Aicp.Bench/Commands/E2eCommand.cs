@@ -23,7 +23,7 @@ internal static class E2eCommand
             Inflight: args.Int("inflight", 1),
             Seconds: args.Double("seconds", 10),
             OpenSeconds: args.Double("open-seconds", Math.Max(3, args.Double("seconds", 10) / 2)),
-            Warmup: args.Double("warmup", 1),
+            Warmup: args.Double("warmup", 2),
             PayloadBytes: args.Int("payload-bytes", 256),
             AgentConcurrency: args.Int("agent-concurrency", 1024),
             ServerGc: !args.Flag("workstation-gc"));

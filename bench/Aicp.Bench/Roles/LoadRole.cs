@@ -14,8 +14,9 @@ namespace Aicp.Bench.Roles;
 /// baseline (Echo through the SDK's <see cref="ResilientHubConnection"/>, the same client stack). Connects, prints
 /// "ready", waits for "go", runs a warm-up and then the measured window, and prints "result {json}".
 /// Closed loop (no <c>--rate</c>): every connection keeps <c>--inflight</c> calls outstanding.
-/// Open loop (<c>--rate R</c>): calls start on a fixed schedule of R per second in all, and each latency is
-/// counted from the call's scheduled start, so a stalled sender cannot hide queueing (no coordinated omission).
+/// Open loop (<c>--rate R</c>): calls start on a fixed schedule of R per second in all, whatever the answers do.
+/// Latency is reported twice: from the moment the call was made, and from its scheduled start (which also counts
+/// the sender's own timer lag, so a stalled sender cannot hide queueing: no coordinated omission).
 /// </summary>
 internal static class LoadRole
 {
@@ -160,12 +161,13 @@ internal static class LoadRole
 
         static async Task Measure(Func<Task<bool>> call, long due, Worker w, long measureFrom, long stopAt)
         {
+            var t0 = Stopwatch.GetTimestamp();
             var ok = await SafeCall(call).ConfigureAwait(false);
             var t1 = Stopwatch.GetTimestamp();
             lock (w)
             {
                 // Counted by its scheduled start, so the window holds exactly the calls offered in it.
-                w.Record(ok, due, t1, measureFrom, stopAt, byStart: true);
+                w.Record(ok, t0, t1, measureFrom, stopAt, windowTick: due);
             }
         }
     }
@@ -184,17 +186,24 @@ internal static class LoadRole
 
     internal sealed class Worker
     {
+        /// <summary>From the moment the call was made to its answer.</summary>
         public List<double> Latencies { get; } = [];
+
+        /// <summary>Open loop only: from the call's scheduled start to its answer (adds the sender's own timer lag).</summary>
+        public List<double> FromSchedule { get; } = [];
 
         public long Total { get; private set; }
 
         public long Errors { get; private set; }
 
-        /// <summary>Closed loop: a call counts when it ends inside the window. Open loop: when it was scheduled inside it.</summary>
-        public void Record(bool ok, long t0, long t1, long measureFrom, long stopAt, bool byStart = false)
+        /// <summary>
+        /// Closed loop: a call counts when it ends inside the window. Open loop (<paramref name="windowTick"/> is the
+        /// scheduled start): when it was scheduled inside it.
+        /// </summary>
+        public void Record(bool ok, long t0, long t1, long measureFrom, long stopAt, long? windowTick = null)
         {
             Total++;
-            var at = byStart ? t0 : t1;
+            var at = windowTick ?? t1;
             if (at < measureFrom || at > stopAt)
             {
                 return;
@@ -207,16 +216,22 @@ internal static class LoadRole
             }
 
             Latencies.Add((t1 - t0) * 1000.0 / Stopwatch.Frequency);
+            if (windowTick is { } due)
+            {
+                FromSchedule.Add((t1 - due) * 1000.0 / Stopwatch.Frequency);
+            }
         }
     }
 
-    internal sealed record RunResult(long Completed, long Errors, long TotalCalls, double Seconds, double PerSec, double OfferedRate, LatencySummary Latency)
+    internal sealed record RunResult(long Completed, long Errors, long TotalCalls, double Seconds, double PerSec, double OfferedRate,
+        LatencySummary Latency, LatencySummary? LatencyFromSchedule)
     {
         public static RunResult From(Worker[] workers, double seconds, double offeredRate)
         {
             var latency = LatencySummary.Of(workers.SelectMany(w => w.Latencies));
+            var fromSchedule = offeredRate > 0 ? LatencySummary.Of(workers.SelectMany(w => w.FromSchedule)) : null;
             return new RunResult(latency.Count, workers.Sum(w => w.Errors), workers.Sum(w => w.Total), seconds,
-                Math.Round(latency.Count / seconds, 1), offeredRate, latency);
+                Math.Round(latency.Count / seconds, 1), offeredRate, latency, fromSchedule);
         }
     }
 }

@@ -24,8 +24,9 @@ try
 {
     return await run(args[1..]);
 }
-catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or ArgumentException)
+catch (Exception ex)
 {
-    Console.Error.WriteLine($"{args[0]}: {ex.Message}");
+    // Children were already killed by the commands' `await using`; the exit-time hook catches any left.
+    Console.Error.WriteLine($"{args[0]} failed: {ex.GetType().Name}: {ex.Message}");
     return 1;
 }

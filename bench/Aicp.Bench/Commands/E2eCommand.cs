@@ -1,0 +1,157 @@
+using System.Globalization;
+using System.Text.Json;
+using Aicp.Bench.Infrastructure;
+using Aicp.Bench.Roles;
+
+namespace Aicp.Bench.Commands;
+
+/// <summary>
+/// <c>e2e</c>: submitters → hub → agents on loopback, each in its own process, against a bare SignalR echo hub with
+/// the same client stack (one hop instead of two), in one run. Phases, one after the other:
+/// hub closed loop (peak), echo closed loop (peak), then both open loop at half of the hub's measured peak rate.
+/// </summary>
+internal static class E2eCommand
+{
+    public const string Name = "e2e";
+
+    public static async Task<int> RunAsync(string[] argv)
+    {
+        var args = new BenchArgs(argv);
+        var o = new Settings(
+            Agents: args.Int("agents", 4),
+            Submitters: args.Int("submitters", 4),
+            Inflight: args.Int("inflight", 1),
+            Seconds: args.Double("seconds", 10),
+            OpenSeconds: args.Double("open-seconds", Math.Max(3, args.Double("seconds", 10) / 2)),
+            Warmup: args.Double("warmup", 2),
+            PayloadBytes: args.Int("payload-bytes", 256),
+            AgentConcurrency: args.Int("agent-concurrency", 1024),
+            ServerGc: !args.Flag("workstation-gc"));
+        var json = args.Flag("json");
+        var machine = Machine.Describe();
+        var hubEnv = new Dictionary<string, string> { ["DOTNET_gcServer"] = o.ServerGc ? "1" : "0" };
+        var ready = TimeSpan.FromSeconds(90);
+
+        await using var hub = ChildProcess.Start(HubRole.Name, [], hubEnv);
+        await using var echo = ChildProcess.Start(EchoHubRole.Name, [], hubEnv);
+        var hubUrl = await hub.ExpectAsync("ready ", ready);
+        var echoUrl = (await echo.ExpectAsync("ready ", ready)).TrimEnd('/') + EchoHubRole.Path;
+        await using var agents = ChildProcess.Start(AgentsRole.Name,
+            ["--hub", hubUrl, "--agents", Str(o.Agents), "--concurrency", Str(o.AgentConcurrency)]);
+        await agents.ExpectAsync("connecting", ready);
+        await agents.ExpectAsync("ready ", ready);
+        Progress(json, $"hub {hubUrl} (pid {hub.Pid}), echo {echoUrl} (pid {echo.Pid}), {o.Agents} agents (pid {agents.Pid})");
+
+        var hubPeak = await PhaseAsync("hub, closed loop", "hub", hubUrl, hub, agents, o, rate: 0, json);
+        var echoPeak = await PhaseAsync("echo, closed loop", "echo", echoUrl, echo, null, o, rate: 0, json);
+        var halfRate = Math.Max(1, Math.Round(hubPeak.Load.PerSec / 2));
+        var hubHalf = await PhaseAsync($"hub, open loop {halfRate}/s", "hub", hubUrl, hub, agents, o, halfRate, json);
+        var echoHalf = await PhaseAsync($"echo, open loop {halfRate}/s", "echo", echoUrl, echo, null, o, halfRate, json);
+        var hubStats = ProcStats.Read(hub.Pid);
+        var echoStats = ProcStats.Read(echo.Pid);
+
+        await agents.StopAsync(TimeSpan.FromSeconds(10));
+        await hub.StopAsync(TimeSpan.FromSeconds(10));
+        await echo.StopAsync(TimeSpan.FromSeconds(10));
+
+        var ratio = Ratio(hubPeak.Load.PerSec, echoPeak.Load.PerSec);
+        var p50Ratio = Ratio(hubPeak.Load.Latency.P50Ms, echoPeak.Load.Latency.P50Ms);
+        var halfP50Ratio = Ratio(hubHalf.Load.Latency.P50Ms, echoHalf.Load.Latency.P50Ms);
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                tasksPerSec = hubPeak.Load.PerSec,
+                p50Ms = hubPeak.Load.Latency.P50Ms,
+                p99Ms = hubPeak.Load.Latency.P99Ms,
+                p999Ms = hubPeak.Load.Latency.P999Ms,
+                echoPerSec = echoPeak.Load.PerSec,
+                echoP50Ms = echoPeak.Load.Latency.P50Ms,
+                echoP99Ms = echoPeak.Load.Latency.P99Ms,
+                ratio,
+                p50Ratio,
+                halfLoadRate = halfRate,
+                halfLoadP50Ms = hubHalf.Load.Latency.P50Ms,
+                halfLoadP99Ms = hubHalf.Load.Latency.P99Ms,
+                echoHalfLoadP50Ms = echoHalf.Load.Latency.P50Ms,
+                halfLoadP50Ratio = halfP50Ratio,
+                halfLoadFromScheduleP50Ms = hubHalf.Load.LatencyFromSchedule?.P50Ms,
+                echoHalfLoadFromScheduleP50Ms = echoHalf.Load.LatencyFromSchedule?.P50Ms,
+                hubRssMb = Math.Round(hubStats.PeakRssMb, 1),
+                echoRssMb = Math.Round(echoStats.PeakRssMb, 1),
+                hubCpuUsPerTask = hubPeak.HubCpuUsPerCall,
+                agentsCpuUsPerTask = hubPeak.AgentsCpuUsPerCall,
+                submittersCpuUsPerTask = hubPeak.ClientCpuUsPerCall,
+                echoCpuUsPerCall = echoPeak.HubCpuUsPerCall,
+                echoClientCpuUsPerCall = echoPeak.ClientCpuUsPerCall,
+                errors = hubPeak.Load.Errors + echoPeak.Load.Errors + hubHalf.Load.Errors + echoHalf.Load.Errors,
+                settings = o,
+                machine,
+            }));
+        }
+        else
+        {
+            Console.WriteLine($"machine: {machine}");
+            Console.WriteLine($"settings: {o}");
+            Console.WriteLine();
+            Console.WriteLine("phase                      | calls/s   | p50 ms | p99 ms | p99.9 ms | errors | server CPU us/call | agents CPU us/call | clients CPU us/call");
+            foreach (var (label, p) in new[] { ("hub peak (closed loop)", hubPeak), ("echo peak (closed loop)", echoPeak), ($"hub at {halfRate}/s (open)", hubHalf), ($"echo at {halfRate}/s (open)", echoHalf) })
+            {
+                Console.WriteLine($"{label,-26} | {p.Load.PerSec,9:0} | {p.Load.Latency.P50Ms,6:0.00} | {p.Load.Latency.P99Ms,6:0.00} | {p.Load.Latency.P999Ms,8:0.00} | {p.Load.Errors,6} | {p.HubCpuUsPerCall,18:0} | {(p.AgentsCpuUsPerCall is { } a ? a.ToString("0", CultureInfo.InvariantCulture) : "-"),18} | {p.ClientCpuUsPerCall,19:0}");
+            }
+
+            Console.WriteLine();
+            Console.WriteLine($"hub peak RSS {hubStats.PeakRssMb:0.0} MB, echo hub peak RSS {echoStats.PeakRssMb:0.0} MB");
+            Console.WriteLine($"throughput hub/echo {ratio:0.000} (target >= 0.5: {(ratio >= 0.5 ? "met" : "not met")})");
+            Console.WriteLine($"p50 at peak hub/echo {p50Ratio:0.00}");
+            Console.WriteLine($"p50 at half of hub peak ({halfRate}/s) hub/echo {halfP50Ratio:0.00} (target <= 2.5: {(halfP50Ratio <= 2.5 ? "met" : "not met")}); " +
+                $"counted from the schedule: hub {hubHalf.Load.LatencyFromSchedule?.P50Ms:0.00} ms, echo {echoHalf.Load.LatencyFromSchedule?.P50Ms:0.00} ms");
+        }
+
+        return 0;
+    }
+
+    private static async Task<PhaseResult> PhaseAsync(string label, string target, string url, ChildProcess server, ChildProcess? agents,
+        Settings o, double rate, bool json)
+    {
+        var seconds = rate > 0 ? o.OpenSeconds : o.Seconds;
+        List<string> loadArgs =
+        [
+            "--target", target, "--url", url, "--connections", Str(o.Submitters), "--inflight", Str(o.Inflight),
+            "--seconds", Str(seconds), "--warmup", Str(o.Warmup), "--payload-bytes", Str(o.PayloadBytes),
+        ];
+        if (rate > 0)
+        {
+            loadArgs.AddRange(["--rate", Str(rate)]);
+        }
+
+        await using var load = ChildProcess.Start(LoadRole.Name, loadArgs);
+        await load.ExpectAsync("ready", TimeSpan.FromSeconds(90));
+        var server0 = ProcStats.Read(server.Pid);
+        var agents0 = agents is null ? default : ProcStats.Read(agents.Pid);
+        var client0 = ProcStats.Read(load.Pid);
+        await load.SendAsync("go");
+        var line = await load.ExpectAsync("result ", TimeSpan.FromSeconds(seconds + o.Warmup + 90));
+        var server1 = ProcStats.Read(server.Pid);
+        var agents1 = agents is null ? default : ProcStats.Read(agents.Pid);
+        var client1 = ProcStats.Read(load.Pid);
+        await load.StopAsync(TimeSpan.FromSeconds(5));
+
+        var result = JsonSerializer.Deserialize<LoadRole.RunResult>(line)!;
+        double PerCall(ProcStats a, ProcStats b) => result.TotalCalls == 0 ? 0 : Math.Round((b.CpuSeconds - a.CpuSeconds) * 1e6 / result.TotalCalls, 1);
+        var phase = new PhaseResult(result, PerCall(server0, server1), agents is null ? null : PerCall(agents0, agents1), PerCall(client0, client1));
+        Progress(json, $"{label}: {result.PerSec:0}/s p50 {result.Latency.P50Ms:0.00} ms p99 {result.Latency.P99Ms:0.00} ms, errors {result.Errors}, server CPU {phase.HubCpuUsPerCall:0} us/call (load {Machine.LoadAverage()})");
+        return phase;
+    }
+
+    private static double Ratio(double a, double b) => b == 0 ? 0 : Math.Round(a / b, 3);
+
+    private static string Str(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static void Progress(bool json, string message) => Console.Error.WriteLine($"[e2e] {message}");
+
+    private sealed record PhaseResult(LoadRole.RunResult Load, double HubCpuUsPerCall, double? AgentsCpuUsPerCall, double ClientCpuUsPerCall);
+
+    internal sealed record Settings(int Agents, int Submitters, int Inflight, double Seconds, double OpenSeconds, double Warmup,
+        int PayloadBytes, int AgentConcurrency, bool ServerGc);
+}

@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Aicp.Agent.Sdk.Client;
+using Aicp.Agent.Sdk.Connection;
+using Aicp.Bench.Commands;
+using Aicp.Bench.Infrastructure;
+using Aicp.Protocol;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Aicp.Bench.Roles;
+
+/// <summary>
+/// <c>load-proc</c>: M client connections to the hub (Submit through <see cref="AicpTaskClient"/>) or to the echo
+/// baseline (Echo through the SDK's <see cref="ResilientHubConnection"/>, the same client stack). Connects, prints
+/// "ready", waits for "go", runs a warm-up and then the measured window, and prints "result {json}".
+/// Closed loop (no <c>--rate</c>): every connection keeps <c>--inflight</c> calls outstanding.
+/// Open loop (<c>--rate R</c>): calls start on a fixed schedule of R per second in all, whatever the answers do.
+/// Latency is reported twice: from the moment the call was made, and from its scheduled start (which also counts
+/// the sender's own timer lag, so a stalled sender cannot hide queueing: no coordinated omission).
+/// </summary>
+internal static class LoadRole
+{
+    public const string Name = "load-proc";
+
+    public static async Task<int> RunAsync(string[] argv)
+    {
+        var args = new BenchArgs(argv);
+        var target = args.String("target") ?? "hub";
+        var url = args.String("url") ?? throw new ArgumentException("--url is required");
+        var connections = args.Int("connections", 4);
+        var inflight = args.Int("inflight", 1);
+        var seconds = args.Double("seconds", 10);
+        var warmup = args.Double("warmup", 1);
+        var rate = args.Double("rate", 0);
+        var payload = Payloads.OfSize(args.Int("payload-bytes", 256));
+        var link = ParentLink.Listen();
+
+        var calls = new List<Func<Task<bool>>>(connections);
+        var disposables = new List<IAsyncDisposable>();
+        using (var connecting = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            for (var i = 0; i < connections; i++)
+            {
+                if (target == "echo")
+                {
+                    var connection = new ResilientHubConnection(new AicpConnectionOptions { HubUrl = url }, static _ => { },
+                        static (_, _) => Task.CompletedTask, loggerFactory: null);
+                    await connection.StartAsync(connecting.Token);
+                    disposables.Add(connection);
+                    var hub = connection.Connection;
+                    calls.Add(async () =>
+                    {
+                        await hub.InvokeAsync<JsonElement>("Echo", payload).ConfigureAwait(false);
+                        return true;
+                    });
+                }
+                else
+                {
+                    var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = url });
+                    await client.ConnectAsync(connecting.Token);
+                    disposables.Add(client);
+                    calls.Add(async () =>
+                    {
+                        var result = await client.SubmitAsync(Payloads.Method, payload).ConfigureAwait(false);
+                        return result.Status == TaskStatuses.Completed;
+                    });
+                }
+            }
+        }
+
+        ParentLink.Send("ready");
+        await link.Go;
+
+        var run = rate > 0
+            ? await OpenLoopAsync(calls, rate, warmup, seconds)
+            : await ClosedLoopAsync(calls, inflight, warmup, seconds);
+        ParentLink.Send("result " + JsonSerializer.Serialize(run));
+        await link.Stop;
+        foreach (var d in disposables)
+        {
+            _ = d.DisposeAsync().AsTask();
+        }
+
+        return 0;
+    }
+
+    private static async Task<RunResult> ClosedLoopAsync(List<Func<Task<bool>>> calls, int inflight, double warmup, double seconds)
+    {
+        var origin = Stopwatch.GetTimestamp();
+        var measureFrom = origin + (long)(warmup * Stopwatch.Frequency);
+        var stopAt = measureFrom + (long)(seconds * Stopwatch.Frequency);
+        var workers = new List<Task<Worker>>();
+        foreach (var call in calls)
+        {
+            for (var k = 0; k < inflight; k++)
+            {
+                workers.Add(Task.Run(async () =>
+                {
+                    var w = new Worker();
+                    while (Stopwatch.GetTimestamp() < stopAt)
+                    {
+                        var t0 = Stopwatch.GetTimestamp();
+                        var ok = await SafeCall(call).ConfigureAwait(false);
+                        var t1 = Stopwatch.GetTimestamp();
+                        w.Record(ok, t0, t1, measureFrom, stopAt);
+                    }
+
+                    return w;
+                }));
+            }
+        }
+
+        var done = await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(seconds + warmup + 60));
+        return RunResult.From(done, seconds, offeredRate: 0);
+    }
+
+    private static async Task<RunResult> OpenLoopAsync(List<Func<Task<bool>>> calls, double rate, double warmup, double seconds)
+    {
+        var origin = Stopwatch.GetTimestamp();
+        var measureFrom = origin + (long)(warmup * Stopwatch.Frequency);
+        var stopAt = measureFrom + (long)(seconds * Stopwatch.Frequency);
+        var interval = Stopwatch.Frequency * calls.Count / rate; // per connection, in ticks
+        var outstanding = new List<Task>();
+        var senders = new List<Task<Worker>>();
+        for (var c = 0; c < calls.Count; c++)
+        {
+            var call = calls[c];
+            var phase = interval * c / calls.Count; // spread the connections' schedules evenly
+            senders.Add(Task.Run(async () =>
+            {
+                var w = new Worker();
+                var inFlight = new List<Task>();
+                for (long n = 0; ; n++)
+                {
+                    var due = origin + (long)(phase + n * interval);
+                    if (due >= stopAt)
+                    {
+                        break;
+                    }
+
+                    var wait = due - Stopwatch.GetTimestamp();
+                    if (wait > Stopwatch.Frequency / 1000)
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency)).ConfigureAwait(false);
+                    }
+
+                    inFlight.Add(Measure(call, due, w, measureFrom, stopAt));
+                    if (inFlight.Count >= 4096)
+                    {
+                        inFlight.RemoveAll(t => t.IsCompleted);
+                    }
+                }
+
+                await Task.WhenAll(inFlight).ConfigureAwait(false);
+                return w;
+            }));
+        }
+
+        var done = await Task.WhenAll(senders).WaitAsync(TimeSpan.FromSeconds(seconds + warmup + 60));
+        return RunResult.From(done, seconds, rate);
+
+        static async Task Measure(Func<Task<bool>> call, long due, Worker w, long measureFrom, long stopAt)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            var ok = await SafeCall(call).ConfigureAwait(false);
+            var t1 = Stopwatch.GetTimestamp();
+            lock (w)
+            {
+                // Counted by its scheduled start, so the window holds exactly the calls offered in it.
+                w.Record(ok, t0, t1, measureFrom, stopAt, windowTick: due);
+            }
+        }
+    }
+
+    private static async Task<bool> SafeCall(Func<Task<bool>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            return false;
+        }
+    }
+
+    internal sealed class Worker
+    {
+        /// <summary>From the moment the call was made to its answer.</summary>
+        public List<double> Latencies { get; } = [];
+
+        /// <summary>Open loop only: from the call's scheduled start to its answer (adds the sender's own timer lag).</summary>
+        public List<double> FromSchedule { get; } = [];
+
+        public long Total { get; private set; }
+
+        public long Errors { get; private set; }
+
+        /// <summary>
+        /// Closed loop: a call counts when it ends inside the window. Open loop (<paramref name="windowTick"/> is the
+        /// scheduled start): when it was scheduled inside it.
+        /// </summary>
+        public void Record(bool ok, long t0, long t1, long measureFrom, long stopAt, long? windowTick = null)
+        {
+            Total++;
+            var at = windowTick ?? t1;
+            if (at < measureFrom || at > stopAt)
+            {
+                return;
+            }
+
+            if (!ok)
+            {
+                Errors++;
+                return;
+            }
+
+            Latencies.Add((t1 - t0) * 1000.0 / Stopwatch.Frequency);
+            if (windowTick is { } due)
+            {
+                FromSchedule.Add((t1 - due) * 1000.0 / Stopwatch.Frequency);
+            }
+        }
+    }
+
+    internal sealed record RunResult(long Completed, long Errors, long TotalCalls, double Seconds, double PerSec, double OfferedRate,
+        LatencySummary Latency, LatencySummary? LatencyFromSchedule)
+    {
+        public static RunResult From(Worker[] workers, double seconds, double offeredRate)
+        {
+            var latency = LatencySummary.Of(workers.SelectMany(w => w.Latencies));
+            var fromSchedule = offeredRate > 0 ? LatencySummary.Of(workers.SelectMany(w => w.FromSchedule)) : null;
+            return new RunResult(latency.Count, workers.Sum(w => w.Errors), workers.Sum(w => w.Total), seconds,
+                Math.Round(latency.Count / seconds, 1), offeredRate, latency, fromSchedule);
+        }
+    }
+}

@@ -11,6 +11,7 @@ var commands = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.
     [E2eCommand.Name] = E2eCommand.RunAsync,
     [ConnectionsCommand.Name] = ConnectionsCommand.RunAsync,
     [FailoverCommand.Name] = FailoverCommand.RunAsync,
+    [DispatchCostCommand.Name] = DispatchCostCommand.RunAsync,
     [HubRole.Name] = HubRole.RunAsync,
     [EchoHubRole.Name] = EchoHubRole.RunAsync,
     [AgentsRole.Name] = AgentsRole.RunAsync,

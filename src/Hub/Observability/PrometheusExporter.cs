@@ -106,6 +106,10 @@ internal sealed class PrometheusExporter : IDisposable
     private sealed class Family
     {
         private readonly ConcurrentDictionary<string, Series> _series = new(StringComparer.Ordinal);
+
+        // The same series, keyed by the raw tag values as recorded (up to three string tags), so recording needs no
+        // label-key string. Entries are dropped with their series (see Prune).
+        private readonly ConcurrentDictionary<TagSet, Series> _byTags = new();
         private readonly bool _observable;
         private readonly bool _additive;
         private readonly double[] _bounds;
@@ -138,22 +142,23 @@ internal sealed class PrometheusExporter : IDisposable
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            var (key, labels) = LabelKey(tags);
             if (_observable)
             {
                 // Only reached from Render's RecordObservableInstruments, under the scrape lock.
+                var (key, labels) = LabelKey(tags);
                 _observed[key] = new Series(labels, 0) { Value = value };
                 return;
             }
 
-            if (!_series.TryGetValue(key, out var series))
+            // The hot path: an existing series is found by its tag values without allocating.
+            var tagSet = TagSet.From(tags);
+            if (tagSet is null || !_byTags.TryGetValue(tagSet.Value, out var series))
             {
-                if (_series.Count >= MaxSeriesPerFamily)
+                series = FindOrAddSeries(tags, tagSet);
+                if (series is null)
                 {
                     return;
                 }
-
-                series = _series.GetOrAdd(key, static (_, state) => new Series(state.labels, state.buckets), (labels, buckets: Kind == Kind.Histogram ? _bounds.Length + 1 : 0));
             }
 
             if (Kind == Kind.Histogram)
@@ -164,6 +169,27 @@ internal sealed class PrometheusExporter : IDisposable
             {
                 series.Add(value);
             }
+        }
+
+        private Series? FindOrAddSeries(ReadOnlySpan<KeyValuePair<string, object?>> tags, TagSet? tagSet)
+        {
+            var (key, labels) = LabelKey(tags);
+            if (!_series.TryGetValue(key, out var series))
+            {
+                if (_series.Count >= MaxSeriesPerFamily)
+                {
+                    return null;
+                }
+
+                series = _series.GetOrAdd(key, static (_, state) => new Series(state.labels, state.buckets), (labels, buckets: Kind == Kind.Histogram ? _bounds.Length + 1 : 0));
+            }
+
+            if (tagSet is { } set)
+            {
+                _byTags[set] = series;
+            }
+
+            return series;
         }
 
         public void BeginScrape()
@@ -187,6 +213,14 @@ internal sealed class PrometheusExporter : IDisposable
                 if (series.Agent is { } agent && agentIsGone(agent))
                 {
                     _series.TryRemove(new KeyValuePair<string, Series>(key, series));
+                }
+            }
+
+            foreach (var (tags, series) in _byTags)
+            {
+                if (series.Agent is { } agent && agentIsGone(agent))
+                {
+                    _byTags.TryRemove(new KeyValuePair<TagSet, Series>(tags, series));
                 }
             }
         }
@@ -281,7 +315,6 @@ internal sealed class PrometheusExporter : IDisposable
         private readonly long[] _buckets;
         private double _value;
         private double _sum;
-        private long _count;
 
         public Series(KeyValuePair<string, string>[] labels, int buckets)
         {
@@ -328,20 +361,66 @@ internal sealed class PrometheusExporter : IDisposable
                 }
             }
 
-            lock (_buckets)
+            // Lock-free: concurrent observations only contend on the cache lines they touch. A scrape may see a
+            // sum a few observations ahead of or behind the buckets; the count is derived from the buckets so
+            // _count and the +Inf bucket always agree.
+            Interlocked.Increment(ref _buckets[index]);
+            while (true)
             {
-                _buckets[index]++;
-                _sum += value;
-                _count++;
+                var current = Volatile.Read(ref _sum);
+                if (Interlocked.CompareExchange(ref _sum, current + value, current).Equals(current))
+                {
+                    return;
+                }
             }
         }
 
         public (long[] Counts, double Sum, long Count) HistogramSnapshot()
         {
-            lock (_buckets)
+            var counts = new long[_buckets.Length];
+            long count = 0;
+            for (var i = 0; i < counts.Length; i++)
             {
-                return ((long[])_buckets.Clone(), _sum, _count);
+                counts[i] = Interlocked.Read(ref _buckets[i]);
+                count += counts[i];
             }
+
+            return (counts, Volatile.Read(ref _sum), count);
+        }
+    }
+
+    /// <summary>Up to three tags whose values are strings, compared by value: the allocation-free lookup key of a series.</summary>
+    private readonly record struct TagSet(string? K0, string? V0, string? K1, string? V1, string? K2, string? V2)
+    {
+        /// <summary>The tags as a key, or null when there are more than three or a value is not a string.</summary>
+        public static TagSet? From(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            if (tags.Length > 3)
+            {
+                return null;
+            }
+
+            Span<(string? Key, string? Value)> items = [default, default, default];
+            for (var i = 0; i < tags.Length; i++)
+            {
+                if (tags[i].Value is not string value)
+                {
+                    return null;
+                }
+
+                items[i] = (tags[i].Key, value);
+            }
+
+            // Order by key so the same labels given in another order find the same series.
+            for (var i = 1; i < tags.Length; i++)
+            {
+                for (var j = i; j > 0 && string.CompareOrdinal(items[j - 1].Key, items[j].Key) > 0; j--)
+                {
+                    (items[j - 1], items[j]) = (items[j], items[j - 1]);
+                }
+            }
+
+            return new TagSet(items[0].Key, items[0].Value, items[1].Key, items[1].Value, items[2].Key, items[2].Value);
         }
     }
 }

@@ -11,6 +11,7 @@ namespace Aicp.Tests.Integration;
 /// Thousands of randomized and malformed SignalR frames from several raw WebSocket connections while a
 /// well-behaved agent and submitter work alongside. The generator is seeded, so a failure replays.
 /// </summary>
+[Collection(SoloCollection.Name)]
 public sealed class FuzzIntegrationTests(ITestOutputHelper output)
 {
     private const int Connections = 4;

@@ -4,6 +4,7 @@ using Aicp.SampleAgents.Labelling;
 
 const string Usage = """
     Usage: Aicp.SampleAgents <command> [options]
+    (labelee, swarm and submit take --token KEY when the hub requires an API key or JWT)
 
       demo [--quick] [--tasks N] [--concurrency C]
           Embedded hub + three labelees; every strategy compared; one agent killed midway.

@@ -32,12 +32,13 @@ internal static class Commands
             args.Int("concurrency", 4, 1, 10_000));
         var protocol = Protocol(args);
         var batch = args.Int("batch", 1, 1, 4096);
+        var token = args.String("token");
         args.RejectUnknown();
 
         using var logging = ConsoleLogging();
         using var labeller = DigitLabeller.LoadDefault(device, out var note);
         Console.WriteLine($"labeller: mnist-mlp {labeller.Architecture} on {note}");
-        await using var agent = LabeleeAgent.Create(hub, profile, labeller, logging, protocol, batch);
+        await using var agent = LabeleeAgent.Create(hub, profile, labeller, logging, protocol, batch, token);
         await RunUntilStoppedAsync([agent], stop);
         return 0;
     }
@@ -48,12 +49,13 @@ internal static class Commands
         var count = args.Int("count", 3, 1, 1_000);
         var protocol = Protocol(args);
         var device = Device(args);
+        var token = args.String("token");
         args.RejectUnknown();
 
         using var logging = ConsoleLogging();
         using var labeller = DigitLabeller.LoadDefault(device, out var note);
         Console.WriteLine($"labeller: mnist-mlp {labeller.Architecture} on {note}");
-        var agents = LabeleeProfile.Swarm(count).Select(p => LabeleeAgent.Create(hub, p, labeller, logging, protocol)).ToList();
+        var agents = LabeleeProfile.Swarm(count).Select(p => LabeleeAgent.Create(hub, p, labeller, logging, protocol, accessToken: token)).ToList();
         try
         {
             await RunUntilStoppedAsync(agents, stop);
@@ -83,10 +85,11 @@ internal static class Commands
         };
         var json = args.Flag("json");
         var protocol = Protocol(args);
+        var token = args.String("token");
         args.RejectUnknown();
 
         var images = SampleImages.Load();
-        await using var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = hub, Protocol = protocol });
+        await using var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = hub, Protocol = protocol, AccessToken = token });
         using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
         connectTimeout.CancelAfter(TimeSpan.FromSeconds(30));
         await client.ConnectAsync(connectTimeout.Token);

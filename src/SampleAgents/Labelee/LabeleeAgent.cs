@@ -15,7 +15,7 @@ internal static class LabeleeAgent
 
     /// <param name="batchSize">Above 1: serve through the SDK's dynamic batching, one forward pass per batch.</param>
     public static AicpAgent Create(string hubUrl, LabeleeProfile profile, DigitLabeller labeller, ILoggerFactory? loggerFactory = null,
-        string? protocol = null, int batchSize = 1)
+        string? protocol = null, int batchSize = 1, string? accessToken = null)
     {
         var model = $"mnist-mlp {labeller.Architecture} ({labeller.BackendName})";
         var agent = new AicpAgent(new AgentOptions
@@ -24,6 +24,7 @@ internal static class LabeleeAgent
             AgentId = profile.Id,
             MaxConcurrency = profile.Concurrency,
             Protocol = protocol ?? Agent.Sdk.Connection.HubProtocols.Json,
+            AccessToken = accessToken,
             Metadata = new() { ["model"] = model, ["delayMs"] = profile.DelayMs.ToString() },
         }, loggerFactory);
         var random = new Random(profile.Id.GetHashCode(StringComparison.Ordinal));

@@ -372,6 +372,25 @@ public sealed class MessagePackHubProtocol : IHubProtocol
         }
 
         using var json = new PooledBufferWriter();
+        if (RawMessagePackView.FieldOf(type) is { } field && reader.NextType == MessagePackType.Map)
+        {
+            // A task contract: its payload/result stays MessagePack (copied out of the reused frame buffer) and
+            // only the envelope goes through JSON. The JSON view is built if and when something reads it.
+            byte[]? raw;
+            using (var jsonWriter = new Utf8JsonWriter(json, MessagePackJsonTranscoder.JsonWriterOptions))
+            {
+                MessagePackJsonTranscoder.WriteJsonObjectCapturing(ref reader, jsonWriter, Encoding.UTF8.GetBytes(field), out raw);
+            }
+
+            var carrier = JsonSerializer.Deserialize(json.WrittenSpan, type, _serializerOptions);
+            if (raw is not null && carrier is IRawMessagePackCarrier target)
+            {
+                target.AttachRawMessagePack(raw);
+            }
+
+            return carrier;
+        }
+
         using (var jsonWriter = new Utf8JsonWriter(json, MessagePackJsonTranscoder.JsonWriterOptions))
         {
             MessagePackJsonTranscoder.WriteJson(ref reader, jsonWriter);
@@ -670,6 +689,29 @@ public sealed class MessagePackHubProtocol : IHubProtocol
     }
 
     /// <summary>
+    /// Writes a task contract whose payload/result is raw MessagePack: the other fields go through System.Text.Json
+    /// (with the raw field as a null placeholder) and the raw bytes take the placeholder's place unchanged.
+    /// </summary>
+    private void WriteCarrier(ref MessagePackWriter writer, object value, ReadOnlySpan<byte> raw)
+    {
+        var field = RawMessagePackView.FieldOf(value.GetType())!;
+        var name = _serializerOptions.PropertyNamingPolicy?.ConvertName(field) ?? field;
+
+        using var json = new PooledBufferWriter();
+        using (RawMessagePackView.Hide())
+        using (var jsonWriter = new Utf8JsonWriter(json, MessagePackJsonTranscoder.JsonWriterOptions))
+        {
+            JsonSerializer.Serialize(jsonWriter, value, value.GetType(), _serializerOptions);
+        }
+
+        var depth = _serializerOptions.MaxDepth > 0 ? _serializerOptions.MaxDepth : MessagePackReader.DefaultMaxDepth;
+        if (!MessagePackJsonTranscoder.WriteMessagePack(json.WrittenSpan, ref writer, Math.Max(depth, _maxDepth), Encoding.UTF8.GetBytes(name), raw))
+        {
+            throw new InvalidOperationException($"{value.GetType().Name} was serialized without its '{name}' field, so its raw MessagePack could not be written.");
+        }
+    }
+
+    /// <summary>
     /// Writes a payload value. Byte buffers become bin (not base64 text); <see cref="DateTime"/> and
     /// <see cref="DateTimeOffset"/> become the timestamp extension (as the official protocol writes them); strings,
     /// booleans and numbers are written directly; <see cref="RawResult"/> is copied as-is; everything else goes
@@ -742,6 +784,9 @@ public sealed class MessagePackHubProtocol : IHubProtocol
                     writer.WriteRaw(part.Span);
                 }
 
+                return;
+            case IRawMessagePackCarrier { RawMessagePack: { } rawValue }:
+                WriteCarrier(ref writer, value, rawValue.Span);
                 return;
         }
 

@@ -123,6 +123,22 @@ public sealed class AgentTaskContext
         }
     }
 
+    /// <summary>
+    /// Sets the task's result to one MessagePack value given as its encoded bytes (e.g. <see cref="PayloadMessagePack"/>
+    /// to echo the payload without converting it). A MessagePack connection sends the bytes unchanged; a JSON
+    /// connection sends their JSON form. The handler's returned <see cref="JsonElement"/> is then ignored.
+    /// </summary>
+    public void SetResultMessagePack(ReadOnlyMemory<byte> messagePack)
+    {
+        if (messagePack.IsEmpty)
+        {
+            throw new ArgumentException("A MessagePack value needs at least one byte.", nameof(messagePack));
+        }
+
+        ResultMessagePack = messagePack;
+        ResultJson = null;
+    }
+
     private static bool TryDecodeBase64(JsonElement value, out ReadOnlyMemory<byte> bytes)
     {
         if (value.ValueKind == JsonValueKind.String && value.TryGetBytesFromBase64(out var decoded))

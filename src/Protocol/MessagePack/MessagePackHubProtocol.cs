@@ -87,7 +87,7 @@ public sealed class MessagePackHubProtocol : IHubProtocol
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(output);
-        using var body = new PooledBufferWriter();
+        using var body = new PooledBufferWriter(InitialBodyCapacity(message));
         WriteBody(message, body);
 
         var prefix = output.GetSpan(BinaryFraming.MaxPrefixLength);
@@ -98,7 +98,7 @@ public sealed class MessagePackHubProtocol : IHubProtocol
     public ReadOnlyMemory<byte> GetMessageBytes(HubMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        using var body = new PooledBufferWriter();
+        using var body = new PooledBufferWriter(InitialBodyCapacity(message));
         WriteBody(message, body);
 
         var prefixLength = BinaryFraming.GetPrefixLength(body.WrittenCount);
@@ -106,6 +106,41 @@ public sealed class MessagePackHubProtocol : IHubProtocol
         BinaryFraming.WritePrefix(body.WrittenCount, bytes);
         body.WrittenSpan.CopyTo(bytes.AsSpan(prefixLength));
         return bytes;
+    }
+
+    /// <summary>
+    /// Room for the envelope plus any raw payload or byte buffer the message carries, so a large body is written
+    /// into one buffer instead of growing (and copying) it step by step.
+    /// </summary>
+    private static int InitialBodyCapacity(HubMessage message)
+    {
+        long size = 256;
+        switch (message)
+        {
+            case HubMethodInvocationMessage { Arguments: { } arguments }:
+                foreach (var argument in arguments)
+                {
+                    size += KnownSize(argument);
+                }
+
+                break;
+            case CompletionMessage { HasResult: true } completion:
+                size += KnownSize(completion.Result);
+                break;
+            case StreamItemMessage item:
+                size += KnownSize(item.Item);
+                break;
+        }
+
+        return (int)Math.Min(size, 16 * 1024 * 1024);
+
+        static int KnownSize(object? value) => value switch
+        {
+            IRawMessagePackCarrier { RawMessagePack: { } raw } => raw.Length,
+            byte[] bytes => bytes.Length + 5,
+            ReadOnlyMemory<byte> memory => memory.Length + 5,
+            _ => 0,
+        };
     }
 
     // ---------------------------------------------------------------- reading

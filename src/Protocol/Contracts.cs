@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Aicp.Protocol;
 
@@ -33,13 +34,36 @@ public sealed class RegistrationAck
 }
 
 /// <summary>What a submitter sends in <c>Submit</c>.</summary>
-public sealed class TaskRequest
+public sealed class TaskRequest : IRawMessagePackCarrier
 {
+    private readonly JsonElement _payload;
+    private ReadOnlyMemory<byte>? _payloadMessagePack;
+    private RawMessagePackView? _payloadView;
+
     /// <summary>The capability to invoke.</summary>
     public string Method { get; init; } = "";
 
-    /// <summary>Any JSON value; passed to the agent as it is.</summary>
-    public JsonElement Payload { get; init; }
+    /// <summary>
+    /// Any JSON value; passed to the agent as it is. When the payload arrived as MessagePack
+    /// (<see cref="PayloadMessagePack"/>), this is its JSON view, converted on first read (bin becomes base64).
+    /// </summary>
+    public JsonElement Payload
+    {
+        get => RawMessagePackView.Json(_payload, _payloadMessagePack, ref _payloadView);
+        init => _payload = value;
+    }
+
+    /// <summary>
+    /// The payload as one MessagePack value, when it arrived over (or is to be sent with) the MessagePack protocol.
+    /// The MessagePack protocol writes these bytes unchanged, so <c>bin</c> stays <c>bin</c>; the JSON protocol
+    /// writes <see cref="Payload"/>. Takes precedence over <see cref="Payload"/> on a MessagePack connection.
+    /// </summary>
+    [JsonIgnore]
+    public ReadOnlyMemory<byte>? PayloadMessagePack
+    {
+        get => _payloadMessagePack;
+        init => _payloadMessagePack = value;
+    }
 
     /// <summary>Routing strategy name; the hub's default when absent.</summary>
     public string? Strategy { get; init; }
@@ -49,26 +73,76 @@ public sealed class TaskRequest
 
     /// <summary>Most attempts, each on a different agent (1 .. 10). The default value is 3.</summary>
     public int? MaxAttempts { get; init; }
+
+    ReadOnlyMemory<byte>? IRawMessagePackCarrier.RawMessagePack => _payloadMessagePack;
+
+    void IRawMessagePackCarrier.AttachRawMessagePack(ReadOnlyMemory<byte> raw) => _payloadMessagePack = raw;
 }
 
 /// <summary>What the hub sends an agent in <c>Execute</c>.</summary>
-public sealed class TaskAssignment
+public sealed class TaskAssignment : IRawMessagePackCarrier
 {
+    private readonly JsonElement _payload;
+    private ReadOnlyMemory<byte>? _payloadMessagePack;
+    private RawMessagePackView? _payloadView;
+
     public string TaskId { get; init; } = "";
     public int Attempt { get; init; }
     public string Method { get; init; } = "";
-    public JsonElement Payload { get; init; }
+
+    /// <summary>The payload's JSON view (see <see cref="TaskRequest.Payload"/>).</summary>
+    public JsonElement Payload
+    {
+        get => RawMessagePackView.Json(_payload, _payloadMessagePack, ref _payloadView);
+        init => _payload = value;
+    }
+
+    /// <summary>The payload as one MessagePack value (see <see cref="TaskRequest.PayloadMessagePack"/>).</summary>
+    [JsonIgnore]
+    public ReadOnlyMemory<byte>? PayloadMessagePack
+    {
+        get => _payloadMessagePack;
+        init => _payloadMessagePack = value;
+    }
+
     public int TimeoutMs { get; init; }
+
+    ReadOnlyMemory<byte>? IRawMessagePackCarrier.RawMessagePack => _payloadMessagePack;
+
+    void IRawMessagePackCarrier.AttachRawMessagePack(ReadOnlyMemory<byte> raw) => _payloadMessagePack = raw;
 }
 
 /// <summary>What an agent sends in <c>Complete</c> when it finishes an assignment.</summary>
-public sealed class TaskCompletion
+public sealed class TaskCompletion : IRawMessagePackCarrier
 {
+    private readonly JsonElement? _result;
+    private ReadOnlyMemory<byte>? _resultMessagePack;
+    private RawMessagePackView? _resultView;
+
     public string TaskId { get; init; } = "";
     public int Attempt { get; init; }
     public bool Ok { get; init; }
-    public JsonElement? Result { get; init; }
+
+    /// <summary>The result's JSON view; converted on first read when it arrived as MessagePack (<see cref="ResultMessagePack"/>).</summary>
+    public JsonElement? Result
+    {
+        get => RawMessagePackView.Json(_result, _resultMessagePack, ref _resultView);
+        init => _result = value;
+    }
+
+    /// <summary>The result as one MessagePack value, written unchanged by the MessagePack protocol (see <see cref="TaskRequest.PayloadMessagePack"/>).</summary>
+    [JsonIgnore]
+    public ReadOnlyMemory<byte>? ResultMessagePack
+    {
+        get => _resultMessagePack;
+        init => _resultMessagePack = value;
+    }
+
     public TaskError? Error { get; init; }
+
+    ReadOnlyMemory<byte>? IRawMessagePackCarrier.RawMessagePack => _resultMessagePack;
+
+    void IRawMessagePackCarrier.AttachRawMessagePack(ReadOnlyMemory<byte> raw) => _resultMessagePack = raw;
 }
 
 /// <summary>A machine-readable error code and a human message.</summary>
@@ -119,14 +193,32 @@ public sealed class RouteEntry
 }
 
 /// <summary>The one final result the hub returns for a submitted task.</summary>
-public sealed class TaskResult
+public sealed class TaskResult : IRawMessagePackCarrier
 {
+    private readonly JsonElement? _result;
+    private ReadOnlyMemory<byte>? _resultMessagePack;
+    private RawMessagePackView? _resultView;
+
     public string TaskId { get; init; } = "";
 
     /// <summary>One of <see cref="TaskStatuses"/>.</summary>
     public string Status { get; init; } = "";
 
-    public JsonElement? Result { get; init; }
+    /// <summary>The result's JSON view; converted on first read when it arrived as MessagePack (<see cref="ResultMessagePack"/>).</summary>
+    public JsonElement? Result
+    {
+        get => RawMessagePackView.Json(_result, _resultMessagePack, ref _resultView);
+        init => _result = value;
+    }
+
+    /// <summary>The agent's result as one MessagePack value, passed through unchanged between MessagePack peers.</summary>
+    [JsonIgnore]
+    public ReadOnlyMemory<byte>? ResultMessagePack
+    {
+        get => _resultMessagePack;
+        init => _resultMessagePack = value;
+    }
+
     public TaskError? Error { get; init; }
 
     /// <summary>The agent that produced the final outcome, if any.</summary>
@@ -139,6 +231,10 @@ public sealed class TaskResult
     public double LatencyMs { get; init; }
 
     public IReadOnlyList<RouteEntry> Route { get; init; } = [];
+
+    ReadOnlyMemory<byte>? IRawMessagePackCarrier.RawMessagePack => _resultMessagePack;
+
+    void IRawMessagePackCarrier.AttachRawMessagePack(ReadOnlyMemory<byte> raw) => _resultMessagePack = raw;
 }
 
 /// <summary>What an agent tells the hub about its own load (<c>ReportLoad</c>), periodically or on change.</summary>

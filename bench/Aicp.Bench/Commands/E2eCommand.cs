@@ -26,7 +26,15 @@ internal static class E2eCommand
             Warmup: args.Double("warmup", 2),
             PayloadBytes: args.Int("payload-bytes", 256),
             AgentConcurrency: args.Int("agent-concurrency", 1024),
-            ServerGc: !args.Flag("workstation-gc"));
+            ServerGc: !args.Flag("workstation-gc"),
+            Protocol: args.String("protocol") ?? "json",
+            Binary: args.Flag("binary"),
+            HubOnly: args.Flag("hub-only"));
+        if (o.Protocol is not ("json" or "messagepack"))
+        {
+            throw new ArgumentException($"--protocol must be json or messagepack, not '{o.Protocol}'.");
+        }
+
         var json = args.Flag("json");
         var machine = Machine.Describe();
         var hubEnv = new Dictionary<string, string> { ["DOTNET_gcServer"] = o.ServerGc ? "1" : "0" };
@@ -37,16 +45,17 @@ internal static class E2eCommand
         var hubUrl = await hub.ExpectAsync("ready ", ready);
         var echoUrl = (await echo.ExpectAsync("ready ", ready)).TrimEnd('/') + EchoHubRole.Path;
         await using var agents = ChildProcess.Start(AgentsRole.Name,
-            ["--hub", hubUrl, "--agents", Str(o.Agents), "--concurrency", Str(o.AgentConcurrency)]);
+            ["--hub", hubUrl, "--agents", Str(o.Agents), "--concurrency", Str(o.AgentConcurrency), "--protocol", o.Protocol]);
         await agents.ExpectAsync("connecting", ready);
         await agents.ExpectAsync("ready ", ready);
         Progress(json, $"hub {hubUrl} (pid {hub.Pid}), echo {echoUrl} (pid {echo.Pid}), {o.Agents} agents (pid {agents.Pid})");
 
         var hubPeak = await PhaseAsync("hub, closed loop", "hub", hubUrl, hub, agents, o, rate: 0, json);
-        var echoPeak = await PhaseAsync("echo, closed loop", "echo", echoUrl, echo, null, o, rate: 0, json);
         var halfRate = Math.Max(1, Math.Round(hubPeak.Load.PerSec / 2));
-        var hubHalf = await PhaseAsync($"hub, open loop {halfRate}/s", "hub", hubUrl, hub, agents, o, halfRate, json);
-        var echoHalf = await PhaseAsync($"echo, open loop {halfRate}/s", "echo", echoUrl, echo, null, o, halfRate, json);
+        // --hub-only: the closed-loop hub phase alone (e.g. to compare protocols or payload kinds quickly).
+        var echoPeak = o.HubOnly ? hubPeak : await PhaseAsync("echo, closed loop", "echo", echoUrl, echo, null, o, rate: 0, json);
+        var hubHalf = o.HubOnly ? hubPeak : await PhaseAsync($"hub, open loop {halfRate}/s", "hub", hubUrl, hub, agents, o, halfRate, json);
+        var echoHalf = o.HubOnly ? hubPeak : await PhaseAsync($"echo, open loop {halfRate}/s", "echo", echoUrl, echo, null, o, halfRate, json);
         var hubStats = ProcStats.Read(hub.Pid);
         var echoStats = ProcStats.Read(echo.Pid);
 
@@ -118,8 +127,13 @@ internal static class E2eCommand
         List<string> loadArgs =
         [
             "--target", target, "--url", url, "--connections", Str(o.Submitters), "--inflight", Str(o.Inflight),
-            "--seconds", Str(seconds), "--warmup", Str(o.Warmup), "--payload-bytes", Str(o.PayloadBytes),
+            "--seconds", Str(seconds), "--warmup", Str(o.Warmup), "--payload-bytes", Str(o.PayloadBytes), "--protocol", o.Protocol,
         ];
+        if (o.Binary)
+        {
+            loadArgs.Add("--binary");
+        }
+
         if (rate > 0)
         {
             loadArgs.AddRange(["--rate", Str(rate)]);
@@ -153,5 +167,5 @@ internal static class E2eCommand
     private sealed record PhaseResult(LoadRole.RunResult Load, double HubCpuUsPerCall, double? AgentsCpuUsPerCall, double ClientCpuUsPerCall);
 
     internal sealed record Settings(int Agents, int Submitters, int Inflight, double Seconds, double OpenSeconds, double Warmup,
-        int PayloadBytes, int AgentConcurrency, bool ServerGc);
+        int PayloadBytes, int AgentConcurrency, bool ServerGc, string Protocol, bool Binary, bool HubOnly);
 }

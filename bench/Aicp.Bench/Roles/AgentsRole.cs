@@ -1,14 +1,15 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Aicp.Agent.Sdk.Agent;
+using Aicp.Agent.Sdk.Connection;
 using Aicp.Bench.Commands;
 using Aicp.Bench.Infrastructure;
 
 namespace Aicp.Bench.Roles;
 
 /// <summary>
-/// <c>agents-proc</c>: N agents in one process, each serving <see cref="Payloads.Method"/> with a handler that
-/// returns the payload at once. Opens connections in parallel batches, prints progress on stderr, then
+/// <c>agents-proc</c>: N agents in one process (<c>--protocol json|messagepack</c>), each serving
+/// <see cref="Payloads.Method"/> with a handler that returns the payload at once. Opens connections in parallel batches, prints progress on stderr, then
 /// "ready N" once every agent is registered; on stdin close prints "result {completed}" and exits.
 /// </summary>
 internal static class AgentsRole
@@ -23,6 +24,7 @@ internal static class AgentsRole
         var concurrency = args.Int("concurrency", 1024);
         var batch = args.Int("batch", 100);
         var prefix = args.String("id-prefix") ?? "bench-agent";
+        var protocol = args.String("protocol") ?? HubProtocols.Json;
         var timeout = TimeSpan.FromSeconds(args.Int("timeout-s", 300));
         var link = ParentLink.Listen();
 
@@ -38,9 +40,19 @@ internal static class AgentsRole
                 var agent = new AicpAgent(new AgentOptions
                 {
                     HubUrl = hubUrl, AgentId = $"{prefix}-{i}", MaxConcurrency = concurrency,
-                    LoadReportInterval = TimeSpan.Zero, ReportGpuTelemetry = false,
+                    LoadReportInterval = TimeSpan.Zero, ReportGpuTelemetry = false, Protocol = protocol,
                 });
-                agent.Handle(Payloads.Method, static (task, _) => ValueTask.FromResult(task.Payload));
+                agent.Handle(Payloads.Method, static (task, _) =>
+                {
+                    // Echo the payload in the form it came in: MessagePack bytes unconverted, JSON as JSON.
+                    if (task.PayloadMessagePack is { } raw)
+                    {
+                        task.SetResultMessagePack(raw);
+                        return ValueTask.FromResult(default(JsonElement));
+                    }
+
+                    return ValueTask.FromResult(task.Payload);
+                });
                 group.Add(agent);
             }
 

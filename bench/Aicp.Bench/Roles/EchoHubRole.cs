@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Aicp.Bench.Infrastructure;
 using Aicp.Hub.Configuration;
+using Aicp.Protocol.MessagePack;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,7 +30,8 @@ internal static class EchoHubRole
                 o.MaximumParallelInvocationsPerClient = defaults.MaxParallelInvocationsPerConnection;
                 o.MaximumReceiveMessageSize = defaults.MaxMessageBytes;
             })
-            .AddJsonProtocol(o => o.PayloadSerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull);
+            .AddJsonProtocol(o => o.PayloadSerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)
+            .AddAicpMessagePackProtocol();
         await using var app = builder.Build();
         app.UseWebSockets();
         app.MapHub<EchoHub>(Path);

@@ -32,7 +32,8 @@ internal static class LoadRole
         var seconds = args.Double("seconds", 10);
         var warmup = args.Double("warmup", 1);
         var rate = args.Double("rate", 0);
-        var payload = Payloads.OfSize(args.Int("payload-bytes", 256));
+        var protocol = args.String("protocol") ?? HubProtocols.Json;
+        object payload = args.Flag("binary") ? Payloads.Binary(args.Int("payload-bytes", 256)) : Payloads.OfSize(args.Int("payload-bytes", 256));
         var link = ParentLink.Listen();
 
         var calls = new List<Func<Task<bool>>>(connections);
@@ -43,7 +44,7 @@ internal static class LoadRole
             {
                 if (target == "echo")
                 {
-                    var connection = new ResilientHubConnection(new AicpConnectionOptions { HubUrl = url }, static _ => { },
+                    var connection = new ResilientHubConnection(new AicpConnectionOptions { HubUrl = url, Protocol = protocol }, static _ => { },
                         static (_, _) => Task.CompletedTask, loggerFactory: null);
                     await connection.StartAsync(connecting.Token);
                     disposables.Add(connection);
@@ -56,7 +57,7 @@ internal static class LoadRole
                 }
                 else
                 {
-                    var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = url });
+                    var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = url, Protocol = protocol });
                     await client.ConnectAsync(connecting.Token);
                     disposables.Add(client);
                     calls.Add(async () =>

@@ -30,6 +30,7 @@ public sealed partial class AicpAgent : IAsyncDisposable
     private readonly CancellationTokenSource _stopReporting = new();
     private readonly List<BatchCollector> _batchers = [];
     private readonly NvmlGpuTelemetry? _gpu;
+    private readonly bool _messagePackWire;
     private Task? _reporting;
     private int _started;
     private long _completed;
@@ -45,6 +46,7 @@ public sealed partial class AicpAgent : IAsyncDisposable
 
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxConcurrency, 1, nameof(options.MaxConcurrency));
         _options = options;
+        _messagePackWire = options.Protocol == HubProtocols.MessagePack;
         _logger = (ILogger?)loggerFactory?.CreateLogger<AicpAgent>() ?? NullLogger.Instance;
         _slots = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
         _gpu = options.ReportGpuTelemetry ? NvmlGpuTelemetry.TryOpen() : null;
@@ -106,6 +108,12 @@ public sealed partial class AicpAgent : IAsyncDisposable
             }
 
             var response = await handler(request, task, ct).ConfigureAwait(false);
+            if (_messagePackWire)
+            {
+                task.SetResult(response); // byte buffers in the response travel as bin
+                return default;
+            }
+
             return JsonSerializer.SerializeToElement(response, AgentJson.Options);
         });
 
@@ -338,10 +346,11 @@ public sealed partial class AicpAgent : IAsyncDisposable
                 throw new AgentTaskException(ErrorCodes.HandlerNotFound, $"This agent has no handler for '{assignment.Method}'.");
             }
 
-            var context = new AgentTaskContext(assignment.TaskId, assignment.Attempt, assignment.Method, assignment.Payload,
-                TimeSpan.FromMilliseconds(assignment.TimeoutMs));
+            var context = new AgentTaskContext(assignment, _messagePackWire);
             var result = await handler(context, running.Cancellation.Token).ConfigureAwait(false);
-            completion = new TaskCompletion { TaskId = assignment.TaskId, Attempt = assignment.Attempt, Ok = true, Result = result };
+            completion = context.ResultMessagePack is { } rawResult
+                ? new TaskCompletion { TaskId = assignment.TaskId, Attempt = assignment.Attempt, Ok = true, ResultMessagePack = rawResult }
+                : new TaskCompletion { TaskId = assignment.TaskId, Attempt = assignment.Attempt, Ok = true, Result = context.ResultJson ?? result };
             Interlocked.Increment(ref _completed);
         }
         catch (OperationCanceledException) when (running.Cancellation.IsCancellationRequested)

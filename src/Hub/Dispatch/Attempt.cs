@@ -5,7 +5,8 @@ using Aicp.Protocol;
 namespace Aicp.Hub.Dispatch;
 
 /// <summary>How one attempt ended. The first end reported wins; later ones are discarded.</summary>
-internal readonly record struct AttemptEnd(string Outcome, JsonElement? Result, TaskError? Error)
+/// <remarks><paramref name="ResultMessagePack"/>: the agent's result as raw MessagePack, passed on unconverted.</remarks>
+internal readonly record struct AttemptEnd(string Outcome, JsonElement? Result, TaskError? Error, ReadOnlyMemory<byte>? ResultMessagePack = null)
 {
     public static readonly AttemptEnd TimedOut = new(AttemptOutcomes.Timeout, null, TaskError.Of(ErrorCodes.AgentTimeout, "The agent did not answer within the attempt timeout."));
     public static readonly AttemptEnd Lost = new(AttemptOutcomes.Disconnected, null, TaskError.Of(ErrorCodes.AgentDisconnected, "The agent disconnected before answering."));

@@ -75,7 +75,10 @@ internal sealed partial class TaskDispatcher
             });
         }
 
-        var payload = request.Payload.ValueKind == JsonValueKind.Undefined ? NullPayload : request.Payload;
+        // A MessagePack payload travels on as the submitter's bytes; only a JSON one is looked at here.
+        var rawPayload = request.PayloadMessagePack;
+        var payload = rawPayload is not null ? default
+            : request.Payload.ValueKind == JsonValueKind.Undefined ? NullPayload : request.Payload;
         var route = new List<RouteEntry>(maxAttempts);
         var tried = new string[maxAttempts];
         AttemptEnd? last = null;
@@ -104,7 +107,7 @@ internal sealed partial class TaskDispatcher
             }
 
             tried[attemptNo - 1] = agent.AgentId;
-            var end = await RunAttemptAsync(taskId, attemptNo, request.Method, payload, timeoutMs, agent, acquired.Entry, strategy!.Name, route, cancellationToken);
+            var end = await RunAttemptAsync(taskId, attemptNo, request.Method, payload, rawPayload, timeoutMs, agent, acquired.Entry, strategy!.Name, route, cancellationToken);
             last = end;
             lastAgent = agent;
 
@@ -112,7 +115,7 @@ internal sealed partial class TaskDispatcher
             {
                 return Finish(new TaskResult
                 {
-                    TaskId = taskId, Status = TaskStatuses.Completed, Result = end.Result, AgentId = agent.AgentId,
+                    TaskId = taskId, Status = TaskStatuses.Completed, Result = end.Result, ResultMessagePack = end.ResultMessagePack, AgentId = agent.AgentId,
                     Attempts = attemptNo, Strategy = strategy.Name, Route = route, LatencyMs = Elapsed(started),
                 });
             }
@@ -156,7 +159,9 @@ internal sealed partial class TaskDispatcher
         }
 
         var end = completion.Ok
-            ? new AttemptEnd(AttemptOutcomes.Completed, completion.Result, null)
+            ? completion.ResultMessagePack is { } rawResult
+                ? new AttemptEnd(AttemptOutcomes.Completed, null, null, rawResult)
+                : new AttemptEnd(AttemptOutcomes.Completed, completion.Result, null)
             : new AttemptEnd(AttemptOutcomes.Error, null, completion.Error ?? TaskError.Of(ErrorCodes.AgentError, "The agent reported an error."));
         if (!attempt.TryEnd(end))
         {
@@ -165,7 +170,7 @@ internal sealed partial class TaskDispatcher
         }
     }
 
-    private async Task<AttemptEnd> RunAttemptAsync(string taskId, int number, string method, JsonElement payload, int timeoutMs,
+    private async Task<AttemptEnd> RunAttemptAsync(string taskId, int number, string method, JsonElement payload, ReadOnlyMemory<byte>? rawPayload, int timeoutMs,
         AgentState agent, RouteEntry pickEntry, string strategyName, List<RouteEntry> route, CancellationToken cancellationToken)
     {
         var attempt = new Attempt(taskId, number, method, agent);
@@ -189,7 +194,7 @@ internal sealed partial class TaskDispatcher
                 {
                     await _channel.SendExecuteAsync(agent, new TaskAssignment
                     {
-                        TaskId = taskId, Attempt = number, Method = method, Payload = payload, TimeoutMs = timeoutMs,
+                        TaskId = taskId, Attempt = number, Method = method, Payload = payload, PayloadMessagePack = rawPayload, TimeoutMs = timeoutMs,
                     });
                 }
                 catch (Exception ex)

@@ -68,10 +68,10 @@ internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitR
             refused = Refuse(TaskStatuses.RateLimited, ErrorCodes.RateLimited,
                 $"Rate limit exceeded ({_options.RateLimit.TokensPerPeriod} per {_options.RateLimit.ReplenishmentPeriodMs} ms, burst {_options.RateLimit.TokenLimit}); retry later.", request);
         }
-        else if (request is not null && JsonSize(request.Payload) is var size && size > _options.MaxPayloadBytes)
+        else if (request is not null && PayloadSize(request) is var (size, form) && size > _options.MaxPayloadBytes)
         {
             refused = Refuse(TaskStatuses.Rejected, ErrorCodes.PayloadTooLarge,
-                $"The payload is {size} bytes of JSON; the limit is {_options.MaxPayloadBytes}.", request);
+                $"The payload is {size} bytes of {form}; the limit is {_options.MaxPayloadBytes}.", request);
         }
 
         if (refused is not null)
@@ -92,7 +92,9 @@ internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitR
             return CompleteVerdict.Ignore;
         }
 
-        if (completion.Result is { } result && JsonSize(result) is var size && size > _options.MaxResultBytes)
+        // A MessagePack result is measured as it came (its JSON view is not built just to be measured).
+        if ((completion.ResultMessagePack is { } raw ? raw.Length : completion.Result is { } result ? JsonSize(result) : 0) is var size
+            && size > _options.MaxResultBytes)
         {
             counters.OversizeResult();
             SecurityLog.OversizeResult(logger, size, completion.TaskId ?? "", connectionId, _options.MaxResultBytes);
@@ -115,6 +117,9 @@ internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitR
     }
 
     /// <summary>The length of the element's JSON text as received, without copying it.</summary>
+    private static (int Size, string Form) PayloadSize(TaskRequest request) =>
+        request.PayloadMessagePack is { } raw ? (raw.Length, "MessagePack") : (JsonSize(request.Payload), "JSON");
+
     private static int JsonSize(JsonElement element) =>
         element.ValueKind == JsonValueKind.Undefined ? 0 : JsonMarshal.GetRawUtf8Value(element).Length;
 

@@ -87,7 +87,7 @@ public sealed class MessagePackHubProtocol : IHubProtocol
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(output);
-        using var body = new PooledBufferWriter();
+        using var body = new PooledBufferWriter(InitialBodyCapacity(message));
         WriteBody(message, body);
 
         var prefix = output.GetSpan(BinaryFraming.MaxPrefixLength);
@@ -98,7 +98,7 @@ public sealed class MessagePackHubProtocol : IHubProtocol
     public ReadOnlyMemory<byte> GetMessageBytes(HubMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        using var body = new PooledBufferWriter();
+        using var body = new PooledBufferWriter(InitialBodyCapacity(message));
         WriteBody(message, body);
 
         var prefixLength = BinaryFraming.GetPrefixLength(body.WrittenCount);
@@ -106,6 +106,41 @@ public sealed class MessagePackHubProtocol : IHubProtocol
         BinaryFraming.WritePrefix(body.WrittenCount, bytes);
         body.WrittenSpan.CopyTo(bytes.AsSpan(prefixLength));
         return bytes;
+    }
+
+    /// <summary>
+    /// Room for the envelope plus any raw payload or byte buffer the message carries, so a large body is written
+    /// into one buffer instead of growing (and copying) it step by step.
+    /// </summary>
+    private static int InitialBodyCapacity(HubMessage message)
+    {
+        long size = 256;
+        switch (message)
+        {
+            case HubMethodInvocationMessage { Arguments: { } arguments }:
+                foreach (var argument in arguments)
+                {
+                    size += KnownSize(argument);
+                }
+
+                break;
+            case CompletionMessage { HasResult: true } completion:
+                size += KnownSize(completion.Result);
+                break;
+            case StreamItemMessage item:
+                size += KnownSize(item.Item);
+                break;
+        }
+
+        return (int)Math.Min(size, 16 * 1024 * 1024);
+
+        static int KnownSize(object? value) => value switch
+        {
+            IRawMessagePackCarrier { RawMessagePack: { } raw } => raw.Length,
+            byte[] bytes => bytes.Length + 5,
+            ReadOnlyMemory<byte> memory => memory.Length + 5,
+            _ => 0,
+        };
     }
 
     // ---------------------------------------------------------------- reading
@@ -372,6 +407,25 @@ public sealed class MessagePackHubProtocol : IHubProtocol
         }
 
         using var json = new PooledBufferWriter();
+        if (RawMessagePackView.FieldOf(type) is { } field && reader.NextType == MessagePackType.Map)
+        {
+            // A task contract: its payload/result stays MessagePack (copied out of the reused frame buffer) and
+            // only the envelope goes through JSON. The JSON view is built if and when something reads it.
+            byte[]? raw;
+            using (var jsonWriter = new Utf8JsonWriter(json, MessagePackJsonTranscoder.JsonWriterOptions))
+            {
+                MessagePackJsonTranscoder.WriteJsonObjectCapturing(ref reader, jsonWriter, Encoding.UTF8.GetBytes(field), out raw);
+            }
+
+            var carrier = JsonSerializer.Deserialize(json.WrittenSpan, type, _serializerOptions);
+            if (raw is not null && carrier is IRawMessagePackCarrier target)
+            {
+                target.AttachRawMessagePack(raw);
+            }
+
+            return carrier;
+        }
+
         using (var jsonWriter = new Utf8JsonWriter(json, MessagePackJsonTranscoder.JsonWriterOptions))
         {
             MessagePackJsonTranscoder.WriteJson(ref reader, jsonWriter);
@@ -670,6 +724,29 @@ public sealed class MessagePackHubProtocol : IHubProtocol
     }
 
     /// <summary>
+    /// Writes a task contract whose payload/result is raw MessagePack: the other fields go through System.Text.Json
+    /// (with the raw field as a null placeholder) and the raw bytes take the placeholder's place unchanged.
+    /// </summary>
+    private void WriteCarrier(ref MessagePackWriter writer, object value, ReadOnlySpan<byte> raw)
+    {
+        var field = RawMessagePackView.FieldOf(value.GetType())!;
+        var name = _serializerOptions.PropertyNamingPolicy?.ConvertName(field) ?? field;
+
+        using var json = new PooledBufferWriter();
+        using (RawMessagePackView.Hide())
+        using (var jsonWriter = new Utf8JsonWriter(json, MessagePackJsonTranscoder.JsonWriterOptions))
+        {
+            JsonSerializer.Serialize(jsonWriter, value, value.GetType(), _serializerOptions);
+        }
+
+        var depth = _serializerOptions.MaxDepth > 0 ? _serializerOptions.MaxDepth : MessagePackReader.DefaultMaxDepth;
+        if (!MessagePackJsonTranscoder.WriteMessagePack(json.WrittenSpan, ref writer, Math.Max(depth, _maxDepth), Encoding.UTF8.GetBytes(name), raw))
+        {
+            throw new InvalidOperationException($"{value.GetType().Name} was serialized without its '{name}' field, so its raw MessagePack could not be written.");
+        }
+    }
+
+    /// <summary>
     /// Writes a payload value. Byte buffers become bin (not base64 text); <see cref="DateTime"/> and
     /// <see cref="DateTimeOffset"/> become the timestamp extension (as the official protocol writes them); strings,
     /// booleans and numbers are written directly; <see cref="RawResult"/> is copied as-is; everything else goes
@@ -742,6 +819,9 @@ public sealed class MessagePackHubProtocol : IHubProtocol
                     writer.WriteRaw(part.Span);
                 }
 
+                return;
+            case IRawMessagePackCarrier { RawMessagePack: { } rawValue }:
+                WriteCarrier(ref writer, value, rawValue.Span);
                 return;
         }
 

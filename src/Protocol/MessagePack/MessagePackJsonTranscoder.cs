@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -55,8 +56,17 @@ internal static class MessagePackJsonTranscoder
     /// <param name="json">A single, complete JSON value.</param>
     /// <param name="writer">Where the MessagePack goes.</param>
     /// <param name="maxDepth">Deepest JSON nesting accepted.</param>
-    public static void WriteMessagePack(ReadOnlySpan<byte> json, ref MessagePackWriter writer, int maxDepth = MessagePackReader.DefaultMaxDepth)
+    public static void WriteMessagePack(ReadOnlySpan<byte> json, ref MessagePackWriter writer, int maxDepth = MessagePackReader.DefaultMaxDepth) =>
+        WriteMessagePack(json, ref writer, maxDepth, default, default);
+
+    /// <summary>
+    /// Converts one UTF-8 JSON value to MessagePack; when <paramref name="replaceName"/> is not empty, the value of
+    /// that property of the top-level object (which must be JSON null, a placeholder) is replaced by
+    /// <paramref name="replacement"/>, copied as-is. Returns whether the property was found.
+    /// </summary>
+    public static bool WriteMessagePack(ReadOnlySpan<byte> json, ref MessagePackWriter writer, int maxDepth, ReadOnlySpan<byte> replaceName, ReadOnlySpan<byte> replacement)
     {
+        var replaced = replaceName.IsEmpty;
         // MessagePack puts element counts in front of arrays and maps, JSON does not: a first pass counts the
         // children of every container (in document order), the second pass writes.
         var readerOptions = new JsonReaderOptions { MaxDepth = maxDepth };
@@ -119,6 +129,19 @@ internal static class MessagePackJsonTranscoder
             var second = new Utf8JsonReader(json, readerOptions);
             while (second.Read())
             {
+                if (!replaced && second.TokenType == JsonTokenType.PropertyName && second.CurrentDepth == 1 && second.ValueTextEquals(replaceName))
+                {
+                    WriteJsonString(ref second, ref writer);
+                    if (!second.Read() || second.TokenType != JsonTokenType.Null)
+                    {
+                        throw new InvalidOperationException("The placeholder of a raw MessagePack field must be JSON null.");
+                    }
+
+                    writer.WriteRaw(replacement);
+                    replaced = true;
+                    continue;
+                }
+
                 switch (second.TokenType)
                 {
                     case JsonTokenType.StartArray:
@@ -166,6 +189,108 @@ internal static class MessagePackJsonTranscoder
         finally
         {
             ArrayPool<int>.Shared.Return(counts);
+        }
+
+        return replaced;
+    }
+
+    /// <summary>
+    /// Reads a map (the top level of an argument) and writes it as a JSON object, except the entry whose string key
+    /// equals <paramref name="field"/> (ASCII case-insensitively) and whose value is not nil: that value is left
+    /// out of the JSON and returned in <paramref name="raw"/> as a copy of its MessagePack bytes, after checking that it
+    /// would convert to JSON (valid UTF-8, supported keys and extensions), so errors stay the same as when it is
+    /// bound through JSON.
+    /// </summary>
+    public static void WriteJsonObjectCapturing(ref MessagePackReader reader, Utf8JsonWriter writer, ReadOnlySpan<byte> field, out byte[]? raw)
+    {
+        raw = null;
+        reader.CheckDepth(1);
+        var count = reader.ReadMapHeader();
+        writer.WriteStartObject();
+        for (var i = 0; i < count; i++)
+        {
+            if (reader.NextType == MessagePackType.String)
+            {
+                var peek = reader;
+                var key = peek.ReadStringSpan();
+                if (Ascii.EqualsIgnoreCase(key, field) && !peek.End && peek.NextType != MessagePackType.Nil)
+                {
+                    reader = peek;
+                    var check = reader;
+                    ValidateValue(ref check, 1);
+                    raw = reader.ReadRaw().ToArray(); // the frame buffer is reused
+                    continue;
+                }
+            }
+
+            WritePropertyName(ref reader, writer);
+            WriteJsonValue(ref reader, writer, 1);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Walks one value the way <see cref="WriteJson"/> would, without writing: same checks, same exceptions.</summary>
+    private static void ValidateValue(ref MessagePackReader reader, int depth)
+    {
+        switch (reader.NextType)
+        {
+            case MessagePackType.String:
+                ReadValidUtf8(ref reader);
+                break;
+            case MessagePackType.Array:
+            {
+                reader.CheckDepth(depth + 1);
+                var count = reader.ReadArrayHeader();
+                for (var i = 0; i < count; i++)
+                {
+                    ValidateValue(ref reader, depth + 1);
+                }
+
+                break;
+            }
+
+            case MessagePackType.Map:
+            {
+                reader.CheckDepth(depth + 1);
+                var count = reader.ReadMapHeader();
+                for (var i = 0; i < count; i++)
+                {
+                    switch (reader.NextType)
+                    {
+                        case MessagePackType.String:
+                            ReadValidUtf8(ref reader);
+                            break;
+                        case MessagePackType.Integer:
+                            reader.Skip();
+                            break;
+                        default:
+                            throw new NotSupportedException($"A map key of type {reader.NextType} (offset {reader.Position}) has no JSON form; keys must be strings or integers.");
+                    }
+
+                    ValidateValue(ref reader, depth + 1);
+                }
+
+                break;
+            }
+
+            case MessagePackType.Extension:
+            {
+                var start = reader.Position;
+                var copy = reader;
+                copy.ReadExtension(out var type);
+                if (type != MessagePackCode.TimestampExtensionType)
+                {
+                    throw new NotSupportedException($"MessagePack extension type {type} (offset {start}) has no JSON form and cannot be bound.");
+                }
+
+                reader.ReadDateTime();
+                break;
+            }
+
+            default:
+                reader.Skip(); // nil, booleans, numbers, bin: skipping checks them
+                break;
         }
     }
 

@@ -333,7 +333,10 @@ internal readonly struct MessagePackWriter
     {
         if (!bytes.IsEmpty)
         {
-            _output.Write(bytes);
+            // One request for the whole length: a growable buffer then grows once instead of doubling step by step.
+            var span = _output.GetSpan(bytes.Length);
+            bytes.CopyTo(span);
+            _output.Advance(bytes.Length);
         }
     }
 

@@ -85,6 +85,9 @@ public sealed class JavaScriptInteropTests
             Assert.Equal(TaskStatuses.Completed, result.Status);
             var index = result.Result!.Value.GetProperty("length").GetInt32() == size ? 0 : -1;
             Assert.Equal(0, index);
+
+            // The hub passes the submitter's bin through: the JS agent gets a Uint8Array, not a base64 string.
+            Assert.Equal("bin", result.Result!.Value.GetProperty("payloadType").GetString());
         }
 
         // The checksum of each task's bytes, computed here the same way the JS agent does.

@@ -43,46 +43,67 @@ public static class MessagePackPayload
         try
         {
             var reader = new MessagePackReader(messagePack.Span);
-            if (reader.End)
-            {
-                return false;
-            }
-
-            if (name is null)
-            {
-                return reader.NextType == MessagePackType.Binary && Slice(ref reader, messagePack, out bytes);
-            }
-
-            if (reader.NextType != MessagePackType.Map)
-            {
-                return false;
-            }
-
-            var key = Encoding.UTF8.GetBytes(name);
-            var count = reader.ReadMapHeader();
-            for (var i = 0; i < count; i++)
-            {
-                var match = reader.NextType == MessagePackType.String && System.Text.Ascii.EqualsIgnoreCase(reader.ReadStringSpan(), key);
-                if (!match)
-                {
-                    if (reader.NextType != MessagePackType.String)
-                    {
-                        reader.Skip(); // a non-string key
-                    }
-
-                    reader.Skip();
-                    continue;
-                }
-
-                return reader.NextType == MessagePackType.Binary && Slice(ref reader, messagePack, out bytes);
-            }
-
-            return false;
+            return (name is null ? !reader.End : TryFindProperty(ref reader, name))
+                && reader.NextType == MessagePackType.Binary && Slice(ref reader, messagePack, out bytes);
         }
         catch (MessagePackFormatException)
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// Reads the integer value of property <paramref name="name"/> (ASCII case-insensitive) of a top-level map
+    /// without building a JSON view of the rest. False when there is no such property or it is not an integer.
+    /// </summary>
+    public static bool TryGetInt64(ReadOnlyMemory<byte> messagePack, string name, out long value)
+    {
+        value = 0;
+        try
+        {
+            var reader = new MessagePackReader(messagePack.Span);
+            if (!TryFindProperty(ref reader, name) || reader.NextType != MessagePackType.Integer)
+            {
+                return false;
+            }
+
+            value = reader.ReadInt64();
+            return true;
+        }
+        catch (MessagePackFormatException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Moves the reader of a top-level map to the value of property <paramref name="name"/>.</summary>
+    private static bool TryFindProperty(ref MessagePackReader reader, string name)
+    {
+        if (reader.End || reader.NextType != MessagePackType.Map)
+        {
+            return false;
+        }
+
+        var key = Encoding.UTF8.GetBytes(name);
+        var count = reader.ReadMapHeader();
+        for (var i = 0; i < count; i++)
+        {
+            if (reader.NextType == MessagePackType.String)
+            {
+                if (System.Text.Ascii.EqualsIgnoreCase(reader.ReadStringSpan(), key))
+                {
+                    return true;
+                }
+            }
+            else
+            {
+                reader.Skip(); // a non-string key
+            }
+
+            reader.Skip(); // the value of a key that did not match
+        }
+
+        return false;
     }
 
     private static bool Slice(ref MessagePackReader reader, ReadOnlyMemory<byte> source, out ReadOnlyMemory<byte> bytes)

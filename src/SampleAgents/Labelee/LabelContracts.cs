@@ -2,11 +2,11 @@ using Aicp.SampleAgents.Labelling;
 
 namespace Aicp.SampleAgents.Labelee;
 
-/// <summary>The <c>image.label</c> request: a 28x28 grey image as base64 and how many labels to return.</summary>
+/// <summary>The <c>image.label</c> request: a 28x28 grey image and how many labels to return.</summary>
 public sealed class LabelRequest
 {
-    /// <summary>Base64 of 784 raw grey bytes (row-major, white digit on black) or of a 28x28 PNG.</summary>
-    public string? Image { get; init; }
+    /// <summary>784 raw grey bytes (row-major, white digit on black) or a 28x28 PNG. On the wire: base64 in JSON, <c>bin</c> over MessagePack.</summary>
+    public byte[]? Image { get; init; }
 
     /// <summary>How many labels to return (1..10). The default value is 3.</summary>
     public int TopK { get; init; } = 3;

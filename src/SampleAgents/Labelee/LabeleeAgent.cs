@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Aicp.Agent.Sdk.Agent;
+using Aicp.Protocol.MessagePack;
 using Aicp.Agent.Sdk.Batching;
 using Aicp.SampleAgents.Labelling;
 using Microsoft.Extensions.Logging;
@@ -38,14 +40,13 @@ internal static class LabeleeAgent
                 {
                     try
                     {
-                        var request = item.Task.PayloadAs<LabelRequest>();
                         var pixels = new byte[DigitLabeller.PixelCount];
-                        Labelling.Imaging.ImageInput.ToPixels(Decode(request), pixels);
-                        valid.Add((item, pixels, Math.Clamp(request?.TopK ?? 3, 1, 10)));
+                        Labelling.Imaging.ImageInput.ToPixels(ImageBytes(item.Task).Span, pixels);
+                        valid.Add((item, pixels, TopK(item.Task)));
                     }
-                    catch (Exception ex) when (ex is InvalidImageException or AgentTaskException or System.Text.Json.JsonException)
+                    catch (Exception ex) when (ex is InvalidImageException or AgentTaskException)
                     {
-                        item.Fail(ex is InvalidImageException i ? i.Code : ex is AgentTaskException a ? a.Code : "invalid_payload", ex.Message);
+                        item.Fail(ex is InvalidImageException i ? i.Code : ((AgentTaskException)ex).Code, ex.Message);
                     }
                 }
 
@@ -58,12 +59,13 @@ internal static class LabeleeAgent
             return agent;
         }
 
-        agent.Handle<LabelRequest, LabelResponse>(Method, async (request, task, ct) =>
+        agent.Handle(Method, async (task, ct) =>
         {
             await SimulateAsync(profile, random, ct);
             try
             {
-                return new LabelResponse { Labels = labeller.Classify(Decode(request), Math.Clamp(request?.TopK ?? 3, 1, 10)), Agent = profile.Id, Model = model };
+                var labels = labeller.Classify(ImageBytes(task).Span, TopK(task));
+                return JsonSerializer.SerializeToElement(new LabelResponse { Labels = labels, Agent = profile.Id, Model = model }, AgentJson.Options);
             }
             catch (InvalidImageException ex)
             {
@@ -95,15 +97,28 @@ internal static class LabeleeAgent
         }
     }
 
-    private static byte[] Decode(LabelRequest? request)
+    /// <summary>
+    /// The image's bytes: over MessagePack a <c>bin</c> value is used as received (no base64, no copy); a base64 string
+    /// (JSON, or a MessagePack submitter that sent text) is decoded.
+    /// </summary>
+    private static ReadOnlyMemory<byte> ImageBytes(AgentTaskContext task) =>
+        task.TryGetBinary("image", out var bytes)
+            ? bytes
+            : throw new AgentTaskException(InvalidImageCodes.InvalidImage, "image must be bytes (MessagePack bin or base64) of 784 grey values or of a 28x28 PNG.");
+
+    /// <summary>The request's <c>topK</c> (1..10, default 3), read without building a JSON view of a MessagePack payload.</summary>
+    private static int TopK(AgentTaskContext task)
     {
-        try
+        long topK = 3;
+        if (task.PayloadMessagePack is { } raw)
         {
-            return Convert.FromBase64String(request?.Image ?? "");
+            MessagePackPayload.TryGetInt64(raw, "topK", out topK);
         }
-        catch (FormatException)
+        else if (task.Payload.ValueKind == JsonValueKind.Object && task.Payload.TryGetProperty("topK", out var value) && value.TryGetInt64(out var parsed))
         {
-            throw new AgentTaskException(InvalidImageCodes.InvalidImage, "image must be base64 of 784 grey bytes or of a 28x28 PNG.");
+            topK = parsed;
         }
+
+        return (int)Math.Clamp(topK == 0 ? 3 : topK, 1, 10);
     }
 }

@@ -21,7 +21,8 @@ internal sealed class SampleImages
         return new SampleImages(directory is null ? null : MnistDataset.Load(directory));
     }
 
-    public object Payload(int index) => new { image = Convert.ToBase64String(Pixels(index)), topK = 3 };
+    /// <summary>The request payload: the image as bytes (base64 in JSON, <c>bin</c> over MessagePack).</summary>
+    public object Payload(int index) => new Labelee.LabelRequest { Image = Pixels(index), TopK = 3 };
 
     /// <summary>The true digit of payload <paramref name="index"/>, or null for synthetic images.</summary>
     public string? Label(int index) =>

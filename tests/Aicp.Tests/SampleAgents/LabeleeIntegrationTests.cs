@@ -1,4 +1,5 @@
 using Aicp.Agent.Sdk.Client;
+using Aicp.Agent.Sdk.Connection;
 using Aicp.Protocol;
 using Aicp.SampleAgents.Labelee;
 using Aicp.SampleAgents.Labelling;
@@ -11,20 +12,23 @@ namespace Aicp.Tests.SampleAgents;
 public sealed class LabeleeIntegrationTests
 {
     [Theory]
-    [InlineData(1)]
-    [InlineData(8)]
-    public async Task Submit_HeldOutDigits_LabelledCorrectlyAndBadImagesRejected(int batchSize)
+    [InlineData(1, HubProtocols.Json)]
+    [InlineData(8, HubProtocols.Json)]
+    [InlineData(1, HubProtocols.MessagePack)]
+    [InlineData(8, HubProtocols.MessagePack)]
+    public async Task Submit_HeldOutDigits_LabelledCorrectlyAndBadImagesRejected(int batchSize, string protocol)
     {
-        await using var h = await HubHarness.StartAsync();
+        await using var h = await HubHarness.StartAsync(protocol: protocol);
         using var labeller = DigitLabeller.LoadDefault();
-        await using var agent = LabeleeAgent.Create(h.Hub.BaseUrl.ToString(), new LabeleeProfile("labelee-1", 0, 0, 0, 16), labeller, batchSize: batchSize);
+        await using var agent = LabeleeAgent.Create(h.Hub.BaseUrl.ToString(), new LabeleeProfile("labelee-1", 0, 0, 0, 16), labeller,
+            protocol: protocol, batchSize: batchSize);
         await agent.StartAsync().DefaultTimeout();
         var client = await h.StartClientAsync();
         var data = MnistTestData.Get();
 
         var digits = data.TestIndices.Take(60).ToArray();
         var results = await Task.WhenAll(digits.Select(index => client.SubmitAsync(LabeleeAgent.Method,
-            new { image = Convert.ToBase64String(data.Image(index).ToArray()), topK = 2 }))).DefaultTimeout();
+            new { image = data.Image(index).ToArray(), topK = 2 }))).DefaultTimeout(); // base64 in JSON, bin over MessagePack
 
         Assert.All(results, r => Assert.Equal(TaskStatuses.Completed, r.Status));
         var correct = results.Zip(digits).Count(p => p.First.ResultAs<LabelResponse>()!.Labels[0].Label == data.Labels[p.Second].ToString());

@@ -192,4 +192,20 @@ public class RawPayloadProtocolTests
         // Without byte buffers: the JSON form, converted.
         Assert.Equal(Concat(Bytes(0x81), Str("x"), Bytes(0x01)), MessagePackPayload.Serialize(new { X = 1 }, AgentJson.Options));
     }
+
+    [Fact]
+    public void TryGetBinaryAndInt64_PropertyAfterNonStringValues_Found()
+    {
+        // {"k": 2, "tags": ["a"], "topK": 5, "image": bin[3]}: the values before the one sought are not strings.
+        var raw = Concat(Bytes(0x84), Str("k"), Bytes(0x02), Str("tags"), Bytes(0x91), Str("a"), Str("topK"), Bytes(0x05),
+            Str("image"), Bytes(0xc4, 0x03, 1, 2, 3));
+
+        Assert.True(MessagePackPayload.TryGetBinary(raw, "image", out var image));
+        Assert.Equal(Bytes(1, 2, 3), image.ToArray());
+        Assert.True(MessagePackPayload.TryGetInt64(raw, "TOPK", out var topK));
+        Assert.Equal(5, topK);
+        Assert.False(MessagePackPayload.TryGetInt64(raw, "tags", out _));
+        Assert.False(MessagePackPayload.TryGetInt64(raw, "absent", out _));
+        Assert.False(MessagePackPayload.TryGetBinary(Bytes(0x84, 0xa1), "image", out _)); // truncated: false, not an exception
+    }
 }

@@ -29,6 +29,18 @@ public sealed record AgentStatus
     public DateTimeOffset ConnectedAt { get; init; }
     public DateTimeOffset? LastCompletion { get; init; }
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+
+    /// <summary>The agent's latest <c>ReportLoad</c> (own queue depth, free slots, GPU readings), or null if it never reported.</summary>
+    public ReportedLoadStatus? ReportedLoad { get; init; }
+}
+
+/// <summary>What an agent last said about its own load, and when the hub received it.</summary>
+public sealed record ReportedLoadStatus
+{
+    public int? QueueDepth { get; init; }
+    public int? FreeSlots { get; init; }
+    public IReadOnlyList<Aicp.Protocol.GpuTelemetry>? Gpus { get; init; }
+    public DateTimeOffset ReceivedAt { get; init; }
 }
 
 /// <summary>One known capability, as <c>GET /v1/capabilities</c> and <c>GetCapabilities</c> report it.</summary>

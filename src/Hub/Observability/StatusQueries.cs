@@ -36,6 +36,9 @@ internal sealed class StatusQueries(AgentRegistry registry, MetricLabels labels,
             ConnectedAt = a.ConnectedAt,
             LastCompletion = a.LastCompletion,
             Metadata = a.Metadata,
+            ReportedLoad = a.ReportedLoad is { } load
+                ? new ReportedLoadStatus { QueueDepth = load.Report.QueueDepth, FreeSlots = load.Report.FreeSlots, Gpus = load.Report.Gpus, ReceivedAt = load.ReceivedAt }
+                : null,
         })];
 
     public IReadOnlyList<CapabilityStatus> Capabilities()

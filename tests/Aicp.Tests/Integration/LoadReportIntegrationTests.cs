@@ -24,6 +24,12 @@ public sealed class LoadReportIntegrationTests
         Assert.Equal(7, load.QueueDepth);
         Assert.Equal(6, load.FreeSlots);
         Assert.Null(load.Gpus); // no NVIDIA driver on the test machine
+
+        using var http = new HttpClient { BaseAddress = h.Hub.BaseUrl };
+        using var agents = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/v1/agents").DefaultTimeout());
+        var reported = agents.RootElement.EnumerateArray().Single(a => a.GetProperty("id").GetString() == "reporter").GetProperty("reportedLoad");
+        Assert.Equal(7, reported.GetProperty("queueDepth").GetInt32());
+        Assert.Equal(6, reported.GetProperty("freeSlots").GetInt32());
     }
 
     [Fact]

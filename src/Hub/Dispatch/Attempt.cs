@@ -13,10 +13,14 @@ internal readonly record struct AttemptEnd(string Outcome, JsonElement? Result, 
     public static readonly AttemptEnd Cancelled = new(AttemptOutcomes.Cancelled, null, TaskError.Of(ErrorCodes.Cancelled, "The submitter cancelled the task."));
 }
 
-/// <summary>One dispatch of a task to one agent. Whoever ends it first (completion, timer, disconnect, cancel) decides the outcome.</summary>
+/// <summary>
+/// One dispatch of a task to one agent. Whoever ends it first (completion, timer, disconnect, cancel) decides the outcome.
+/// The task's continuation runs inline on the thread that ends the attempt (no thread-pool hop): none of those callers
+/// holds a lock, and what runs next (release the slot, record, pick again or return the result) never blocks.
+/// </summary>
 internal sealed class Attempt(string taskId, int number, string method, AgentState agent) : IAgentAssignment
 {
-    private readonly TaskCompletionSource<AttemptEnd> _end = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<AttemptEnd> _end = new();
 
     public string TaskId { get; } = taskId;
 

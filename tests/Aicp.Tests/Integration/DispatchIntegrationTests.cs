@@ -161,11 +161,10 @@ public abstract class DispatchIntegrationTests
     public async Task Complete_AfterTheHubGaveUp_DiscardedAndCounted()
     {
         await using var h = await StartHarnessAsync();
-        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await h.StartAgentAsync("slow", async (task, _) =>
         {
-            await Task.Delay(600, CancellationToken.None); // ignores the hub's Cancel on purpose
-            answered.TrySetResult();
+            await release.Task; // answers only after the hub gave up, ignoring the hub's Cancel on purpose
             return JsonSerializer.SerializeToElement("late");
         });
         var client = await h.StartClientAsync();
@@ -173,7 +172,7 @@ public abstract class DispatchIntegrationTests
         Assert.Equal(TaskStatuses.Timeout, result.Status);
         Assert.Equal(ErrorCodes.AgentTimeout, result.Error?.Code);
 
-        await answered.Task.DefaultTimeout();
+        release.SetResult();
         await TestTimeouts.Eventually(() => h.Counters.LateCompletions == 1, "the late completion to be counted");
         await h.AssertNothingPendingAsync();
     }

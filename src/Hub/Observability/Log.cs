@@ -38,7 +38,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Exporting traces and metrics over OTLP to {Endpoint} ({Protocol})")]
     public static partial void OtlpExportStarted(ILogger logger, string endpoint, string protocol);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Task {TaskId} for {Method} finished {Status} after {Attempts} attempt(s) in {LatencyMs} ms")]
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Debug, Message = "Task {TaskId} for {Method} finished {Status} after {Attempts} attempt(s) in {LatencyMs} ms")]
     public static partial void TaskNotCompleted(ILogger logger, string taskId, string method, string status, int attempts, double latencyMs);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Debug, Message = "Task {TaskId} for {Method} completed on {AgentId} after {Attempts} attempt(s) in {LatencyMs} ms")]

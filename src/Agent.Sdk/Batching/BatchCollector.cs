@@ -92,12 +92,16 @@ internal sealed class BatchCollector : IAsyncDisposable
                 }
             }
 
+            await _running.WaitAsync(_stopping.Token).ConfigureAwait(false);
+
+            // A task cancelled while its batch was filling, or while the batch waited for a free run, is left out.
+            batch.RemoveAll(static item => item.CancellationToken.IsCancellationRequested);
             if (batch.Count == 0)
             {
+                _running.Release();
                 continue;
             }
 
-            await _running.WaitAsync(_stopping.Token).ConfigureAwait(false);
             _ = RunBatchAsync(batch);
         }
     }

@@ -71,7 +71,7 @@ internal sealed partial class TaskDispatcher
             return Finish(new TaskResult
             {
                 TaskId = taskId, Status = TaskStatuses.Rejected, Error = error,
-                Strategy = request.Strategy ?? _options.StrategyFor(request.Method ?? ""),
+                Strategy = request?.Strategy ?? _options.StrategyFor(request?.Method ?? ""),
             });
         }
 

@@ -299,3 +299,22 @@ public sealed class MessagePackDispatchIntegrationTests : DispatchIntegrationTes
 {
     protected override string Protocol => HubProtocols.MessagePack;
 }
+
+/// <summary>Requests that only a hand-written client sends.</summary>
+public sealed class RawRequestIntegrationTests
+{
+    [Fact]
+    public async Task Submit_NullRequest_RejectedWithTypedError()
+    {
+        await using var h = await HubHarness.StartAsync();
+        await using var socket = await RawHubSocket.ConnectAsync(h.Hub.BaseUrl);
+
+        await socket.InvokeAsync(HubMethods.Submit, "1", [null]);
+        var completion = await socket.CompletionAsync("1");
+
+        Assert.False(completion.TryGetProperty("error", out _), completion.ToString());
+        var result = completion.GetProperty("result");
+        Assert.Equal(TaskStatuses.Rejected, result.GetProperty("status").GetString());
+        Assert.Equal(ErrorCodes.InvalidMethod, result.GetProperty("error").GetProperty("code").GetString());
+    }
+}

@@ -26,7 +26,7 @@ public sealed class BatchCollectorTests
     public async Task RunAsync_MoreTasksThanMaxBatchSize_SplitIntoFullBatchesThenRemainder()
     {
         var sizes = new ConcurrentQueue<int>();
-        await using var collector = new BatchCollector(Echo(sizes), new BatchOptions { MaxBatchSize = 4, MaxWait = TimeSpan.FromMilliseconds(300) });
+        await using var collector = new BatchCollector(Echo(sizes), new BatchOptions { MaxBatchSize = 4, MaxWait = TimeSpan.FromSeconds(1) });
 
         var results = await System.Threading.Tasks.Task.WhenAll(Enumerable.Range(0, 10).Select(i => collector.RunAsync(Task(i), default).AsTask())).DefaultTimeout();
 
@@ -64,7 +64,7 @@ public sealed class BatchCollectorTests
             }
 
             return ValueTask.CompletedTask;
-        }, new BatchOptions { MaxBatchSize = 3, MaxWait = TimeSpan.FromMilliseconds(300) });
+        }, new BatchOptions { MaxBatchSize = 3, MaxWait = TimeSpan.FromSeconds(1) });
 
         var runs = Enumerable.Range(0, 3).Select(i => collector.RunAsync(Task(i), default).AsTask()).ToArray();
         var error = await Assert.ThrowsAsync<AgentTaskException>(() => runs[1].DefaultTimeout());
@@ -80,7 +80,7 @@ public sealed class BatchCollectorTests
         {
             batch[0].Succeed("first");
             throw new InvalidOperationException("device lost");
-        }, new BatchOptions { MaxBatchSize = 2, MaxWait = TimeSpan.FromMilliseconds(300) });
+        }, new BatchOptions { MaxBatchSize = 2, MaxWait = TimeSpan.FromSeconds(1) });
 
         var runs = Enumerable.Range(0, 2).Select(i => collector.RunAsync(Task(i), default).AsTask()).ToArray();
         var outcomes = await System.Threading.Tasks.Task.WhenAll(runs.Select(async r =>
@@ -111,7 +111,7 @@ public sealed class BatchCollectorTests
             }
 
             return ValueTask.CompletedTask;
-        }, new BatchOptions { MaxBatchSize = 8, MaxWait = TimeSpan.FromMilliseconds(400) });
+        }, new BatchOptions { MaxBatchSize = 8, MaxWait = TimeSpan.FromSeconds(1) });
 
         using var cancel = new CancellationTokenSource();
         var kept = collector.RunAsync(Task(0), default).AsTask();

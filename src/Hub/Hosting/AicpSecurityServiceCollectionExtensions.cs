@@ -33,7 +33,7 @@ public static class AicpSecurityServiceCollectionExtensions
                     ? AicpAuthenticationSchemes.JwtBearer
                     : AicpAuthenticationSchemes.ApiKey)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AicpAuthenticationSchemes.ApiKey, null)
-            .AddJwtBearer(AicpAuthenticationSchemes.JwtBearer, null);
+            .AddJwtBearer(AicpAuthenticationSchemes.JwtBearer, _ => { }); // configured below from the security options
         services.AddOptions<JwtBearerOptions>(AicpAuthenticationSchemes.JwtBearer).Configure<IOptions<AicpSecurityOptions>>((o, security) =>
         {
             var jwt = security.Value.Jwt;

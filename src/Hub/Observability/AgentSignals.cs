@@ -22,7 +22,7 @@ internal static class AgentSignals
     };
 
     /// <summary>Share of the agent's attempts that succeeded over the breaker's rolling window (1 when the window is empty).</summary>
-    public static double? SuccessRate(AgentState agent) => agent.SuccessRate(agent.Policy.Time.GetTimestamp());
+    public static double SuccessRate(AgentState agent) => agent.SuccessRate(agent.Policy.Time.GetTimestamp());
 
     /// <summary>The agent's peak-EWMA latency estimate for a method in milliseconds, or null before a sample.</summary>
     public static double? LatencyMs(AgentState agent, string method) =>

@@ -28,7 +28,7 @@ internal sealed class StatusQueries(AgentRegistry registry, MetricLabels labels,
                 .Select(m => (Method: m, Ms: AgentSignals.LatencyMs(a, m)))
                 .Where(l => l.Ms.HasValue)
                 .ToDictionary(l => l.Method, l => Math.Round(l.Ms!.Value, 3), StringComparer.Ordinal),
-            SuccessRate = AgentSignals.SuccessRate(a) is { } rate ? Math.Round(rate, 4) : null,
+            SuccessRate = Math.Round(AgentSignals.SuccessRate(a), 4),
             CircuitState = CircuitStateName(AgentSignals.CircuitState(a)),
             Completed = a.Completed,
             Failed = a.Failed,

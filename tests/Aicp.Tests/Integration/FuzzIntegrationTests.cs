@@ -28,23 +28,7 @@ public sealed class FuzzIntegrationTests(ITestOutputHelper output)
         Assert.Equal(TaskStatuses.Completed, (await client.SubmitAsync("image.label", null).DefaultTimeout()).Status);
         var memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
 
-        using var fuzzing = new CancellationTokenSource();
-        var goodResults = 0;
-        var goodFailures = new List<string>();
-        var wellBehaved = Task.Run(async () =>
-        {
-            while (!fuzzing.IsCancellationRequested)
-            {
-                var result = await client.SubmitAsync("image.label", new { ok = true }).DefaultTimeout();
-                if (result.Status != TaskStatuses.Completed)
-                {
-                    goodFailures.Add($"{result.Status} {result.Error?.Code} {result.Error?.Message}");
-                }
-
-                goodResults++;
-                await Task.Delay(1); // a well-behaved submitter stays under the default rate limit (1,000/s)
-            }
-        });
+        var wellBehaved = new WellBehavedSubmitter(client, "image.label");
 
         // Three identical rounds: the first warms the buffer pools and the thread pool; the later ones must
         // not keep growing the heap the way a per-frame or per-connection leak would.
@@ -54,20 +38,19 @@ public sealed class FuzzIntegrationTests(ITestOutputHelper output)
         var round2 = await FuzzRoundAsync(h.Hub.BaseUrl, Seed);
         var memoryAfterRound2 = GC.GetTotalMemory(forceFullCollection: true);
         var round3 = await FuzzRoundAsync(h.Hub.BaseUrl, Seed);
-        fuzzing.Cancel();
-        await wellBehaved.DefaultTimeout();
+        await wellBehaved.StopAsync();
         var elapsed = DateTime.UtcNow - started;
         var stats = round1.Concat(round2).Concat(round3).ToArray();
 
         var sent = stats.Sum(s => s.Sent);
         var reconnects = stats.Sum(s => s.Reconnects);
-        output.WriteLine($"{sent} frames from {Connections} connections in {elapsed.TotalSeconds:F1} s; {reconnects} connections closed by the hub and reopened; well-behaved client: {goodResults} tasks");
+        output.WriteLine($"{sent} frames from {Connections} connections in {elapsed.TotalSeconds:F1} s; {reconnects} connections closed by the hub and reopened; well-behaved client: {wellBehaved.Results} tasks");
 
         // The hub is up and still serves; everything the fuzzers left behind drains away.
         Assert.True(sent >= 10_000);
         Assert.True(reconnects > 0, "no malformed frame closed a connection");
-        Assert.Empty(goodFailures);
-        Assert.True(goodResults > 0);
+        Assert.Empty(wellBehaved.Failures);
+        Assert.True(wellBehaved.Results > 0);
         Assert.Equal(TaskStatuses.Completed, (await client.SubmitAsync("image.label", null).DefaultTimeout()).Status);
         await TestTimeouts.Eventually(() => h.Registry.Count == 1 && h.Registry.GetById("good") is not null, "only the good agent left registered");
         await h.AssertNothingPendingAsync();

@@ -30,36 +30,19 @@ public sealed class MessagePackFuzzIntegrationTests(ITestOutputHelper output)
         await h.StartAgentAsync("good", HubHarness.Echo("good"));
         var client = await h.StartClientAsync();
 
-        using var fuzzing = new CancellationTokenSource();
-        var goodResults = 0;
-        var goodFailures = new List<string>();
-        var wellBehaved = Task.Run(async () =>
-        {
-            while (!fuzzing.IsCancellationRequested)
-            {
-                var result = await client.SubmitAsync("image.label", new { ok = true }).DefaultTimeout();
-                if (result.Status != TaskStatuses.Completed)
-                {
-                    goodFailures.Add($"{result.Status} {result.Error?.Code}");
-                }
-
-                goodResults++;
-                await Task.Delay(1);
-            }
-        });
+        var wellBehaved = new WellBehavedSubmitter(client, "image.label");
 
         var stats = await Task.WhenAll(Enumerable.Range(0, Connections)
             .Select(i => Task.Run(() => FuzzAsync(h.Hub.BaseUrl, Seed + i)))).WaitAsync(TimeSpan.FromSeconds(90));
-        fuzzing.Cancel();
-        await wellBehaved.DefaultTimeout();
+        await wellBehaved.StopAsync();
 
         var sent = stats.Sum(s => s.Sent);
         var closed = stats.Sum(s => s.Reconnects);
-        output.WriteLine($"{sent} MessagePack frames from {Connections} connections; {closed} connections closed by the hub; well-behaved client: {goodResults} tasks");
+        output.WriteLine($"{sent} MessagePack frames from {Connections} connections; {closed} connections closed by the hub; well-behaved client: {wellBehaved.Results} tasks");
         Assert.True(sent >= 10_000);
         Assert.True(closed > 0, "no malformed frame closed a connection");
-        Assert.Empty(goodFailures);
-        Assert.True(goodResults > 0);
+        Assert.Empty(wellBehaved.Failures);
+        Assert.True(wellBehaved.Results > 0);
         Assert.Equal(TaskStatuses.Completed, (await client.SubmitAsync("image.label", new { after = true }).DefaultTimeout()).Status);
         await TestTimeouts.Eventually(() => h.Registry.Count == 1 && h.Registry.GetById("good") is not null, "only the good agent left registered");
         await h.AssertNothingPendingAsync();

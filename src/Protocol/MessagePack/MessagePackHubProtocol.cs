@@ -37,6 +37,7 @@ public sealed class MessagePackHubProtocol : IHubProtocol
     private readonly int _maxMessageSize;
     private readonly int _maxDepth;
     private readonly JsonSerializerOptions _serializerOptions;
+    private readonly TaskContractCodec? _contracts;
 
     public MessagePackHubProtocol()
         : this(new MessagePackHubProtocolOptions())
@@ -50,6 +51,7 @@ public sealed class MessagePackHubProtocol : IHubProtocol
         _maxMessageSize = options.MaximumMessageSize;
         _maxDepth = options.MaximumNestingDepth;
         _serializerOptions = options.PayloadSerializerOptions;
+        _contracts = TaskContractCodec.For(_serializerOptions, _maxDepth);
     }
 
     public string Name => ProtocolName;
@@ -404,6 +406,12 @@ public sealed class MessagePackHubProtocol : IHubProtocol
             {
                 return new Memory<byte>(reader.ReadBinary().ToArray());
             }
+        }
+
+        if (_contracts is not null && reader.NextType == MessagePackType.Map && TaskContractCodec.Handles(type))
+        {
+            // A task contract, read directly; its payload/result stays MessagePack.
+            return _contracts.Read(ref reader, type);
         }
 
         using var json = new PooledBufferWriter();
@@ -819,6 +827,9 @@ public sealed class MessagePackHubProtocol : IHubProtocol
                     writer.WriteRaw(part.Span);
                 }
 
+                return;
+            case TaskRequest or TaskAssignment or TaskCompletion or TaskResult when _contracts is not null:
+                _contracts.Write(ref writer, value);
                 return;
             case IRawMessagePackCarrier { RawMessagePack: { } rawValue }:
                 WriteCarrier(ref writer, value, rawValue.Span);

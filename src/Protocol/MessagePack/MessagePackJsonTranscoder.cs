@@ -231,7 +231,7 @@ internal static class MessagePackJsonTranscoder
     }
 
     /// <summary>Walks one value the way <see cref="WriteJson"/> would, without writing: same checks, same exceptions.</summary>
-    private static void ValidateValue(ref MessagePackReader reader, int depth)
+    internal static void ValidateValue(ref MessagePackReader reader, int depth)
     {
         switch (reader.NextType)
         {

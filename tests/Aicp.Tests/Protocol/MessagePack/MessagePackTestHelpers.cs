@@ -19,6 +19,13 @@ internal static class MessagePackTestHelpers
 
     public static byte[] Concat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
 
+    /// <summary>A fixstr (at most 31 UTF-8 bytes).</summary>
+    public static byte[] Str(string s)
+    {
+        var utf8 = System.Text.Encoding.UTF8.GetBytes(s);
+        return Concat(Bytes(0xa0 | utf8.Length), utf8);
+    }
+
     /// <summary>Splits bytes into a multi-segment sequence, one segment per chunk of <paramref name="chunk"/> bytes.</summary>
     public static ReadOnlySequence<byte> Segmented(byte[] bytes, int chunk)
     {

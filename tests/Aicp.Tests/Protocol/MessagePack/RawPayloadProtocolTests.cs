@@ -15,12 +15,6 @@ public class RawPayloadProtocolTests
 {
     private readonly MessagePackHubProtocol _protocol = new();
 
-    private static byte[] Str(string s)
-    {
-        var utf8 = Encoding.UTF8.GetBytes(s);
-        return Concat(Bytes(0xa0 | utf8.Length), utf8);
-    }
-
     private static byte[] Frame(params byte[][] parts)
     {
         var body = Concat(parts);

@@ -29,7 +29,8 @@ internal static class E2eCommand
             ServerGc: !args.Flag("workstation-gc"),
             Protocol: args.String("protocol") ?? "json",
             Binary: args.Flag("binary"),
-            HubOnly: args.Flag("hub-only"));
+            HubOnly: args.Flag("hub-only"),
+            ServerEnv: args.String("server-env"));
         if (o.Protocol is not ("json" or "messagepack"))
         {
             throw new ArgumentException($"--protocol must be json or messagepack, not '{o.Protocol}'.");
@@ -38,6 +39,19 @@ internal static class E2eCommand
         var json = args.Flag("json");
         var machine = Machine.Describe();
         var hubEnv = new Dictionary<string, string> { ["DOTNET_gcServer"] = o.ServerGc ? "1" : "0" };
+        foreach (var setting in (o.ServerEnv ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            // --server-env NAME=VALUE[,NAME=VALUE]: runtime settings for both servers (hub and echo), e.g. to compare
+            // scheduling knobs with the baseline under the same ones.
+            var equals = setting.IndexOf('=');
+            if (equals <= 0)
+            {
+                throw new ArgumentException($"--server-env takes NAME=VALUE pairs separated by commas, not '{setting}'.");
+            }
+
+            hubEnv[setting[..equals]] = setting[(equals + 1)..];
+        }
+
         var ready = TimeSpan.FromSeconds(90);
 
         await using var hub = ChildProcess.Start(HubRole.Name, [], hubEnv);
@@ -167,5 +181,5 @@ internal static class E2eCommand
     private sealed record PhaseResult(LoadRole.RunResult Load, double HubCpuUsPerCall, double? AgentsCpuUsPerCall, double ClientCpuUsPerCall);
 
     internal sealed record Settings(int Agents, int Submitters, int Inflight, double Seconds, double OpenSeconds, double Warmup,
-        int PayloadBytes, int AgentConcurrency, bool ServerGc, string Protocol, bool Binary, bool HubOnly);
+        int PayloadBytes, int AgentConcurrency, bool ServerGc, string Protocol, bool Binary, bool HubOnly, string? ServerEnv);
 }

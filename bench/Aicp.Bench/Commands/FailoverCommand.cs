@@ -49,7 +49,7 @@ internal static class FailoverCommand
             builder.Logging.ClearProviders();
             builder.Services.Replace(ServiceDescriptor.Singleton<TimeProvider>(time));
             builder.Services.Replace(ServiceDescriptor.Singleton<IAgentChannel>(sp =>
-                new RecordingChannel(new SignalRAgentChannel(sp.GetRequiredService<IHubContext<AicpHub>>()))));
+                new RecordingChannel(new SignalRAgentChannel(sp.GetRequiredService<IHubContext<AicpHub>>(), sp.GetRequiredService<HubLifetimeManager<AicpHub>>()))));
         });
         var channel = (RecordingChannel)hub.Services.GetRequiredService<IAgentChannel>();
         var removed = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);

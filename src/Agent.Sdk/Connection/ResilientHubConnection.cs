@@ -48,7 +48,9 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
         if (binary)
         {
             // The connection uses the last registered protocol.
-            builder.Services.AddSingleton<IHubProtocol>(new MessagePackHubProtocol());
+            var messagePack = new MessagePackHubProtocolOptions();
+            messagePack.PayloadSerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+            builder.Services.AddSingleton<IHubProtocol>(new MessagePackHubProtocol(messagePack));
         }
         if (loggerFactory is not null)
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Connections;
@@ -12,6 +13,18 @@ namespace Aicp.Agent.Sdk.Connection;
 internal sealed class WebSocketConnection : ConnectionContext
 {
     private readonly ClientWebSocket _socket;
+    /// <summary>Bytes asked of the input pipe per receive while idle (most messages are small).</summary>
+    private const int ReceiveBlock = 4096;
+
+    /// <summary>Bytes asked per receive while the rest of a large message is arriving.</summary>
+    private const int LargeReceiveBlock = 64 * 1024;
+
+    /// <summary>Most bytes of one unfinished message buffered before the reader is woken anyway.</summary>
+    private const int MaxUnflushedBytes = 1024 * 1024;
+
+    /// <summary>Largest output gathered into one buffer to go out as one frame.</summary>
+    private const int MaxGatheredBytes = 4 * 1024 * 1024;
+
     private readonly WebSocketMessageType _messageType;
     private readonly Pipe _input = new(new PipeOptions(useSynchronizationContext: false));
     private readonly Pipe _output = new(new PipeOptions(useSynchronizationContext: false));
@@ -64,9 +77,11 @@ internal sealed class WebSocketConnection : ConnectionContext
         Exception? error = null;
         try
         {
+            var sizeHint = ReceiveBlock;
+            var unflushed = 0;
             while (true)
             {
-                var memory = _input.Writer.GetMemory(4096);
+                var memory = _input.Writer.GetMemory(sizeHint);
                 var received = await _socket.ReceiveAsync(memory, CancellationToken.None).ConfigureAwait(false);
                 if (received.MessageType == WebSocketMessageType.Close)
                 {
@@ -79,6 +94,17 @@ internal sealed class WebSocketConnection : ConnectionContext
                 }
 
                 _input.Writer.Advance(received.Count);
+                unflushed += received.Count;
+                if (!received.EndOfMessage && unflushed < MaxUnflushedBytes)
+                {
+                    // The rest of a large message is on its way: read it in bigger pieces and wake the reader once,
+                    // when the message is complete (the reader could not parse a partial frame anyway).
+                    sizeHint = LargeReceiveBlock;
+                    continue;
+                }
+
+                sizeHint = ReceiveBlock;
+                unflushed = 0;
                 var flushed = await _input.Writer.FlushAsync().ConfigureAwait(false);
                 if (flushed.IsCompleted || flushed.IsCanceled)
                 {
@@ -95,6 +121,45 @@ internal sealed class WebSocketConnection : ConnectionContext
             await _input.Writer.CompleteAsync(error).ConfigureAwait(false);
             _output.Reader.CancelPendingRead();
             _closed.Cancel();
+        }
+    }
+
+    /// <summary>
+    /// Sends what the output pipe holds as one WebSocket message. Several pipe blocks (a large message is written
+    /// in 4 KiB blocks) are gathered into one pooled buffer and sent as one frame, up to
+    /// <see cref="MaxGatheredBytes"/>; beyond that, one frame per block.
+    /// </summary>
+    private async ValueTask SendAsync(ReadOnlySequence<byte> buffer)
+    {
+        if (buffer.IsSingleSegment)
+        {
+            await _socket.SendAsync(buffer.First, _messageType, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+
+        if (buffer.Length <= MaxGatheredBytes)
+        {
+            var length = (int)buffer.Length;
+            var gathered = ArrayPool<byte>.Shared.Rent(length);
+            try
+            {
+                buffer.CopyTo(gathered);
+                await _socket.SendAsync(gathered.AsMemory(0, length), _messageType, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(gathered);
+            }
+
+            return;
+        }
+
+        var position = buffer.Start;
+        var remaining = buffer.Length;
+        while (buffer.TryGet(ref position, out var segment))
+        {
+            remaining -= segment.Length;
+            await _socket.SendAsync(segment, _messageType, endOfMessage: remaining == 0, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -115,13 +180,7 @@ internal sealed class WebSocketConnection : ConnectionContext
 
                     if (!buffer.IsEmpty)
                     {
-                        var position = buffer.Start;
-                        var remaining = buffer.Length;
-                        while (buffer.TryGet(ref position, out var segment))
-                        {
-                            remaining -= segment.Length;
-                            await _socket.SendAsync(segment, _messageType, endOfMessage: remaining == 0, CancellationToken.None).ConfigureAwait(false);
-                        }
+                        await SendAsync(buffer).ConfigureAwait(false);
                     }
 
                     if (read.IsCompleted)

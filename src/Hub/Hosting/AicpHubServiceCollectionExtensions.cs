@@ -1,5 +1,6 @@
 using Aicp.Hub.Configuration;
 using Aicp.Hub.Dispatch;
+using Aicp.Hub.Hubs;
 using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;
 using Aicp.Hub.Routing;
@@ -34,9 +35,11 @@ public static class AicpHubServiceCollectionExtensions
         services.TryAddSingleton<TaskDispatcher>();
         services.AddAicpObservability(configuration);
 
+        // Registered before AddSignalR, whose open-generic default then does not apply to this hub.
+        services.TryAddSingleton<Microsoft.AspNetCore.SignalR.HubLifetimeManager<AicpHub>, AicpHubLifetimeManager>();
         services.AddSignalR()
             .AddJsonProtocol(o => o.PayloadSerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)
-            .AddAicpMessagePackProtocol();
+            .AddAicpMessagePackProtocol(o => o.PayloadSerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull);
         services.AddOptions<Aicp.Protocol.MessagePack.MessagePackHubProtocolOptions>().Configure<IOptions<AicpHubOptions>>((mp, aicp) =>
             mp.MaximumMessageSize = (int)Math.Min(int.MaxValue, aicp.Value.MaxMessageBytes));
         services.AddOptions<Microsoft.AspNetCore.SignalR.HubOptions>().Configure<IOptions<AicpHubOptions>>((hub, aicp) =>

@@ -92,9 +92,14 @@ public sealed class MessagePackHubProtocol : IHubProtocol
         using var body = new PooledBufferWriter(InitialBodyCapacity(message));
         WriteBody(message, body);
 
-        var prefix = output.GetSpan(BinaryFraming.MaxPrefixLength);
-        output.Advance(BinaryFraming.WritePrefix(body.WrittenCount, prefix));
-        output.Write(body.WrittenSpan);
+        // One request for the whole frame: a pipe then hands out one segment for it, so the transport sends it as
+        // one WebSocket frame instead of one per 4 KiB block.
+        var prefixLength = BinaryFraming.GetPrefixLength(body.WrittenCount);
+        var frameLength = prefixLength + body.WrittenCount;
+        var frame = output.GetSpan(frameLength);
+        BinaryFraming.WritePrefix(body.WrittenCount, frame);
+        body.WrittenSpan.CopyTo(frame[prefixLength..]);
+        output.Advance(frameLength);
     }
 
     public ReadOnlyMemory<byte> GetMessageBytes(HubMessage message)

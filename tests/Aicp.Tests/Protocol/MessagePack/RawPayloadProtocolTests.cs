@@ -202,4 +202,26 @@ public class RawPayloadProtocolTests
         Assert.False(MessagePackPayload.TryGetInt64(raw, "absent", out _));
         Assert.False(MessagePackPayload.TryGetBinary(Bytes(0x84, 0xa1), "image", out _)); // truncated: false, not an exception
     }
+
+    [Fact]
+    public async Task WriteMessage_LargeFrame_GoesIntoAPipeAsOneSegment()
+    {
+        // A pipe hands out 4 KiB blocks unless asked for more; asking once for the whole frame keeps it in one
+        // block, which a WebSocket transport then sends as one frame.
+        var payload = MessagePackPayload.Serialize(new { image = new byte[64 * 1024] }, AgentJson.Options);
+        var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 0));
+        var assignment = new TaskAssignment { TaskId = "t", Attempt = 1, Method = "image.label", PayloadMessagePack = payload, TimeoutMs = 1000 };
+
+        _protocol.WriteMessage(new InvocationMessage("Execute", [assignment]), pipe.Writer);
+        await pipe.Writer.FlushAsync();
+        var read = await pipe.Reader.ReadAsync();
+
+        Assert.True(read.Buffer.IsSingleSegment);
+        Assert.True(read.Buffer.Length > payload.Length);
+        var input = read.Buffer;
+        Assert.True(_protocol.TryParseMessage(ref input, new TestInvocationBinder().Method("Execute", typeof(TaskAssignment)), out var parsed));
+        var bound = Assert.IsType<TaskAssignment>(Assert.IsType<InvocationMessage>(parsed).Arguments[0]);
+        Assert.Equal(payload, bound.PayloadMessagePack!.Value.ToArray());
+        pipe.Reader.AdvanceTo(read.Buffer.End);
+    }
 }

@@ -34,7 +34,8 @@ public sealed class StatusApiTests
         using var http = new HttpClient { BaseAddress = h.Hub.BaseUrl };
 
         var agents = await http.GetFromJsonAsync<List<AgentStatus>>("/v1/agents", Web).DefaultTimeout();
-        Assert.Equal(["a1", "a2"], agents!.Select(a => a.Id));
+        Assert.NotNull(agents);
+        Assert.Equal(["a1", "a2"], agents.Select(a => a.Id));
         Assert.Equal([4, 2], agents.Select(a => a.MaxConcurrency));
         Assert.All(agents, a =>
         {

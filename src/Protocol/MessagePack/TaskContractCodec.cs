@@ -183,7 +183,7 @@ internal sealed class TaskContractCodec
             }
             else if (Is(key, "error"u8))
             {
-                error = Error(ref reader);
+                error = Error(ref reader, depth: 2);
             }
             else
             {
@@ -224,7 +224,7 @@ internal sealed class TaskContractCodec
             }
             else if (Is(key, "error"u8))
             {
-                error = Error(ref reader);
+                error = Error(ref reader, depth: 2);
             }
             else if (Is(key, "agentId"u8))
             {
@@ -340,7 +340,7 @@ internal sealed class TaskContractCodec
             }
             else if (Is(key, "error"u8))
             {
-                error = Error(ref reader);
+                error = Error(ref reader, depth: 4);
             }
             else
             {
@@ -355,7 +355,7 @@ internal sealed class TaskContractCodec
         };
     }
 
-    private TaskError? Error(ref MessagePackReader reader)
+    private TaskError? Error(ref MessagePackReader reader, int depth)
     {
         if (reader.TryReadNil())
         {
@@ -363,7 +363,7 @@ internal sealed class TaskContractCodec
         }
 
         Expect(ref reader, MessagePackType.Map, "error", "an object");
-        reader.CheckDepth(4);
+        reader.CheckDepth(depth);
         string? code = "", message = "";
         var count = reader.ReadMapHeader();
         for (var i = 0; i < count; i++)

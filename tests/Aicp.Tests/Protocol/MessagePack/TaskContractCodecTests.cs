@@ -221,6 +221,20 @@ public class TaskContractCodecTests
     }
 
     [Fact]
+    public void Read_NestingDepthCountsFromTheContract()
+    {
+        // {"taskId":"t","ok":false,"error":{"code":"c","message":"m"}}: the error map sits at depth 2.
+        var map = Concat(Bytes(0x83), Str("taskId"), Str("t"), Str("ok"), Bytes(0xc2), Str("error"), Bytes(0x82), Str("code"), Str("c"), Str("message"), Str("m"));
+        var shallow = new MessagePackHubProtocol(new MessagePackHubProtocolOptions { MaximumNestingDepth = 2 });
+
+        var completion = Assert.IsType<TaskCompletion>(Bind(shallow, Invocation(map), typeof(TaskCompletion)));
+
+        Assert.Equal("c", completion.Error!.Code);
+        var tooShallow = new MessagePackHubProtocol(new MessagePackHubProtocolOptions { MaximumNestingDepth = 1 });
+        Assert.Throws<MessagePackFormatException>(() => Bind(tooShallow, Invocation(map), typeof(TaskCompletion)));
+    }
+
+    [Fact]
     public void Read_PayloadWithoutAJsonForm_IsABindingFailure()
     {
         // payload = ext type 5 (only the timestamp extension has a JSON form)

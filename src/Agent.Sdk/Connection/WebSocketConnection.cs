@@ -16,6 +16,9 @@ internal sealed class WebSocketConnection : ConnectionContext
     /// <summary>Bytes asked of the input pipe per receive while idle (most messages are small).</summary>
     private const int ReceiveBlock = 4096;
 
+    /// <summary>Least room worth receiving into; with less left in the current block, a new one is taken.</summary>
+    private const int MinimumReceiveSpace = 1024;
+
     /// <summary>Bytes asked per receive while the rest of a large message is arriving.</summary>
     private const int LargeReceiveBlock = 64 * 1024;
 
@@ -81,7 +84,7 @@ internal sealed class WebSocketConnection : ConnectionContext
             var unflushed = 0;
             while (true)
             {
-                var memory = _input.Writer.GetMemory(sizeHint);
+                var memory = ReceiveMemory(sizeHint);
                 var received = await _socket.ReceiveAsync(memory, CancellationToken.None).ConfigureAwait(false);
                 if (received.MessageType == WebSocketMessageType.Close)
                 {
@@ -97,9 +100,10 @@ internal sealed class WebSocketConnection : ConnectionContext
                 unflushed += received.Count;
                 if (!received.EndOfMessage && unflushed < MaxUnflushedBytes)
                 {
-                    // The rest of a large message is on its way: read it in bigger pieces and wake the reader once,
-                    // when the message is complete (the reader could not parse a partial frame anyway).
-                    sizeHint = LargeReceiveBlock;
+                    // The rest of the message is on its way: wake the reader once, when it is complete (the reader
+                    // could not parse a partial frame anyway). Ask for a bigger block only after a receive filled
+                    // the one it had, so memory follows the bytes that arrive, not the number of receives.
+                    sizeHint = received.Count == memory.Length ? LargeReceiveBlock : ReceiveBlock;
                     continue;
                 }
 
@@ -122,6 +126,21 @@ internal sealed class WebSocketConnection : ConnectionContext
             _output.Reader.CancelPendingRead();
             _closed.Cancel();
         }
+    }
+
+    /// <summary>
+    /// Room for the next receive: a large block when the last receive filled what it had, otherwise what is left of
+    /// the current block (a new one when little is left), so small frames share blocks instead of each taking one.
+    /// </summary>
+    private Memory<byte> ReceiveMemory(int sizeHint)
+    {
+        if (sizeHint > ReceiveBlock)
+        {
+            return _input.Writer.GetMemory(sizeHint);
+        }
+
+        var memory = _input.Writer.GetMemory(1);
+        return memory.Length >= MinimumReceiveSpace ? memory : _input.Writer.GetMemory(ReceiveBlock);
     }
 
     /// <summary>

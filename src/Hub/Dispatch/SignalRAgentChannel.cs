@@ -14,6 +14,9 @@ internal sealed class SignalRAgentChannel(IHubContext<AicpHub> hub, HubLifetimeM
 {
     private readonly AicpHubLifetimeManager? _connections = lifetime as AicpHubLifetimeManager;
 
+    /// <summary>Whether sends go straight to agents' connections (the hub's own lifetime manager is in use).</summary>
+    internal bool WritesDirectly => _connections is not null;
+
     public Task SendExecuteAsync(AgentState agent, TaskAssignment assignment) =>
         SendAsync(agent, HubMethods.Execute, assignment);
 

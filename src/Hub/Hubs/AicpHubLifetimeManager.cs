@@ -10,7 +10,9 @@ namespace Aicp.Hub.Hubs;
 /// <remarks>
 /// A direct write goes through the connection's protocol into its pipe: no per-message copy of the serialized bytes
 /// (which the lifetime manager's send keeps, in case a message goes to several protocols), and one buffer request
-/// per frame, so a large assignment leaves as one WebSocket frame.
+/// per frame, so a large assignment leaves as one WebSocket frame. It is registered for <see cref="AicpHub"/> by
+/// <c>AddAicpHub</c>; the hub keeps its registry in process, so a scale-out backplane (which would replace the
+/// lifetime manager) does not apply to it.
 /// </remarks>
 internal sealed class AicpHubLifetimeManager(ILogger<DefaultHubLifetimeManager<AicpHub>> logger) : DefaultHubLifetimeManager<AicpHub>(logger)
 {

@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
+using System.Text.Unicode;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -24,13 +26,20 @@ internal sealed class TaskContractCodec
 
     private readonly bool _caseInsensitive;
     private readonly bool _writeNulls;
-    private readonly int _maxDepth;
+    private readonly int _jsonDepth;
+    private readonly int _transcodeDepth;
+    private readonly JsonWriterOptions _elementWriterOptions;
 
     private TaskContractCodec(JsonSerializerOptions options, int maxDepth)
     {
         _caseInsensitive = options.PropertyNameCaseInsensitive;
         _writeNulls = options.DefaultIgnoreCondition == JsonIgnoreCondition.Never;
-        _maxDepth = maxDepth;
+
+        // A JSON payload or result sits one level inside its contract, and System.Text.Json counted the contract's
+        // level too: the same limits, one lower, counted from the element.
+        _jsonDepth = options.MaxDepth > 0 ? options.MaxDepth : MessagePackReader.DefaultMaxDepth;
+        _transcodeDepth = Math.Max(_jsonDepth, maxDepth) - 1;
+        _elementWriterOptions = MessagePackJsonTranscoder.JsonWriterOptions with { MaxDepth = _jsonDepth - 1 };
     }
 
     /// <summary>A codec for <paramref name="options"/>, or null when those options are not ones it can mirror.</summary>
@@ -38,8 +47,9 @@ internal sealed class TaskContractCodec
         Supports(options) ? new TaskContractCodec(options, maxDepth) : null;
 
     /// <summary>
-    /// True for options with camelCase names, no custom converters or resolver, strict number handling, unmapped
-    /// members skipped, and nulls either always written or left out: the JSON form this codec reproduces.
+    /// True for options with camelCase names, no custom converters, resolver or reference handling, strict number
+    /// handling, unmapped members skipped, duplicate names allowed, and nulls either always written or left out:
+    /// the JSON form this codec reproduces.
     /// </summary>
     public static bool Supports(JsonSerializerOptions options) =>
         options.PropertyNamingPolicy == JsonNamingPolicy.CamelCase
@@ -48,7 +58,13 @@ internal sealed class TaskContractCodec
         && options.NumberHandling == JsonNumberHandling.Strict
         && options.UnmappedMemberHandling == JsonUnmappedMemberHandling.Skip
         && !options.RespectNullableAnnotations
-        && options.DefaultIgnoreCondition is JsonIgnoreCondition.Never or JsonIgnoreCondition.WhenWritingNull;
+        && options.DefaultIgnoreCondition is JsonIgnoreCondition.Never or JsonIgnoreCondition.WhenWritingNull
+#pragma warning disable SYSLIB0020 // obsolete, but System.Text.Json still honours it
+        && !options.IgnoreNullValues
+#pragma warning restore SYSLIB0020
+        && options.ReferenceHandler is null
+        && options.AllowDuplicateProperties
+        && options.MaxDepth is 0 or >= 2;
 
     public static bool Handles(Type type) =>
         type == typeof(TaskRequest) || type == typeof(TaskAssignment) || type == typeof(TaskCompletion) || type == typeof(TaskResult);
@@ -85,9 +101,9 @@ internal sealed class TaskContractCodec
             {
                 method = String(ref reader, "method");
             }
-            else if (Is(key, "payload"u8))
+            else if (IsRawField(key, "payload"u8))
             {
-                raw = Raw(ref reader, ref payload);
+                Raw(ref reader, ref payload, ref raw);
             }
             else if (Is(key, "strategy"u8))
             {
@@ -103,7 +119,7 @@ internal sealed class TaskContractCodec
             }
             else
             {
-                reader.Skip();
+                SkipValue(ref reader, depth: 1);
             }
         }
 
@@ -134,9 +150,9 @@ internal sealed class TaskContractCodec
             {
                 method = String(ref reader, "method");
             }
-            else if (Is(key, "payload"u8))
+            else if (IsRawField(key, "payload"u8))
             {
-                raw = Raw(ref reader, ref payload);
+                Raw(ref reader, ref payload, ref raw);
             }
             else if (Is(key, "timeoutMs"u8))
             {
@@ -144,7 +160,7 @@ internal sealed class TaskContractCodec
             }
             else
             {
-                reader.Skip();
+                SkipValue(ref reader, depth: 1);
             }
         }
 
@@ -177,9 +193,9 @@ internal sealed class TaskContractCodec
             {
                 ok = Boolean(ref reader, "ok");
             }
-            else if (Is(key, "result"u8))
+            else if (IsRawField(key, "result"u8))
             {
-                raw = Raw(ref reader, ref result);
+                Raw(ref reader, ref result, ref raw);
             }
             else if (Is(key, "error"u8))
             {
@@ -187,7 +203,7 @@ internal sealed class TaskContractCodec
             }
             else
             {
-                reader.Skip();
+                SkipValue(ref reader, depth: 1);
             }
         }
 
@@ -218,9 +234,9 @@ internal sealed class TaskContractCodec
             {
                 status = String(ref reader, "status");
             }
-            else if (Is(key, "result"u8))
+            else if (IsRawField(key, "result"u8))
             {
-                raw = Raw(ref reader, ref result);
+                Raw(ref reader, ref result, ref raw);
             }
             else if (Is(key, "error"u8))
             {
@@ -248,7 +264,7 @@ internal sealed class TaskContractCodec
             }
             else
             {
-                reader.Skip();
+                SkipValue(ref reader, depth: 1);
             }
         }
 
@@ -257,7 +273,8 @@ internal sealed class TaskContractCodec
             : new TaskResult { TaskId = taskId!, Status = status!, ResultMessagePack = raw, Error = error, AgentId = agentId, Attempts = attempts, Strategy = strategy!, LatencyMs = latencyMs, Route = route! };
     }
 
-    private RouteEntry[]? Route(ref MessagePackReader reader)
+    /// <summary>The route as System.Text.Json binds it: a list, nil entries kept as null.</summary>
+    private List<RouteEntry>? Route(ref MessagePackReader reader)
     {
         if (reader.TryReadNil())
         {
@@ -267,10 +284,10 @@ internal sealed class TaskContractCodec
         Expect(ref reader, MessagePackType.Array, "route", "an array");
         reader.CheckDepth(2);
         var count = reader.ReadArrayHeader();
-        var entries = new RouteEntry[count];
+        var entries = new List<RouteEntry>(count);
         for (var i = 0; i < count; i++)
         {
-            entries[i] = RouteEntry(ref reader) ?? throw new InvalidDataException("A route entry must not be null.");
+            entries.Add(RouteEntry(ref reader)!);
         }
 
         return entries;
@@ -344,7 +361,7 @@ internal sealed class TaskContractCodec
             }
             else
             {
-                reader.Skip();
+                SkipValue(ref reader, depth: 3);
             }
         }
 
@@ -379,7 +396,7 @@ internal sealed class TaskContractCodec
             }
             else
             {
-                reader.Skip();
+                SkipValue(ref reader, depth);
             }
         }
 
@@ -387,21 +404,22 @@ internal sealed class TaskContractCodec
     }
 
     /// <summary>
-    /// The payload/result value: nil binds like JSON null (a null element in <paramref name="nullValue"/>, no raw
-    /// bytes); anything else is checked to have a JSON form (so its view can always be built) and copied out of the
-    /// frame buffer, which is reused.
+    /// The payload/result value: nil binds like JSON null (a null element in <paramref name="nullValue"/>; raw bytes
+    /// already read for a duplicate key stay, as they did when the raw field was captured beside the JSON);
+    /// anything else is checked to have a JSON form (so its view can always be built) and copied out of the frame
+    /// buffer, which is reused.
     /// </summary>
-    private static byte[]? Raw(ref MessagePackReader reader, ref JsonElement nullValue)
+    private static void Raw(ref MessagePackReader reader, ref JsonElement nullValue, ref byte[]? raw)
     {
         if (reader.TryReadNil())
         {
             nullValue = NullElement;
-            return null;
+            return;
         }
 
         var check = reader;
         MessagePackJsonTranscoder.ValidateValue(ref check, 1);
-        return reader.ReadRaw().ToArray();
+        raw = reader.ReadRaw().ToArray();
     }
 
     private static int MapHeader(ref MessagePackReader reader, string type)
@@ -411,20 +429,39 @@ internal sealed class TaskContractCodec
         return reader.ReadMapHeader();
     }
 
-    /// <summary>A property name; a key that is not a string is read as an empty name (so its value is skipped).</summary>
+    /// <summary>
+    /// A property name. Keys are held to what their JSON form needs, as when the map went through JSON: a string must
+    /// be valid UTF-8 (else a format error), an integer names no field (empty), any other type is a binding failure.
+    /// </summary>
     private static ReadOnlySpan<byte> Key(ref MessagePackReader reader)
     {
-        if (reader.NextType == MessagePackType.String)
+        switch (reader.NextType)
         {
-            return reader.ReadStringSpan();
-        }
+            case MessagePackType.String:
+                var start = reader.Position;
+                var key = reader.ReadStringSpan();
+                if (!Utf8.IsValid(key))
+                {
+                    throw new MessagePackFormatException($"The map key at offset {start} is not valid UTF-8.");
+                }
 
-        reader.Skip();
-        return default;
+                return key;
+            case MessagePackType.Integer:
+                reader.Skip();
+                return default;
+            default:
+                throw new NotSupportedException($"A map key of type {reader.NextType} (offset {reader.Position}) has no JSON form; keys must be strings or integers.");
+        }
     }
+
+    /// <summary>An unknown field's value, checked as its JSON conversion would check it, then ignored.</summary>
+    private static void SkipValue(ref MessagePackReader reader, int depth) => MessagePackJsonTranscoder.ValidateValue(ref reader, depth);
 
     private bool Is(ReadOnlySpan<byte> key, ReadOnlySpan<byte> name) =>
         _caseInsensitive ? Ascii.EqualsIgnoreCase(key, name) : key.SequenceEqual(name);
+
+    /// <summary>The raw payload/result field is found ASCII case-insensitively whatever the options say.</summary>
+    private static bool IsRawField(ReadOnlySpan<byte> key, ReadOnlySpan<byte> name) => Ascii.EqualsIgnoreCase(key, name);
 
     private static string? String(ref MessagePackReader reader, string field)
     {
@@ -451,13 +488,16 @@ internal sealed class TaskContractCodec
         switch (reader.NextType)
         {
             case MessagePackType.Integer:
-                if (reader.NextCode != MessagePackCode.UInt64)
+                if (reader.NextCode == MessagePackCode.UInt64)
                 {
-                    var value = reader.ReadInt64();
-                    if (value is >= int.MinValue and <= int.MaxValue)
+                    if (reader.ReadUInt64() is var unsigned && unsigned <= int.MaxValue)
                     {
-                        return (int)value;
+                        return (int)unsigned;
                     }
+                }
+                else if (reader.ReadInt64() is >= int.MinValue and <= int.MaxValue and var value)
+                {
+                    return (int)value;
                 }
 
                 break;
@@ -474,17 +514,29 @@ internal sealed class TaskContractCodec
         throw new InvalidDataException($"'{field}' must be a 32-bit integer.");
     }
 
+    /// <summary>
+    /// A double: an integer, a float64, or a float32 taken at its shortest decimal form (0.1f reads as 0.1, as its
+    /// JSON text would); NaN and infinities have no JSON number form and fail.
+    /// </summary>
     private static double Double(ref MessagePackReader reader, string field)
     {
+        double number;
         switch (reader.NextType)
         {
+            case MessagePackType.Float when reader.NextCode == MessagePackCode.Float32:
+                var single = reader.ReadSingle();
+                number = float.IsFinite(single) ? double.Parse(single.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) : single;
+                break;
             case MessagePackType.Float:
-                return reader.ReadDouble();
+                number = reader.ReadDouble();
+                break;
             case MessagePackType.Integer:
                 return reader.NextCode == MessagePackCode.UInt64 ? reader.ReadUInt64() : reader.ReadInt64();
             default:
                 throw WrongType(ref reader, field, "a number");
         }
+
+        return double.IsFinite(number) ? number : throw new InvalidDataException($"'{field}' must be a finite number.");
     }
 
     private static void Expect(ref MessagePackReader reader, MessagePackType type, string field, string expected)
@@ -524,9 +576,8 @@ internal sealed class TaskContractCodec
 
     private void WriteRequest(ref MessagePackWriter writer, TaskRequest value)
     {
-        writer.WriteMapHeader(2 + Count(value.Strategy) + Count(value.TimeoutMs.HasValue) + Count(value.MaxAttempts.HasValue));
-        writer.WriteString("method"u8);
-        writer.Write(value.Method);
+        writer.WriteMapHeader(1 + Count(value.Method) + Count(value.Strategy) + Count(value.TimeoutMs.HasValue) + Count(value.MaxAttempts.HasValue));
+        WriteString(ref writer, "method"u8, value.Method);
         writer.WriteString("payload"u8);
         WriteElement(ref writer, value.PayloadMessagePack, value.Payload);
         WriteString(ref writer, "strategy"u8, value.Strategy);
@@ -536,13 +587,11 @@ internal sealed class TaskContractCodec
 
     private void WriteAssignment(ref MessagePackWriter writer, TaskAssignment value)
     {
-        writer.WriteMapHeader(5);
-        writer.WriteString("taskId"u8);
-        writer.Write(value.TaskId);
+        writer.WriteMapHeader(3 + Count(value.TaskId) + Count(value.Method));
+        WriteString(ref writer, "taskId"u8, value.TaskId);
         writer.WriteString("attempt"u8);
         writer.Write(value.Attempt);
-        writer.WriteString("method"u8);
-        writer.Write(value.Method);
+        WriteString(ref writer, "method"u8, value.Method);
         writer.WriteString("payload"u8);
         WriteElement(ref writer, value.PayloadMessagePack, value.Payload);
         writer.WriteString("timeoutMs"u8);
@@ -552,9 +601,8 @@ internal sealed class TaskContractCodec
     private void WriteCompletion(ref MessagePackWriter writer, TaskCompletion value)
     {
         var hasResult = value.ResultMessagePack is not null || value.Result is not null;
-        writer.WriteMapHeader(3 + Count(hasResult) + Count(value.Error));
-        writer.WriteString("taskId"u8);
-        writer.Write(value.TaskId);
+        writer.WriteMapHeader(2 + Count(value.TaskId) + Count(hasResult) + Count(value.Error));
+        WriteString(ref writer, "taskId"u8, value.TaskId);
         writer.WriteString("attempt"u8);
         writer.Write(value.Attempt);
         writer.WriteString("ok"u8);
@@ -566,11 +614,9 @@ internal sealed class TaskContractCodec
     private void WriteResult(ref MessagePackWriter writer, TaskResult value)
     {
         var hasResult = value.ResultMessagePack is not null || value.Result is not null;
-        writer.WriteMapHeader(4 + Count(hasResult) + Count(value.Error) + Count(value.AgentId) + Count(value.Strategy) + Count(value.Route));
-        writer.WriteString("taskId"u8);
-        writer.Write(value.TaskId);
-        writer.WriteString("status"u8);
-        writer.Write(value.Status);
+        writer.WriteMapHeader(2 + Count(value.TaskId) + Count(value.Status) + Count(hasResult) + Count(value.Error) + Count(value.AgentId) + Count(value.Strategy) + Count(value.Route));
+        WriteString(ref writer, "taskId"u8, value.TaskId);
+        WriteString(ref writer, "status"u8, value.Status);
         WriteResultValue(ref writer, hasResult, value.ResultMessagePack, value);
         WriteError(ref writer, value.Error);
         WriteString(ref writer, "agentId"u8, value.AgentId);
@@ -606,11 +652,10 @@ internal sealed class TaskContractCodec
             return;
         }
 
-        writer.WriteMapHeader(7 + Count(entry.Strategy) + Count(entry.Circuit) + Count(entry.SuccessRate.HasValue) + Count(entry.SlowStart.HasValue) + Count(entry.Error));
-        writer.WriteString("agentId"u8);
-        writer.Write(entry.AgentId);
-        writer.WriteString("outcome"u8);
-        writer.Write(entry.Outcome);
+        writer.WriteMapHeader(5 + Count(entry.AgentId) + Count(entry.Outcome) + Count(entry.Strategy) + Count(entry.Circuit) + Count(entry.SuccessRate.HasValue)
+            + Count(entry.SlowStart.HasValue) + Count(entry.Error));
+        WriteString(ref writer, "agentId"u8, entry.AgentId);
+        WriteString(ref writer, "outcome"u8, entry.Outcome);
         writer.WriteString("ms"u8);
         WriteNumber(ref writer, entry.Ms);
         WriteString(ref writer, "strategy"u8, entry.Strategy);
@@ -675,12 +720,12 @@ internal sealed class TaskContractCodec
         }
 
         using var json = new PooledBufferWriter();
-        using (var jsonWriter = new Utf8JsonWriter(json, MessagePackJsonTranscoder.JsonWriterOptions))
+        using (var jsonWriter = new Utf8JsonWriter(json, _elementWriterOptions))
         {
             element.WriteTo(jsonWriter);
         }
 
-        MessagePackJsonTranscoder.WriteMessagePack(json.WrittenSpan, ref writer, _maxDepth);
+        MessagePackJsonTranscoder.WriteMessagePack(json.WrittenSpan, ref writer, _transcodeDepth);
     }
 
     private void WriteError(ref MessagePackWriter writer, TaskError? error)
@@ -697,11 +742,9 @@ internal sealed class TaskContractCodec
         }
 
         writer.WriteString("error"u8);
-        writer.WriteMapHeader(2);
-        writer.WriteString("code"u8);
-        writer.Write(error.Code);
-        writer.WriteString("message"u8);
-        writer.Write(error.Message);
+        writer.WriteMapHeader(Count(error.Code) + Count(error.Message));
+        WriteString(ref writer, "code"u8, error.Code);
+        WriteString(ref writer, "message"u8, error.Message);
     }
 
     private void WriteString(ref MessagePackWriter writer, ReadOnlySpan<byte> name, string? value)
@@ -747,6 +790,12 @@ internal sealed class TaskContractCodec
     /// </summary>
     private static void WriteNumber(ref MessagePackWriter writer, double value)
     {
+        if (!double.IsFinite(value))
+        {
+            // As System.Text.Json: NaN and infinities have no JSON number form.
+            throw new ArgumentException($"{value} is not a finite number; it cannot be written as a JSON number.", nameof(value));
+        }
+
         if (value == Math.Truncate(value) && Math.Abs(value) < 1e17)
         {
             // Below 2^53 every integer is exact; above, the JSON text holds the shortest digits that round-trip.

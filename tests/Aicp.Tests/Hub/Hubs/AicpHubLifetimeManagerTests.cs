@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Aicp.Agent.Sdk.Connection;
+using Aicp.Hub.Dispatch;
 using Aicp.Hub.Hubs;
 using Aicp.Protocol;
 using Aicp.Tests.Infrastructure;
@@ -18,6 +19,7 @@ public sealed class AicpHubLifetimeManagerTests
     {
         await using var h = await HubHarness.StartAsync(protocol: protocol);
         var lifetime = Assert.IsType<AicpHubLifetimeManager>(h.Hub.Services.GetRequiredService<HubLifetimeManager<AicpHub>>());
+        Assert.True(Assert.IsType<SignalRAgentChannel>(h.Hub.Services.GetRequiredService<IAgentChannel>()).WritesDirectly);
         var agent = await h.StartAgentAsync("direct-1", (task, _) => ValueTask.FromResult(JsonSerializer.SerializeToElement(new { echoed = task.Attempt })));
         var connectionId = h.Registry.GetById("direct-1")!.ConnectionId;
 

@@ -136,6 +136,20 @@ public class TaskContractCodecTests
         var lenientNumbers = MessagePackHubProtocolDefaults.CreatePayloadSerializerOptions();
         lenientNumbers.NumberHandling = JsonNumberHandling.AllowReadingFromString;
         Assert.False(TaskContractCodec.Supports(lenientNumbers));
+
+        var references = MessagePackHubProtocolDefaults.CreatePayloadSerializerOptions();
+        references.ReferenceHandler = ReferenceHandler.Preserve;
+        Assert.False(TaskContractCodec.Supports(references));
+
+        var ignoreNulls = MessagePackHubProtocolDefaults.CreatePayloadSerializerOptions();
+#pragma warning disable SYSLIB0020 // the obsolete switch is still honoured by System.Text.Json
+        ignoreNulls.IgnoreNullValues = true;
+#pragma warning restore SYSLIB0020
+        Assert.False(TaskContractCodec.Supports(ignoreNulls));
+
+        var noDuplicates = MessagePackHubProtocolDefaults.CreatePayloadSerializerOptions();
+        noDuplicates.AllowDuplicateProperties = false;
+        Assert.False(TaskContractCodec.Supports(noDuplicates));
     }
 
     [Theory]
@@ -163,6 +177,129 @@ public class TaskContractCodecTests
             var actual = Bind(Direct(ignore), frame, contract.GetType());
             Assert.IsType(contract.GetType(), actual);
             Assert.Equal(Describe(expected), Describe(actual));
+        }
+    }
+
+    /// <summary>What binding gives: the bound values, a binding failure, or the exception that closes the connection.</summary>
+    private static string Outcome(IHubProtocol protocol, byte[] frame, Type type)
+    {
+        try
+        {
+            var input = new ReadOnlySequence<byte>(frame);
+            Assert.True(protocol.TryParseMessage(ref input, new TestInvocationBinder().Method("Target", type), out var message));
+            return message switch
+            {
+                InvocationBindingFailureMessage => "binding failure",
+                InvocationMessage { Arguments: [var bound] } => Describe(bound!) + (bound is TaskResult { Route: var route } ? " route " + route?.GetType().Name : ""),
+                _ => message!.GetType().Name,
+            };
+        }
+        catch (MessagePackFormatException)
+        {
+            return "format error";
+        }
+    }
+
+    public static TheoryData<string, string, string> HandMadeMaps() => new()
+    {
+        // name, argument (hex), contract type
+        { "attempt as uint64", "82" + "A6" + Hex("taskId") + "A1" + Hex("t") + "A7" + Hex("attempt") + "CF0000000000000005", nameof(TaskCompletion) },
+        { "attempt as uint64 beyond int", "82" + "A6" + Hex("taskId") + "A1" + Hex("t") + "A7" + Hex("attempt") + "CF0000000100000000", nameof(TaskCompletion) },
+        { "latencyMs as float32 0.1", "82" + "A6" + Hex("taskId") + "A1" + Hex("t") + "A9" + Hex("latencyMs") + "CA3DCCCCCD", nameof(TaskResult) },
+        { "latencyMs NaN", "82" + "A6" + Hex("taskId") + "A1" + Hex("t") + "A9" + Hex("latencyMs") + "CB7FF8000000000000", nameof(TaskResult) },
+        { "latencyMs float32 infinity", "82" + "A6" + Hex("taskId") + "A1" + Hex("t") + "A9" + Hex("latencyMs") + "CA7F800000", nameof(TaskResult) },
+        { "unknown field, invalid UTF-8", "82" + "A6" + Hex("taskId") + "A1" + Hex("t") + "A1" + Hex("x") + "A1FF", nameof(TaskCompletion) },
+        { "unknown field, extension 5", "82" + "A6" + Hex("taskId") + "A1" + Hex("t") + "A1" + Hex("x") + "D40500", nameof(TaskCompletion) },
+        { "unknown field, timestamp", "82" + "A6" + Hex("taskId") + "A1" + Hex("t") + "A1" + Hex("x") + "D6FF00000001", nameof(TaskCompletion) },
+        { "nil key", "82" + "A6" + Hex("taskId") + "A1" + Hex("t") + "C001", nameof(TaskCompletion) },
+        { "boolean key", "82" + "A6" + Hex("taskId") + "A1" + Hex("t") + "C301", nameof(TaskCompletion) },
+        { "integer key", "82" + "A6" + Hex("taskId") + "A1" + Hex("t") + "0701", nameof(TaskCompletion) },
+        { "invalid UTF-8 key", "82" + "A6" + Hex("taskId") + "A1" + Hex("t") + "A1FF01", nameof(TaskCompletion) },
+        { "route with a nil entry", "82" + "A6" + Hex("taskId") + "A1" + Hex("t") + "A5" + Hex("route") + "91C0", nameof(TaskResult) },
+        { "route nil", "82" + "A6" + Hex("taskId") + "A1" + Hex("t") + "A5" + Hex("route") + "C0", nameof(TaskResult) },
+        { "payload twice, then nil", "83" + "A6" + Hex("method") + "A1" + Hex("m") + "A7" + Hex("payload") + "01" + "A7" + Hex("payload") + "C0", nameof(TaskRequest) },
+        { "payload nil, then a value", "83" + "A6" + Hex("method") + "A1" + Hex("m") + "A7" + Hex("payload") + "C0" + "A7" + Hex("payload") + "02", nameof(TaskRequest) },
+        { "method nil", "82" + "A6" + Hex("method") + "C0" + "A7" + Hex("payload") + "01", nameof(TaskRequest) },
+        { "error with nil code", "83" + "A6" + Hex("taskId") + "A1" + Hex("t") + "A2" + Hex("ok") + "C2" + "A5" + Hex("error") + "82" + "A4" + Hex("code") + "C0" + "A7" + Hex("message") + "A1" + Hex("x"), nameof(TaskCompletion) },
+        { "an array, not a map", "92" + "01" + "02", nameof(TaskCompletion) },
+    };
+
+    private static string Hex(string ascii) => Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(ascii));
+
+    private static Type ContractType(string name) => typeof(TaskRequest).Assembly.GetType("Aicp.Protocol." + name)!;
+
+    [Theory]
+    [MemberData(nameof(HandMadeMaps))]
+    public void Read_HandMadeInput_BindsAsTheJsonRouteDoes(string name, string argument, string type)
+    {
+        var frame = Invocation(Convert.FromHexString(argument));
+        foreach (var ignore in new[] { JsonIgnoreCondition.Never, JsonIgnoreCondition.WhenWritingNull })
+        {
+            var expected = Outcome(ThroughJson(ignore), frame, ContractType(type));
+            Assert.Equal(expected, Outcome(Direct(ignore), frame, ContractType(type)));
+        }
+
+        Assert.NotNull(name);
+    }
+
+    [Fact]
+    public void Read_CaseSensitiveOptions_StillFindThePayloadInAnyCase()
+    {
+        // {"method":"m","Payload":1} with case-sensitive names: the raw field is found as before, "Method" is not.
+        var frame = Invocation(Convert.FromHexString("82" + "A6" + Hex("Method") + "A1" + Hex("m") + "A7" + Hex("Payload") + "01"));
+        var direct = Options(JsonIgnoreCondition.Never, JsonNamingPolicy.CamelCase);
+        direct.PropertyNameCaseInsensitive = false;
+        var throughJson = Options(JsonIgnoreCondition.Never, new CamelCaseByHand());
+        throughJson.PropertyNameCaseInsensitive = false;
+
+        var expected = Outcome(new MessagePackHubProtocol(new MessagePackHubProtocolOptions { PayloadSerializerOptions = throughJson }), frame, typeof(TaskRequest));
+        var actual = Outcome(new MessagePackHubProtocol(new MessagePackHubProtocolOptions { PayloadSerializerOptions = direct }), frame, typeof(TaskRequest));
+
+        Assert.Equal(expected, actual);
+        Assert.Contains("raw=01", actual);
+    }
+
+    public static TheoryData<string> OddContracts() => new(OddSamples.Keys);
+
+    private static readonly Dictionary<string, object> OddSamples = new()
+    {
+        ["null strings everywhere"] = new TaskResult
+        {
+            TaskId = null!, Status = null!, Strategy = null!, Error = new TaskError { Code = null!, Message = "m" },
+            Route = [new RouteEntry { AgentId = null!, Outcome = null!, Error = new TaskError { Code = "c", Message = null! } }],
+        },
+        ["a null route entry"] = new TaskResult { TaskId = "t", Status = "s", Strategy = "s", Route = [null!] },
+        ["null method and task id"] = new TaskAssignment { TaskId = null!, Method = null!, Payload = Json("1") },
+        ["request with a null method"] = new TaskRequest { Method = null!, Payload = Json("1") },
+        ["completion with a null task id"] = new TaskCompletion { TaskId = null!, Ok = true, Result = Json("[]") },
+        ["payload 63 levels deep"] = new TaskRequest { Method = "m", Payload = Deep(63) },
+    };
+
+    private static JsonElement Deep(int levels) =>
+        JsonDocument.Parse(new string('[', levels) + new string(']', levels), new JsonDocumentOptions { MaxDepth = 200 }).RootElement;
+
+    [Theory]
+    [MemberData(nameof(OddContracts))]
+    public void Write_OddValues_GiveTheSameBytesAsTheJsonRoute(string sample)
+    {
+        foreach (var ignore in new[] { JsonIgnoreCondition.Never, JsonIgnoreCondition.WhenWritingNull })
+        {
+            Assert.Equal(
+                Convert.ToHexString(WriteInvocation(ThroughJson(ignore), OddSamples[sample])),
+                Convert.ToHexString(WriteInvocation(Direct(ignore), OddSamples[sample])));
+        }
+    }
+
+    [Fact]
+    public void Write_WhatJsonCannotHold_FailsOnBothRoutes()
+    {
+        var nan = new TaskResult { TaskId = "t", Status = "s", Strategy = "s", LatencyMs = double.NaN };
+        var tooDeep = new TaskRequest { Method = "m", Payload = Deep(64) }; // 65 levels with the request around it
+
+        foreach (var value in new object[] { nan, tooDeep })
+        {
+            Assert.ThrowsAny<Exception>(() => WriteInvocation(ThroughJson(JsonIgnoreCondition.Never), value));
+            Assert.ThrowsAny<Exception>(() => WriteInvocation(Direct(JsonIgnoreCondition.Never), value));
         }
     }
 

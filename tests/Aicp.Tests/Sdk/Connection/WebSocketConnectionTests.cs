@@ -12,7 +12,9 @@ namespace Aicp.Tests.Sdk.Connection;
 /// <summary>
 /// The SDK's WebSocket transport against a real WebSocket server on loopback: a message the pipe holds in many
 /// blocks leaves as one frame, and a message that arrives in many frames reaches the reader whole, in one read.
+/// Solo: one test counts the bytes the process allocates.
 /// </summary>
+[Collection(SoloCollection.Name)]
 public sealed class WebSocketConnectionTests : IAsyncLifetime
 {
     private WebApplication? _server;
@@ -40,6 +42,7 @@ public sealed class WebSocketConnectionTests : IAsyncLifetime
                 var result = await socket.ReceiveAsync(buffer.AsMemory(bytes), CancellationToken.None);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
                     break;
                 }
 
@@ -113,5 +116,29 @@ public sealed class WebSocketConnectionTests : IAsyncLifetime
         read = await connection.Transport.Input.ReadAsync().AsTask().DefaultTimeout();
         Assert.Equal(new byte[] { 1, 2, 3 }, read.Buffer.ToArray());
         connection.Transport.Input.AdvanceTo(read.Buffer.End);
+    }
+
+    [Fact]
+    public async Task Receive_ManyTinyFramesOfOneMessage_TakeMemoryForTheirBytesNotPerFrame()
+    {
+        // A peer that sends a message one byte per frame must not make the client take a receive block per frame.
+        await using var connection = await ConnectAsync();
+        var server = await _accepted.Reader.ReadAsync().AsTask().DefaultTimeout();
+        const int Frames = 4096;
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+
+        for (var i = 0; i < Frames; i++)
+        {
+            await server.SendAsync(new[] { (byte)i }, WebSocketMessageType.Binary, endOfMessage: i == Frames - 1, CancellationToken.None).DefaultTimeout();
+        }
+
+        var read = await connection.Transport.Input.ReadAsync().AsTask().DefaultTimeout();
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        Assert.Equal(Frames, read.Buffer.Length);
+        Assert.Equal(Enumerable.Range(0, Frames).Select(i => (byte)i), read.Buffer.ToArray());
+        connection.Transport.Input.AdvanceTo(read.Buffer.End);
+        // A block per frame would be 16 MiB at 4 KiB (256 MiB at 64 KiB); the frames themselves cost well under 8 MiB.
+        Assert.True(allocated < 8 * 1024 * 1024, $"{allocated:N0} bytes allocated for {Frames} one-byte frames");
     }
 }

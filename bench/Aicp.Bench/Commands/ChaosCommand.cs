@@ -33,6 +33,7 @@ internal static class ChaosCommand
         var concurrency = options.Int("concurrency", 256);
         var random = new Random(options.Int("seed", 42));
         var json = options.Flag("json");
+        var protocol = options.String("protocol") ?? HubProtocols.Json; // agents and submitter alike
         var deadline = TimeSpan.FromSeconds(options.Int("max-seconds", 300)); // the whole run is bounded in time
 
         await using var hub = await EmbeddedHub.StartAsync(new Dictionary<string, string?>
@@ -46,10 +47,10 @@ internal static class ChaosCommand
         var agents = new AicpAgent?[agentCount];
         for (var i = 0; i < agentCount; i++)
         {
-            agents[i] = await StartAgentAsync(hub.BaseUrl, i);
+            agents[i] = await StartAgentAsync(hub.BaseUrl, i, protocol);
         }
 
-        await using var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = hub.BaseUrl.ToString() });
+        await using var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = hub.BaseUrl.ToString(), Protocol = protocol });
         await client.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(30));
 
         var resultsPerTask = new int[tasks];
@@ -82,7 +83,7 @@ internal static class ChaosCommand
                     }
 
                     await Task.Delay(Random.Shared.Next(20, 200), CancellationToken.None);
-                    agents[i] = await StartAgentAsync(hub.BaseUrl, i);
+                    agents[i] = await StartAgentAsync(hub.BaseUrl, i, protocol);
                 }));
             }
         });
@@ -198,12 +199,12 @@ internal static class ChaosCommand
         static string perRoundText(int count, double fraction) => $"{Math.Max(1, (int)Math.Round(count * fraction))} of {count}";
     }
 
-    private static async Task<AicpAgent> StartAgentAsync(Uri hub, int i)
+    private static async Task<AicpAgent> StartAgentAsync(Uri hub, int i, string protocol)
     {
         var id = $"chaos-{i}";
         var agent = new AicpAgent(new AgentOptions
         {
-            HubUrl = hub.ToString(), AgentId = id, MaxConcurrency = 16,
+            HubUrl = hub.ToString(), AgentId = id, MaxConcurrency = 16, Protocol = protocol,
             ReconnectInitialDelay = TimeSpan.FromMilliseconds(20), ReconnectMaxDelay = TimeSpan.FromMilliseconds(200),
         });
         agent.Handle(Method, async (task, ct) =>

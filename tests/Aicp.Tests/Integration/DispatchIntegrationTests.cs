@@ -229,8 +229,9 @@ public abstract class DispatchIntegrationTests
         agent.RegistrationAccepted += _ => Interlocked.Increment(ref registrations);
 
         await h.RestartHubAsync();
-        await TestTimeouts.Eventually(() => h.Registry.GetById("phoenix") is not null, "the agent to re-register on the new hub", TimeSpan.FromSeconds(5));
-        Assert.True(registrations >= 1);
+        // The hub records the agent before its acknowledgement reaches the agent: wait for both sides.
+        await TestTimeouts.Eventually(() => h.Registry.GetById("phoenix") is not null && Volatile.Read(ref registrations) >= 1,
+            "the agent to re-register on the new hub and see it accepted");
 
         var client = await h.StartClientAsync();
         var result = await client.SubmitAsync("image.label", null).DefaultTimeout();

@@ -6,6 +6,11 @@ namespace Aicp.Hub.Routing;
 /// The eligible agent with the fewest pending tasks. Ties are broken uniformly at random (reservoir
 /// sampling over the tied agents), so equal agents share the load instead of the first one taking it all.
 /// </summary>
+/// <remarks>
+/// One pass over the pool. The tie-breaks draw from a small generator seeded once per pick from the injected
+/// random source (only when there is a tie), so a fleet of equally idle agents costs a few nanoseconds per agent
+/// rather than a call into the shared source for each, and seeded runs stay reproducible.
+/// </remarks>
 internal sealed class LeastLoadedStrategy : IRoutingStrategy
 {
     public string Name => RoutingStrategyNames.LeastLoaded;
@@ -15,6 +20,7 @@ internal sealed class LeastLoadedStrategy : IRoutingStrategy
         AgentState? best = null;
         var bestPending = int.MaxValue;
         var ties = 0;
+        var tieBreak = default(TieBreak);
         foreach (var agent in context.Agents)
         {
             if (!context.IsEligible(agent))
@@ -29,12 +35,35 @@ internal sealed class LeastLoadedStrategy : IRoutingStrategy
                 bestPending = pending;
                 ties = 1;
             }
-            else if (pending == bestPending && context.Random.Next(++ties) == 0)
+            else if (pending == bestPending && tieBreak.Next(context.Random, ++ties) == 0)
             {
                 best = agent;
             }
         }
 
         return best;
+    }
+
+    /// <summary>SplitMix64, seeded on first use from the injected source; uniform draws in [0, n) by multiply-shift.</summary>
+    private struct TieBreak
+    {
+        private ulong _state;
+        private bool _seeded;
+
+        public int Next(IRandomSource source, int maxExclusive)
+        {
+            if (!_seeded)
+            {
+                _state = (ulong)(source.NextDouble() * (1UL << 53)) ^ 0x9E3779B97F4A7C15UL;
+                _seeded = true;
+            }
+
+            _state += 0x9E3779B97F4A7C15UL;
+            var z = _state;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            z ^= z >> 31;
+            return (int)(((z >> 32) * (ulong)maxExclusive) >> 32);
+        }
     }
 }

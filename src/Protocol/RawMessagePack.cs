@@ -19,7 +19,8 @@ internal interface IRawMessagePackCarrier
 /// <summary>The lazily built JSON view of a raw MessagePack payload, and the switch the protocol uses while writing.</summary>
 internal sealed class RawMessagePackView(JsonElement value)
 {
-    private static readonly JsonElement NullElement = JsonSerializer.Deserialize<JsonElement>("null"u8);
+    /// <summary>A JSON null, for raw-backed fields and for nil payloads bound directly.</summary>
+    internal static readonly JsonElement NullElement = JsonSerializer.Deserialize<JsonElement>("null"u8);
 
     [ThreadStatic]
     private static int t_hidden;

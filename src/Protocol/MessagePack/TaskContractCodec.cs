@@ -22,11 +22,8 @@ namespace Aicp.Protocol.MessagePack;
 /// </remarks>
 internal sealed class TaskContractCodec
 {
-    private static readonly JsonElement NullElement = JsonSerializer.Deserialize<JsonElement>("null"u8);
-
     private readonly bool _caseInsensitive;
     private readonly bool _writeNulls;
-    private readonly int _jsonDepth;
     private readonly int _transcodeDepth;
     private readonly JsonWriterOptions _elementWriterOptions;
 
@@ -37,9 +34,9 @@ internal sealed class TaskContractCodec
 
         // A JSON payload or result sits one level inside its contract, and System.Text.Json counted the contract's
         // level too: the same limits, one lower, counted from the element.
-        _jsonDepth = options.MaxDepth > 0 ? options.MaxDepth : MessagePackReader.DefaultMaxDepth;
-        _transcodeDepth = Math.Max(_jsonDepth, maxDepth) - 1;
-        _elementWriterOptions = MessagePackJsonTranscoder.JsonWriterOptions with { MaxDepth = _jsonDepth - 1 };
+        var jsonDepth = options.MaxDepth > 0 ? options.MaxDepth : MessagePackReader.DefaultMaxDepth;
+        _transcodeDepth = Math.Max(jsonDepth, maxDepth) - 1;
+        _elementWriterOptions = MessagePackJsonTranscoder.JsonWriterOptions with { MaxDepth = jsonDepth - 1 };
     }
 
     /// <summary>A codec for <paramref name="options"/>, or null when those options are not ones it can mirror.</summary>
@@ -413,7 +410,7 @@ internal sealed class TaskContractCodec
     {
         if (reader.TryReadNil())
         {
-            nullValue = NullElement;
+            nullValue = RawMessagePackView.NullElement;
             return;
         }
 

@@ -71,8 +71,9 @@ internal sealed class WebSocketConnection : ConnectionContext
         }
 
         _socket.Dispose();
+        // Not disposed: its token is this connection's ConnectionClosed, which others may still observe, and Abort
+        // or the receive loop's exit may cancel it after this returns (it holds no timer, so nothing leaks).
         _closed.Cancel();
-        _closed.Dispose();
     }
 
     private async Task ReceiveLoopAsync()

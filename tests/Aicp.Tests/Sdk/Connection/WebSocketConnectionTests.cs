@@ -141,4 +141,16 @@ public sealed class WebSocketConnectionTests : IAsyncLifetime
         // A block per frame would be 16 MiB at 4 KiB (256 MiB at 64 KiB); the frames themselves cost well under 8 MiB.
         Assert.True(allocated < 8 * 1024 * 1024, $"{allocated:N0} bytes allocated for {Frames} one-byte frames");
     }
+
+    [Fact]
+    public async Task Abort_AfterDispose_IsHarmless_AndConnectionClosedStaysCancelled()
+    {
+        // The owner may abort the last connection it opened after SignalR has already disposed it.
+        var connection = await ConnectAsync();
+        await connection.DisposeAsync().AsTask().DefaultTimeout();
+
+        connection.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("late abort"));
+
+        Assert.True(connection.ConnectionClosed.IsCancellationRequested);
+    }
 }

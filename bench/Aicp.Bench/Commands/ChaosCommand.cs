@@ -109,7 +109,7 @@ internal static class ChaosCommand
                     var result = await client.SubmitAsync(Method, new { seq }, new SubmitOptions { MaxAttempts = 5, TimeoutMs = 5_000 }, stop.Token);
                     Interlocked.Increment(ref resultsPerTask[seq]);
                     statuses.AddOrUpdate(result.Status, 1, (_, c) => c + 1);
-                    if (result.Status == TaskStatuses.Completed && result.Result?.GetProperty("seq").GetInt32() != seq)
+                    if (result.Status == TaskStatuses.Completed && result.Result?.Json.GetProperty("seq").GetInt32() != seq)
                     {
                         Interlocked.Increment(ref mismatched); // a result that belongs to another task
                     }

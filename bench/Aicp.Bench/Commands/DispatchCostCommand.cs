@@ -45,7 +45,7 @@ internal static class DispatchCostCommand
             registry.Register($"conn-{i}", $"agent-{i}", ["bench.noop"], 1024, new Dictionary<string, string>());
         }
 
-        var payload = JsonSerializer.SerializeToElement(new { data = new string('x', 200) });
+        var payload = TaskPayload.FromJson(JsonSerializer.SerializeToElement(new { data = new string('x', 200) }));
         var request = new TaskRequest { Method = "bench.noop", Payload = payload };
         await RunBatchAsync(dispatcher, request, Math.Min(tasks, 20_000), concurrency); // warm-up
 
@@ -99,7 +99,7 @@ internal static class DispatchCostCommand
     /// <summary>An agent that answers every assignment as soon as it is sent.</summary>
     private sealed class InstantChannel : IAgentChannel
     {
-        private static readonly JsonElement Result = JsonSerializer.SerializeToElement(new { ok = true });
+        private static readonly TaskPayload Result = TaskPayload.FromJson(JsonSerializer.SerializeToElement(new { ok = true }));
 
         public TaskDispatcher? Dispatcher { get; set; }
 

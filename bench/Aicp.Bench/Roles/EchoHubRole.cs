@@ -1,8 +1,7 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Aicp.Bench.Infrastructure;
 using Aicp.Hub.Configuration;
-using Aicp.Protocol.MessagePack;
+using Aicp.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,7 +30,7 @@ internal static class EchoHubRole
                 o.MaximumReceiveMessageSize = defaults.MaxMessageBytes;
             })
             .AddJsonProtocol(o => o.PayloadSerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)
-            .AddAicpMessagePackProtocol();
+            .AddMessagePackProtocol();
         await using var app = builder.Build();
         app.UseWebSockets();
         app.MapHub<EchoHub>(Path);
@@ -45,8 +44,8 @@ internal static class EchoHubRole
     }
 }
 
-/// <summary>Returns what it gets: one hop, no routing.</summary>
+/// <summary>Returns what it gets: one hop, no routing. The payload is bound and written as the hub binds a task's payload.</summary>
 internal sealed class EchoHub : Microsoft.AspNetCore.SignalR.Hub
 {
-    public JsonElement Echo(JsonElement payload) => payload;
+    public TaskPayload? Echo(TaskPayload? payload) => payload;
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Aicp.Agent.Sdk.Client;
 using Aicp.Agent.Sdk.Connection;
+using Aicp.Agent.Sdk.Serialization;
 using Aicp.Bench.Commands;
 using Aicp.Bench.Infrastructure;
 using Aicp.Protocol;
@@ -49,9 +50,11 @@ internal static class LoadRole
                     await connection.StartAsync(connecting.Token);
                     disposables.Add(connection);
                     var hub = connection.Connection;
+                    var messagePack = protocol == HubProtocols.MessagePack;
                     calls.Add(async () =>
                     {
-                        await hub.InvokeAsync<JsonElement>("Echo", payload).ConfigureAwait(false);
+                        // Serialized on every call, as the task client serializes every submit's payload.
+                        await hub.InvokeAsync<TaskPayload?>("Echo", PayloadSerializer.Create(payload, messagePack)).ConfigureAwait(false);
                         return true;
                     });
                 }

@@ -1,33 +1,25 @@
 using System.Text.Json;
 using Aicp.Protocol;
-using Aicp.Protocol.MessagePack;
+using Aicp.Agent.Sdk.Serialization;
 
 namespace Aicp.Agent.Sdk.Agent;
 
 /// <summary>One assignment as a handler sees it.</summary>
 public sealed class AgentTaskContext
 {
+    private static readonly JsonElement JsonNull = JsonSerializer.SerializeToElement<object?>(null);
+
     private readonly TaskAssignment _assignment;
     private readonly bool _messagePackWire;
 
     internal AgentTaskContext(TaskAssignment assignment, bool messagePackWire)
-        : this(assignment, messagePackWire, TimeSpan.FromMilliseconds(assignment.TimeoutMs))
-    {
-    }
-
-    internal AgentTaskContext(string taskId, int attempt, string method, JsonElement payload, TimeSpan timeout)
-        : this(new TaskAssignment { TaskId = taskId, Attempt = attempt, Method = method, Payload = payload }, messagePackWire: false, timeout)
-    {
-    }
-
-    private AgentTaskContext(TaskAssignment assignment, bool messagePackWire, TimeSpan timeout)
     {
         _assignment = assignment;
         _messagePackWire = messagePackWire;
         TaskId = assignment.TaskId;
         Attempt = assignment.Attempt;
         Method = assignment.Method;
-        Timeout = timeout;
+        Timeout = TimeSpan.FromMilliseconds(assignment.TimeoutMs);
     }
 
     public string TaskId { get; }
@@ -38,22 +30,19 @@ public sealed class AgentTaskContext
     public string Method { get; }
 
     /// <summary>
-    /// The submitter's payload as JSON. Over MessagePack this view is converted on first read, with <c>bin</c>
-    /// values as base64 strings; use <see cref="TryGetBinary(string, out ReadOnlyMemory{byte})"/> for bytes.
+    /// The submitter's payload as JSON (a JSON null when there is none). Over MessagePack this view is converted on
+    /// first read, with <c>bin</c> values as base64 strings; use <see cref="TryGetBinary(string, out ReadOnlyMemory{byte})"/> for bytes.
     /// </summary>
-    public JsonElement Payload => _assignment.Payload;
+    public JsonElement Payload => _assignment.Payload?.Json ?? JsonNull;
 
     /// <summary>
-    /// The payload as the raw MessagePack the submitter sent (this agent and the submitter both on the MessagePack
-    /// protocol, or a JSON payload converted by the hub); null on a JSON connection.
+    /// The payload as the MessagePack the hub sent (the submitter's bytes, or a JSON submitter's payload converted by
+    /// the hub); null on a JSON connection or when there is no payload.
     /// </summary>
-    public ReadOnlyMemory<byte>? PayloadMessagePack => _assignment.PayloadMessagePack;
+    public ReadOnlyMemory<byte>? PayloadMessagePack => _assignment.Payload is { IsMessagePack: true } payload ? (ReadOnlyMemory<byte>?)payload.MessagePack : null;
 
-    /// <summary>The result set with <see cref="SetResult"/>, as MessagePack.</summary>
-    internal ReadOnlyMemory<byte>? ResultMessagePack { get; private set; }
-
-    /// <summary>The result set with <see cref="SetResult"/> on a JSON connection.</summary>
-    internal JsonElement? ResultJson { get; private set; }
+    /// <summary>The result set with <see cref="SetResult"/> or <see cref="SetResultMessagePack"/>.</summary>
+    internal TaskPayload? Result { get; private set; }
 
     /// <summary>How long the hub waits for this attempt.</summary>
     public TimeSpan Timeout { get; }
@@ -70,86 +59,38 @@ public sealed class AgentTaskContext
     public bool TryGetBinary(string name, out ReadOnlyMemory<byte> bytes)
     {
         ArgumentNullException.ThrowIfNull(name);
-        if (PayloadMessagePack is { } raw && MessagePackPayload.TryGetBinary(raw, name, out bytes))
-        {
-            return true;
-        }
-
         bytes = default;
-        var payload = Payload;
-        if (payload.ValueKind != JsonValueKind.Object)
-        {
-            return false;
-        }
-
-        foreach (var property in payload.EnumerateObject())
-        {
-            if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return TryDecodeBase64(property.Value, out bytes);
-            }
-        }
-
-        return false;
+        return _assignment.Payload?.TryGetBinary(name, out bytes) == true;
     }
 
     /// <summary>The payload itself as bytes: a MessagePack <c>bin</c> (no copy), or a base64 JSON string (decoded).</summary>
     public bool TryGetBinary(out ReadOnlyMemory<byte> bytes)
     {
-        if (PayloadMessagePack is { } raw && MessagePackPayload.TryGetBinary(raw, null, out bytes))
-        {
-            return true;
-        }
+        bytes = default;
+        return _assignment.Payload?.TryGetBinary(null, out bytes) == true;
+    }
 
-        return TryDecodeBase64(Payload, out bytes);
+    /// <summary>The integer value of the payload's top-level property <paramref name="name"/> (case-insensitive), without converting the rest.</summary>
+    public bool TryGetInt64(string name, out long value)
+    {
+        value = 0;
+        return _assignment.Payload?.TryGetInt64(name, out value) == true;
     }
 
     /// <summary>
     /// Sets the task's result from an object; the handler's returned <see cref="JsonElement"/> is then ignored. On a
     /// MessagePack connection byte buffers at the top level of <paramref name="value"/> (or <paramref name="value"/>
-    /// itself) are sent as <c>bin</c> (see <see cref="MessagePackPayload.Serialize"/>); on JSON they are base64.
+    /// itself) are sent as <c>bin</c>; on JSON they are base64.
     /// </summary>
-    public void SetResult(object? value)
-    {
-        if (_messagePackWire)
-        {
-            ResultMessagePack = MessagePackPayload.Serialize(value, AgentJson.Options);
-            ResultJson = null;
-        }
-        else
-        {
-            ResultJson = value as JsonElement? ?? JsonSerializer.SerializeToElement(value, AgentJson.Options);
-            ResultMessagePack = null;
-        }
-    }
+    public void SetResult(object? value) => Result = PayloadSerializer.Create(value, _messagePackWire);
 
     /// <summary>
     /// Sets the task's result to one MessagePack value given as its encoded bytes (e.g. <see cref="PayloadMessagePack"/>
     /// to echo the payload without converting it). A MessagePack connection sends the bytes unchanged; a JSON
     /// connection sends their JSON form. The handler's returned <see cref="JsonElement"/> is then ignored.
     /// </summary>
-    public void SetResultMessagePack(ReadOnlyMemory<byte> messagePack)
-    {
-        if (messagePack.IsEmpty)
-        {
-            throw new ArgumentException("A MessagePack value needs at least one byte.", nameof(messagePack));
-        }
-
-        ResultMessagePack = messagePack;
-        ResultJson = null;
-    }
-
-    private static bool TryDecodeBase64(JsonElement value, out ReadOnlyMemory<byte> bytes)
-    {
-        if (value.ValueKind == JsonValueKind.String && value.TryGetBytesFromBase64(out var decoded))
-        {
-            bytes = decoded;
-            return true;
-        }
-
-        bytes = default;
-        return false;
-    }
+    /// <exception cref="MessagePack.MessagePackSerializationException">The bytes are not one value with a JSON form.</exception>
+    public void SetResultMessagePack(ReadOnlyMemory<byte> messagePack) => Result = TaskPayload.FromMessagePack(messagePack);
 }
 
 /// <summary>Thrown by a handler to report a task error with a machine-readable code.</summary>

@@ -348,9 +348,11 @@ public sealed partial class AicpAgent : IAsyncDisposable
 
             var context = new AgentTaskContext(assignment, _messagePackWire);
             var result = await handler(context, running.Cancellation.Token).ConfigureAwait(false);
-            completion = context.ResultMessagePack is { } rawResult
-                ? new TaskCompletion { TaskId = assignment.TaskId, Attempt = assignment.Attempt, Ok = true, ResultMessagePack = rawResult }
-                : new TaskCompletion { TaskId = assignment.TaskId, Attempt = assignment.Attempt, Ok = true, Result = context.ResultJson ?? result };
+            completion = new TaskCompletion
+            {
+                TaskId = assignment.TaskId, Attempt = assignment.Attempt, Ok = true,
+                Result = context.Result ?? (result.ValueKind == JsonValueKind.Undefined ? null : TaskPayload.FromJson(result)),
+            };
             Interlocked.Increment(ref _completed);
         }
         catch (OperationCanceledException) when (running.Cancellation.IsCancellationRequested)

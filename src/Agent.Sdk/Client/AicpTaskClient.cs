@@ -2,7 +2,7 @@ using System.Text.Json;
 using Aicp.Agent.Sdk.Agent;
 using Aicp.Agent.Sdk.Connection;
 using Aicp.Protocol;
-using Aicp.Protocol.MessagePack;
+using Aicp.Agent.Sdk.Serialization;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Logging;
 
@@ -32,28 +32,18 @@ public sealed class AicpTaskClient : IAsyncDisposable
     /// <summary>
     /// Submits a task and returns its final result (any status). Throws only if the connection fails mid-call.
     /// On a MessagePack connection the payload is serialized straight to MessagePack, with byte buffers at its top
-    /// level (or the payload itself) as <c>bin</c> (see <see cref="MessagePackPayload.Serialize"/>); on JSON they
-    /// are base64 strings.
+    /// level (or the payload itself) as <c>bin</c>; on JSON they are base64 strings.
     /// </summary>
     public async Task<TaskResult> SubmitAsync(string method, object? payload, SubmitOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var request = _messagePackWire && payload is not JsonElement
-            ? new TaskRequest
-            {
-                Method = method,
-                PayloadMessagePack = MessagePackPayload.Serialize(payload, AgentJson.Options),
-                Strategy = options?.Strategy,
-                TimeoutMs = options?.TimeoutMs,
-                MaxAttempts = options?.MaxAttempts,
-            }
-            : new TaskRequest
-            {
-                Method = method,
-                Payload = payload as JsonElement? ?? JsonSerializer.SerializeToElement(payload, AgentJson.Options),
-                Strategy = options?.Strategy,
-                TimeoutMs = options?.TimeoutMs,
-                MaxAttempts = options?.MaxAttempts,
-            };
+        var request = new TaskRequest
+        {
+            Method = method,
+            Payload = PayloadSerializer.Create(payload, _messagePackWire),
+            Strategy = options?.Strategy,
+            TimeoutMs = options?.TimeoutMs,
+            MaxAttempts = options?.MaxAttempts,
+        };
         await _connection.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
         return await _connection.Connection.InvokeAsync<TaskResult>(HubMethods.Submit, request, cancellationToken).ConfigureAwait(false);
     }
@@ -69,7 +59,7 @@ public static class TaskResultExtensions
 {
     /// <summary>Binds the result to <typeparamref name="T"/>; default when the task produced none.</summary>
     public static T? ResultAs<T>(this TaskResult result) =>
-        result.Result is { } json ? json.Deserialize<T>(AgentJson.Options) : default;
+        result.Result is { } value ? value.Deserialize<T>(AgentJson.Options) : default;
 
     /// <summary>
     /// The bytes of the result's top-level property <paramref name="name"/> (or of the result itself when null):
@@ -78,36 +68,7 @@ public static class TaskResultExtensions
     public static bool TryGetResultBinary(this TaskResult result, string? name, out ReadOnlyMemory<byte> bytes)
     {
         ArgumentNullException.ThrowIfNull(result);
-        if (result.ResultMessagePack is { } raw && MessagePackPayload.TryGetBinary(raw, name, out bytes))
-        {
-            return true;
-        }
-
         bytes = default;
-        var value = result.Result;
-        if (value is { ValueKind: JsonValueKind.Object } obj && name is not null)
-        {
-            foreach (var property in obj.EnumerateObject())
-            {
-                if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
-                {
-                    value = property.Value;
-                    break;
-                }
-            }
-
-            if (value.Value.ValueKind == JsonValueKind.Object)
-            {
-                return false;
-            }
-        }
-
-        if (value is { ValueKind: JsonValueKind.String } text && text.TryGetBytesFromBase64(out var decoded))
-        {
-            bytes = decoded;
-            return true;
-        }
-
-        return false;
+        return result.Result?.TryGetBinary(name, out bytes) == true;
     }
 }

@@ -48,6 +48,15 @@ public class AicpConnectionOptions
 
         return uri;
     }
+
+    /// <summary><paramref name="uri"/> with the token as its <c>access_token</c> query parameter.</summary>
+    internal static Uri WithAccessToken(Uri uri, string token)
+    {
+        var parameter = Aicp.Protocol.ProtocolDefaults.AccessTokenQueryParameter + "=" + Uri.EscapeDataString(token);
+        var builder = new UriBuilder(uri);
+        builder.Query = string.IsNullOrEmpty(builder.Query) ? parameter : builder.Query.TrimStart('?') + "&" + parameter;
+        return builder.Uri;
+    }
 }
 
 /// <summary>Protocol names accepted by <see cref="AicpConnectionOptions.Protocol"/>.</summary>

@@ -1,10 +1,8 @@
-using System.Net;
+using System.Net.WebSockets;
 using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Connections;
-using Aicp.Protocol.MessagePack;
+using Microsoft.AspNetCore.Http.Connections.Client;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -12,10 +10,16 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Aicp.Agent.Sdk.Connection;
 
 /// <summary>
-/// A HubConnection that keeps itself connected: the first connect and every reconnect retry forever
-/// with capped exponential backoff and jitter, until the owner stops it. After each (re)connect the
-/// owner's <c>onConnected</c> callback runs (agents re-register there).
+/// SignalR's <see cref="HubConnection"/> over WebSockets (no negotiate round trip), kept connected by
+/// <see cref="ReconnectPolicy"/>: Polly retries the first connect, SignalR's automatic reconnect brings a lost
+/// connection back, and after each (re)connect the owner's <c>onConnected</c> step runs (agents re-register there).
+/// If that step fails, or SignalR closes the connection for good, the connection is restarted through Polly.
 /// </summary>
+/// <remarks>
+/// The WebSocket is opened by <see cref="OpenWebSocketAsync"/> (SignalR's <see cref="HttpConnectionOptions.WebSocketFactory"/>
+/// hook) so the token can go in the header or the query string and the socket can be aborted like a crashed process's.
+/// One connect step runs at a time (<c>_connectGate</c>).
+/// </remarks>
 internal sealed partial class ResilientHubConnection : IAsyncDisposable
 {
     private readonly AicpConnectionOptions _options;
@@ -23,9 +27,10 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _connectGate = new(1, 1);
+    private readonly ReconnectPolicy _policy;
     private TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly WebSocketConnectionFactory _factory;
-    private Task? _reconnecting;
+    private volatile WebSocket? _socket;
+    private Task? _restarting;
 
     public ResilientHubConnection(AicpConnectionOptions options, Action<HubConnection> configureHandlers,
         Func<HubConnection, CancellationToken, Task> onConnected, ILoggerFactory? loggerFactory)
@@ -33,25 +38,28 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
         _options = options;
         _onConnected = onConnected;
         _logger = (ILogger?)loggerFactory?.CreateLogger<ResilientHubConnection>() ?? NullLogger.Instance;
+        _policy = new ReconnectPolicy(options, _stopping.Token, args =>
+            LogConnectFailed(_logger, options.HubUrl, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception?.Message ?? ""));
 
-        var builder = new HubConnectionBuilder();
-        var binary = options.Protocol switch
+        var builder = new HubConnectionBuilder()
+            .WithUrl(options.ResolveEndpoint(), HttpTransportType.WebSockets, http =>
+            {
+                http.SkipNegotiation = true;
+                http.WebSocketFactory = OpenWebSocketAsync;
+            })
+            .WithAutomaticReconnect(_policy)
+            .AddJsonProtocol(o => o.PayloadSerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull);
+        switch (options.Protocol)
         {
-            HubProtocols.Json => false,
-            HubProtocols.MessagePack => true,
-            _ => throw new ArgumentException($"Unknown protocol '{options.Protocol}'; use '{HubProtocols.Json}' or '{HubProtocols.MessagePack}'.", nameof(options)),
-        };
-        _factory = new WebSocketConnectionFactory(binary ? TransferFormat.Binary : TransferFormat.Text, options);
-        builder.Services.AddSingleton<IConnectionFactory>(_factory);
-        builder.Services.AddSingleton<EndPoint>(new UriEndPoint(options.ResolveEndpoint()));
-        builder.AddJsonProtocol(o => o.PayloadSerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull);
-        if (binary)
-        {
-            // The connection uses the last registered protocol.
-            var messagePack = new MessagePackHubProtocolOptions();
-            messagePack.PayloadSerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
-            builder.Services.AddSingleton<IHubProtocol>(new MessagePackHubProtocol(messagePack));
+            case HubProtocols.Json:
+                break;
+            case HubProtocols.MessagePack:
+                builder.AddMessagePackProtocol(); // the last protocol registered is the one the connection speaks
+                break;
+            default:
+                throw new ArgumentException($"Unknown protocol '{options.Protocol}'; use '{HubProtocols.Json}' or '{HubProtocols.MessagePack}'.", nameof(options));
         }
+
         if (loggerFactory is not null)
         {
             builder.Services.AddSingleton(loggerFactory);
@@ -59,12 +67,14 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
 
         Connection = builder.Build();
         configureHandlers(Connection);
+        Connection.Reconnecting += OnReconnectingAsync;
+        Connection.Reconnected += OnReconnectedAsync;
         Connection.Closed += OnClosedAsync;
     }
 
     public HubConnection Connection { get; }
 
-    /// <summary>Completes when the connection is up and the owner's callback has run.</summary>
+    /// <summary>Completes when the connection is up and the owner's step has run.</summary>
     public Task Ready => _ready.Task;
 
     public bool IsConnected => Connection.State == HubConnectionState.Connected && _ready.Task.IsCompletedSuccessfully;
@@ -73,16 +83,24 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
-        await ConnectLoopAsync(linked.Token).ConfigureAwait(false);
+        await _connectGate.WaitAsync(linked.Token).ConfigureAwait(false);
+        try
+        {
+            await _policy.Pipeline.ExecuteAsync(ConnectOnceAsync, linked.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _connectGate.Release();
+        }
     }
 
     /// <summary>Stops reconnecting and closes the connection gracefully.</summary>
     public async Task StopAsync()
     {
-        _stopping.Cancel();
-        if (_reconnecting is { } reconnecting)
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_restarting is { } restarting)
         {
-            await reconnecting.ConfigureAwait(false);
+            await restarting.ConfigureAwait(false);
         }
 
         await Connection.StopAsync().ConfigureAwait(false);
@@ -91,14 +109,9 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
     /// <summary>Drops the socket without a close handshake and stops reconnecting, as a crashed process would.</summary>
     public async Task AbortAsync()
     {
-        _stopping.Cancel();
-        _factory.AbortCurrent();
-        if (_reconnecting is { } reconnecting)
-        {
-            await reconnecting.ConfigureAwait(false);
-        }
-
-        await Connection.StopAsync().ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _socket?.Abort();
+        await StopAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -108,41 +121,103 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private async Task ConnectLoopAsync(CancellationToken cancellationToken)
+    private async ValueTask ConnectOnceAsync(CancellationToken cancellationToken)
     {
-        var delay = _options.ReconnectInitialDelay;
-        for (var attempt = 1; ; attempt++)
+        if (IsConnected)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            await _connectGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                if (Connection.State == HubConnectionState.Disconnected)
-                {
-                    await Connection.StartAsync(cancellationToken).ConfigureAwait(false);
-                }
+            return; // a restart queued behind a connect that already succeeded
+        }
 
-                await _onConnected(Connection, cancellationToken).ConfigureAwait(false);
-                _ready.TrySetResult();
-                LogConnected(_logger, _options.HubUrl, attempt);
-                return;
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        try
+        {
+            if (Connection.State == HubConnectionState.Disconnected)
             {
-                LogConnectFailed(_logger, _options.HubUrl, attempt, delay.TotalMilliseconds, ex.Message);
-                if (Connection.State != HubConnectionState.Disconnected)
-                {
-                    await Connection.StopAsync(CancellationToken.None).ConfigureAwait(false);
-                }
-            }
-            finally
-            {
-                _connectGate.Release();
+                await Connection.StartAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            var jittered = delay * (0.5 + Random.Shared.NextDouble() / 2);
-            await Task.Delay(jittered, cancellationToken).ConfigureAwait(false);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.ReconnectMaxDelay.Ticks));
+            await _onConnected(Connection, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (Connection.State != HubConnectionState.Disconnected)
+        {
+            await Connection.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        _ready.TrySetResult();
+        LogConnected(_logger, _options.HubUrl);
+    }
+
+    private async ValueTask<WebSocket> OpenWebSocketAsync(WebSocketConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new ClientWebSocket();
+        try
+        {
+            var uri = context.Uri;
+            var token = _options.AccessTokenProvider is { } provider
+                ? await provider(cancellationToken).ConfigureAwait(false)
+                : _options.AccessToken;
+            if (!string.IsNullOrEmpty(token))
+            {
+                if (_options.SendAccessTokenInQuery)
+                {
+                    uri = AicpConnectionOptions.WithAccessToken(uri, token);
+                }
+                else
+                {
+                    socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+                }
+            }
+
+            _options.ConfigureWebSocket?.Invoke(socket.Options);
+            await socket.ConnectAsync(uri, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        _socket = socket;
+        return socket;
+    }
+
+    private Task OnReconnectingAsync(Exception? error)
+    {
+        LogDisconnected(_logger, _options.HubUrl, error?.Message ?? "closed");
+        ResetReady();
+        return Task.CompletedTask;
+    }
+
+    private async Task OnReconnectedAsync(string? connectionId)
+    {
+        try
+        {
+            await _connectGate.WaitAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        try
+        {
+            await _onConnected(Connection, _stopping.Token).ConfigureAwait(false);
+            _ready.TrySetResult();
+            LogConnected(_logger, _options.HubUrl);
+        }
+        catch (Exception ex) when (!_stopping.IsCancellationRequested)
+        {
+            // Stopping raises Closed, which restarts the connection through the retry policy.
+            LogConnectFailed(_logger, _options.HubUrl, 1, 0, ex.Message);
+            _ = Connection.StopAsync();
+        }
+        catch (Exception)
+        {
+            // stopping anyway
+        }
+        finally
+        {
+            _connectGate.Release();
         }
     }
 
@@ -154,16 +229,12 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
         }
 
         LogDisconnected(_logger, _options.HubUrl, error?.Message ?? "closed");
-        if (_ready.Task.IsCompleted)
-        {
-            _ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-
-        _reconnecting = Task.Run(async () =>
+        ResetReady();
+        _restarting = Task.Run(async () =>
         {
             try
             {
-                await ConnectLoopAsync(_stopping.Token).ConfigureAwait(false);
+                await StartAsync(_stopping.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -172,8 +243,16 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Connected to {HubUrl} (attempt {Attempt})")]
-    private static partial void LogConnected(ILogger logger, string hubUrl, int attempt);
+    private void ResetReady()
+    {
+        if (_ready.Task.IsCompleted)
+        {
+            _ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Connected to {HubUrl}")]
+    private static partial void LogConnected(ILogger logger, string hubUrl);
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Connecting to {HubUrl} failed (attempt {Attempt}); retrying in about {DelayMs} ms: {Reason}")]
     private static partial void LogConnectFailed(ILogger logger, string hubUrl, int attempt, double delayMs, string reason);

@@ -1,12 +1,11 @@
-using System.Text.Json;
 using Aicp.Hub.Registry;
 using Aicp.Protocol;
 
 namespace Aicp.Hub.Dispatch;
 
 /// <summary>How one attempt ended. The first end reported wins; later ones are discarded.</summary>
-/// <remarks><paramref name="ResultMessagePack"/>: the agent's result as raw MessagePack, passed on unconverted.</remarks>
-internal readonly record struct AttemptEnd(string Outcome, JsonElement? Result, TaskError? Error, ReadOnlyMemory<byte>? ResultMessagePack = null)
+/// <remarks><paramref name="Result"/>: the agent's result as it encoded it, passed on unconverted.</remarks>
+internal readonly record struct AttemptEnd(string Outcome, TaskPayload? Result, TaskError? Error)
 {
     public static readonly AttemptEnd TimedOut = new(AttemptOutcomes.Timeout, null, TaskError.Of(ErrorCodes.AgentTimeout, "The agent did not answer within the attempt timeout."));
     public static readonly AttemptEnd Lost = new(AttemptOutcomes.Disconnected, null, TaskError.Of(ErrorCodes.AgentDisconnected, "The agent disconnected before answering."));

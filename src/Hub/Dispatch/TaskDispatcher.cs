@@ -19,7 +19,6 @@ namespace Aicp.Hub.Dispatch;
 internal sealed partial class TaskDispatcher
 {
     private const int PickRetries = 4;
-    private static readonly JsonElement NullPayload = JsonDocument.Parse("null").RootElement.Clone();
 
     private readonly ConcurrentDictionary<string, Attempt> _inFlight = new(StringComparer.Ordinal);
     private readonly AgentRegistry _registry;
@@ -75,10 +74,6 @@ internal sealed partial class TaskDispatcher
             });
         }
 
-        // A MessagePack payload travels on as the submitter's bytes; only a JSON one is looked at here.
-        var rawPayload = request.PayloadMessagePack;
-        var payload = rawPayload is not null ? default
-            : request.Payload.ValueKind == JsonValueKind.Undefined ? NullPayload : request.Payload;
         var route = new List<RouteEntry>(maxAttempts);
         var tried = new string[maxAttempts];
         AttemptEnd? last = null;
@@ -107,7 +102,7 @@ internal sealed partial class TaskDispatcher
             }
 
             tried[attemptNo - 1] = agent.AgentId;
-            var end = await RunAttemptAsync(taskId, attemptNo, request.Method, payload, rawPayload, timeoutMs, agent, acquired.Entry, strategy!.Name, route, cancellationToken);
+            var end = await RunAttemptAsync(taskId, attemptNo, request.Method, request.Payload, timeoutMs, agent, acquired.Entry, strategy!.Name, route, cancellationToken);
             last = end;
             lastAgent = agent;
 
@@ -115,7 +110,7 @@ internal sealed partial class TaskDispatcher
             {
                 return Finish(new TaskResult
                 {
-                    TaskId = taskId, Status = TaskStatuses.Completed, Result = end.Result, ResultMessagePack = end.ResultMessagePack, AgentId = agent.AgentId,
+                    TaskId = taskId, Status = TaskStatuses.Completed, Result = end.Result, AgentId = agent.AgentId,
                     Attempts = attemptNo, Strategy = strategy.Name, Route = route, LatencyMs = Elapsed(started),
                 });
             }
@@ -159,9 +154,7 @@ internal sealed partial class TaskDispatcher
         }
 
         var end = completion.Ok
-            ? completion.ResultMessagePack is { } rawResult
-                ? new AttemptEnd(AttemptOutcomes.Completed, null, null, rawResult)
-                : new AttemptEnd(AttemptOutcomes.Completed, completion.Result, null)
+            ? new AttemptEnd(AttemptOutcomes.Completed, completion.Result, null)
             : new AttemptEnd(AttemptOutcomes.Error, null, completion.Error ?? TaskError.Of(ErrorCodes.AgentError, "The agent reported an error."));
         if (!attempt.TryEnd(end))
         {
@@ -170,7 +163,7 @@ internal sealed partial class TaskDispatcher
         }
     }
 
-    private async Task<AttemptEnd> RunAttemptAsync(string taskId, int number, string method, JsonElement payload, ReadOnlyMemory<byte>? rawPayload, int timeoutMs,
+    private async Task<AttemptEnd> RunAttemptAsync(string taskId, int number, string method, TaskPayload? payload, int timeoutMs,
         AgentState agent, RouteEntry pickEntry, string strategyName, List<RouteEntry> route, CancellationToken cancellationToken)
     {
         var attempt = new Attempt(taskId, number, method, agent);
@@ -194,7 +187,7 @@ internal sealed partial class TaskDispatcher
                 {
                     await _channel.SendExecuteAsync(agent, new TaskAssignment
                     {
-                        TaskId = taskId, Attempt = number, Method = method, Payload = payload, PayloadMessagePack = rawPayload, TimeoutMs = timeoutMs,
+                        TaskId = taskId, Attempt = number, Method = method, Payload = payload, TimeoutMs = timeoutMs,
                     });
                 }
                 catch (Exception ex)

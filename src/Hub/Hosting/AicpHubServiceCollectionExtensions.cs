@@ -39,9 +39,7 @@ public static class AicpHubServiceCollectionExtensions
         services.TryAddSingleton<Microsoft.AspNetCore.SignalR.HubLifetimeManager<AicpHub>, AicpHubLifetimeManager>();
         services.AddSignalR()
             .AddJsonProtocol(o => o.PayloadSerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)
-            .AddAicpMessagePackProtocol(o => o.PayloadSerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull);
-        services.AddOptions<Aicp.Protocol.MessagePack.MessagePackHubProtocolOptions>().Configure<IOptions<AicpHubOptions>>((mp, aicp) =>
-            mp.MaximumMessageSize = (int)Math.Min(int.MaxValue, aicp.Value.MaxMessageBytes));
+            .AddMessagePackProtocol(); // the contracts carry their MessagePack keys and payload formatter (Aicp.Protocol)
         services.AddOptions<Microsoft.AspNetCore.SignalR.HubOptions>().Configure<IOptions<AicpHubOptions>>((hub, aicp) =>
         {
             hub.MaximumParallelInvocationsPerClient = aicp.Value.MaxParallelInvocationsPerConnection;

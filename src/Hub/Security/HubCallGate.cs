@@ -92,9 +92,8 @@ internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitR
             return CompleteVerdict.Ignore;
         }
 
-        // A MessagePack result is measured as it came (its JSON view is not built just to be measured).
-        if ((completion.ResultMessagePack is { } raw ? raw.Length : completion.Result is { } result ? JsonSize(result) : 0) is var size
-            && size > _options.MaxResultBytes)
+        // A result is measured as it came (a MessagePack one is not converted just to be measured).
+        if ((completion.Result?.Length ?? 0) is var size && size > _options.MaxResultBytes)
         {
             counters.OversizeResult();
             SecurityLog.OversizeResult(logger, size, completion.TaskId ?? "", connectionId, _options.MaxResultBytes);
@@ -116,12 +115,9 @@ internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitR
         return false;
     }
 
-    /// <summary>The length of the element's JSON text as received, without copying it.</summary>
+    /// <summary>The payload's size as received (MessagePack or UTF-8 JSON bytes), without converting it.</summary>
     private static (int Size, string Form) PayloadSize(TaskRequest request) =>
-        request.PayloadMessagePack is { } raw ? (raw.Length, "MessagePack") : (JsonSize(request.Payload), "JSON");
-
-    private static int JsonSize(JsonElement element) =>
-        element.ValueKind == JsonValueKind.Undefined ? 0 : JsonMarshal.GetRawUtf8Value(element).Length;
+        (request.Payload?.Length ?? 0, request.Payload is { IsMessagePack: true } ? "MessagePack" : "JSON");
 
     private static TaskResult Refuse(string status, string code, string message, TaskRequest? request) => new()
     {

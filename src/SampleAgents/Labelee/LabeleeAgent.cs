@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Aicp.Agent.Sdk.Agent;
-using Aicp.Protocol.MessagePack;
 using Aicp.Agent.Sdk.Batching;
 using Aicp.SampleAgents.Labelling;
 using Microsoft.Extensions.Logging;
@@ -109,16 +108,7 @@ internal static class LabeleeAgent
     /// <summary>The request's <c>topK</c> (1..10, default 3), read without building a JSON view of a MessagePack payload.</summary>
     private static int TopK(AgentTaskContext task)
     {
-        long topK = 3;
-        if (task.PayloadMessagePack is { } raw)
-        {
-            MessagePackPayload.TryGetInt64(raw, "topK", out topK);
-        }
-        else if (task.Payload.ValueKind == JsonValueKind.Object && task.Payload.TryGetProperty("topK", out var value) && value.TryGetInt64(out var parsed))
-        {
-            topK = parsed;
-        }
-
+        var topK = task.TryGetInt64("topK", out var value) ? value : 3;
         return (int)Math.Clamp(topK == 0 ? 3 : topK, 1, 10);
     }
 }

@@ -50,7 +50,7 @@ public sealed class BatchingIntegrationTests
             else
             {
                 Assert.Equal(TaskStatuses.Completed, r.Status);
-                Assert.Equal(n * n, r.Result!.Value.GetProperty("square").GetInt32());
+                Assert.Equal(n * n, r.Result!.Json.GetProperty("square").GetInt32());
             }
         }
 

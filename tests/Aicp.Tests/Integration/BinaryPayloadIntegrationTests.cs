@@ -59,8 +59,8 @@ public sealed class BinaryPayloadIntegrationTests
         var result = await client.SubmitAsync("image.label", new { Image = image, Index = 7 }).DefaultTimeout();
 
         Assert.Equal(TaskStatuses.Completed, result.Status);
-        Assert.Equal(Size, result.Result!.Value.GetProperty("length").GetInt32());
-        Assert.Equal(7, result.Result!.Value.GetProperty("index").GetInt32());
+        Assert.Equal(Size, result.Result!.Json.GetProperty("length").GetInt32());
+        Assert.Equal(7, result.Result!.Json.GetProperty("index").GetInt32());
         var (_, bin, sameBuffer, bytes) = Assert.Single(seen);
         Assert.True(bin);
         Assert.True(sameBuffer);
@@ -109,15 +109,16 @@ public sealed class BinaryPayloadIntegrationTests
         var result = await client.SubmitAsync("image.segment", new { n = 1 }).DefaultTimeout();
 
         Assert.Equal(TaskStatuses.Completed, result.Status);
-        var raw = result.ResultMessagePack!.Value;
+        Assert.True(result.Result!.IsMessagePack);
+        var raw = result.Result.MessagePack;
         Assert.True(result.TryGetResultBinary("mask", out var bytes));
         Assert.Equal(0xc6, raw.Span[raw.Span.IndexOf(bytes.Span) - 5]); // bin32
         Assert.Equal(mask, bytes.ToArray());
-        Assert.Equal("cat", result.Result!.Value.GetProperty("label").GetString());
+        Assert.Equal("cat", result.Result!.Json.GetProperty("label").GetString());
 
         var viaJson = await jsonClient.SubmitAsync("image.segment", new { n = 2 }).DefaultTimeout();
-        Assert.Null(viaJson.ResultMessagePack);
-        Assert.Equal(Convert.ToBase64String(mask), viaJson.Result!.Value.GetProperty("mask").GetString());
+        Assert.False(viaJson.Result!.IsMessagePack);
+        Assert.Equal(Convert.ToBase64String(mask), viaJson.Result!.Json.GetProperty("mask").GetString());
         Assert.True(viaJson.TryGetResultBinary("mask", out var decoded));
         Assert.Equal(mask, decoded.ToArray());
     }

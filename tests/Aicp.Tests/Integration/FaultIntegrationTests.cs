@@ -117,7 +117,7 @@ public sealed class FaultIntegrationTests
         Assert.Equal(Tasks, results.Length);
         Assert.Equal(Tasks, results.Select(r => r.TaskId).Distinct().Count());
         Assert.All(results, r => Assert.Contains(r.Status, new[] { TaskStatuses.Completed, TaskStatuses.Failed, TaskStatuses.NoAgents }));
-        Assert.All(results.Where(r => r.Status == TaskStatuses.Completed), r => Assert.Equal(r.AgentId, r.Result!.Value.GetProperty("agent").GetString()));
+        Assert.All(results.Where(r => r.Status == TaskStatuses.Completed), r => Assert.Equal(r.AgentId, r.Result!.Json.GetProperty("agent").GetString()));
         Assert.True(results.Count(r => r.Status == TaskStatuses.Completed) > Tasks / 2);
         var snapshot = h.Counters.Snapshot();
         Assert.Equal(Tasks, h.Counters.Submitted);

@@ -41,7 +41,7 @@ public sealed class JavaScriptInteropTests
             var result = await client.SubmitAsync("js.work", new { index = i, nested = new { ok = true } }).DefaultTimeout();
             Assert.Equal(TaskStatuses.Completed, result.Status);
             Assert.Equal("js-agent", result.AgentId);
-            var echo = result.Result!.Value.GetProperty("echo");
+            var echo = result.Result!.Json.GetProperty("echo");
             Assert.Equal(i, echo.GetProperty("index").GetInt32());
             Assert.True(echo.GetProperty("nested").GetProperty("ok").GetBoolean());
         }
@@ -65,8 +65,8 @@ public sealed class JavaScriptInteropTests
 
         Assert.Equal(25, results.Count);
         Assert.All(results, r => Assert.Equal(TaskStatuses.Completed, r.Status));
-        Assert.Equal(Enumerable.Range(0, 25), results.Select(r => r.Result!.Value.GetProperty("index").GetInt32()).Order());
-        Assert.All(results, r => Assert.Equal($"task {r.Result!.Value.GetProperty("index").GetInt32()}", r.Result!.Value.GetProperty("text").GetString()));
+        Assert.Equal(Enumerable.Range(0, 25), results.Select(r => r.Result!.Json.GetProperty("index").GetInt32()).Order());
+        Assert.All(results, r => Assert.Equal($"task {r.Result!.Json.GetProperty("index").GetInt32()}", r.Result!.Json.GetProperty("text").GetString()));
         await h.AssertNothingPendingAsync();
     }
 
@@ -83,11 +83,11 @@ public sealed class JavaScriptInteropTests
         foreach (var result in results)
         {
             Assert.Equal(TaskStatuses.Completed, result.Status);
-            var index = result.Result!.Value.GetProperty("length").GetInt32() == size ? 0 : -1;
+            var index = result.Result!.Json.GetProperty("length").GetInt32() == size ? 0 : -1;
             Assert.Equal(0, index);
 
             // The hub passes the submitter's bin through: the JS agent gets a Uint8Array, not a base64 string.
-            Assert.Equal("bin", result.Result!.Value.GetProperty("payloadType").GetString());
+            Assert.Equal("bin", result.Result!.Json.GetProperty("payloadType").GetString());
         }
 
         // The checksum of each task's bytes, computed here the same way the JS agent does.
@@ -101,7 +101,7 @@ public sealed class JavaScriptInteropTests
 
             return sum;
         }).Order();
-        Assert.Equal(expected, results.Select(r => r.Result!.Value.GetProperty("checksum").GetInt32()).Order());
+        Assert.Equal(expected, results.Select(r => r.Result!.Json.GetProperty("checksum").GetInt32()).Order());
         await h.AssertNothingPendingAsync();
     }
 
@@ -122,8 +122,8 @@ public sealed class JavaScriptInteropTests
         Assert.All(results, r =>
         {
             Assert.Equal(TaskStatuses.Completed, r.Status);
-            Assert.Equal(4096, r.Result!.Value.GetProperty("length").GetInt32());
-            Assert.True(r.Result!.Value.GetProperty("intact").GetBoolean());
+            Assert.Equal(4096, r.Result!.Json.GetProperty("length").GetInt32());
+            Assert.True(r.Result!.Json.GetProperty("intact").GetBoolean());
         });
     }
 

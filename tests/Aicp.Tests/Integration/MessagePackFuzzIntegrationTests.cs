@@ -3,7 +3,6 @@ using System.Net.WebSockets;
 using System.Text;
 using Aicp.Agent.Sdk.Connection;
 using Aicp.Protocol;
-using Aicp.Protocol.MessagePack;
 using Aicp.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Xunit.Abstractions;

@@ -11,7 +11,7 @@ public sealed class ContractSerializationTests
     {
         var json = JsonSerializer.Serialize(new TaskRequest
         {
-            Method = "image.label", Payload = JsonSerializer.SerializeToElement(new { image = "AA==" }),
+            Method = "image.label", Payload = TaskPayload.FromJson(JsonSerializer.SerializeToElement(new { image = "AA==" })),
             Strategy = "round-robin", TimeoutMs = 500, MaxAttempts = 2,
         }, AgentJson.Options);
         Assert.Equal("""{"method":"image.label","payload":{"image":"AA=="},"strategy":"round-robin","timeoutMs":500,"maxAttempts":2}""", json);
@@ -28,7 +28,7 @@ public sealed class ContractSerializationTests
         var result = JsonSerializer.Deserialize<TaskResult>(json, AgentJson.Options)!;
         Assert.Equal(TaskStatuses.Completed, result.Status);
         Assert.Equal(2, result.Attempts);
-        Assert.Equal(JsonValueKind.Object, result.Result!.Value.ValueKind);
+        Assert.Equal(JsonValueKind.Object, result.Result!.Json.ValueKind);
         Assert.Equal([AttemptOutcomes.Timeout, AttemptOutcomes.Completed], result.Route.Select(r => r.Outcome));
         Assert.Equal(ErrorCodes.AgentTimeout, result.Route[0].Error!.Code);
     }

@@ -32,14 +32,14 @@ public sealed class TaskDispatcherRoutingTests
     }
 
     private static TaskRequest Request(int timeoutMs, string? strategy = null) =>
-        new() { Method = Method, Payload = JsonSerializer.SerializeToElement(1), TimeoutMs = timeoutMs, MaxAttempts = 1, Strategy = strategy };
+        new() { Method = Method, Payload = TaskPayload.FromJson(JsonSerializer.SerializeToElement(1)), TimeoutMs = timeoutMs, MaxAttempts = 1, Strategy = strategy };
 
     private void Answer(TaskDispatcher dispatcher, string connectionId, bool ok = true)
     {
         var sent = _channel.Take();
         dispatcher.Complete(connectionId, new TaskCompletion
         {
-            TaskId = sent.TaskId, Attempt = sent.Attempt, Ok = ok, Result = ok ? JsonSerializer.SerializeToElement(2) : null,
+            TaskId = sent.TaskId, Attempt = sent.Attempt, Ok = ok, Result = ok ? TaskPayload.FromJson(JsonSerializer.SerializeToElement(2)) : null,
             Error = ok ? null : TaskError.Of("model_error", "boom"),
         });
     }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Aicp.Agent.Sdk.Agent;
 using Aicp.Agent.Sdk.Batching;
+using Aicp.Protocol;
 using Aicp.Tests.Infrastructure;
 
 namespace Aicp.Tests.Sdk.Batching;
@@ -9,7 +10,7 @@ namespace Aicp.Tests.Sdk.Batching;
 public sealed class BatchCollectorTests
 {
     private static AgentTaskContext Task(int i) =>
-        new($"t{i}", 1, "image.label", JsonSerializer.SerializeToElement(new { i }), TimeSpan.FromSeconds(30));
+        new(new TaskAssignment { TaskId = $"t{i}", Attempt = 1, Method = "image.label", Payload = TaskPayload.FromJson(JsonSerializer.SerializeToElement(new { i })), TimeoutMs = 30_000 }, messagePackWire: false);
 
     private static BatchHandler Echo(ConcurrentQueue<int> sizes) => (batch, _) =>
     {

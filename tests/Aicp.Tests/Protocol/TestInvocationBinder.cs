@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
 
-namespace Aicp.Tests.Protocol.MessagePack;
+namespace Aicp.Tests.Protocol;
 
 /// <summary>An <see cref="IInvocationBinder"/> backed by dictionaries; unknown names throw like the server's binder.</summary>
 internal sealed class TestInvocationBinder : IInvocationBinder

@@ -153,6 +153,34 @@ public sealed class BinaryPayloadIntegrationTests
         Assert.Equal(Size, binary.ResultAs<Response>()!.Length);
     }
 
+    [Theory]
+    [InlineData(HubProtocols.MessagePack, 1_000_000)]
+    [InlineData(HubProtocols.Json, 700_000)]
+    public async Task PayloadNearTheLimit_EchoedBack_ArrivesWholeBothWays(string protocol, int size)
+    {
+        // Payloads under the default 1 MiB limit, in frames near the 1 MiB + 64 KiB message limit (base64 in JSON).
+        await using var h = await HubHarness.StartAsync(protocol: protocol);
+        await h.StartAgentAsync("big", (task, _) =>
+        {
+            Assert.True(task.TryGetBinary("data", out var data));
+            task.SetResult(new { data });
+            return ValueTask.FromResult(default(JsonElement));
+        }, method: "blob.echo");
+        var client = await h.StartClientAsync();
+        var data = Enumerable.Range(0, size).Select(k => (byte)(k * 13 % 251)).ToArray();
+
+        for (var i = 0; i < 3; i++)
+        {
+            var result = await client.SubmitAsync("blob.echo", new { data }).DefaultTimeout();
+
+            Assert.Equal(TaskStatuses.Completed, result.Status);
+            Assert.True(result.TryGetResultBinary("data", out var echoed));
+            Assert.True(data.AsSpan().SequenceEqual(echoed.Span));
+        }
+
+        await h.AssertNothingPendingAsync();
+    }
+
     public sealed class Request
     {
         public byte[] Data { get; set; } = [];

@@ -170,27 +170,20 @@ internal static class MessagePackJson
                 var signed = reader.ReadInt64();
                 json?.WriteNumberValue(signed);
                 break;
-            case MessagePackType.Float when reader.NextCode == MessagePackCode.Float32:
-                var single = reader.ReadSingle();
-                if (float.IsFinite(single))
+            case MessagePackType.Float:
+                var single = reader.NextCode == MessagePackCode.Float32;
+                var number = single ? reader.ReadSingle() : reader.ReadDouble();
+                if (!double.IsFinite(number))
                 {
-                    json?.WriteNumberValue(single);
+                    json?.WriteStringValue(double.IsNaN(number) ? "NaN" : number > 0 ? "Infinity" : "-Infinity");
+                }
+                else if (single)
+                {
+                    json?.WriteNumberValue((float)number); // the shortest text that reads back as the same float32
                 }
                 else
-                {
-                    json?.WriteStringValue(NonFinite(single));
-                }
-
-                break;
-            case MessagePackType.Float:
-                var number = reader.ReadDouble();
-                if (double.IsFinite(number))
                 {
                     json?.WriteNumberValue(number);
-                }
-                else
-                {
-                    json?.WriteStringValue(NonFinite(number));
                 }
 
                 break;
@@ -227,6 +220,4 @@ internal static class MessagePackJson
 
         return bytes;
     }
-
-    private static string NonFinite(double value) => double.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity";
 }

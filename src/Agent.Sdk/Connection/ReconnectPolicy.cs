@@ -30,7 +30,7 @@ internal sealed class ReconnectPolicy : IRetryPolicy
         Pipeline = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
             // Any failure to connect or to run the owner's on-connected step is retried; the owner's token ends it.
-            ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is not null && !args.Context.CancellationToken.IsCancellationRequested),
+            ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is not null),
             MaxRetryAttempts = int.MaxValue,
             DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(Delay(args.AttemptNumber)),
             OnRetry = args =>

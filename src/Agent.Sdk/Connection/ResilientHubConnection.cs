@@ -88,6 +88,10 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
         {
             await _policy.Pipeline.ExecuteAsync(ConnectOnceAsync, linked.Token).ConfigureAwait(false);
         }
+        catch (Exception ex) when (ex is not OperationCanceledException && linked.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("Connecting was cancelled.", ex, linked.Token);
+        }
         finally
         {
             _connectGate.Release();

@@ -3,7 +3,6 @@ using Aicp.Agent.Sdk.Agent;
 using Aicp.Agent.Sdk.Client;
 using Aicp.Agent.Sdk.Connection;
 using Aicp.Hub.Dispatch;
-using Aicp.Hub.Hosting;
 using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,7 +15,7 @@ public sealed class HubHarness : IAsyncDisposable
 {
     private readonly List<IAsyncDisposable> _owned = [];
 
-    private HubHarness(EmbeddedHub hub, string protocol)
+    private HubHarness(HubFactory hub, string protocol)
     {
         Hub = hub;
         Protocol = protocol;
@@ -25,7 +24,8 @@ public sealed class HubHarness : IAsyncDisposable
     /// <summary>The wire protocol the harness's agents and clients speak.</summary>
     public string Protocol { get; }
 
-    public EmbeddedHub Hub { get; private set; }
+    /// <summary>The hub: its own Program hosted by Mvc.Testing on a loopback port.</summary>
+    public HubFactory Hub { get; private set; }
 
     internal AgentRegistry Registry => Hub.Services.GetRequiredService<AgentRegistry>();
 
@@ -33,16 +33,16 @@ public sealed class HubHarness : IAsyncDisposable
 
     internal TaskDispatcher Dispatcher => Hub.Services.GetRequiredService<TaskDispatcher>();
 
-    public static async Task<HubHarness> StartAsync(IDictionary<string, string?>? settings = null, string url = "http://127.0.0.1:0",
+    public static Task<HubHarness> StartAsync(IDictionary<string, string?>? settings = null, string url = "http://127.0.0.1:0",
         ILoggerProvider? logs = null, string protocol = HubProtocols.Json) =>
-        new(await StartHubAsync(settings, url, logs), protocol);
+        Task.Run(() => new HubHarness(StartHub(settings, url, logs), protocol));
 
     /// <summary>Stops the hub and starts a new one on the same address (agents must reconnect).</summary>
     public async Task RestartHubAsync(IDictionary<string, string?>? settings = null)
     {
         var url = Hub.BaseUrl.ToString().TrimEnd('/');
         await Hub.DisposeAsync();
-        Hub = await StartHubAsync(settings, url);
+        Hub = await Task.Run(() => StartHub(settings, url));
     }
 
     public async Task<AicpAgent> StartAgentAsync(string id, AgentHandler handler, int maxConcurrency = 8, string method = "image.label",
@@ -97,15 +97,19 @@ public sealed class HubHarness : IAsyncDisposable
         await Hub.DisposeAsync();
     }
 
-    private static Task<EmbeddedHub> StartHubAsync(IDictionary<string, string?>? settings, string url, ILoggerProvider? logs = null) =>
-        EmbeddedHub.StartAsync(settings, b =>
+    private static HubFactory StartHub(IDictionary<string, string?>? settings, string url, ILoggerProvider? logs = null)
+    {
+        var factory = new HubFactory(settings, logs);
+        try
         {
-            b.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning);
-            if (logs is not null)
-            {
-                b.Logging.AddProvider(logs);
-            }
-        }, url);
+            return factory.StartOnLoopback(url);
+        }
+        catch
+        {
+            factory.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>A handler that answers at once with the agent's id.</summary>
     public static AgentHandler Echo(string id) => (task, _) => ValueTask.FromResult(JsonSerializer.SerializeToElement(new { agent = id, attempt = task.Attempt }));

@@ -2,6 +2,7 @@ using Aicp.Hub.Configuration;
 using Aicp.Hub.Health;
 using Aicp.Hub.Registry;
 using Aicp.Hub.Routing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Aicp.Tests.Infrastructure;
 
@@ -15,7 +16,7 @@ internal sealed class RoutingFixture
         Policy = new AgentHealthPolicy(options ?? new AgentHealthOptions(), Time);
     }
 
-    public ManualTimeProvider Time { get; } = new();
+    public FakeTimeProvider Time { get; } = new();
 
     public AgentHealthPolicy Policy { get; }
 

@@ -85,6 +85,20 @@ public sealed class StatusApiTests
     }
 
     [Fact]
+    public async Task HealthAndStatus_InMemoryTestServer_LiveNotReadyAndTheExpectedCapabilityListed()
+    {
+        // No socket needed for plain HTTP: Mvc.Testing's in-memory server runs the same Program.
+        await using var factory = new HubFactory(ExpectTextEmbed());
+        using var http = factory.CreateClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz").DefaultTimeout()).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/readyz").DefaultTimeout()).StatusCode);
+        var capabilities = await http.GetFromJsonAsync<List<CapabilityStatus>>("/v1/capabilities", Web).DefaultTimeout();
+        var embed = Assert.Single(capabilities!);
+        Assert.Equal(("text.embed", 0, true), (embed.Method, embed.Agents, embed.Expected));
+    }
+
+    [Fact]
     public async Task Readyz_ExpectedCapabilityWithoutAgents_UnavailableUntilAnAgentServesIt()
     {
         await using var h = await HubHarness.StartAsync(ExpectTextEmbed());

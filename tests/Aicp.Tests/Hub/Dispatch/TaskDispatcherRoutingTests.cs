@@ -9,6 +9,7 @@ using Aicp.Protocol;
 using Aicp.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Aicp.Tests.Hub.Dispatch;
 
@@ -17,7 +18,7 @@ public sealed class TaskDispatcherRoutingTests
 {
     private const string Method = "image.label";
 
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly RecordingChannel _channel = new();
 
     private (TaskDispatcher Dispatcher, AgentRegistry Registry) Create(AicpHubOptions options)

@@ -1,12 +1,13 @@
 using Aicp.Hub.Configuration;
 using Aicp.Hub.Health;
 using Aicp.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Aicp.Tests.Hub.Health;
 
 public sealed class CircuitBreakerTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly CircuitBreaker _breaker;
 
     public CircuitBreakerTests() => _breaker = new CircuitBreaker(new AgentHealthPolicy(new AgentHealthOptions(), _time), _time.GetTimestamp());

@@ -3,13 +3,14 @@ using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;
 using Aicp.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Aicp.Tests.Hub.Observability;
 
 /// <summary>The capacity plan: Little's law over a sliding window driven by a manual clock.</summary>
 public sealed class CapacityPlannerTests
 {
-    private readonly ManualTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
     private readonly AgentRegistry _registry;
     private readonly CapacityPlanner _planner;
 

@@ -2,12 +2,13 @@ using Aicp.Hub.Configuration;
 using Aicp.Hub.Health;
 using Aicp.Hub.Registry;
 using Aicp.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Aicp.Tests.Hub.Registry;
 
 public sealed class LatencyEstimateTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly LatencyEstimate _estimate;
 
     public LatencyEstimateTests() => _estimate = new LatencyEstimate(new AgentHealthPolicy(new AgentHealthOptions(), _time));

@@ -1,0 +1,60 @@
+using System.Net;
+using System.Net.Sockets;
+using Aicp.Agent.Sdk.Connection;
+using Aicp.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
+
+namespace Aicp.Tests.Sdk.Connection;
+
+public sealed class ResilientHubConnectionTests
+{
+    private const int ConnectFailedEventId = 5002;
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public async Task StartAsync_NothingListening_RetriesUntilCancelled_ThenOperationCanceled()
+    {
+        var logs = new CapturingLoggerProvider();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
+        await using var connection = new ResilientHubConnection(
+            new AicpConnectionOptions { HubUrl = $"http://127.0.0.1:{FreePort()}", ReconnectInitialDelay = TimeSpan.FromMilliseconds(5), ReconnectMaxDelay = TimeSpan.FromMilliseconds(20) },
+            _ => { }, (_, _) => Task.CompletedTask, loggerFactory);
+        using var cancel = new CancellationTokenSource();
+
+        var starting = connection.StartAsync(cancel.Token);
+        await TestTimeouts.Eventually(() => logs.Entries.Count(e => e.EventId.Id == ConnectFailedEventId) >= 3, "three failed connects, each logged with its retry");
+        Assert.False(starting.IsCompleted);
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => starting).DefaultTimeout();
+        Assert.False(connection.IsConnected);
+    }
+
+    [Fact]
+    public async Task StartAsync_HubComesUpLate_ConnectsThenRunsTheOwnersStepOnce()
+    {
+        var port = FreePort();
+        var steps = 0;
+        await using var connection = new ResilientHubConnection(
+            new AicpConnectionOptions { HubUrl = $"http://127.0.0.1:{port}", ReconnectInitialDelay = TimeSpan.FromMilliseconds(20), ReconnectMaxDelay = TimeSpan.FromMilliseconds(100) },
+            _ => { }, (_, _) =>
+            {
+                Interlocked.Increment(ref steps);
+                return Task.CompletedTask;
+            }, loggerFactory: null);
+
+        var starting = connection.StartAsync(CancellationToken.None);
+        Assert.False(starting.IsCompleted);
+        await using var h = await HubHarness.StartAsync(url: $"http://127.0.0.1:{port}");
+
+        await starting.DefaultTimeout();
+        Assert.True(connection.IsConnected);
+        Assert.Equal(1, steps);
+    }
+}

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace Aicp.Hub.Observability;
 
-/// <summary>Wires metrics, the Prometheus exporter, tracing, status queries, health checks, log format and OTLP export.</summary>
+/// <summary>Wires metrics (prometheus-net), tracing, status queries, health checks, log format and OTLP export.</summary>
 internal static class ObservabilityServiceCollectionExtensions
 {
     private const string LogFormatKey = Configuration.AicpHubOptions.SectionName + ":" + nameof(ObservabilityOptions.LogFormat);
@@ -17,7 +17,7 @@ internal static class ObservabilityServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton<MetricLabels>();
         services.TryAddSingleton<HubMetrics>();
-        services.TryAddSingleton<PrometheusExporter>();
+        services.TryAddSingleton<HubCounters>();
         services.TryAddSingleton<RouteLog>();
         services.TryAddSingleton<CapacityPlanner>();
         services.TryAddSingleton<TaskTelemetry>();

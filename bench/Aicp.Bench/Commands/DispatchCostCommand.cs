@@ -39,7 +39,6 @@ internal static class DispatchCostCommand
         var registry = provider.GetRequiredService<AgentRegistry>();
         var dispatcher = provider.GetRequiredService<TaskDispatcher>();
         provider.GetRequiredService<InstantChannel>().Dispatcher = dispatcher;
-        provider.GetRequiredService<Aicp.Hub.Observability.PrometheusExporter>(); // metrics are recorded only while the exporter listens, as in the hub
         for (var i = 0; i < agents; i++)
         {
             registry.Register($"conn-{i}", $"agent-{i}", ["bench.noop"], 1024, new Dictionary<string, string>());

@@ -24,7 +24,6 @@ internal sealed partial class TaskDispatcher
     private readonly AgentRegistry _registry;
     private readonly RoutingStrategyCatalog _strategies;
     private readonly IAgentChannel _channel;
-    private readonly HubCounters _counters;
     private readonly TaskTelemetry _telemetry;
     private readonly TimeProvider _time;
     private readonly IRandomSource _random;
@@ -32,14 +31,13 @@ internal sealed partial class TaskDispatcher
     private readonly AicpHubOptions _options;
 
     public TaskDispatcher(AgentRegistry registry, RoutingStrategyCatalog strategies, IAgentChannel channel,
-        HubCounters counters, TimeProvider time, IRandomSource random, IOptions<AicpHubOptions> options,
+        TimeProvider time, IRandomSource random, IOptions<AicpHubOptions> options,
         ILogger<TaskDispatcher> logger, TaskTelemetry telemetry)
     {
         _telemetry = telemetry;
         _registry = registry;
         _strategies = strategies;
         _channel = channel;
-        _counters = counters;
         _time = time;
         _random = random;
         _options = options.Value;
@@ -60,18 +58,17 @@ internal sealed partial class TaskDispatcher
 
     private async Task<TaskResult> RunTaskAsync(TaskRequest request, CancellationToken cancellationToken)
     {
-        _counters.TaskSubmitted();
         var started = _time.GetTimestamp();
         var taskId = Guid.NewGuid().ToString("N");
 
         var error = Validate(request, out var strategy, out var timeoutMs, out var maxAttempts);
         if (error is not null)
         {
-            return Finish(new TaskResult
+            return new TaskResult
             {
                 TaskId = taskId, Status = TaskStatuses.Rejected, Error = error,
                 Strategy = request?.Strategy ?? _options.StrategyFor(request?.Method ?? ""),
-            });
+            };
         }
 
         var route = new List<RouteEntry>(maxAttempts);
@@ -89,16 +86,11 @@ internal sealed partial class TaskDispatcher
                     break; // every agent was tried: the last attempt's outcome decides
                 }
 
-                return Finish(new TaskResult
+                return new TaskResult
                 {
                     TaskId = taskId, Status = acquired.Status, Error = acquired.Error, Attempts = attemptNo - 1,
                     Strategy = strategy!.Name, Route = route, LatencyMs = Elapsed(started), AgentId = lastAgent?.AgentId,
-                });
-            }
-
-            if (last is not null)
-            {
-                _counters.Failover();
+                };
             }
 
             tried[attemptNo - 1] = agent.AgentId;
@@ -108,31 +100,31 @@ internal sealed partial class TaskDispatcher
 
             if (end.Outcome == AttemptOutcomes.Completed)
             {
-                return Finish(new TaskResult
+                return new TaskResult
                 {
                     TaskId = taskId, Status = TaskStatuses.Completed, Result = end.Result, AgentId = agent.AgentId,
                     Attempts = attemptNo, Strategy = strategy.Name, Route = route, LatencyMs = Elapsed(started),
-                });
+                };
             }
 
             if (end.Outcome == AttemptOutcomes.Cancelled)
             {
-                return Finish(new TaskResult
+                return new TaskResult
                 {
                     TaskId = taskId, Status = TaskStatuses.Cancelled, Error = end.Error, AgentId = agent.AgentId,
                     Attempts = attemptNo, Strategy = strategy.Name, Route = route, LatencyMs = Elapsed(started),
-                });
+                };
             }
         }
 
         var final = last!.Value;
-        return Finish(new TaskResult
+        return new TaskResult
         {
             TaskId = taskId,
             Status = final.Outcome == AttemptOutcomes.Timeout ? TaskStatuses.Timeout : TaskStatuses.Failed,
             Error = final.Error, AgentId = lastAgent?.AgentId, Attempts = route.Count, Strategy = strategy!.Name,
             Route = route, LatencyMs = Elapsed(started),
-        });
+        };
     }
 
     /// <summary>An agent reports the end of an assignment. Anything that does not match a live attempt is discarded and counted.</summary>
@@ -141,14 +133,14 @@ internal sealed partial class TaskDispatcher
         using var span = _telemetry.StartCompletion(connectionId, completion);
         if (completion.TaskId is null || !_inFlight.TryGetValue(completion.TaskId, out var attempt) || attempt.Number != completion.Attempt)
         {
-            _counters.LateCompletion();
+            _telemetry.LateCompletion();
             Log.LateCompletion(_logger, completion.TaskId ?? "", completion.Attempt);
             return;
         }
 
         if (!string.Equals(attempt.Agent.ConnectionId, connectionId, StringComparison.Ordinal))
         {
-            _counters.ForeignCompletion();
+            _telemetry.ForeignCompletion();
             Log.ForeignCompletion(_logger, completion.TaskId, connectionId);
             return;
         }
@@ -158,7 +150,7 @@ internal sealed partial class TaskDispatcher
             : new AttemptEnd(AttemptOutcomes.Error, null, completion.Error ?? TaskError.Of(ErrorCodes.AgentError, "The agent reported an error."));
         if (!attempt.TryEnd(end))
         {
-            _counters.LateCompletion();
+            _telemetry.LateCompletion();
             Log.LateCompletion(_logger, completion.TaskId, completion.Attempt);
         }
     }
@@ -251,12 +243,6 @@ internal sealed partial class TaskDispatcher
         {
             Log.CancelSendFailed(_logger, ex, taskId, agent.AgentId);
         }
-    }
-
-    private TaskResult Finish(TaskResult result)
-    {
-        _counters.TaskFinished(result.Status);
-        return result;
     }
 
     private double Elapsed(long started) => Math.Round(_time.GetElapsedTime(started).TotalMilliseconds, 3);

@@ -22,6 +22,7 @@ public static class AicpHubApplication
         builder.Services.AddAicpHub(builder.Configuration);
         builder.Services.AddAicpSecurity(builder.Configuration);
         configure?.Invoke(builder);
+        builder.Services.AddAicpOtlpExport(builder.Configuration); // after configure: it reads the final configuration
 
         var app = builder.Build();
         app.UseWebSockets();

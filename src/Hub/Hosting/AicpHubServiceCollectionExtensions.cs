@@ -30,7 +30,6 @@ public static class AicpHubServiceCollectionExtensions
         services.TryAddSingleton<RoutingStrategyCatalog>();
 
         services.TryAddSingleton<AgentRegistry>();
-        services.TryAddSingleton<HubCounters>();
         services.TryAddSingleton<IAgentChannel, SignalRAgentChannel>();
         services.TryAddSingleton<TaskDispatcher>();
         services.AddAicpObservability(configuration);

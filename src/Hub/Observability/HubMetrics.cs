@@ -1,165 +1,285 @@
-using System.Diagnostics;
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Aicp.Hub.Registry;
+using Aicp.Protocol;
+using Prometheus;
+using static Aicp.Hub.Observability.MetricFamilies;
 
 namespace Aicp.Hub.Observability;
 
 /// <summary>
-/// The hub's one <see cref="Meter"/> (<c>Aicp.Hub</c>) and every instrument on it: names, units, descriptions and
-/// tag names are declared here and nowhere else. Instrument names are the Prometheus family names without the
-/// <c>_total</c> suffix the exporter adds to counters, so OTLP and Prometheus users see the same names.
-/// Label values come from bounded sets (<see cref="MetricLabels"/>, task statuses, attempt outcomes, live agents).
+/// The hub's metrics, on prometheus-net's native <see cref="Counter"/>, <see cref="Gauge"/> and
+/// <see cref="Histogram"/> (families declared in <see cref="MetricFamilies"/>).
+/// <list type="bullet">
+/// <item>Each hub owns a <see cref="CollectorRegistry"/> (several hubs may share a process); <c>/metrics</c> serves it
+/// with prometheus-net.AspNetCore. prometheus-net's default registry, with its meter adapter, event-counter adapter
+/// and process collectors, is not used.</item>
+/// <item>Every event is counted once, where it happens, into a labelled child cached per method label
+/// (<see cref="MethodSeries"/>) and, for attempts, per agent within it: recording finds the cached child by
+/// dictionary lookups and allocates nothing. A method label's counters are published at 0 as soon as the label becomes known
+/// (<see cref="MetricLabels.CapabilityLearned"/>); counters without labels exist from the start.</item>
+/// <item>Gauges that mirror live state are set just before each collection (HubMetrics.Scrape.cs); an agent's
+/// series go when it leaves the registry.</item>
+/// <item>The status API reads these counters (<see cref="HubCounters"/>); OTLP reads them through observable
+/// instruments on <see cref="Meter"/> (HubMetrics.Meter.cs).</item>
+/// </list>
 /// </summary>
-internal sealed class HubMetrics
+internal sealed partial class HubMetrics : IDisposable
 {
-    public const string MeterName = "Aicp.Hub";
+    /// <summary>Final task statuses, in the order of <see cref="MethodSeries.Completed"/>.</summary>
+    private static readonly string[] Statuses =
+    [
+        TaskStatuses.Completed, TaskStatuses.Failed, TaskStatuses.Timeout, TaskStatuses.NoAgents, TaskStatuses.Rejected,
+        TaskStatuses.Overloaded, TaskStatuses.Cancelled, TaskStatuses.RateLimited,
+    ];
 
-    private static readonly double[] TaskDurationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
-    private static readonly double[] RoutingBuckets = [0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.05];
+    /// <summary>Attempt outcomes, in the order of an agent's children in <see cref="MethodSeries.Attempts"/>.</summary>
+    private static readonly string[] Outcomes =
+        [AttemptOutcomes.Completed, AttemptOutcomes.Error, AttemptOutcomes.Timeout, AttemptOutcomes.Disconnected, AttemptOutcomes.Cancelled];
 
-    private readonly Counter<long> _submitted;
-    private readonly Counter<long> _completed;
-    private readonly Counter<long> _attempts;
-    private readonly Counter<long> _failovers;
-    private readonly Histogram<double> _taskDuration;
-    private readonly Histogram<double> _routingDecision;
+    private readonly AgentRegistry _registry;
+    private readonly ConcurrentDictionary<string, MethodSeries> _methods = new(StringComparer.Ordinal);
+    private readonly Counter _submitted;
+    private readonly Counter _completed;
+    private readonly Counter _attempts;
+    private readonly Counter _failovers;
+    private readonly Histogram _taskDuration;
+    private readonly Histogram _routingDecision;
+    private readonly Counter _lateCompletions;
+    private readonly Counter _foreignCompletions;
+    private readonly Counter _forbiddenCalls;
+    private readonly Counter _oversizeResults;
 
-    public HubMetrics(IMeterFactory meterFactory, AgentRegistry registry, MetricLabels labels, HubCounters counters)
+    static HubMetrics()
     {
-        Meter = meterFactory.Create(MeterName);
-        Labels = labels;
-
-        _submitted = Meter.CreateCounter<long>(Names.TasksSubmitted, "{task}", "Tasks submitted, by method.");
-        _completed = Meter.CreateCounter<long>(Names.TasksCompleted, "{task}", "Tasks finished, by method and final status.");
-        _attempts = Meter.CreateCounter<long>(Names.TaskAttempts, "{attempt}", "Dispatch attempts, by method, agent and outcome.");
-        _failovers = Meter.CreateCounter<long>(Names.Failovers, "{attempt}", "Attempts after the first (a task moved to another agent), by method.");
-        _taskDuration = Meter.CreateHistogram(Names.TaskDuration, "s", "Time from submit to final result, by method and status.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = TaskDurationBuckets });
-        _routingDecision = Meter.CreateHistogram(Names.RoutingDecision, "s", "Time the routing strategy took to pick an agent and take its slot.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RoutingBuckets });
-
-        Meter.CreateObservableCounter(Names.LateCompletions, () => counters.LateCompletions, "{completion}",
-            "Completions for attempts the hub had already ended (timeout, failover, cancel).");
-        Meter.CreateObservableCounter(Names.ForeignCompletions, () => counters.ForeignCompletions, "{completion}",
-            "Completions from a connection the attempt was not assigned to.");
-
-        Meter.CreateObservableGauge(Names.AgentsConnected, () => registry.Count, "{agent}", "Registered agents connected now.");
-        Meter.CreateObservableGauge(Names.CapabilityAgents, () => PerCapability(registry, labels, pool => pool?.Agents.Length ?? 0), "{agent}",
-            "Agents serving each known capability (0 when a known capability lost all its agents).");
-        Meter.CreateObservableGauge(Names.CapabilityHealthyAgents, () => PerCapability(registry, labels, pool => pool?.Agents.Count(AgentSignals.IsHealthy) ?? 0), "{agent}",
-            "Agents serving each known capability that may take new work (not draining, breaker not open).");
-        Meter.CreateObservableGauge(Names.QueueDepth, () => PerCapability(registry, labels, pool => pool?.Waiters.Count ?? 0), "{task}",
-            "Tasks waiting for a free agent slot, by capability.");
-        Meter.CreateObservableGauge(Names.AgentPending, () => PerAgent(registry, a => a.Pending), "{task}", "Tasks in flight on each agent.");
-        Meter.CreateObservableGauge(Names.AgentMaxConcurrency, () => PerAgent(registry, a => a.MaxConcurrency), "{task}", "Each agent's maxConcurrency.");
-        Meter.CreateObservableGauge(Names.AgentTrust, () => PerAgent(registry, a => a.Trust.Value), "1", "Each agent's trust score in [0, 1].");
-        Meter.CreateObservableGauge(Names.AgentCircuitState, () => PerAgent(registry, a => (int)AgentSignals.CircuitState(a)), "1",
-            "Each agent's circuit breaker: 0 closed, 1 half-open, 2 open.");
-        Meter.CreateObservableGauge(Names.AgentLatency, () => AgentLatencies(registry), "s",
-            "Each agent's moving-average latency per capability, once it has a sample.");
-
-        Meter.CreateObservableCounter(Names.ProcessCpu, () => Environment.CpuUsage.TotalTime.TotalSeconds, "s", "Total user and system CPU time spent in seconds.");
-        Meter.CreateObservableGauge(Names.ProcessResidentMemory, () => Environment.WorkingSet, "By", "Resident memory size in bytes.");
-        var startTime = Process.GetCurrentProcess().StartTime.ToUniversalTime();
-        var startSeconds = (startTime - DateTime.UnixEpoch).TotalSeconds;
-        Meter.CreateObservableGauge(Names.ProcessStartTime, () => startSeconds, "s", "Start time of the process since unix epoch in seconds.");
-        Meter.CreateObservableCounter(Names.GcCollections, GcCollections, "{collection}", "Garbage collections since the process started, by generation.");
-        Meter.CreateObservableGauge(Names.GcHeapSize, () => GC.GetTotalMemory(false), "By", "Bytes currently thought to be allocated on the managed heap.");
+        // prometheus-net fills its default registry (meter adapter, event-counter adapter, process metrics) when
+        // that registry is first collected. The hub never serves it; should anything in the process collect it,
+        // it stays empty instead of re-exporting the Aicp.Hub meter under other names and types.
+        Metrics.SuppressDefaultMetrics();
     }
 
-    public Meter Meter { get; }
+    public HubMetrics(AgentRegistry registry, MetricLabels labels, IMeterFactory meterFactory)
+    {
+        _registry = registry;
+        Labels = labels;
+        Registry = Metrics.NewCustomRegistry();
+        var factory = Metrics.WithCustomRegistry(Registry);
+
+        // No exemplars: the 0.0.4 text format the hub serves has none, and taking one from the current trace
+        // context would cost on every increment.
+        factory.ExemplarBehavior = new ExemplarBehavior();
+
+        _submitted = CreateCounter(factory, TasksSubmitted);
+        _completed = CreateCounter(factory, TasksCompleted);
+        _attempts = CreateCounter(factory, TaskAttempts);
+        _failovers = CreateCounter(factory, Failovers);
+        _taskDuration = factory.CreateHistogram(TaskDuration.Name, TaskDuration.Help, TaskDuration.Labels,
+            new HistogramConfiguration { Buckets = TaskDurationBuckets });
+        _routingDecision = factory.CreateHistogram(RoutingDecision.Name, RoutingDecision.Help, RoutingDecision.Labels,
+            new HistogramConfiguration { Buckets = RoutingDecisionBuckets });
+        _lateCompletions = CreateCounter(factory, LateCompletions);
+        _foreignCompletions = CreateCounter(factory, ForeignCompletions);
+        _forbiddenCalls = CreateCounter(factory, ForbiddenCalls);
+        _oversizeResults = CreateCounter(factory, OversizeResults);
+
+        // Unlabelled series exist (at 0) from the start, the method labels known so far from now on, later ones as they come.
+        foreach (var unlabelled in new[] { _lateCompletions, _foreignCompletions, _forbiddenCalls, _oversizeResults })
+        {
+            unlabelled.Publish();
+        }
+
+        _routingDecision.Publish();
+        labels.CapabilityLearned += OnCapabilityLearned;
+        PublishMethod(MetricLabels.Unknown);
+        foreach (var method in labels.KnownCapabilities)
+        {
+            PublishMethod(method);
+        }
+
+        _liveState = new LiveStateGauges(factory);
+        Registry.AddBeforeCollectCallback(RefreshLiveState);
+        registry.AgentRemoved += OnAgentRemoved;
+
+        Meter = meterFactory.Create(MeterName);
+        (_meterTaskDuration, _meterRoutingDecision) = CreateMeterInstruments();
+    }
+
+    /// <summary>This hub's registry: what <c>/metrics</c> serves.</summary>
+    public CollectorRegistry Registry { get; }
 
     public MetricLabels Labels { get; }
 
-    public void TaskSubmitted(string methodLabel) => _submitted.Add(1, new KeyValuePair<string, object?>(Tags.Method, methodLabel));
-
-    public void TaskFinished(string methodLabel, string status, double seconds)
+    /// <summary>The series of the method's label (<see cref="MetricLabels.Method"/>); the same object for every call with that label.</summary>
+    public MethodSeries ForMethod(string? method)
     {
-        var tags = new TagList { { Tags.Method, methodLabel }, { Tags.Status, status } };
-        _completed.Add(1, tags);
-        _taskDuration.Record(seconds, tags);
+        var label = Labels.Method(method);
+        return _methods.TryGetValue(label, out var series) ? series : PublishMethod(label);
     }
 
-    public void AttemptEnded(string methodLabel, string agentId, string outcome) =>
-        _attempts.Add(1, new TagList { { Tags.Method, methodLabel }, { Tags.Agent, agentId }, { Tags.Outcome, outcome } });
+    public void TaskSubmitted(MethodSeries method) => method.Submitted.Inc();
 
-    public void Failover(string methodLabel) => _failovers.Add(1, new KeyValuePair<string, object?>(Tags.Method, methodLabel));
-
-    public void RoutingDecided(double seconds) => _routingDecision.Record(seconds);
-
-    private static IEnumerable<Measurement<int>> PerCapability(AgentRegistry registry, MetricLabels labels, Func<CapabilityPool?, int> value)
+    /// <summary>A task reached its final result after <paramref name="seconds"/>.</summary>
+    public void TaskFinished(MethodSeries method, string status, double seconds)
     {
-        foreach (var method in labels.KnownCapabilities)
+        var index = StatusIndex(status);
+        if (index >= 0)
         {
-            yield return new Measurement<int>(value(registry.GetPool(method)), new KeyValuePair<string, object?>(Tags.Method, method));
+            method.Completed[index].Inc();
+            method.Duration(index).Observe(seconds);
+        }
+        else
+        {
+            _completed.WithLabels(method.Label, status).Inc();
+            _taskDuration.WithLabels(method.Label, status).Observe(seconds);
+        }
+
+        if (_meterTaskDuration.Enabled)
+        {
+            _meterTaskDuration.Record(seconds, new(Tags.Method, method.Label), new(Tags.Status, status));
         }
     }
 
-    private static IEnumerable<Measurement<T>> PerAgent<T>(AgentRegistry registry, Func<AgentState, T> value) where T : struct
+    /// <summary>A Submit refused before it reached the dispatcher: it counts as submitted and finished, without a duration.</summary>
+    public void TaskRefused(MethodSeries method, string status)
     {
-        foreach (var agent in registry.Agents)
+        method.Submitted.Inc();
+        var index = StatusIndex(status);
+        (index >= 0 ? method.Completed[index] : _completed.WithLabels(method.Label, status)).Inc();
+    }
+
+    public void Failover(MethodSeries method) => method.Failovers.Inc();
+
+    public void AttemptEnded(MethodSeries method, string agentId, string outcome)
+    {
+        var children = method.Attempts.TryGetValue(agentId, out var cached) ? cached : PublishAttempts(method, agentId);
+        var index = OutcomeIndex(outcome);
+        (index >= 0 ? children[index] : _attempts.WithLabels(agentId, method.Label, outcome)).Inc();
+    }
+
+    public void RoutingDecided(double seconds)
+    {
+        _routingDecision.Observe(seconds);
+        if (_meterRoutingDecision.Enabled)
         {
-            yield return new Measurement<T>(value(agent), new KeyValuePair<string, object?>(Tags.Agent, agent.AgentId));
+            _meterRoutingDecision.Record(seconds);
         }
     }
 
-    private static IEnumerable<Measurement<double>> AgentLatencies(AgentRegistry registry)
+    public void LateCompletion() => _lateCompletions.Inc();
+
+    public void ForeignCompletion() => _foreignCompletions.Inc();
+
+    public void ForbiddenCall() => _forbiddenCalls.Inc();
+
+    public void OversizeResult() => _oversizeResults.Inc();
+
+    /// <summary>Tasks submitted since start, over all methods.</summary>
+    public long SubmittedTotal => SumOverMethods(static s => s.Submitted.Value);
+
+    /// <summary>Tasks that finished with <paramref name="status"/> since start, over all methods.</summary>
+    public long CompletedTotal(string status)
     {
-        foreach (var agent in registry.Agents)
+        var index = StatusIndex(status);
+        return index < 0 ? 0 : SumOverMethods(s => s.Completed[index].Value);
+    }
+
+    public long FailoversTotal => SumOverMethods(static s => s.Failovers.Value);
+
+    public long LateCompletionsTotal => (long)_lateCompletions.Value;
+
+    public long ForeignCompletionsTotal => (long)_foreignCompletions.Value;
+
+    public long ForbiddenCallsTotal => (long)_forbiddenCalls.Value;
+
+    public long OversizeResultsTotal => (long)_oversizeResults.Value;
+
+    /// <summary>The final statuses counted per method, in a fixed order.</summary>
+    public static IReadOnlyList<string> FinalStatuses => Statuses;
+
+    public void Dispose()
+    {
+        Labels.CapabilityLearned -= OnCapabilityLearned;
+        _registry.AgentRemoved -= OnAgentRemoved;
+    }
+
+    private static Counter CreateCounter(MetricFactory factory, MetricFamily family) => factory.CreateCounter(family.Name, family.Help, family.Labels);
+
+    private static int StatusIndex(string status) => status switch
+    {
+        TaskStatuses.Completed => 0,
+        TaskStatuses.Failed => 1,
+        TaskStatuses.Timeout => 2,
+        TaskStatuses.NoAgents => 3,
+        TaskStatuses.Rejected => 4,
+        TaskStatuses.Overloaded => 5,
+        TaskStatuses.Cancelled => 6,
+        TaskStatuses.RateLimited => 7,
+        _ => -1,
+    };
+
+    private static int OutcomeIndex(string outcome) => outcome switch
+    {
+        AttemptOutcomes.Completed => 0,
+        AttemptOutcomes.Error => 1,
+        AttemptOutcomes.Timeout => 2,
+        AttemptOutcomes.Disconnected => 3,
+        AttemptOutcomes.Cancelled => 4,
+        _ => -1,
+    };
+
+    private long SumOverMethods(Func<MethodSeries, double> value)
+    {
+        double sum = 0;
+        foreach (var (_, series) in _methods)
         {
-            foreach (var (method, estimate) in agent.Latencies)
-            {
-                if (estimate.HasValue)
-                {
-                    yield return new Measurement<double>(estimate.Milliseconds / 1000.0,
-                        new KeyValuePair<string, object?>(Tags.Agent, agent.AgentId), new KeyValuePair<string, object?>(Tags.Method, method));
-                }
-            }
+            sum += value(series);
         }
+
+        return (long)sum;
     }
 
-    private static IEnumerable<Measurement<long>> GcCollections()
+    private void OnCapabilityLearned(string method) => PublishMethod(method);
+
+    private MethodSeries PublishMethod(string label) =>
+        _methods.GetOrAdd(label, static (l, self) => new MethodSeries(self, l), this);
+
+    private Counter.Child[] PublishAttempts(MethodSeries method, string agentId) =>
+        method.Attempts.GetOrAdd(agentId, static (agent, state) => Array.ConvertAll(Outcomes, o => state.Family.WithLabels(agent, state.Label, o)),
+            (Family: _attempts, method.Label));
+
+    /// <summary>
+    /// The labelled children of one method label, created together (and so published at 0) when the label becomes
+    /// known. Labels are never dropped (they are bounded by <see cref="MetricLabels"/>), so a cached child stays valid;
+    /// attempt children are dropped with their agent.
+    /// </summary>
+    internal sealed class MethodSeries
     {
-        for (var generation = 0; generation <= GC.MaxGeneration; generation++)
+        private readonly Histogram _durationFamily;
+        private readonly Histogram.Child?[] _durations = new Histogram.Child?[Statuses.Length];
+
+        public MethodSeries(HubMetrics metrics, string label)
         {
-            yield return new Measurement<long>(GC.CollectionCount(generation), new KeyValuePair<string, object?>(Tags.Generation, generation.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Label = label;
+            Submitted = metrics._submitted.WithLabels(label);
+            Failovers = metrics._failovers.WithLabels(label);
+            Completed = Array.ConvertAll(Statuses, status => metrics._completed.WithLabels(label, status));
+            _durationFamily = metrics._taskDuration;
         }
-    }
 
-    /// <summary>Instrument names (Prometheus family names; counters get <c>_total</c> in the exposition).</summary>
-    public static class Names
-    {
-        public const string TasksSubmitted = "aicp_tasks_submitted";
-        public const string TasksCompleted = "aicp_tasks_completed";
-        public const string TaskAttempts = "aicp_task_attempts";
-        public const string Failovers = "aicp_failovers";
-        public const string TaskDuration = "aicp_task_duration_seconds";
-        public const string RoutingDecision = "aicp_routing_decision_seconds";
-        public const string LateCompletions = "aicp_late_completions";
-        public const string ForeignCompletions = "aicp_foreign_completions";
-        public const string AgentsConnected = "aicp_agents_connected";
-        public const string CapabilityAgents = "aicp_capability_agents";
-        public const string CapabilityHealthyAgents = "aicp_capability_healthy_agents";
-        public const string QueueDepth = "aicp_queue_depth";
-        public const string AgentPending = "aicp_agent_pending";
-        public const string AgentMaxConcurrency = "aicp_agent_max_concurrency";
-        public const string AgentTrust = "aicp_agent_trust";
-        public const string AgentLatency = "aicp_agent_latency_ewma_seconds";
-        public const string AgentCircuitState = "aicp_agent_circuit_state";
-        public const string ProcessCpu = "process_cpu_seconds";
-        public const string ProcessResidentMemory = "process_resident_memory_bytes";
-        public const string ProcessStartTime = "process_start_time_seconds";
-        public const string GcCollections = "dotnet_gc_collections";
-        public const string GcHeapSize = "dotnet_gc_heap_size_bytes";
-    }
+        public string Label { get; }
 
-    /// <summary>Tag (label) names.</summary>
-    public static class Tags
-    {
-        public const string Method = "method";
-        public const string Status = "status";
-        public const string Agent = "agent";
-        public const string Outcome = "outcome";
-        public const string Generation = "generation";
+        public Counter.Child Submitted { get; }
+
+        public Counter.Child Failovers { get; }
+
+        /// <summary>By status, in the order of <see cref="Statuses"/>.</summary>
+        public Counter.Child[] Completed { get; }
+
+        /// <summary>By agent id: the agent's children, in the order of <see cref="Outcomes"/>.</summary>
+        public ConcurrentDictionary<string, Counter.Child[]> Attempts { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The duration histogram of a status, created on its first observation (a race creates the same child twice).</summary>
+        public Histogram.Child Duration(int statusIndex) =>
+            _durations[statusIndex] ??= _durationFamily.WithLabels(Label, Statuses[statusIndex]);
     }
 }

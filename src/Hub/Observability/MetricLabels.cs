@@ -9,7 +9,7 @@ namespace Aicp.Hub.Observability;
 /// knows: configured in <c>Aicp:ExpectedCapabilities</c> or registered by an agent at some point (at most
 /// <see cref="ObservabilityOptions.MaxCapabilityLabels"/> of them). Anything else (a typo, a flood of invented
 /// names from a submitter) is reported as <see cref="Unknown"/>, so submitters cannot grow the metrics.
-/// Agent labels are bounded by the live agents: the exporter drops an agent's series when it leaves.
+/// Agent labels are bounded by the live agents: <see cref="HubMetrics"/> drops an agent's series when it leaves.
 /// </summary>
 internal sealed class MetricLabels
 {
@@ -30,6 +30,12 @@ internal sealed class MetricLabels
             _known.TryAdd(capability, 0);
         }
     }
+
+    /// <summary>
+    /// Raised once per capability that becomes a label after start-up (expected ones are known from construction),
+    /// on the thread that learned it, so its series can be published at 0 before anything is counted under it.
+    /// </summary>
+    public event Action<string>? CapabilityLearned;
 
     /// <summary>Capabilities the deployment must serve (configuration).</summary>
     public IReadOnlyList<string> Expected { get; }
@@ -80,7 +86,11 @@ internal sealed class MetricLabels
         }
 
         // Concurrent learners may overshoot the bound by a few entries; the set stays bounded.
-        _known.TryAdd(method, 0);
+        if (_known.TryAdd(method, 0))
+        {
+            CapabilityLearned?.Invoke(method);
+        }
+
         return true;
     }
 }

@@ -42,8 +42,7 @@ internal sealed class ObservabilityOptionsValidator : IValidateOptions<Observabi
             errors.Add("Aicp:MaxCapabilityLabels must be within 1..100000.");
         }
 
-        if (options.Otlp.Endpoint is { Length: > 0 } endpoint
-            && (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
+        if (options.Otlp.Endpoint is { Length: > 0 } endpoint && !OtlpExport.IsValidEndpoint(endpoint))
         {
             errors.Add($"Aicp:Otlp:Endpoint '{endpoint}' must be an absolute http or https URL.");
         }

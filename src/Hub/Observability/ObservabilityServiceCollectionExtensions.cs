@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace Aicp.Hub.Observability;
 
-/// <summary>Wires metrics, the Prometheus exporter, tracing, status queries, health checks, log format and OTLP export.</summary>
+/// <summary>Wires metrics (prometheus-net), tracing, status queries, health checks, log format and OTLP export.</summary>
 internal static class ObservabilityServiceCollectionExtensions
 {
     private const string LogFormatKey = Configuration.AicpHubOptions.SectionName + ":" + nameof(ObservabilityOptions.LogFormat);
@@ -17,12 +17,11 @@ internal static class ObservabilityServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton<MetricLabels>();
         services.TryAddSingleton<HubMetrics>();
-        services.TryAddSingleton<PrometheusExporter>();
+        services.TryAddSingleton<HubCounters>();
         services.TryAddSingleton<RouteLog>();
         services.TryAddSingleton<CapacityPlanner>();
         services.TryAddSingleton<TaskTelemetry>();
         services.TryAddSingleton<StatusQueries>();
-        services.AddHostedService<OtlpExport>();
 
         services.AddHealthChecks()
             .AddCheck<LivenessHealthCheck>(LivenessHealthCheck.Name, tags: [StatusEndpoints.LiveTag])
@@ -39,6 +38,18 @@ internal static class ObservabilityServiceCollectionExtensions
             }
         });
 
+        return services;
+    }
+
+    /// <summary>
+    /// Adds OTLP export of traces and metrics when <c>Aicp:Otlp:Endpoint</c> is set (<see cref="OtlpExport"/>).
+    /// Decided from the configuration as it stands now: call it once every configuration source is in
+    /// (<see cref="Hosting.AicpHubApplication"/> does, just before it builds the host).
+    /// </summary>
+    public static IServiceCollection AddAicpOtlpExport(this IServiceCollection services, IConfiguration configuration)
+    {
+        var otlp = configuration.GetSection(Configuration.AicpHubOptions.SectionName).GetSection(nameof(ObservabilityOptions.Otlp)).Get<OtlpOptions>();
+        OtlpExport.Register(services, otlp ?? new OtlpOptions());
         return services;
     }
 }

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -8,34 +7,35 @@ using OpenTelemetry.Trace;
 namespace Aicp.Hub.Observability;
 
 /// <summary>
-/// Exports the hub's traces (<see cref="HubTracing.SourceName"/>) and metrics (<see cref="HubMetrics.MeterName"/>)
-/// over OTLP when <c>Aicp:Otlp:Endpoint</c> is set; does nothing otherwise. OpenTelemetry.Extensions.Hosting is
-/// not available here, so the providers are built with the SDK's builders when the host starts and disposed
-/// (which flushes them) when it stops.
+/// OTLP export of the hub's traces (<see cref="HubTracing.SourceName"/>) and metrics (<see cref="HubMetrics.MeterName"/>)
+/// when <c>Aicp:Otlp:Endpoint</c> is set; nothing otherwise. OpenTelemetry.Extensions.Hosting owns the providers:
+/// the host starts them and disposes (flushes) them when it stops. This hosted service only logs that export is on.
 /// </summary>
-internal sealed class OtlpExport(IOptions<ObservabilityOptions> options, ILogger<OtlpExport> logger) : IHostedService, IDisposable
+internal sealed class OtlpExport(IOptions<ObservabilityOptions> options, ILogger<OtlpExport> logger) : IHostedService
 {
     public const string Grpc = "grpc";
     public const string HttpProtobuf = "http/protobuf";
 
-    private TracerProvider? _tracer;
-    private MeterProvider? _meter;
-
-    public bool IsExporting => _tracer is not null;
-
     public static bool IsKnownProtocol(string? protocol) =>
         string.Equals(protocol, Grpc, StringComparison.OrdinalIgnoreCase) || string.Equals(protocol, HttpProtobuf, StringComparison.OrdinalIgnoreCase);
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>An absolute http or https URL.</summary>
+    public static bool IsValidEndpoint(string endpoint) =>
+        Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+
+    /// <summary>
+    /// Adds the OpenTelemetry providers and their OTLP exporters when <paramref name="otlp"/> names a valid endpoint.
+    /// An invalid endpoint or protocol adds nothing: start-up validation reports it.
+    /// </summary>
+    public static void Register(IServiceCollection services, OtlpOptions otlp)
     {
-        var otlp = options.Value.Otlp;
-        if (string.IsNullOrEmpty(otlp.Endpoint))
+        if (otlp.Endpoint is not { Length: > 0 } endpoint || !IsValidEndpoint(endpoint) || !IsKnownProtocol(otlp.Protocol))
         {
-            return Task.CompletedTask;
+            return;
         }
 
         var http = string.Equals(otlp.Protocol, HttpProtobuf, StringComparison.OrdinalIgnoreCase);
-        var baseUri = otlp.Endpoint.TrimEnd('/');
+        var baseUri = endpoint.TrimEnd('/');
         void Configure(OtlpExporterOptions o, string signalPath)
         {
             o.Protocol = http ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
@@ -43,34 +43,27 @@ internal sealed class OtlpExport(IOptions<ObservabilityOptions> options, ILogger
             o.Endpoint = new Uri(http ? baseUri + signalPath : baseUri);
         }
 
-        var resource = ResourceBuilder.CreateDefault().AddService(otlp.ServiceName);
-        _tracer = Sdk.CreateTracerProviderBuilder()
-            .SetResourceBuilder(resource)
-            .AddSource(HubTracing.SourceName)
-            .AddOtlpExporter(o => Configure(o, "/v1/traces"))
-            .Build();
-        _meter = Sdk.CreateMeterProviderBuilder()
-            .SetResourceBuilder(resource)
-            .AddMeter(HubMetrics.MeterName)
-            .AddOtlpExporter((o, reader) =>
-            {
-                Configure(o, "/v1/metrics");
-                reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = otlp.MetricExportIntervalMs;
-            })
-            .Build();
-        Log.OtlpExportStarted(logger, otlp.Endpoint, otlp.Protocol);
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(otlp.ServiceName))
+            .WithTracing(tracing => tracing
+                .AddSource(HubTracing.SourceName)
+                .AddOtlpExporter(o => Configure(o, "/v1/traces")))
+            .WithMetrics(metrics => metrics
+                .AddMeter(HubMetrics.MeterName)
+                .AddOtlpExporter((o, reader) =>
+                {
+                    Configure(o, "/v1/metrics");
+                    reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = otlp.MetricExportIntervalMs;
+                }));
+        services.AddHostedService<OtlpExport>();
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var otlp = options.Value.Otlp;
+        Log.OtlpExportStarted(logger, otlp.Endpoint ?? "", otlp.Protocol);
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        Dispose();
-        return Task.CompletedTask;
-    }
-
-    public void Dispose()
-    {
-        Interlocked.Exchange(ref _tracer, null)?.Dispose();
-        Interlocked.Exchange(ref _meter, null)?.Dispose();
-    }
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -1,6 +1,8 @@
 using Aicp.Hub.Dispatch;
 using Aicp.Hub.Registry;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Routing;
+using Prometheus;
 
 namespace Aicp.Hub.Observability;
 
@@ -16,8 +18,7 @@ internal static class StatusEndpoints
     /// </summary>
     public static RouteGroupBuilder MapStatusEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        // Start listening before the first task so no measurement is missed.
-        endpoints.ServiceProvider.GetRequiredService<PrometheusExporter>();
+        var metrics = endpoints.ServiceProvider.GetRequiredService<HubMetrics>();
 
         endpoints.MapHealthChecks("/healthz", new HealthCheckOptions
         {
@@ -28,7 +29,13 @@ internal static class StatusEndpoints
             Predicate = r => r.Tags.Contains(ReadyTag), ResponseWriter = HealthResponseWriter.WriteAsync,
         });
 
-        endpoints.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Render(), PrometheusTextFormat.ContentType));
+        // prometheus-net.AspNetCore's exporter for this hub's registry, GET only. Always the text format 0.0.4: with
+        // OpenMetrics negotiated, Prometheus 2.x would store bucket bounds as le="1.0" instead of le="1".
+        endpoints.MapMetrics(settings =>
+        {
+            settings.Registry = metrics.Registry;
+            settings.EnableOpenMetrics = false;
+        }).WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
 
         var v1 = endpoints.MapGroup("/v1");
         v1.MapGet("/agents", (StatusQueries status) => status.Agents());

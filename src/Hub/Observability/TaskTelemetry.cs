@@ -8,7 +8,7 @@ namespace Aicp.Hub.Observability;
 /// <summary>
 /// What the dispatcher tells observability, in one place: each call is a one-line hook in the task lifecycle
 /// and fans out to metrics (<see cref="HubMetrics"/>), the route log, the capacity planner and tracing.
-/// Never throws into the dispatcher; all work is O(1) apart from label lookups.
+/// Never throws into the dispatcher; all work is O(1): a label's metric series are looked up once per call.
 /// </summary>
 internal sealed class TaskTelemetry(HubMetrics metrics, RouteLog routes, CapacityPlanner capacity, AgentRegistry registry, TimeProvider time,
     ILogger<TaskTelemetry> logger)
@@ -20,18 +20,24 @@ internal sealed class TaskTelemetry(HubMetrics metrics, RouteLog routes, Capacit
     /// <summary>A task was submitted; dispose the result when the task has its final result.</summary>
     public TaskObservation StartTask(TaskRequest? request)
     {
-        var method = metrics.Labels.Method(request?.Method);
-        metrics.TaskSubmitted(method);
-        capacity.TaskArrived(method);
+        var series = metrics.ForMethod(request?.Method);
+        metrics.TaskSubmitted(series);
+        capacity.TaskArrived(series.Label);
         var span = HubTracing.Source.StartActivity(HubTracing.SubmitSpan, ActivityKind.Server);
         if (span is not null)
         {
-            span.SetTag(HubTracing.MethodTag, method);
+            span.SetTag(HubTracing.MethodTag, series.Label);
             span.SetTag(HubTracing.StrategyTag, request?.Strategy);
         }
 
-        return new TaskObservation(this, method, time.GetTimestamp(), span);
+        return new TaskObservation(this, series, time.GetTimestamp(), span);
     }
+
+    /// <summary>A completion arrived for an attempt that had already ended, or for no attempt at all.</summary>
+    public void LateCompletion() => metrics.LateCompletion();
+
+    /// <summary>A completion arrived from a connection its attempt was not assigned to.</summary>
+    public void ForeignCompletion() => metrics.ForeignCompletion();
 
     /// <summary>The strategy picked (or failed to pick) an agent in <paramref name="elapsed"/>.</summary>
     public void RoutingDecided(TimeSpan elapsed) => metrics.RoutingDecided(elapsed.TotalSeconds);
@@ -41,7 +47,7 @@ internal sealed class TaskTelemetry(HubMetrics metrics, RouteLog routes, Capacit
     {
         if (attempt > 1)
         {
-            metrics.Failover(metrics.Labels.Method(method));
+            metrics.Failover(metrics.ForMethod(method));
         }
 
         var span = HubTracing.Source.StartActivity(HubTracing.AttemptSpan, ActivityKind.Client);
@@ -60,9 +66,9 @@ internal sealed class TaskTelemetry(HubMetrics metrics, RouteLog routes, Capacit
     /// <summary>An attempt ended; <paramref name="entry"/> is the route entry the dispatcher built for it.</summary>
     public void AttemptEnded(Activity? span, string taskId, int attempt, string method, RouteEntry entry)
     {
-        var label = metrics.Labels.Method(method);
-        metrics.AttemptEnded(label, entry.AgentId, entry.Outcome);
-        capacity.AttemptEnded(label, entry.Ms / 1000.0);
+        var series = metrics.ForMethod(method);
+        metrics.AttemptEnded(series, entry.AgentId, entry.Outcome);
+        capacity.AttemptEnded(series.Label, entry.Ms / 1000.0);
         routes.Add(new RouteRecord
         {
             At = time.GetUtcNow(), TaskId = taskId, Attempt = attempt, Method = method, Strategy = entry.Strategy,
@@ -113,9 +119,10 @@ internal sealed class TaskTelemetry(HubMetrics metrics, RouteLog routes, Capacit
         return span;
     }
 
-    internal void TaskFinished(string method, long started, Activity? span, TaskResult result)
+    internal void TaskFinished(HubMetrics.MethodSeries series, long started, Activity? span, TaskResult result)
     {
-        metrics.TaskFinished(method, result.Status, time.GetElapsedTime(started).TotalSeconds);
+        var method = series.Label;
+        metrics.TaskFinished(series, result.Status, time.GetElapsedTime(started).TotalSeconds);
         if (result.Status == TaskStatuses.Completed)
         {
             Log.TaskCompleted(logger, result.TaskId, method, result.AgentId ?? "", result.Attempts, result.LatencyMs);
@@ -144,9 +151,9 @@ internal sealed class TaskTelemetry(HubMetrics metrics, RouteLog routes, Capacit
 }
 
 /// <summary>One task under observation: call <see cref="Finished"/> with the final result, then dispose.</summary>
-internal readonly struct TaskObservation(TaskTelemetry telemetry, string method, long started, Activity? span) : IDisposable
+internal readonly struct TaskObservation(TaskTelemetry telemetry, HubMetrics.MethodSeries series, long started, Activity? span) : IDisposable
 {
-    public void Finished(TaskResult result) => telemetry.TaskFinished(method, started, span, result);
+    public void Finished(TaskResult result) => telemetry.TaskFinished(series, started, span, result);
 
     public void Dispose() => span?.Dispose();
 }

@@ -11,7 +11,7 @@ namespace Aicp.Hub.Security;
 /// and bindings, the payload and result size limits, and the submit rate limit. Refused Submits still
 /// count as submitted and finished, so <c>submitted</c> equals the sum of the final statuses.
 /// </summary>
-internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitRateLimiter rateLimiter, HubCounters counters, ILogger<HubCallGate> logger)
+internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitRateLimiter rateLimiter, HubMetrics metrics, ILogger<HubCallGate> logger)
 {
     private readonly AicpSecurityOptions _options = options.Value;
 
@@ -47,7 +47,7 @@ internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitR
             return null;
         }
 
-        counters.ForbiddenCall();
+        metrics.ForbiddenCall();
         SecurityLog.Forbidden(logger, HubMethods.Register, caller.Name, connectionId, reason);
         return TaskError.Of(ErrorCodes.Forbidden, reason);
     }
@@ -58,7 +58,7 @@ internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitR
         TaskResult? refused = null;
         if (!caller.IsSubmitter)
         {
-            counters.ForbiddenCall();
+            metrics.ForbiddenCall();
             SecurityLog.Forbidden(logger, HubMethods.Submit, caller.Name, connectionId, "no submitter role");
             refused = Refuse(TaskStatuses.Rejected, ErrorCodes.Forbidden, "Submitting needs the 'submitter' role.", request);
         }
@@ -76,8 +76,7 @@ internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitR
 
         if (refused is not null)
         {
-            counters.TaskSubmitted();
-            counters.TaskFinished(refused.Status);
+            metrics.TaskRefused(metrics.ForMethod(request?.Method), refused.Status);
         }
 
         return refused;
@@ -87,7 +86,7 @@ internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitR
     {
         if (!caller.IsAgent)
         {
-            counters.ForbiddenCall();
+            metrics.ForbiddenCall();
             SecurityLog.Forbidden(logger, HubMethods.Complete, caller.Name, connectionId, "no agent role");
             return CompleteVerdict.Ignore;
         }
@@ -95,7 +94,7 @@ internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitR
         // A result is measured as it came (a MessagePack one is not converted just to be measured).
         if ((completion.Result?.Length ?? 0) is var size && size > _options.MaxResultBytes)
         {
-            counters.OversizeResult();
+            metrics.OversizeResult();
             SecurityLog.OversizeResult(logger, size, completion.TaskId ?? "", connectionId, _options.MaxResultBytes);
             return CompleteVerdict.Abort;
         }
@@ -110,7 +109,7 @@ internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitR
             return true;
         }
 
-        counters.ForbiddenCall();
+        metrics.ForbiddenCall();
         SecurityLog.Forbidden(logger, HubMethods.Drain, caller.Name, connectionId, "no agent role");
         return false;
     }

@@ -23,6 +23,19 @@ public sealed class MetricsScrape
         return new MetricsScrape(await http.GetStringAsync("/metrics").DefaultTimeout());
     }
 
+    /// <summary>Collects a registry directly, as <c>/metrics</c> would serve it.</summary>
+    public static async Task<MetricsScrape> CollectAsync(Prometheus.CollectorRegistry registry)
+    {
+        using var stream = new MemoryStream();
+        await registry.CollectAndExportAsTextAsync(stream).DefaultTimeout();
+        return new MetricsScrape(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    /// <summary>The sum of every sample of <paramref name="family"/> (all label sets).</summary>
+    public double Sum(string family) => Samples
+        .Where(s => s.Key == family || s.Key.StartsWith(family + "{", StringComparison.Ordinal))
+        .Sum(s => double.Parse(s.Value, System.Globalization.CultureInfo.InvariantCulture));
+
     public double Value(string series) => Samples.TryGetValue(series, out var value)
         ? double.Parse(value, System.Globalization.CultureInfo.InvariantCulture)
         : throw new Xunit.Sdk.XunitException($"series {series} not in the scrape:\n{Text}");

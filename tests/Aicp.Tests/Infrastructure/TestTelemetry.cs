@@ -8,13 +8,12 @@ namespace Aicp.Tests.Infrastructure;
 /// <summary>The dispatcher's telemetry wired as the hub wires it, for tests that build a dispatcher by hand.</summary>
 internal static class TestTelemetry
 {
-    public static TaskTelemetry Create(AgentRegistry registry, HubCounters counters, TimeProvider time)
+    public static TaskTelemetry Create(AgentRegistry registry, TimeProvider time)
     {
         var services = new ServiceCollection()
             .AddMetrics()
             .AddLogging()
             .AddSingleton(registry)
-            .AddSingleton(counters)
             .AddSingleton(time)
             .AddSingleton(Options.Create(new ObservabilityOptions()))
             .AddSingleton<MetricLabels>()

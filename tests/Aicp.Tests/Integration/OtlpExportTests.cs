@@ -11,6 +11,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Aicp.Tests.Integration;
 
@@ -56,6 +58,15 @@ public sealed class OtlpExportTests
         await TestTimeouts.Eventually(() => received.Any(r => r.Path == "/v1/traces"), "a trace export");
         Assert.All(received, r => Assert.Equal("application/x-protobuf", r.ContentType));
         Assert.All(received, r => Assert.True(r.Bytes > 0));
+    }
+
+    [Fact]
+    public async Task OtlpEndpoint_Unset_NoTelemetryProvidersRegistered()
+    {
+        await using var hub = await EmbeddedHub.StartAsync();
+
+        Assert.Null(hub.Services.GetService<TracerProvider>());
+        Assert.Null(hub.Services.GetService<MeterProvider>());
     }
 
     [Fact]

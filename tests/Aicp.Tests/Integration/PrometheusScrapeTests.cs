@@ -62,6 +62,9 @@ public sealed class PrometheusScrapeTests
             Assert.Equal(Tasks, completed);
 
             Assert.Equal(2, await QueryAsync(http, "aicp_agents_connected"));
+            // Counters exist at 0 before their first event, so rate() and absent() work from the first scrape.
+            Assert.Equal(0, await QueryAsync(http, "sum(aicp_failovers_total)"));
+            Assert.Equal(0, await QueryAsync(http, "aicp_late_completions_total"));
             Assert.Equal(Tasks, await QueryAsync(http, "sum(aicp_task_attempts_total{method=\"image.label\",outcome=\"completed\"})"));
             Assert.Equal(Tasks, await QueryAsync(http, "sum(aicp_task_duration_seconds_count{method=\"image.label\",status=\"completed\"})"));
         }

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Aicp.Hub.Configuration;
 using Aicp.Hub.Dispatch;
-using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;
 using Aicp.Hub.Routing;
 using Aicp.Protocol;
@@ -26,9 +25,8 @@ public sealed class TaskDispatcherRoutingTests
         var wrapped = Options.Create(options);
         var registry = new AgentRegistry(wrapped, _time);
         var catalog = new RoutingStrategyCatalog(RoutingFixture.AllStrategies());
-        var counters = new HubCounters();
-        var dispatcher = new TaskDispatcher(registry, catalog, _channel, counters, _time, new DefaultRandomSource(1), wrapped,
-            NullLogger<TaskDispatcher>.Instance, TestTelemetry.Create(registry, counters, _time));
+        var dispatcher = new TaskDispatcher(registry, catalog, _channel, _time, new DefaultRandomSource(1), wrapped,
+            NullLogger<TaskDispatcher>.Instance, TestTelemetry.Create(registry, _time));
         return (dispatcher, registry);
     }
 

@@ -1,0 +1,96 @@
+namespace Aicp.Hub.Observability;
+
+/// <summary>
+/// Every metric family the hub exports, declared here and nowhere else. deploy/prometheus and docs/OBSERVABILITY.md
+/// use these names, label names and buckets: change them together.
+/// </summary>
+internal static class MetricFamilies
+{
+    /// <summary>Buckets of <see cref="TaskDuration"/>: 5 ms to 120 s.</summary>
+    public static readonly double[] TaskDurationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+    /// <summary>Buckets of <see cref="RoutingDecision"/>: 10 µs to 50 ms.</summary>
+    public static readonly double[] RoutingDecisionBuckets = [0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.05];
+
+    public static readonly MetricFamily TasksSubmitted = new("aicp_tasks_submitted_total",
+        "Tasks submitted, by method.", "{task}", [Tags.Method]);
+
+    public static readonly MetricFamily TasksCompleted = new("aicp_tasks_completed_total",
+        "Tasks finished, by method and final status.", "{task}", [Tags.Method, Tags.Status]);
+
+    public static readonly MetricFamily TaskAttempts = new("aicp_task_attempts_total",
+        "Dispatch attempts, by method, agent and outcome.", "{attempt}", [Tags.Agent, Tags.Method, Tags.Outcome]);
+
+    public static readonly MetricFamily Failovers = new("aicp_failovers_total",
+        "Attempts after the first (a task moved to another agent), by method.", "{attempt}", [Tags.Method]);
+
+    public static readonly MetricFamily TaskDuration = new("aicp_task_duration_seconds",
+        "Time from submit to final result, by method and status.", "s", [Tags.Method, Tags.Status]);
+
+    public static readonly MetricFamily RoutingDecision = new("aicp_routing_decision_seconds",
+        "Time the routing strategy took to pick an agent and take its slot.", "s", []);
+
+    public static readonly MetricFamily LateCompletions = new("aicp_late_completions_total",
+        "Completions for attempts the hub had already ended (timeout, failover, cancel).", "{completion}", []);
+
+    public static readonly MetricFamily ForeignCompletions = new("aicp_foreign_completions_total",
+        "Completions from a connection the attempt was not assigned to.", "{completion}", []);
+
+    public static readonly MetricFamily ForbiddenCalls = new("aicp_forbidden_calls_total",
+        "Hub calls refused because the caller lacks the role or binding.", "{call}", []);
+
+    public static readonly MetricFamily OversizeResults = new("aicp_oversize_results_total",
+        "Completions whose result exceeded the size limit; each closed its connection.", "{completion}", []);
+
+    public static readonly MetricFamily AgentsConnected = new("aicp_agents_connected",
+        "Registered agents connected now.", "{agent}", []);
+
+    public static readonly MetricFamily CapabilityAgents = new("aicp_capability_agents",
+        "Agents serving each known capability (0 when a known capability lost all its agents).", "{agent}", [Tags.Method]);
+
+    public static readonly MetricFamily CapabilityHealthyAgents = new("aicp_capability_healthy_agents",
+        "Agents serving each known capability that may take new work (not draining, breaker not open).", "{agent}", [Tags.Method]);
+
+    public static readonly MetricFamily QueueDepth = new("aicp_queue_depth",
+        "Tasks waiting for a free agent slot, by capability.", "{task}", [Tags.Method]);
+
+    public static readonly MetricFamily AgentPending = new("aicp_agent_pending",
+        "Tasks in flight on each agent.", "{task}", [Tags.Agent]);
+
+    public static readonly MetricFamily AgentMaxConcurrency = new("aicp_agent_max_concurrency",
+        "Each agent's maxConcurrency.", "{task}", [Tags.Agent]);
+
+    public static readonly MetricFamily AgentTrust = new("aicp_agent_trust",
+        "Each agent's trust score in [0, 1].", "1", [Tags.Agent]);
+
+    public static readonly MetricFamily AgentCircuitState = new("aicp_agent_circuit_state",
+        "Each agent's circuit breaker: 0 closed, 1 half-open, 2 open.", "1", [Tags.Agent]);
+
+    public static readonly MetricFamily AgentLatency = new("aicp_agent_latency_ewma_seconds",
+        "Each agent's moving-average latency per capability, once it has a sample.", "s", [Tags.Agent, Tags.Method]);
+
+    public static readonly MetricFamily ProcessCpu = new("process_cpu_seconds_total",
+        "Total user and system CPU time spent in seconds.", "s", []);
+
+    public static readonly MetricFamily ProcessResidentMemory = new("process_resident_memory_bytes",
+        "Resident memory size in bytes.", "By", []);
+
+    public static readonly MetricFamily ProcessStartTime = new("process_start_time_seconds",
+        "Start time of the process since unix epoch in seconds.", "s", []);
+
+    public static readonly MetricFamily GcCollections = new("dotnet_gc_collections_total",
+        "Garbage collections since the process started, by generation.", "{collection}", [Tags.Generation]);
+
+    public static readonly MetricFamily GcHeapSize = new("dotnet_gc_heap_size_bytes",
+        "Bytes currently thought to be allocated on the managed heap.", "By", []);
+
+    /// <summary>Label (tag) names.</summary>
+    public static class Tags
+    {
+        public const string Method = "method";
+        public const string Status = "status";
+        public const string Agent = "agent";
+        public const string Outcome = "outcome";
+        public const string Generation = "generation";
+    }
+}

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -39,7 +38,13 @@ public sealed class HubFactory(IDictionary<string, string?>? settings = null, IL
             builder.UseSetting(WebHostDefaults.ServerUrlsKey, _url);
         }
 
-        builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>()));
+        // Host settings are visible while Program builds the app, as command-line arguments would be (the hub decides
+        // some wiring, such as OTLP export, from configuration at that point).
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            builder.UseSetting(key, value);
+        }
+
         builder.ConfigureLogging(logging =>
         {
             logging.ClearProviders().SetMinimumLevel(LogLevel.Warning);

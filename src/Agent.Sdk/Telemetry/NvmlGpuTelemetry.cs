@@ -76,6 +76,8 @@ public sealed unsafe class NvmlGpuTelemetry : IDisposable
             }
 
             var readings = new List<GpuTelemetry>((int)count);
+            // One name buffer for all devices: NVML overwrites it on each call.
+            var name = stackalloc byte[NameLength];
             for (uint i = 0; i < count; i++)
             {
                 nint device;
@@ -84,7 +86,6 @@ public sealed unsafe class NvmlGpuTelemetry : IDisposable
                     continue;
                 }
 
-                var name = stackalloc byte[NameLength];
                 var nameText = _getName(device, name, NameLength) == Success
                     ? Encoding.UTF8.GetString(name, new ReadOnlySpan<byte>(name, NameLength).IndexOf((byte)0) is var end and >= 0 ? end : NameLength)
                     : "unknown";

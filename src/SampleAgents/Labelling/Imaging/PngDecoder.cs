@@ -1,12 +1,13 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.IO.Hashing;
 
 namespace Aicp.SampleAgents.Labelling.Imaging;
 
 /// <summary>
 /// Minimal PNG reader for 28x28 digit images: 8-bit greyscale, grey+alpha, RGB and RGBA, non-interlaced,
-/// all five filter types. Every chunk CRC is checked; the zlib stream (including its Adler-32) is inflated
-/// with the in-box <see cref="ZLibStream"/>. Colour is reduced to grey with Rec. 601 luma
+/// all five filter types. Every chunk CRC is checked with System.IO.Hashing's <see cref="Crc32"/>; the zlib stream
+/// (including its Adler-32) is inflated with the in-box <see cref="ZLibStream"/>. Colour is reduced to grey with Rec. 601 luma
 /// ((299 R + 587 G + 114 B) / 1000); alpha is composited over a black (0 = background) canvas.
 /// Other sizes are rejected, not resized: resampling a digit changes its stroke width and centring,
 /// which the model was not trained for, so a caller is better told than silently given a poor answer.
@@ -71,7 +72,7 @@ internal static class PngDecoder
             ReadOnlySpan<byte> type = typeAndData[..4];
             ReadOnlySpan<byte> data = typeAndData[4..];
             uint storedCrc = BinaryPrimitives.ReadUInt32BigEndian(png[(pos + 8 + (int)length)..]);
-            if (Crc32.Compute(typeAndData) != storedCrc)
+            if (Crc32.HashToUInt32(typeAndData) != storedCrc)
             {
                 throw Invalid(InvalidImageCodes.PngChecksumMismatch, $"CRC mismatch in PNG chunk '{ChunkName(type)}'");
             }

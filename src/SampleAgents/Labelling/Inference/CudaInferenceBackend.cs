@@ -166,12 +166,16 @@ internal sealed unsafe class CudaInferenceBackend : IInferenceBackend
 
             var x = _bufferA;
             var y = _bufferB;
+            ulong w = 0, b = 0;
+            int inSize = 0, outSize = 0, relu = 0;
+            // One argument block for every layer: it points at the locals above, which each iteration updates;
+            // cuLaunchKernel copies the argument values at launch.
+            var args = stackalloc void*[] { &x, &w, &b, &y, &batch, &inSize, &outSize, &relu };
             for (var l = 0; l < _model.LayerCount; l++)
             {
-                int inSize = _model.Dims[l], outSize = _model.Dims[l + 1], relu = l < _model.LayerCount - 1 ? 1 : 0;
-                var w = _weights[l];
-                var b = _biases[l];
-                var args = stackalloc void*[] { &x, &w, &b, &y, &batch, &inSize, &outSize, &relu };
+                (inSize, outSize, relu) = (_model.Dims[l], _model.Dims[l + 1], l < _model.LayerCount - 1 ? 1 : 0);
+                w = _weights[l];
+                b = _biases[l];
                 Check(_cu.LaunchKernel(_dense, (uint)((outSize + 127) / 128), (uint)batch, 1, 128, 1, 1, 0, 0, args, null), "cuLaunchKernel(dense)");
                 (x, y) = (y, x);
             }

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Runtime.InteropServices;
-using Aicp.SampleAgents.Labelling.Imaging;
 
 namespace Aicp.SampleAgents.Labelling.Model;
 
@@ -50,7 +50,7 @@ internal static class ModelFile
             pos = WriteValues(span, pos, model.Weights[l], elementType);
             pos = WriteValues(span, pos, model.Biases[l], elementType);
         }
-        BinaryPrimitives.WriteUInt32LittleEndian(span[pos..], Crc32.Compute(span[..pos]));
+        BinaryPrimitives.WriteUInt32LittleEndian(span[pos..], Crc32.HashToUInt32(span[..pos]));
         return buffer;
     }
 
@@ -106,7 +106,7 @@ internal static class ModelFile
             throw new InvalidDataException($"Weights file is {data.Length} bytes; dims {string.Join('-', dims)} need {expected}.");
         }
         uint stored = BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]);
-        if (Crc32.Compute(data[..^4]) != stored)
+        if (Crc32.HashToUInt32(data[..^4]) != stored)
         {
             throw new InvalidDataException("Weights file checksum mismatch (file is corrupt).");
         }

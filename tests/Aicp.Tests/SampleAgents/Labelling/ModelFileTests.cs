@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Aicp.SampleAgents.Labelling;
 using Aicp.SampleAgents.Labelling.Model;
 
@@ -53,13 +54,34 @@ public class ModelFileTests
     [InlineData(4)]      // version
     [InlineData(6)]      // element type
     [InlineData(12)]     // a layer width
-    [InlineData(5000)]   // a weight: caught by the checksum
     public void Deserialize_CorruptedByte_ThrowsInvalidData(int offset)
     {
         byte[] bytes = ModelFile.Serialize(MlpModel.CreateInitial([784, 16, 10], seed: 1));
         bytes[offset] ^= 0x5A;
 
         Assert.Throws<InvalidDataException>(() => ModelFile.Deserialize(bytes));
+    }
+
+    [Fact]
+    public void Serialize_Trailer_IsZlibCrc32OfPrecedingBytes()
+    {
+        // Checked against the tests' own bit-by-bit CRC-32, the polynomial the shipped weights file was written with.
+        byte[] bytes = ModelFile.Serialize(MlpModel.CreateInitial([784, 16, 10], seed: 1));
+
+        Assert.Equal(TestPng.Crc(bytes.AsSpan(..^4)), BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(^4..)));
+    }
+
+    [Theory]
+    [InlineData(5000)]   // a weight
+    [InlineData(-3)]     // the stored CRC itself (offset from the end)
+    public void Deserialize_FlippedByteOutsideHeader_ThrowsChecksumMismatch(int offset)
+    {
+        byte[] bytes = ModelFile.Serialize(MlpModel.CreateInitial([784, 16, 10], seed: 1));
+        bytes[offset >= 0 ? offset : bytes.Length + offset] ^= 0x01;
+
+        var ex = Assert.Throws<InvalidDataException>(() => ModelFile.Deserialize(bytes));
+
+        Assert.Contains("checksum mismatch", ex.Message);
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Text;
 using Aicp.SampleAgents.Labelling;
 using Aicp.SampleAgents.Labelling.Imaging;
 
@@ -66,11 +68,41 @@ public class PngDecoderTests
     }
 
     [Fact]
-    public void Crc32_KnownVector_MatchesTestEncoder()
+    public void TestEncoderCrc_KnownVector_IsStandardCheckValue()
     {
-        // "123456789" -> 0xCBF43926 is the standard CRC-32 check value.
-        Assert.Equal(0xCBF43926u, Crc32.Compute("123456789"u8));
+        // "123456789" -> 0xCBF43926 is the standard CRC-32 check value; the decoder tests above rely on this encoder.
         Assert.Equal(0xCBF43926u, TestPng.Crc("123456789"u8));
+    }
+
+    [Theory]
+    [InlineData("IHDR")]
+    [InlineData("IDAT")]
+    [InlineData("IEND")]
+    public void DecodeGrey_StoredChunkCrcOffByOneBit_RejectedAsChecksumMismatch(string chunk)
+    {
+        byte[] png = TestPng.Encode(Side, Side, 0, Pattern(0).Samples);
+        png[CrcOffset(png, chunk)] ^= 0x01; // the chunk's data is intact; only its stored CRC is wrong
+
+        var ex = Assert.Throws<InvalidImageException>(() => PngDecoder.DecodeGrey(png, new byte[Side * Side]));
+
+        Assert.Equal(InvalidImageCodes.PngChecksumMismatch, ex.Code);
+        Assert.Contains(chunk, ex.Message);
+    }
+
+    /// <summary>The offset of the last byte of the stored CRC of the first chunk of this type.</summary>
+    private static int CrcOffset(byte[] png, string type)
+    {
+        int pos = 8;
+        while (pos + 12 <= png.Length)
+        {
+            int length = BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(pos));
+            if (Encoding.ASCII.GetString(png, pos + 4, 4) == type)
+            {
+                return pos + 8 + length + 3;
+            }
+            pos += 12 + length;
+        }
+        throw new ArgumentException($"no {type} chunk", nameof(type));
     }
 
     /// <summary>Samples for a colour type whose filters all matter, and the grey the decoder must produce.</summary>

@@ -26,7 +26,7 @@ internal static class BenchOptions
                 return value;
             }
 
-            result.AddError($"{name} must be an integer within {Range(min, max)}; got '{raw}'.");
+            result.AddError($"{name} must be an integer {Bounds(min, max)}; got '{raw}'.");
             return default;
         },
     };
@@ -45,9 +45,17 @@ internal static class BenchOptions
                 return value;
             }
 
-            result.AddError($"{name} must be a number within {Range(min, max)}; got '{raw}'.");
+            result.AddError($"{name} must be a number {Bounds(min, max)}; got '{raw}'.");
             return null;
         },
+    };
+
+    /// <summary>--seed: any integer.</summary>
+    public static Option<int> Seed(string description, int defaultValue) => new("--seed")
+    {
+        Description = description,
+        HelpName = "N",
+        DefaultValueFactory = _ => defaultValue,
     };
 
     /// <summary>A flag: present or not.</summary>
@@ -68,6 +76,8 @@ internal static class BenchOptions
     }
 
     private static string Single(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+
+    private static string Bounds(double min, double max) => max >= int.MaxValue ? Range(min, max) : $"within {Range(min, max)}";
 
     private static string Range(double min, double max) => max >= int.MaxValue
         ? string.Create(CultureInfo.InvariantCulture, $">= {min}")

@@ -29,7 +29,7 @@ internal static class ChaosCommand
     private static readonly Option<int> Agents = BenchOptions.Int("--agents", "Agents, killed and restarted at random", 10, max: 1_000);
     private static readonly Option<double?> KillFraction = BenchOptions.Double("--kill-fraction", "Share of the agents killed at once in each round", 0.3, 0, 1);
     private static readonly Option<int> Concurrency = BenchOptions.Int("--concurrency", "Tasks in flight at once", 256, max: 100_000);
-    private static readonly Option<int> Seed = BenchOptions.Int("--seed", "Seed of the kill schedule", 42, int.MinValue);
+    private static readonly Option<int> Seed = BenchOptions.Seed("Seed of the kill schedule", 42);
     private static readonly Option<bool> Json = BenchOptions.Json();
     private static readonly Option<string> Protocol = BenchOptions.Protocol("Hub protocol of the agents and the submitter");
     private static readonly Option<int> MaxSeconds = BenchOptions.Int("--max-seconds", "Bound on the whole run; tasks not sent by then count as lost", 300, max: 86_400);

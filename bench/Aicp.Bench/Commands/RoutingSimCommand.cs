@@ -18,7 +18,7 @@ internal static class RoutingSimCommand
 
     public const string Name = "routing-sim";
     private static readonly Option<bool> Json = BenchOptions.Json();
-    private static readonly Option<int> Seed = BenchOptions.Int("--seed", "Seed of the simulation", 20261121, int.MinValue);
+    private static readonly Option<int> Seed = BenchOptions.Seed("Seed of the simulation", 20261121);
     private static readonly Option<string> Scenario = CreateScenarioOption();
 
     public static Command Create()

@@ -44,7 +44,7 @@ internal static class CliOptions
                 return value;
             }
 
-            result.AddError($"{name} must be a number within {Range(min, max)}; got '{raw}'.");
+            result.AddError($"{name} must be a number {Bounds(min, max)}; got '{raw}'.");
             return default;
         },
     };
@@ -98,11 +98,15 @@ internal static class CliOptions
             return value;
         }
 
-        result.AddError($"{name} must be an integer within {Range(min, max)}; got '{raw}'.");
+        result.AddError($"{name} must be an integer {Bounds(min, max)}; got '{raw}'.");
         return null;
     }
 
     private static string Single(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
 
-    private static string Range(double min, double max) => string.Create(CultureInfo.InvariantCulture, $"{min}..{max}");
+    private static string Bounds(double min, double max) => max >= int.MaxValue ? Range(min, max) : $"within {Range(min, max)}";
+
+    private static string Range(double min, double max) => max >= int.MaxValue
+        ? string.Create(CultureInfo.InvariantCulture, $">= {min}")
+        : string.Create(CultureInfo.InvariantCulture, $"{min}..{max}");
 }

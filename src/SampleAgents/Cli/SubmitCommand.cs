@@ -33,9 +33,9 @@ internal sealed class SubmitCommand : Command
 
     public Option<string> Strategy { get; } = new("--strategy") { Description = "Routing strategy (default: the hub's)", HelpName = "S" };
 
-    public Option<int?> TimeoutMs { get; } = CliOptions.OptionalInt("--timeout-ms", "Per-attempt timeout, ms (default: the hub's)", 1, 600_000, "MS");
+    public Option<int?> TimeoutMs { get; } = CliOptions.OptionalInt("--timeout-ms", "Per-attempt timeout, ms; default: the hub's", 1, 600_000, "MS");
 
-    public Option<int?> MaxAttempts { get; } = CliOptions.OptionalInt("--max-attempts", "Attempts per task (default: the hub's)", 1, 10);
+    public Option<int?> MaxAttempts { get; } = CliOptions.OptionalInt("--max-attempts", "Attempts per task; default: the hub's", 1, 10);
 
     public Option<string> Protocol { get; } = CliOptions.Protocol();
 

@@ -1,36 +1,22 @@
+using System.CommandLine;
 using Aicp.Bench.Commands;
 using Aicp.Bench.Roles;
 
-// Each benchmark is one command class; this table is the only place that names them. The *-proc roles are
-// the child processes the benchmarks start (hub, echo baseline, agents, load); they are not run by hand.
-var commands = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
+// Each benchmark is one command class; this root is the only place that names them. The *-proc roles are
+// the child processes the benchmarks start (hub, echo baseline, agents, load); they are hidden and not run by hand.
+var root = new RootCommand("AICP Hub benchmarks, the routing simulator and the chaos run. `<command> --help` lists a command's options.")
 {
-    ["routing-sim"] = RoutingSimCommand.RunAsync,
-    ["pick-bench"] = PickBenchCommand.RunAsync,
-    ["chaos"] = ChaosCommand.RunAsync,
-    [E2eCommand.Name] = E2eCommand.RunAsync,
-    [ConnectionsCommand.Name] = ConnectionsCommand.RunAsync,
-    [FailoverCommand.Name] = FailoverCommand.RunAsync,
-    [DispatchCostCommand.Name] = DispatchCostCommand.RunAsync,
-    [HubRole.Name] = HubRole.RunAsync,
-    [EchoHubRole.Name] = EchoHubRole.RunAsync,
-    [AgentsRole.Name] = AgentsRole.RunAsync,
-    [LoadRole.Name] = LoadRole.RunAsync,
+    RoutingSimCommand.Create(),
+    PickBenchCommand.Create(),
+    ChaosCommand.Create(),
+    E2eCommand.Create(),
+    ConnectionsCommand.Create(),
+    FailoverCommand.Create(),
+    DispatchCostCommand.Create(),
+    BenchCli.Role(HubRole.Name, HubRole.RunAsync),
+    BenchCli.Role(EchoHubRole.Name, EchoHubRole.RunAsync),
+    BenchCli.Role(AgentsRole.Name, AgentsRole.RunAsync),
+    BenchCli.Role(LoadRole.Name, LoadRole.RunAsync),
 };
 
-if (args.Length == 0 || !commands.TryGetValue(args[0], out var run))
-{
-    Console.Error.WriteLine($"Usage: Aicp.Bench <{string.Join("|", commands.Keys.Where(k => !k.EndsWith("-proc", StringComparison.Ordinal)))}> [options]");
-    return 2;
-}
-
-try
-{
-    return await run(args[1..]);
-}
-catch (Exception ex)
-{
-    // Children were already killed by the commands' `await using`; the exit-time hook catches any left.
-    Console.Error.WriteLine($"{args[0]} failed: {ex.GetType().Name}: {ex.Message}");
-    return 1;
-}
+return await BenchCli.InvokeAsync(root, args);

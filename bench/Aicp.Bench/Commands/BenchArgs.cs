@@ -2,7 +2,10 @@ using System.Globalization;
 
 namespace Aicp.Bench.Commands;
 
-/// <summary><c>--name value</c> and <c>--flag</c> options for benchmark commands.</summary>
+/// <summary>
+/// <c>--name value</c> and <c>--flag</c> options of the child-process roles (Roles/), whose argument lists are written
+/// by the benchmarks that start them. The commands people type are declared with System.CommandLine (BenchOptions).
+/// </summary>
 internal sealed class BenchArgs(string[] args)
 {
     public bool Flag(string name) => Array.IndexOf(args, "--" + name) >= 0;

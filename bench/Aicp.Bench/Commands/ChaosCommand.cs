@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using Aicp.Agent.Sdk.Agent;
@@ -22,19 +23,38 @@ namespace Aicp.Bench.Commands;
 /// </summary>
 internal static class ChaosCommand
 {
+    public const string Name = "chaos";
     private const string Method = "chaos.echo";
+    private static readonly Option<int> Tasks = BenchOptions.Int("--tasks", "Tasks to run", 20_000, max: 10_000_000);
+    private static readonly Option<int> Agents = BenchOptions.Int("--agents", "Agents, killed and restarted at random", 10, max: 1_000);
+    private static readonly Option<double?> KillFraction = BenchOptions.Double("--kill-fraction", "Share of the agents killed at once in each round", 0.3, 0, 1);
+    private static readonly Option<int> Concurrency = BenchOptions.Int("--concurrency", "Tasks in flight at once", 256, max: 100_000);
+    private static readonly Option<int> Seed = BenchOptions.Seed("Seed of the kill schedule", 42);
+    private static readonly Option<bool> Json = BenchOptions.Json();
+    private static readonly Option<string> Protocol = BenchOptions.Protocol("Hub protocol of the agents and the submitter");
+    private static readonly Option<int> MaxSeconds = BenchOptions.Int("--max-seconds", "Bound on the whole run; tasks not sent by then count as lost", 300, max: 86_400);
 
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        var options = new BenchArgs(args);
-        var tasks = options.Int("tasks", 20_000);
-        var agentCount = options.Int("agents", 10);
-        var killFraction = options.Double("kill-fraction", 0.3);
-        var concurrency = options.Int("concurrency", 256);
-        var random = new Random(options.Int("seed", 42));
-        var json = options.Flag("json");
-        var protocol = options.String("protocol") ?? HubProtocols.Json; // agents and submitter alike
-        var deadline = TimeSpan.FromSeconds(options.Int("max-seconds", 300)); // the whole run is bounded in time
+        var command = new Command(Name, "Tasks through an embedded hub while agents are killed and restarted; checks exactly one final result per task. " +
+                                        "Exit code 0 when nothing is lost or duplicated and every pending count is back to zero.")
+        {
+            Tasks, Agents, KillFraction, Concurrency, Seed, Json, Protocol, MaxSeconds,
+        };
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var tasks = parse.GetValue(Tasks);
+        var agentCount = parse.GetValue(Agents);
+        var killFraction = parse.GetValue(KillFraction)!.Value;
+        var concurrency = parse.GetValue(Concurrency);
+        var random = new Random(parse.GetValue(Seed));
+        var json = parse.GetValue(Json);
+        var protocol = parse.GetValue(Protocol)!; // agents and submitter alike
+        var deadline = TimeSpan.FromSeconds(parse.GetValue(MaxSeconds)); // the whole run is bounded in time
 
         await using var hub = await EmbeddedHub.StartAsync(new Dictionary<string, string?>
         {

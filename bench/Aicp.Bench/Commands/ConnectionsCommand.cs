@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -17,15 +18,30 @@ namespace Aicp.Bench.Commands;
 internal static class ConnectionsCommand
 {
     public const string Name = "connections";
+    private static readonly Option<int> Agents = BenchOptions.Int("--agents", "Idle agents to connect", 1_000, max: 100_000);
+    private static readonly Option<int> Batch = BenchOptions.Int("--batch", "Agents connecting at once", 100, max: 100_000);
+    private static readonly Option<int> RoundTrips = BenchOptions.Int("--round-trips", "Tasks timed while all agents are connected", 100, max: 1_000_000);
+    private static readonly Option<bool> Json = BenchOptions.Json();
+    private static readonly Option<bool> WorkstationGc = BenchOptions.WorkstationGc();
 
-    public static async Task<int> RunAsync(string[] argv)
+    public static Command Create()
     {
-        var args = new BenchArgs(argv);
-        var count = args.Int("agents", 1_000);
-        var batch = args.Int("batch", 100);
-        var roundTrips = args.Int("round-trips", 100);
-        var json = args.Flag("json");
-        var serverGc = !args.Flag("workstation-gc");
+        var command = new Command(Name, "K idle agents against a hub in another process: hub memory per agent, time to register them all, " +
+                                        "the cost of one pick among K, and a task's round trip meanwhile.")
+        {
+            Agents, Batch, RoundTrips, Json, WorkstationGc,
+        };
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var count = parse.GetValue(Agents);
+        var batch = parse.GetValue(Batch);
+        var roundTrips = parse.GetValue(RoundTrips);
+        var json = parse.GetValue(Json);
+        var serverGc = !parse.GetValue(WorkstationGc);
 
         // Each process needs one descriptor per connection plus its own (assemblies, epoll, pipes).
         var limit = Machine.OpenFilesLimit();

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using Aicp.Hub.Dispatch;
@@ -18,14 +19,27 @@ namespace Aicp.Bench.Commands;
 internal static class DispatchCostCommand
 {
     public const string Name = "dispatch-cost";
+    private static readonly Option<int> Tasks = BenchOptions.Int("--tasks", "Tasks measured (after a warm-up of up to 20,000)", 200_000, max: 100_000_000);
+    private static readonly Option<int> Agents = BenchOptions.Int("--agents", "Agents registered", 10, max: 10_000);
+    private static readonly Option<int> Concurrency = BenchOptions.Int("--concurrency", "Tasks in flight at once", 64, max: 100_000);
+    private static readonly Option<bool> Json = BenchOptions.Json();
 
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        var a = new BenchArgs(args);
-        var tasks = a.Int("tasks", 200_000);
-        var agents = a.Int("agents", 10);
-        var concurrency = a.Int("concurrency", 64);
-        var json = a.Flag("json");
+        var command = new Command(Name, "The hub's own CPU time and allocations per task, in-process, with agents that answer at once (no sockets).")
+        {
+            Tasks, Agents, Concurrency, Json,
+        };
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var tasks = parse.GetValue(Tasks);
+        var agents = parse.GetValue(Agents);
+        var concurrency = parse.GetValue(Concurrency);
+        var json = parse.GetValue(Json);
 
         var settings = new Dictionary<string, string?> { ["Aicp:Security:RateLimit:Enabled"] = "false" };
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Aicp.Bench.Infrastructure;
@@ -13,30 +14,56 @@ namespace Aicp.Bench.Commands;
 internal static class E2eCommand
 {
     public const string Name = "e2e";
-
-    public static async Task<int> RunAsync(string[] argv)
+    private static readonly Option<int> Agents = BenchOptions.Int("--agents", "Agents, in one process", 4, max: 10_000);
+    private static readonly Option<int> Submitters = BenchOptions.Int("--submitters", "Submitter connections, in one process", 4, max: 10_000);
+    private static readonly Option<int> Inflight = BenchOptions.Int("--inflight", "Tasks each submitter connection keeps in flight in the closed loops", 1, max: 10_000);
+    private static readonly Option<double?> Seconds = BenchOptions.Double("--seconds", "Length of each closed-loop phase, s", 10, 0.1, 86_400);
+    private static readonly Option<double?> OpenSeconds = BenchOptions.Double("--open-seconds", "Length of each open-loop phase, s; default max(3, seconds / 2)", null, 0.1, 86_400);
+    private static readonly Option<double?> Warmup = BenchOptions.Double("--warmup", "Warm-up before each phase, not counted, s", 2, 0, 3_600);
+    private static readonly Option<int> PayloadBytes = BenchOptions.Int("--payload-bytes", "Payload size B: characters of {\"data\":\"xxx…\"}, or bytes with --binary", 256, max: 16 * 1024 * 1024);
+    private static readonly Option<int> AgentConcurrency = BenchOptions.Int("--agent-concurrency", "maxConcurrency of each agent", 1024, max: 1_000_000);
+    private static readonly Option<bool> WorkstationGc = BenchOptions.WorkstationGc();
+    private static readonly Option<string> Protocol = BenchOptions.Protocol("Hub protocol of every client (hub and echo phases alike)");
+    private static readonly Option<bool> Binary = BenchOptions.Flag("--binary", "Payload { data: byte[B] } instead of a string");
+    private static readonly Option<bool> HubOnly = BenchOptions.Flag("--hub-only", "Run the closed-loop hub phase alone");
+    private static readonly Option<string> ServerEnv = new("--server-env")
     {
-        var args = new BenchArgs(argv);
-        var o = new Settings(
-            Agents: args.Int("agents", 4),
-            Submitters: args.Int("submitters", 4),
-            Inflight: args.Int("inflight", 1),
-            Seconds: args.Double("seconds", 10),
-            OpenSeconds: args.Double("open-seconds", Math.Max(3, args.Double("seconds", 10) / 2)),
-            Warmup: args.Double("warmup", 2),
-            PayloadBytes: args.Int("payload-bytes", 256),
-            AgentConcurrency: args.Int("agent-concurrency", 1024),
-            ServerGc: !args.Flag("workstation-gc"),
-            Protocol: args.String("protocol") ?? "json",
-            Binary: args.Flag("binary"),
-            HubOnly: args.Flag("hub-only"),
-            ServerEnv: args.String("server-env"));
-        if (o.Protocol is not ("json" or "messagepack"))
-        {
-            throw new ArgumentException($"--protocol must be json or messagepack, not '{o.Protocol}'.");
-        }
+        Description = "Runtime settings for both servers (hub and echo), e.g. DOTNET_TieredPGO=0",
+        HelpName = "NAME=VALUE[,NAME=VALUE]",
+    };
 
-        var json = args.Flag("json");
+    private static readonly Option<bool> Json = BenchOptions.Json();
+
+    public static Command Create()
+    {
+        var command = new Command(Name, "Submitters -> hub -> agents on loopback, each in its own process, against a bare SignalR echo hub: " +
+                                        "closed-loop peaks, then both at half the hub's peak rate.")
+        {
+            Agents, Submitters, Inflight, Seconds, OpenSeconds, Warmup, PayloadBytes, AgentConcurrency, WorkstationGc, Protocol, Binary, HubOnly,
+            ServerEnv, Json,
+        };
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var seconds = parse.GetValue(Seconds)!.Value;
+        var o = new Settings(
+            Agents: parse.GetValue(Agents),
+            Submitters: parse.GetValue(Submitters),
+            Inflight: parse.GetValue(Inflight),
+            Seconds: seconds,
+            OpenSeconds: parse.GetValue(OpenSeconds) ?? Math.Max(3, seconds / 2),
+            Warmup: parse.GetValue(Warmup)!.Value,
+            PayloadBytes: parse.GetValue(PayloadBytes),
+            AgentConcurrency: parse.GetValue(AgentConcurrency),
+            ServerGc: !parse.GetValue(WorkstationGc),
+            Protocol: parse.GetValue(Protocol)!,
+            Binary: parse.GetValue(Binary),
+            HubOnly: parse.GetValue(HubOnly),
+            ServerEnv: parse.GetValue(ServerEnv));
+        var json = parse.GetValue(Json);
         var machine = Machine.Describe();
         var hubEnv = new Dictionary<string, string> { ["DOTNET_gcServer"] = o.ServerGc ? "1" : "0" };
         foreach (var setting in (o.ServerEnv ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

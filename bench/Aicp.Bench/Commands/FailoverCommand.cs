@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -33,14 +34,27 @@ namespace Aicp.Bench.Commands;
 internal static class FailoverCommand
 {
     public const string Name = "failover";
+    private static readonly Option<int> Iterations = BenchOptions.Int("--iterations", "Measured failovers of each kind", 20, max: 10_000);
+    private static readonly Option<int> Warmup = BenchOptions.Int("--warmup", "Failovers of each kind run first and not counted", 2, 0, 1_000);
+    private static readonly Option<int> TimeoutMs = BenchOptions.Int("--timeout-ms", "Attempt timeout of the timeout case, ms", 200, max: 600_000);
+    private static readonly Option<bool> Json = BenchOptions.Json();
 
-    public static async Task<int> RunAsync(string[] argv)
+    public static Command Create()
     {
-        var args = new BenchArgs(argv);
-        var iterations = args.Int("iterations", 20);
-        var warmup = args.Int("warmup", 2);
-        var timeoutMs = args.Int("timeout-ms", 200);
-        var json = args.Flag("json");
+        var command = new Command(Name, "How fast an in-flight task moves to another agent, after a dropped socket and after an attempt timeout.")
+        {
+            Iterations, Warmup, TimeoutMs, Json,
+        };
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var iterations = parse.GetValue(Iterations);
+        var warmup = parse.GetValue(Warmup);
+        var timeoutMs = parse.GetValue(TimeoutMs);
+        var json = parse.GetValue(Json);
         var machine = Machine.Describe();
 
         var time = new RecordingTimeProvider();

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Aicp.Bench.Routing;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
@@ -15,7 +16,27 @@ namespace Aicp.Bench.Commands;
 /// </summary>
 internal static class PickBenchCommand
 {
-    public static Task<int> RunAsync(string[] args)
+    public const string Name = "pick-bench";
+
+    private static readonly Argument<string[]> BenchmarkArguments = new("benchmarkdotnet-arguments")
+    {
+        Description = "Passed to BenchmarkDotNet as they are (default: --filter *), e.g. --filter *adaptive*",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    public static Command Create()
+    {
+        // BenchmarkDotNet parses its own options: whatever follows the command name goes to it unchanged.
+        var command = new Command(Name, "BenchmarkDotNet: the cost of one routing decision per strategy with 10, 100 and 1,000 candidates.")
+        {
+            BenchmarkArguments,
+        };
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(parse => Run(parse.GetValue(BenchmarkArguments) ?? []));
+        return command;
+    }
+
+    private static int Run(string[] args)
     {
         var job = Job.Default
             .WithToolchain(InProcessEmitToolchain.Instance)
@@ -29,6 +50,6 @@ internal static class PickBenchCommand
             .AddDiagnoser(MemoryDiagnoser.Default)
             .WithOptions(ConfigOptions.DisableOptimizationsValidator);
         var summaries = BenchmarkSwitcher.FromTypes([typeof(PickBenchmarks)]).Run(args.Length == 0 ? ["--filter", "*"] : args, config);
-        return Task.FromResult(summaries.Any(s => s.HasCriticalValidationErrors) ? 1 : 0);
+        return summaries.Any(s => s.HasCriticalValidationErrors) ? 1 : 0;
     }
 }

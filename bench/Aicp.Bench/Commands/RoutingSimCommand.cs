@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -15,18 +16,46 @@ internal static class RoutingSimCommand
     private static readonly string[] LatencyAware =
         [RoutingStrategyNames.PerformanceBased, RoutingStrategyNames.Weighted, RoutingStrategyNames.Adaptive];
 
-    public static Task<int> RunAsync(string[] args)
+    public const string Name = "routing-sim";
+    private static readonly Option<bool> Json = BenchOptions.Json();
+    private static readonly Option<int> Seed = BenchOptions.Seed("Seed of the simulation", 20261121);
+    private static readonly Option<string> Scenario = CreateScenarioOption();
+
+    public static Command Create()
     {
-        var options = new BenchArgs(args);
-        var json = options.Flag("json");
-        var seed = options.Int("seed", 20261121);
-        var only = options.String("scenario");
-        var scenarios = RoutingScenario.All.Where(s => only is null || string.Equals(s.Name, only, StringComparison.OrdinalIgnoreCase)).ToList();
-        if (scenarios.Count == 0)
+        var command = new Command(Name, "Every strategy through the routing simulation, checked against the targets. " +
+                                        "Exit code 0 when every checked target passes, 1 otherwise.")
         {
-            Console.Error.WriteLine($"Unknown scenario '{only}'; known: A, B, C, D.");
-            return Task.FromResult(2);
-        }
+            Scenario, Json, Seed,
+        };
+        command.SetAction(parse => Run(parse));
+        return command;
+    }
+
+    private static Option<string> CreateScenarioOption()
+    {
+        var names = RoutingScenario.All.Select(s => s.Name).ToArray();
+        var option = new Option<string>("--scenario")
+        {
+            Description = "Run one scenario only (default: all)",
+            HelpName = string.Join('|', names),
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } name && !names.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                result.AddError($"Unknown scenario '{name}'; known: {string.Join(", ", names)}.");
+            }
+        });
+        return option;
+    }
+
+    private static int Run(ParseResult parse)
+    {
+        var json = parse.GetValue(Json);
+        var seed = parse.GetValue(Seed);
+        var only = parse.GetValue(Scenario);
+        var scenarios = RoutingScenario.All.Where(s => only is null || string.Equals(s.Name, only, StringComparison.OrdinalIgnoreCase)).ToList();
 
         var results = new Dictionary<string, List<SimResult>>();
         var checks = new List<(string Target, bool Pass, string Detail)>();
@@ -60,7 +89,7 @@ internal static class RoutingSimCommand
         }
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"simulated in {clock.Elapsed.TotalSeconds:F1} s (seed {seed})"));
-        return Task.FromResult(checks.All(c => c.Pass) ? 0 : 1);
+        return checks.All(c => c.Pass) ? 0 : 1;
     }
 
     /// <summary>Fresh instances of every built-in strategy, in a fixed order.</summary>

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Aicp.Agent.Sdk.Client;
 using Aicp.Agent.Sdk.Connection;
 using Aicp.Hub.Hosting;
@@ -12,21 +13,43 @@ using Spectre.Console;
 
 namespace Aicp.SampleAgents.Demo;
 
+/// <summary>What <c>demo</c> was asked to run.</summary>
+internal sealed record DemoSettings(int TasksPerRun, int Concurrency);
+
 /// <summary>
 /// Everything in one process: an embedded hub on a free loopback port, three labelees (fast, medium,
 /// slow and flaky), a run of tasks under every strategy, then a run during which one agent is killed,
 /// and a table comparing them.
 /// </summary>
-internal static class DemoCommand
+internal sealed class DemoCommand : Command
 {
+    public const string CommandName = "demo";
     private const string KilledAgent = "labelee-medium";
+    private const int Tasks = 600;
+    private const int QuickTasks = 150;
 
-    public static async Task<int> RunAsync(CommandArgs args, CancellationToken stop)
+    public Option<bool> Quick { get; } = CliOptions.Flag("--quick", $"{QuickTasks} tasks per run instead of {Tasks} (what CI runs)");
+
+    public Option<int?> TasksPerRun { get; } = CliOptions.OptionalInt("--tasks", $"Tasks per run; default {Tasks}, or {QuickTasks} with --quick", 10, 1_000_000);
+
+    public Option<int> Concurrency { get; } = CliOptions.Int("--concurrency", "Tasks in flight at once", 8, 1, 10_000);
+
+    public DemoCommand()
+        : base(CommandName, "Embedded hub + three labelees; every strategy compared; one agent killed midway.")
     {
-        var quick = args.Flag("quick");
-        var perRun = args.Int("tasks", quick ? 150 : 600, 10, 1_000_000);
-        var concurrency = args.Int("concurrency", 8, 1, 10_000);
-        args.RejectUnknown();
+        Options.Add(Quick);
+        Options.Add(TasksPerRun);
+        Options.Add(Concurrency);
+        SetAction((parse, stop) => ExitCodes.OrInterrupted(RunAsync(Bind(parse), stop), stop));
+    }
+
+    public DemoSettings Bind(ParseResult parse) =>
+        new(parse.GetValue(TasksPerRun) ?? (parse.GetValue(Quick) ? QuickTasks : Tasks), parse.GetValue(Concurrency));
+
+    private static async Task<int> RunAsync(DemoSettings settings, CancellationToken stop)
+    {
+        var perRun = settings.TasksPerRun;
+        var concurrency = settings.Concurrency;
 
         await using var hub = await EmbeddedHub.StartAsync(configure: b => b.Logging.ClearProviders());
         AnsiConsole.MarkupLine($"[bold]AICP Hub[/] embedded at [link]{hub.BaseUrl}[/] (SignalR endpoint {ProtocolDefaults.HubPath})");

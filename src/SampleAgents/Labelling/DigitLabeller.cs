@@ -55,7 +55,7 @@ public sealed class DigitLabeller : IDisposable
         return new DigitLabeller(model, Inference.InferenceBackends.Create(model, device, out note));
     }
 
-    /// <summary>Loads a weights file written by <see cref="LabellingCommands.TrainAsync"/>.</summary>
+    /// <summary>Loads a weights file written by <see cref="TrainCommand"/>.</summary>
     /// <exception cref="InvalidDataException">The file is not a valid weights file.</exception>
     public static DigitLabeller Load(string path) => new(ModelFile.Read(path));
 

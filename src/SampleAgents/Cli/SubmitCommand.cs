@@ -1,0 +1,114 @@
+using System.CommandLine;
+using System.Text.Json;
+using Aicp.Agent.Sdk.Agent;
+using Aicp.Agent.Sdk.Client;
+using Aicp.Agent.Sdk.Connection;
+using Aicp.SampleAgents.Labelee;
+using Aicp.SampleAgents.Load;
+using Spectre.Console;
+
+namespace Aicp.SampleAgents.Cli;
+
+/// <summary>What <c>submit</c> was asked to send.</summary>
+internal sealed record SubmitSettings(
+    string Hub, string Method, int Count, int Concurrency, SubmitOptions Options, bool Json, string Protocol, string? Token);
+
+/// <summary><c>submit --hub URL [...]</c>: submits sample images and prints a summary (a table, or JSON with --json).</summary>
+internal sealed class SubmitCommand : Command
+{
+    public const string CommandName = "submit";
+
+    public Option<string> Hub { get; } = CliOptions.Hub();
+
+    public Option<string> Method { get; } = new("--method")
+    {
+        Description = "Capability to call",
+        HelpName = "M",
+        DefaultValueFactory = _ => LabeleeAgent.Method,
+    };
+
+    public Option<int> Count { get; } = CliOptions.Int("--count", "Tasks to submit", 100, 1, 10_000_000);
+
+    public Option<int> Concurrency { get; } = CliOptions.Int("--concurrency", "Tasks in flight at once", 8, 1, 100_000);
+
+    public Option<string> Strategy { get; } = new("--strategy") { Description = "Routing strategy (default: the hub's)", HelpName = "S" };
+
+    public Option<int?> TimeoutMs { get; } = CliOptions.OptionalInt("--timeout-ms", "Per-attempt timeout, ms; default: the hub's", 1, 600_000, "MS");
+
+    public Option<int?> MaxAttempts { get; } = CliOptions.OptionalInt("--max-attempts", "Attempts per task; default: the hub's", 1, 10);
+
+    public Option<string> Protocol { get; } = CliOptions.Protocol();
+
+    public Option<bool> Json { get; } = CliOptions.Flag("--json",
+        "Print one JSON object: {total, completed, failed, timeout, statuses{}, perAgent{}, failovers, p50Ms, p95Ms, p99Ms}");
+
+    public Option<string> Token { get; } = CliOptions.Token();
+
+    public SubmitCommand()
+        : base(CommandName, "Submits tasks and prints a summary (JSON with --json).")
+    {
+        Hub.Required = true;
+        Options.Add(Hub);
+        Options.Add(Method);
+        Options.Add(Count);
+        Options.Add(Concurrency);
+        Options.Add(Strategy);
+        Options.Add(TimeoutMs);
+        Options.Add(MaxAttempts);
+        Options.Add(Protocol);
+        Options.Add(Json);
+        Options.Add(Token);
+        SetAction((parse, stop) => ExitCodes.OrInterrupted(RunAsync(Bind(parse), stop), stop));
+    }
+
+    public SubmitSettings Bind(ParseResult parse) => new(
+        parse.GetValue(Hub)!,
+        parse.GetValue(Method)!,
+        parse.GetValue(Count),
+        parse.GetValue(Concurrency),
+        new SubmitOptions { Strategy = parse.GetValue(Strategy), TimeoutMs = parse.GetValue(TimeoutMs), MaxAttempts = parse.GetValue(MaxAttempts) },
+        parse.GetValue(Json),
+        parse.GetValue(Protocol)!,
+        parse.GetValue(Token));
+
+    private static async Task<int> RunAsync(SubmitSettings settings, CancellationToken stop)
+    {
+        var images = SampleImages.Load();
+        await using var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = settings.Hub, Protocol = settings.Protocol, AccessToken = settings.Token });
+        using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        connectTimeout.CancelAfter(TimeSpan.FromSeconds(30));
+        await client.ConnectAsync(connectTimeout.Token);
+
+        var method = settings.Method;
+        var count = settings.Count;
+        var summary = await LoadRunner.RunAsync(client, method, count, settings.Concurrency, images.Payload, settings.Options, cancellationToken: stop,
+            isCorrect: method == LabeleeAgent.Method && images.HasLabels ? (i, r) => LabelCheck.IsCorrect(images, i, r) : null);
+        if (settings.Json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(summary.ToJson(), AgentJson.Options));
+            return 0;
+        }
+
+        var table = new Table().AddColumns("status", "count");
+        foreach (var (status, n) in summary.ByStatus)
+        {
+            table.AddRow(status, n.ToString());
+        }
+
+        AnsiConsole.Write(table);
+        var agents = new Table().AddColumns("agent", "tasks", "share");
+        foreach (var (agent, n) in summary.PerAgent)
+        {
+            agents.AddRow(agent, n.ToString(), $"{100.0 * n / count:F1}%");
+        }
+
+        AnsiConsole.Write(agents);
+        AnsiConsole.MarkupLine($"latency p50 [bold]{summary.Percentile(0.5)}[/] ms, p95 [bold]{summary.Percentile(0.95)}[/] ms, p99 [bold]{summary.Percentile(0.99)}[/] ms; failovers {summary.Failovers}");
+        if (summary.Accuracy is { } accuracy)
+        {
+            AnsiConsole.MarkupLine($"labels correct on held-out MNIST digits: [bold]{accuracy:P2}[/]");
+        }
+
+        return 0;
+    }
+}

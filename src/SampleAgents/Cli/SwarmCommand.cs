@@ -1,0 +1,62 @@
+using System.CommandLine;
+using Aicp.SampleAgents.Labelee;
+using Aicp.SampleAgents.Labelling;
+
+namespace Aicp.SampleAgents.Cli;
+
+/// <summary>What <c>swarm</c> was asked to run.</summary>
+internal sealed record SwarmSettings(string Hub, int Count, string Protocol, string Device, string? Token);
+
+/// <summary><c>swarm --hub URL [--count N]</c>: N labelees with a spread of speeds (every fourth flaky) in one process.</summary>
+internal sealed class SwarmCommand : Command
+{
+    public const string CommandName = "swarm";
+
+    public Option<string> Hub { get; } = CliOptions.Hub();
+
+    public Option<int> Count { get; } = CliOptions.Int("--count", "Number of labelees", 3, 1, 1_000);
+
+    public Option<string> Protocol { get; } = CliOptions.Protocol();
+
+    public Option<string> Device { get; } = CliOptions.Device();
+
+    public Option<string> Token { get; } = CliOptions.Token();
+
+    public SwarmCommand()
+        : base(CommandName, "N labelees with different speeds and reliabilities in one process. Ctrl+C or SIGTERM drains them and exits.")
+    {
+        Hub.Required = true;
+        Options.Add(Hub);
+        Options.Add(Count);
+        Options.Add(Protocol);
+        Options.Add(Device);
+        Options.Add(Token);
+        SetAction((parse, stop) => ExitCodes.OrInterrupted(RunAsync(Bind(parse), stop), stop));
+    }
+
+    public SwarmSettings Bind(ParseResult parse) =>
+        new(parse.GetValue(Hub)!, parse.GetValue(Count), parse.GetValue(Protocol)!, parse.GetValue(Device)!, parse.GetValue(Token));
+
+    private static async Task<int> RunAsync(SwarmSettings settings, CancellationToken stop)
+    {
+        using var logging = AgentLifetime.ConsoleLogging();
+        using var labeller = DigitLabeller.LoadDefault(settings.Device, out var note);
+        Console.WriteLine($"labeller: mnist-mlp {labeller.Architecture} on {note}");
+        var agents = LabeleeProfile.Swarm(settings.Count)
+            .Select(p => LabeleeAgent.Create(settings.Hub, p, labeller, logging, settings.Protocol, accessToken: settings.Token))
+            .ToList();
+        try
+        {
+            await AgentLifetime.RunUntilStoppedAsync(agents, stop);
+        }
+        finally
+        {
+            foreach (var agent in agents)
+            {
+                await agent.DisposeAsync();
+            }
+        }
+
+        return 0;
+    }
+}

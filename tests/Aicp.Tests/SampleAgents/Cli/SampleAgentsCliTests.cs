@@ -1,0 +1,168 @@
+using System.CommandLine;
+using Aicp.SampleAgents.Cli;
+using Aicp.SampleAgents.Demo;
+using Aicp.SampleAgents.Labelling;
+using Aicp.Tests.Infrastructure;
+
+namespace Aicp.Tests.SampleAgents.Cli;
+
+public class SampleAgentsCliTests
+{
+    [Fact]
+    public void Parse_LabeleeAsInReadme_BindsProfileAndDefaults()
+    {
+        var (labelee, result) = Parse<LabeleeCommand>(
+            "labelee", "--hub", "http://127.0.0.1:5000", "--id", "flaky-1", "--delay-ms", "40", "--jitter-ms", "20", "--fail-rate", "0.2");
+
+        var settings = labelee.Bind(result);
+
+        Assert.Equal("http://127.0.0.1:5000", settings.Hub);
+        Assert.Equal(new("flaky-1", 40, 20, 0.2, 4), settings.Profile);
+        Assert.Equal("json", settings.Protocol);
+        Assert.Equal(1, settings.Batch);
+        Assert.Null(settings.Token);
+        Assert.Equal("auto", settings.Device);
+        Assert.False(settings.SelfTest);
+    }
+
+    [Fact]
+    public void Parse_LabeleeEveryOption_BindsEach()
+    {
+        var (labelee, result) = Parse<LabeleeCommand>(
+            "labelee", "--hub=http://hub:5000", "--id", "fast-1", "--delay-ms", "0", "--jitter-ms", "600000", "--fail-rate", "1",
+            "--concurrency", "16", "--batch", "4096", "--protocol", "messagepack", "--token", "@key", "--device", "cpu");
+
+        var settings = labelee.Bind(result);
+
+        Assert.Equal(new LabeleeSettings("http://hub:5000", new("fast-1", 0, 600_000, 1, 16), "messagepack", 4096, "@key", "cpu", false), settings);
+    }
+
+    [Fact]
+    public void Parse_LabeleeSelfTest_NeedsNoHubOrId()
+    {
+        var (labelee, result) = Parse<LabeleeCommand>("labelee", "--self-test", "--device", "cuda");
+
+        var settings = labelee.Bind(result);
+
+        Assert.True(settings.SelfTest);
+        Assert.Equal("cuda", settings.Device);
+    }
+
+    [Fact]
+    public void Parse_SubmitJsonAsInReadme_BindsCountAndHubDefaults()
+    {
+        var (submit, result) = Parse<SubmitCommand>("submit", "--hub", "http://127.0.0.1:5000", "--count", "500", "--json");
+
+        var settings = submit.Bind(result);
+
+        Assert.Equal(("http://127.0.0.1:5000", "image.label", 500, 8, true, "json"),
+            (settings.Hub, settings.Method, settings.Count, settings.Concurrency, settings.Json, settings.Protocol));
+        Assert.Equal((null, null, null), (settings.Options.Strategy, settings.Options.TimeoutMs, settings.Options.MaxAttempts));
+    }
+
+    [Fact]
+    public void Parse_SubmitRoutingOptions_CarriedIntoSubmitOptions()
+    {
+        var (submit, result) = Parse<SubmitCommand>(
+            "submit", "--hub", "http://h", "--method", "echo", "--strategy", "least-loaded", "--timeout-ms", "250", "--max-attempts", "3");
+
+        var settings = submit.Bind(result);
+
+        Assert.Equal("echo", settings.Method);
+        Assert.Equal(("least-loaded", 250, 3), (settings.Options.Strategy, settings.Options.TimeoutMs, settings.Options.MaxAttempts));
+        Assert.False(settings.Json);
+    }
+
+    [Theory]
+    [InlineData(new[] { "demo" }, 600)]
+    [InlineData(new[] { "demo", "--quick" }, 150)]
+    [InlineData(new[] { "demo", "--quick", "--tasks", "20" }, 20)]
+    public void Parse_Demo_TasksPerRun(string[] args, int expectedTasks)
+    {
+        var (demo, result) = Parse<DemoCommand>(args);
+
+        Assert.Equal(new DemoSettings(expectedTasks, 8), demo.Bind(result));
+    }
+
+    [Fact]
+    public void Parse_SwarmAsInReadme_BindsCount()
+    {
+        var (swarm, result) = Parse<SwarmCommand>("swarm", "--hub", "http://127.0.0.1:5000", "--count", "8");
+
+        Assert.Equal(new SwarmSettings("http://127.0.0.1:5000", 8, "json", "auto", null), swarm.Bind(result));
+    }
+
+    [Fact]
+    public void Parse_TrainHiddenAndSeed_BindTrainingOptions()
+    {
+        var (train, result) = Parse<TrainCommand>("train", "--hidden", "128,64", "--seed", "7", "--limit", "1000", "--no-augment", "--float32");
+
+        var settings = train.Bind(result);
+
+        Assert.Equal([128, 64], settings.Options.HiddenSizes);
+        Assert.Equal((7ul, 30, false), (settings.Options.Seed, settings.Options.Epochs, settings.Options.Augment));
+        Assert.Equal((1000, true, "mnist-mlp.bin"), (settings.Limit, settings.Float32, settings.Output));
+    }
+
+    [Theory]
+    [InlineData("--delay-ms must be an integer within 0..600000; got '-1'.", "labelee", "--hub", "http://h", "--id", "a", "--delay-ms", "-1")]
+    [InlineData("--fail-rate must be a number within 0..1; got '1.5'.", "labelee", "--hub", "http://h", "--id", "a", "--fail-rate", "1.5")]
+    [InlineData("--count must be an integer within 1..10000000; got 'many'.", "submit", "--hub", "http://h", "--count", "many")]
+    [InlineData("--max-attempts must be an integer within 1..10; got '11'.", "submit", "--hub", "http://h", "--max-attempts", "11")]
+    [InlineData("--tasks must be an integer within 10..1000000; got '5'.", "demo", "--tasks", "5")]
+    [InlineData("--hidden takes comma-separated widths within 1..4096; got '256,0'.", "train", "--hidden", "256,0")]
+    [InlineData("'--bogus'", "labelee", "--hub", "http://h", "--id", "a", "--bogus")]
+    [InlineData("'--jsn'", "submit", "--hub", "http://h", "--jsn")]
+    [InlineData("'xml'", "labelee", "--hub", "http://h", "--id", "a", "--protocol", "xml")]
+    [InlineData("'--hub' is required", "swarm", "--count", "3")]
+    [InlineData("'--id' is required", "labelee", "--hub", "http://h")]
+    [InlineData("'--hub' does not apply to --self-test", "labelee", "--self-test", "--hub", "http://h")]
+    [InlineData("'launch'", "launch")]
+    public async Task InvokeAsync_BadCommandLine_UsageErrorNamingTheProblem(string expectedError, params string[] args)
+    {
+        var (exitCode, output, error) = await InvokeAsync(args);
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Contains(expectedError, error);
+        Assert.Contains("Usage:", output); // the command's help follows the error
+    }
+
+    [Fact]
+    public async Task InvokeAsync_NoCommand_UsageErrorListingCommands()
+    {
+        var (exitCode, output, _) = await InvokeAsync();
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.All(SampleAgentsCli.CreateRootCommand().Subcommands, c => Assert.Contains(c.Name, output));
+    }
+
+    [Fact]
+    public async Task InvokeAsync_HelpOnEveryCommand_ExitsZeroAndListsItsOptions()
+    {
+        foreach (var command in SampleAgentsCli.CreateRootCommand().Subcommands)
+        {
+            var (exitCode, output, error) = await InvokeAsync(command.Name, "--help");
+
+            Assert.Equal(0, exitCode);
+            Assert.Equal("", error);
+            Assert.Contains($"{command.Name} [options]", output);
+            Assert.All(command.Options, o => Assert.Contains(o.Name, output));
+        }
+    }
+
+    private static (TCommand Command, ParseResult Result) Parse<TCommand>(params string[] args)
+        where TCommand : Command
+    {
+        var result = SampleAgentsCli.Parse(args);
+        Assert.True(result.Errors.Count == 0, string.Join(Environment.NewLine, result.Errors.Select(e => e.Message)));
+        return (Assert.IsType<TCommand>(result.CommandResult.Command), result);
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> InvokeAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exitCode = await SampleAgentsCli.InvokeAsync(args, output, error).DefaultTimeout();
+        return (exitCode, output.ToString(), error.ToString());
+    }
+}

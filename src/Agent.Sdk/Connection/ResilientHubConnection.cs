@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using System.Threading.Channels;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.Http.Connections.Client;
@@ -30,7 +31,8 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
     private readonly ReconnectPolicy _policy;
     private TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile WebSocket? _socket;
-    private Task? _restarting;
+    private readonly Channel<bool> _restartRequests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Task _restarting;
 
     public ResilientHubConnection(AicpConnectionOptions options, Action<HubConnection> configureHandlers,
         Func<HubConnection, CancellationToken, Task> onConnected, ILoggerFactory? loggerFactory)
@@ -70,6 +72,7 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
         Connection.Reconnecting += OnReconnectingAsync;
         Connection.Reconnected += OnReconnectedAsync;
         Connection.Closed += OnClosedAsync;
+        _restarting = RestartWhenAskedAsync();
     }
 
     public HubConnection Connection { get; }
@@ -102,10 +105,7 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
     public async Task StopAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_restarting is { } restarting)
-        {
-            await restarting.ConfigureAwait(false);
-        }
+        await _restarting.ConfigureAwait(false);
 
         await Connection.StopAsync().ConfigureAwait(false);
     }
@@ -234,17 +234,28 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
 
         LogDisconnected(_logger, _options.HubUrl, error?.Message ?? "closed");
         ResetReady();
-        _restarting = Task.Run(async () =>
+        _restartRequests.Writer.TryWrite(true); // at most one request waits; a connect already under way absorbs it
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The one restart loop: each request runs the connect step through the retry policy, after any connect that is
+    /// under way (which makes it a no-op when that connect succeeded). Requests that arrive meanwhile collapse into one,
+    /// so a connection that keeps failing never has more than one connect loop.
+    /// </summary>
+    private async Task RestartWhenAskedAsync()
+    {
+        try
         {
-            try
+            while (await _restartRequests.Reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
             {
+                _restartRequests.Reader.TryRead(out _);
                 await StartAsync(_stopping.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
-            {
-            }
-        });
-        return Task.CompletedTask;
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private void ResetReady()

@@ -57,4 +57,43 @@ public sealed class ResilientHubConnectionTests
         Assert.True(connection.IsConnected);
         Assert.Equal(1, steps);
     }
+
+    [Fact]
+    public async Task OwnersStepKeepsFailing_OneLoopRetriesOnTheBackoff_NoStorm()
+    {
+        // E.g. a registration the hub refuses: each failure stops the connection, which raises Closed.
+        await using var h = await HubHarness.StartAsync();
+        var calls = 0;
+        var running = 0;
+        var mostAtOnce = 0;
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await using var connection = new ResilientHubConnection(
+            new AicpConnectionOptions { HubUrl = h.Hub.BaseUrl.ToString(), ReconnectInitialDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(200) },
+            _ => { }, async (_, _) =>
+            {
+                var now = Interlocked.Increment(ref running);
+                InterlockedMax(ref mostAtOnce, now);
+                Interlocked.Increment(ref calls);
+                await Task.Yield();
+                Interlocked.Decrement(ref running);
+                throw new InvalidOperationException("refused");
+            }, loggerFactory: null);
+
+        var starting = connection.StartAsync(CancellationToken.None);
+        await TestTimeouts.Eventually(() => Volatile.Read(ref calls) >= 6, "six attempts");
+        var elapsed = started.Elapsed;
+
+        // Five waits of at least half their step: 25 + 50 + 100 + 100 + 100 ms. A storm makes six attempts in a few ms.
+        Assert.True(elapsed >= TimeSpan.FromMilliseconds(375), $"six attempts took {elapsed.TotalMilliseconds:F0} ms");
+        Assert.Equal(1, Volatile.Read(ref mostAtOnce));
+        Assert.False(starting.IsCompleted);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
+    }
 }

@@ -1,8 +1,8 @@
-using System.Net.WebSockets;
+using System.Net;
 using System.Threading.Channels;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Connections;
-using Microsoft.AspNetCore.Http.Connections.Client;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -17,9 +17,8 @@ namespace Aicp.Agent.Sdk.Connection;
 /// If that step fails, or SignalR closes the connection for good, the connection is restarted through Polly.
 /// </summary>
 /// <remarks>
-/// The WebSocket is opened by <see cref="OpenWebSocketAsync"/> (SignalR's <see cref="HttpConnectionOptions.WebSocketFactory"/>
-/// hook) so the token can go in the header or the query string and the socket can be aborted like a crashed process's.
-/// One connect step runs at a time (<c>_connectGate</c>).
+/// The connection is a <see cref="WebSocketConnection"/> from <see cref="WebSocketConnectionFactory"/> (see there why
+/// not the client's own WebSockets transport). One connect step runs at a time (<c>_connectGate</c>).
 /// </remarks>
 internal sealed partial class ResilientHubConnection : IAsyncDisposable
 {
@@ -30,7 +29,7 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
     private readonly SemaphoreSlim _connectGate = new(1, 1);
     private readonly ReconnectPolicy _policy;
     private TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private volatile WebSocket? _socket;
+    private readonly WebSocketConnectionFactory _factory;
     private readonly Channel<bool> _restartRequests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Task _restarting;
 
@@ -43,25 +42,23 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
         _policy = new ReconnectPolicy(options, _stopping.Token, args =>
             LogConnectFailed(_logger, options.HubUrl, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception?.Message ?? ""));
 
+        var messagePack = options.Protocol switch
+        {
+            HubProtocols.Json => false,
+            HubProtocols.MessagePack => true,
+            _ => throw new ArgumentException($"Unknown protocol '{options.Protocol}'; use '{HubProtocols.Json}' or '{HubProtocols.MessagePack}'.", nameof(options)),
+        };
+        _factory = new WebSocketConnectionFactory(messagePack ? TransferFormat.Binary : TransferFormat.Text, options);
         var builder = new HubConnectionBuilder()
-            .WithUrl(options.ResolveEndpoint(), HttpTransportType.WebSockets, http =>
-            {
-                http.SkipNegotiation = true;
-                http.WebSocketFactory = OpenWebSocketAsync;
-            })
             .WithAutomaticReconnect(_policy)
             .AddJsonProtocol(o => o.PayloadSerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull);
-        switch (options.Protocol)
+        if (messagePack)
         {
-            case HubProtocols.Json:
-                break;
-            case HubProtocols.MessagePack:
-                builder.AddMessagePackProtocol(); // the last protocol registered is the one the connection speaks
-                break;
-            default:
-                throw new ArgumentException($"Unknown protocol '{options.Protocol}'; use '{HubProtocols.Json}' or '{HubProtocols.MessagePack}'.", nameof(options));
+            builder.AddMessagePackProtocol(); // the last protocol registered is the one the connection speaks
         }
 
+        builder.Services.AddSingleton<IConnectionFactory>(_factory);
+        builder.Services.AddSingleton<EndPoint>(new UriEndPoint(options.ResolveEndpoint()));
         if (loggerFactory is not null)
         {
             builder.Services.AddSingleton(loggerFactory);
@@ -114,7 +111,7 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
     public async Task AbortAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
-        _socket?.Abort();
+        _factory.AbortCurrent();
         await StopAsync().ConfigureAwait(false);
     }
 
@@ -149,40 +146,6 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
 
         _ready.TrySetResult();
         LogConnected(_logger, _options.HubUrl);
-    }
-
-    private async ValueTask<WebSocket> OpenWebSocketAsync(WebSocketConnectionContext context, CancellationToken cancellationToken)
-    {
-        var socket = new ClientWebSocket();
-        try
-        {
-            var uri = context.Uri;
-            var token = _options.AccessTokenProvider is { } provider
-                ? await provider(cancellationToken).ConfigureAwait(false)
-                : _options.AccessToken;
-            if (!string.IsNullOrEmpty(token))
-            {
-                if (_options.SendAccessTokenInQuery)
-                {
-                    uri = AicpConnectionOptions.WithAccessToken(uri, token);
-                }
-                else
-                {
-                    socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
-                }
-            }
-
-            _options.ConfigureWebSocket?.Invoke(socket.Options);
-            await socket.ConnectAsync(uri, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-
-        _socket = socket;
-        return socket;
     }
 
     private Task OnReconnectingAsync(Exception? error)

@@ -53,6 +53,7 @@ public sealed class HubHarness : IAsyncDisposable
             HubUrl = Hub.BaseUrl.ToString(), AgentId = id, MaxConcurrency = maxConcurrency, Protocol = Protocol, AccessToken = accessToken,
             ReconnectInitialDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
             DrainTimeout = TimeSpan.FromSeconds(5),
+            LoadReportInterval = TimeSpan.Zero, // reports only when a test sends one: status snapshots stay comparable
         });
         agent.Handle(method, handler);
         _owned.Add(agent);

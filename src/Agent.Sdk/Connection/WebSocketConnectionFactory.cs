@@ -1,0 +1,71 @@
+using System.Net;
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Connections;
+
+namespace Aicp.Agent.Sdk.Connection;
+
+/// <summary>
+/// Opens the WebSocket for <see cref="Microsoft.AspNetCore.SignalR.Client.HubConnection"/> straight to the hub's
+/// endpoint (no negotiate round trip), with the token in the header or the query string, and wraps it in a
+/// <see cref="WebSocketConnection"/>. The SignalR client's own WebSockets transport is not used: it sends a large
+/// message as one frame per 4 KiB pipe block and wakes the reader once per 4 KiB received, which made 64 KiB tasks
+/// markedly slower end to end (docs/BENCHMARKS.md, "On the libraries the design names").
+/// </summary>
+internal sealed class WebSocketConnectionFactory(TransferFormat format, AicpConnectionOptions options) : IConnectionFactory
+{
+    private volatile WebSocketConnection? _current;
+
+    public async ValueTask<ConnectionContext> ConnectAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
+    {
+        if (endpoint is not UriEndPoint { Uri: var uri })
+        {
+            throw new NotSupportedException($"Only {nameof(UriEndPoint)} is supported, got {endpoint.GetType().Name}.");
+        }
+
+        var socket = new ClientWebSocket();
+        try
+        {
+            var target = ToWebSocketUri(uri);
+            var token = options.AccessTokenProvider is { } provider
+                ? await provider(cancellationToken).ConfigureAwait(false)
+                : options.AccessToken;
+            if (!string.IsNullOrEmpty(token))
+            {
+                if (options.SendAccessTokenInQuery)
+                {
+                    target = AicpConnectionOptions.WithAccessToken(target, token);
+                }
+                else
+                {
+                    socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+                }
+            }
+
+            options.ConfigureWebSocket?.Invoke(socket.Options);
+            await socket.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        var connection = new WebSocketConnection(socket, format == TransferFormat.Binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text);
+        _current = connection;
+        return connection;
+    }
+
+    /// <summary>Aborts the most recent connection's socket (no close frame).</summary>
+    public void AbortCurrent() => _current?.Abort(new ConnectionAbortedException("Aborted by the owner."));
+
+    internal static Uri ToWebSocketUri(Uri uri) => new UriBuilder(uri)
+    {
+        Scheme = uri.Scheme switch
+        {
+            "http" or "ws" => "ws",
+            "https" or "wss" => "wss",
+            _ => throw new ArgumentException($"Unsupported scheme '{uri.Scheme}' in {uri}.", nameof(uri)),
+        },
+    }.Uri;
+}

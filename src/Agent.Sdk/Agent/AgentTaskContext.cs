@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Aicp.Protocol;
 using Aicp.Agent.Sdk.Serialization;
+using Aicp.Protocol;
 
 namespace Aicp.Agent.Sdk.Agent;
 

@@ -1,8 +1,7 @@
-using System.Text.Json;
 using Aicp.Agent.Sdk.Agent;
 using Aicp.Agent.Sdk.Connection;
-using Aicp.Protocol;
 using Aicp.Agent.Sdk.Serialization;
+using Aicp.Protocol;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Logging;
 

@@ -1,8 +1,8 @@
 using System.Net;
-using System.Threading.Channels;
 using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.Http.Connections;
+using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

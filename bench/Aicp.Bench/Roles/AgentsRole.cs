@@ -22,7 +22,7 @@ internal static class AgentsRole
     private static readonly Option<int> Concurrency = BenchOptions.Int("--concurrency", "maxConcurrency of each agent", 1024, max: 1_000_000);
     private static readonly Option<int> Batch = BenchOptions.Int("--batch", "Agents connecting at once", 100, max: 100_000);
     private static readonly Option<string> Prefix = new("--id-prefix") { Description = "Agent id prefix", DefaultValueFactory = _ => "bench-agent" };
-    private static readonly Option<string> Protocol = BenchOptions.Protocol("Wire protocol of the agents");
+    private static readonly Option<HubProtocol> Protocol = BenchOptions.Protocol("Wire protocol of the agents");
     private static readonly Option<int> TimeoutSeconds = BenchOptions.Int("--timeout-s", "Most seconds to wait for every agent to register", 300, max: 86_400);
 
     /// <summary>The hidden child-process command; its arguments are written by the benchmarks that start it.</summary>
@@ -41,7 +41,7 @@ internal static class AgentsRole
         var concurrency = parse.GetValue(Concurrency);
         var batch = parse.GetValue(Batch);
         var prefix = parse.GetValue(Prefix)!;
-        var protocol = parse.GetValue(Protocol)!;
+        var protocol = parse.GetValue(Protocol);
         var timeout = TimeSpan.FromSeconds(parse.GetValue(TimeoutSeconds));
         var link = ParentLink.Listen();
 
@@ -57,19 +57,10 @@ internal static class AgentsRole
                 var agent = new AicpAgent(new AgentOptions
                 {
                     HubUrl = hubUrl, AgentId = $"{prefix}-{i}", MaxConcurrency = concurrency,
-                    LoadReportInterval = TimeSpan.Zero, ReportGpuTelemetry = false, Protocol = protocol,
+                    LoadReportInterval = TimeSpan.Zero, Protocol = protocol,
                 });
-                agent.Handle(Payloads.Method, static (task, _) =>
-                {
-                    // Echo the payload in the form it came in: MessagePack bytes unconverted, JSON as JSON.
-                    if (task.PayloadMessagePack is { } raw)
-                    {
-                        task.SetResultMessagePack(raw);
-                        return ValueTask.FromResult(default(JsonElement));
-                    }
-
-                    return ValueTask.FromResult(task.Payload);
-                });
+                // Echo the payload in the form it came in: MessagePack bytes unconverted, JSON as JSON.
+                agent.Handle(Payloads.Method, static (task, _) => ValueTask.FromResult(task.Payload));
                 group.Add(agent);
             }
 

@@ -31,7 +31,7 @@ internal static class LoadRole
     private static readonly Option<double?> Seconds = BenchOptions.Double("--seconds", "Measured window, s", 10, 0.1, 86_400);
     private static readonly Option<double?> Warmup = BenchOptions.Double("--warmup", "Warm-up, not counted, s", 1, 0, 3_600);
     private static readonly Option<double?> Rate = BenchOptions.Double("--rate", "Open loop at this many calls/s (0: closed loop)", 0, 0, 10_000_000);
-    private static readonly Option<string> Protocol = BenchOptions.Protocol("Wire protocol of the connections");
+    private static readonly Option<HubProtocol> Protocol = BenchOptions.Protocol("Wire protocol of the connections");
     private static readonly Option<int> PayloadBytes = BenchOptions.Int("--payload-bytes", "Payload size", 256, min: 0, max: 16 * 1024 * 1024);
     private static readonly Option<bool> Binary = BenchOptions.Flag("--binary", "Payload { data: byte[B] } instead of a string");
 
@@ -53,7 +53,7 @@ internal static class LoadRole
         var seconds = parse.GetValue(Seconds)!.Value;
         var warmup = parse.GetValue(Warmup)!.Value;
         var rate = parse.GetValue(Rate)!.Value;
-        var protocol = parse.GetValue(Protocol)!;
+        var protocol = parse.GetValue(Protocol);
         var bytes = parse.GetValue(PayloadBytes);
         object payload = parse.GetValue(Binary) ? Payloads.Binary(bytes) : Payloads.OfSize(bytes);
         var link = ParentLink.Listen();
@@ -71,11 +71,11 @@ internal static class LoadRole
                     await connection.StartAsync(connecting.Token);
                     disposables.Add(connection);
                     var hub = connection.Connection;
-                    var messagePack = protocol == HubProtocols.MessagePack;
+                    var serializer = new PayloadSerializer(AicpConnectionOptions.CreateSerializerOptions(), protocol);
                     calls.Add(async () =>
                     {
                         // Serialized on every call, as the task client serializes every submit's payload.
-                        await hub.InvokeAsync<TaskPayload?>("Echo", PayloadSerializer.Create(payload, messagePack)).ConfigureAwait(false);
+                        await hub.InvokeAsync<TaskPayload?>("Echo", serializer.Serialize(payload, payload.GetType())).ConfigureAwait(false);
                         return true;
                     });
                 }

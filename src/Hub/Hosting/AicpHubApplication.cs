@@ -2,6 +2,7 @@ using Aicp.Hub.Hubs;
 using Aicp.Hub.Observability;
 using Aicp.Hub.Security;
 using Aicp.Protocol;
+using Microsoft.AspNetCore.Http.Connections;
 
 namespace Aicp.Hub.Hosting;
 
@@ -28,7 +29,14 @@ public static class AicpHubApplication
         app.UseWebSockets();
         app.UseAuthentication();
         app.UseAuthorization();
-        app.MapHub<AicpHub>(ProtocolDefaults.HubPath).RequireAuthorization(AicpAuthenticationSchemes.ConnectPolicy);
+        app.UseMiddleware<ConnectionLimitMiddleware>();
+        app.MapHub<AicpHub>(ProtocolDefaults.HubPath, hub =>
+        {
+            hub.Transports = HttpTransportType.WebSockets; // one long request per connection: what the connection caps count
+            hub.CloseOnAuthenticationExpiration = true;
+        }).RequireAuthorization(AicpAuthenticationSchemes.ConnectPolicy);
+        app.MapHealthProbes();
+        app.MapHubMetrics().RequireAuthorization(AicpAuthenticationSchemes.MetricsPolicy);
         app.MapStatusEndpoints().RequireAuthorization(AicpAuthenticationSchemes.StatusPolicy);
         return app;
     }

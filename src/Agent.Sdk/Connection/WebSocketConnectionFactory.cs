@@ -42,6 +42,11 @@ internal sealed class WebSocketConnectionFactory(TransferFormat format, AicpConn
                 }
             }
 
+            if (options.RemoteCertificateValidationCallback is { } validate)
+            {
+                socket.Options.RemoteCertificateValidationCallback = validate;
+            }
+
             socket.Options.CollectHttpResponseDetails = true; // a refusal's status and error code
             options.ConfigureWebSocket?.Invoke(socket.Options);
             await socket.ConnectAsync(target, cancellationToken).ConfigureAwait(false);

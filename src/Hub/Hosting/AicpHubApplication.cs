@@ -9,13 +9,14 @@ namespace Aicp.Hub.Hosting;
 /// <summary>Builds the hub application; used by Program and by anything that embeds a hub.</summary>
 public static class AicpHubApplication
 {
-    /// <summary>The address the hub listens on when neither <c>--urls</c> nor <c>ASPNETCORE_URLS</c> says otherwise.</summary>
+    /// <summary>The address the hub listens on when neither <c>--urls</c>, <c>ASPNETCORE_URLS</c> nor <c>Kestrel:Endpoints</c> says otherwise.</summary>
     public const string DefaultUrl = "http://127.0.0.1:5000";
 
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
-        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey])
+            && !builder.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Any())
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }

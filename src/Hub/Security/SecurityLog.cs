@@ -35,4 +35,7 @@ internal static partial class SecurityLog
 
     [LoggerMessage(EventId = 4011, Level = LogLevel.Error, Message = "API keys not reloaded, the keys in use stay: {Errors}")]
     public static partial void KeysReloadRejected(ILogger logger, string errors);
+
+    [LoggerMessage(EventId = 4012, Level = LogLevel.Warning, Message = "Credentials would cross the network in clear text on {Addresses}: serve HTTPS (Kestrel certificate) or terminate TLS in front of the hub")]
+    public static partial void PlainHttp(ILogger logger, string addresses);
 }

@@ -49,6 +49,14 @@ public sealed class ListenAddressGuardTests
     [InlineData("http://hub.example.com:5000", false)]
     public void IsLoopback_Address_Expected(string address, bool expected) => Assert.Equal(expected, ListenAddressGuard.IsLoopback(address));
 
+    [Theory]
+    [InlineData("http://0.0.0.0:5000", true)]
+    [InlineData("http://hub.example.com:5000", true)]
+    [InlineData("https://0.0.0.0:5001", false)]
+    [InlineData("http://127.0.0.1:5000", false)]
+    public void IsPlainHttpOffLoopback_Address_Expected(string address, bool expected) =>
+        Assert.Equal(expected, ListenAddressGuard.IsPlainHttpOffLoopback(address));
+
     [Fact]
     public void ConfiguredAddresses_HttpPorts_BindEveryInterface()
     {

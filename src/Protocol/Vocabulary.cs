@@ -98,6 +98,15 @@ public static class ErrorCodes
 
     /// <summary>The submitter's token bucket is empty.</summary>
     public const string RateLimited = "rate_limited";
+
+    /// <summary>
+    /// A connection refused because its credential, or the hub as a whole, has as many connections open as allowed
+    /// (HTTP 429 or 503 at the WebSocket upgrade, in the <see cref="ProtocolDefaults.ErrorCodeHeader"/> header).
+    /// </summary>
+    public const string ConnectionLimit = "connection_limit";
+
+    /// <summary>The hub closed the connection because its API key was removed or changed (the close message's error).</summary>
+    public const string CredentialRevoked = "credential_revoked";
 }
 
 /// <summary>Protocol-wide constants.</summary>
@@ -124,4 +133,7 @@ public static class ProtocolDefaults
 
     /// <summary>Query-string parameter that carries a bearer token for clients that cannot set headers (browsers).</summary>
     public const string AccessTokenQueryParameter = "access_token";
+
+    /// <summary>HTTP response header that carries an <see cref="ErrorCodes"/> value when the hub refuses a connection.</summary>
+    public const string ErrorCodeHeader = "Aicp-Error-Code";
 }

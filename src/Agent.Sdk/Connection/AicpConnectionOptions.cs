@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -49,7 +50,14 @@ public class AicpConnectionOptions
     /// </summary>
     public bool SendAccessTokenInQuery { get; set; }
 
-    /// <summary>Hook for socket options (headers, certificates, proxies).</summary>
+    /// <summary>
+    /// Decides whether the hub's TLS certificate is trusted, for <c>https://</c> and <c>wss://</c> hub URLs. Null (the
+    /// default): the operating system's trust store decides. <see cref="HubCertificates.TrustRoots"/> makes one that also
+    /// trusts a private CA or a self-signed hub certificate.
+    /// </summary>
+    public RemoteCertificateValidationCallback? RemoteCertificateValidationCallback { get; set; }
+
+    /// <summary>Hook for other socket options (headers, client certificates, proxies); runs after the options above are applied.</summary>
     public Action<ClientWebSocketOptions>? ConfigureWebSocket { get; set; }
 
     /// <summary>Every problem with the connection settings, one line each.</summary>

@@ -45,8 +45,22 @@ internal sealed class WebSocketConnectionFactory(TransferFormat format, AicpConn
                 }
             }
 
+            if (options.RemoteCertificateValidationCallback is { } validate)
+            {
+                socket.Options.RemoteCertificateValidationCallback = validate;
+            }
+
+            socket.Options.CollectHttpResponseDetails = true; // a refusal's status and error code
             options.ConfigureWebSocket?.Invoke(socket.Options);
             await socket.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WebSocketException ex) when (socket.HttpStatusCode >= HttpStatusCode.BadRequest)
+        {
+            var code = socket.HttpResponseHeaders?
+                .FirstOrDefault(h => string.Equals(h.Key, Aicp.Protocol.ProtocolDefaults.ErrorCodeHeader, StringComparison.OrdinalIgnoreCase)).Value?.FirstOrDefault();
+            var status = socket.HttpStatusCode;
+            socket.Dispose();
+            throw new AicpConnectionRefusedException(status, code, ex);
         }
         catch
         {

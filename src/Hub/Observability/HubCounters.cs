@@ -27,6 +27,10 @@ internal sealed class HubCounters(HubMetrics metrics)
     /// <summary>Completions whose result exceeded the limit; each closed its connection.</summary>
     public long OversizeResults => metrics.OversizeResultsTotal;
 
+    /// <summary>Security events by kind (<c>aicp_security_events_total</c>), keyed by the label value.</summary>
+    public IReadOnlyDictionary<string, long> SecurityEvents() =>
+        Enum.GetValues<Security.SecurityEventKind>().ToDictionary(Security.SecurityEventKinds.Label, metrics.SecurityEventsTotal);
+
     /// <summary>Tasks that finished with <paramref name="status"/> (a <see cref="TaskStatuses"/> value).</summary>
     public long Finished(string status) => metrics.CompletedTotal(status);
 

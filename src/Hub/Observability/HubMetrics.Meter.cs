@@ -31,6 +31,8 @@ internal sealed partial class HubMetrics
         ObservableCounter(ForeignCompletions, () => [new(_foreignCompletions.Value)]);
         ObservableCounter(ForbiddenCalls, () => [new(_forbiddenCalls.Value)]);
         ObservableCounter(OversizeResults, () => [new(_oversizeResults.Value)]);
+        ObservableCounter(SecurityEvents, () => _securityEvents.Select((child, kind) =>
+            new Measurement<double>(child.Value, new KeyValuePair<string, object?>(Tags.Kind, Security.SecurityEventKinds.Labels[kind]))));
 
         ObservableGauge(AgentsConnected, () => [new(_registry.Count)]);
         foreach (var gauge in _liveState.PerCapability)

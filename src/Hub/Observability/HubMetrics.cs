@@ -49,6 +49,7 @@ internal sealed partial class HubMetrics : IDisposable
     private readonly Counter _foreignCompletions;
     private readonly Counter _forbiddenCalls;
     private readonly Counter _oversizeResults;
+    private readonly Counter.Child[] _securityEvents;
 
     static HubMetrics()
     {
@@ -81,6 +82,8 @@ internal sealed partial class HubMetrics : IDisposable
         _foreignCompletions = CreateCounter(factory, ForeignCompletions);
         _forbiddenCalls = CreateCounter(factory, ForbiddenCalls);
         _oversizeResults = CreateCounter(factory, OversizeResults);
+        var securityEvents = CreateCounter(factory, SecurityEvents);
+        _securityEvents = Array.ConvertAll(Security.SecurityEventKinds.Labels, kind => securityEvents.WithLabels(kind)); // every kind at 0 from the start
 
         // Unlabelled series exist (at 0) from the start, the method labels known so far from now on, later ones as they come.
         foreach (var unlabelled in new[] { _lateCompletions, _foreignCompletions, _forbiddenCalls, _oversizeResults })
@@ -167,7 +170,17 @@ internal sealed partial class HubMetrics : IDisposable
 
     public void LateCompletion() => _lateCompletions.Inc();
 
-    public void ForeignCompletion() => _foreignCompletions.Inc();
+    /// <summary>Counted twice on purpose: <c>aicp_foreign_completions_total</c> and the security event of the same name.</summary>
+    public void ForeignCompletion()
+    {
+        _foreignCompletions.Inc();
+        SecurityEvent(Security.SecurityEventKind.ForeignCompletion);
+    }
+
+    public void SecurityEvent(Security.SecurityEventKind kind) => _securityEvents[(int)kind].Inc();
+
+    /// <summary>Security events of one kind since start.</summary>
+    public long SecurityEventsTotal(Security.SecurityEventKind kind) => (long)_securityEvents[(int)kind].Value;
 
     public void ForbiddenCall() => _forbiddenCalls.Inc();
 

@@ -42,6 +42,10 @@ internal static class MetricFamilies
     public static readonly MetricFamily OversizeResults = new("aicp_oversize_results_total",
         "Completions whose result exceeded the size limit; each closed its connection.", "{completion}", []);
 
+    public static readonly MetricFamily SecurityEvents = new("aicp_security_events_total",
+        "Security events, by kind: refused authentications, role and binding refusals, foreign completions, key revocations, expired credentials, refused connections.",
+        "{event}", [Tags.Kind]);
+
     public static readonly MetricFamily AgentsConnected = new("aicp_agents_connected",
         "Registered agents connected now.", "{agent}", []);
 
@@ -92,5 +96,6 @@ internal static class MetricFamilies
         public const string Agent = "agent";
         public const string Outcome = "outcome";
         public const string Generation = "generation";
+        public const string Kind = "kind";
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Net.Security;
 using Aicp.Agent.Sdk.Connection;
 using Aicp.SampleAgents.Labelling.Inference;
 
@@ -62,6 +63,28 @@ internal static class CliOptions
         Description = "API key or JWT, when the hub requires one",
         HelpName = "KEY",
     };
+
+    /// <summary>--ca-cert FILE: a CA (or the hub's self-signed certificate) to trust for an https:// hub, besides the system's.</summary>
+    public static Option<string> CaCert()
+    {
+        var option = new Option<string>("--ca-cert")
+        {
+            Description = "PEM or DER certificate of a CA, or the hub's own self-signed certificate, to trust for an https:// hub (besides the system's trust store)",
+            HelpName = "FILE",
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } path && !File.Exists(path))
+            {
+                result.AddError($"--ca-cert: the file '{path}' does not exist.");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>The certificate check for <paramref name="caCert"/>; null (the system's trust store) when none was given.</summary>
+    public static RemoteCertificateValidationCallback? CertificateValidation(string? caCert) =>
+        caCert is null ? null : HubCertificates.TrustRoots(HubCertificates.LoadCertificate(caCert));
 
     /// <summary>--protocol json|messagepack (default json; any case).</summary>
     public static Option<HubProtocol> Protocol() => new("--protocol")

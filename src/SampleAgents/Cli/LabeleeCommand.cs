@@ -7,7 +7,7 @@ namespace Aicp.SampleAgents.Cli;
 
 /// <summary>What <c>labelee</c> was asked to do: serve as one agent, or run the backend self-test.</summary>
 internal sealed record LabeleeSettings(
-    string? Hub, LabeleeProfile Profile, HubProtocol Protocol, int Batch, string? Token, string Device, bool SelfTest);
+    string? Hub, LabeleeProfile Profile, HubProtocol Protocol, int Batch, string? Token, string Device, bool SelfTest, string? CaCert = null);
 
 /// <summary>
 /// <c>labelee --hub URL --id ID [...]</c>: one <c>image.label</c> agent serving the digit labeller until Ctrl+C or
@@ -35,6 +35,8 @@ internal sealed class LabeleeCommand : Command
 
     public Option<string> Token { get; } = CliOptions.Token();
 
+    public Option<string> CaCert { get; } = CliOptions.CaCert();
+
     public Option<string> Device { get; } = CliOptions.Device();
 
     public Option<bool> SelfTest { get; } = CliOptions.Flag("--self-test",
@@ -43,7 +45,7 @@ internal sealed class LabeleeCommand : Command
     public LabeleeCommand()
         : base(CommandName, "One image.label agent: the digit labeller (CUDA when the NVIDIA driver loads, else CPU). Ctrl+C or SIGTERM drains it and exits.")
     {
-        Option[] agentOptions = [Hub, Id, DelayMs, JitterMs, FailRate, Concurrency, Batch, Protocol, Token];
+        Option[] agentOptions = [Hub, Id, DelayMs, JitterMs, FailRate, Concurrency, Batch, Protocol, Token, CaCert];
         foreach (var option in agentOptions)
         {
             Options.Add(option);
@@ -76,7 +78,8 @@ internal sealed class LabeleeCommand : Command
         parse.GetValue(Batch),
         parse.GetValue(Token),
         parse.GetValue(Device)!,
-        parse.GetValue(SelfTest));
+        parse.GetValue(SelfTest),
+        parse.GetValue(CaCert));
 
     private static async Task<int> RunAsync(LabeleeSettings settings, CancellationToken stop)
     {
@@ -88,7 +91,8 @@ internal sealed class LabeleeCommand : Command
         using var logging = AgentLifetime.ConsoleLogging();
         using var labeller = DigitLabeller.LoadDefault(settings.Device, out var note);
         Console.WriteLine($"labeller: mnist-mlp {labeller.Architecture} on {note}");
-        await using var agent = LabeleeAgent.Create(settings.Hub!, settings.Profile, labeller, logging, settings.Protocol, settings.Batch, settings.Token);
+        await using var agent = LabeleeAgent.Create(settings.Hub!, settings.Profile, labeller, logging, settings.Protocol, settings.Batch, settings.Token,
+            CliOptions.CertificateValidation(settings.CaCert));
         await AgentLifetime.RunUntilStoppedAsync([agent], stop);
         return 0;
     }

@@ -11,7 +11,7 @@ namespace Aicp.SampleAgents.Cli;
 
 /// <summary>What <c>submit</c> was asked to send.</summary>
 internal sealed record SubmitSettings(
-    string Hub, string Method, int Count, int Concurrency, SubmitOptions Options, bool Json, HubProtocol Protocol, string? Token);
+    string Hub, string Method, int Count, int Concurrency, SubmitOptions Options, bool Json, HubProtocol Protocol, string? Token, string? CaCert = null);
 
 /// <summary><c>submit --hub URL [...]</c>: submits sample images and prints a summary (a table, or JSON with --json).</summary>
 internal sealed class SubmitCommand : Command
@@ -44,6 +44,8 @@ internal sealed class SubmitCommand : Command
 
     public Option<string> Token { get; } = CliOptions.Token();
 
+    public Option<string> CaCert { get; } = CliOptions.CaCert();
+
     public SubmitCommand()
         : base(CommandName, "Submits tasks and prints a summary (JSON with --json).")
     {
@@ -58,6 +60,7 @@ internal sealed class SubmitCommand : Command
         Options.Add(Protocol);
         Options.Add(Json);
         Options.Add(Token);
+        Options.Add(CaCert);
         SetAction((parse, stop) => ExitCodes.OrInterrupted(RunAsync(Bind(parse), stop), stop));
     }
 
@@ -74,14 +77,19 @@ internal sealed class SubmitCommand : Command
         },
         parse.GetValue(Json),
         parse.GetValue(Protocol),
-        parse.GetValue(Token));
+        parse.GetValue(Token),
+        parse.GetValue(CaCert));
 
     private static readonly JsonSerializerOptions JsonOutput = AicpConnectionOptions.CreateSerializerOptions();
 
     private static async Task<int> RunAsync(SubmitSettings settings, CancellationToken stop)
     {
         var images = SampleImages.Load();
-        await using var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = settings.Hub, Protocol = settings.Protocol, AccessToken = settings.Token });
+        await using var client = new AicpTaskClient(new AicpConnectionOptions
+        {
+            HubUrl = settings.Hub, Protocol = settings.Protocol, AccessToken = settings.Token,
+            RemoteCertificateValidationCallback = CliOptions.CertificateValidation(settings.CaCert),
+        });
         using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
         connectTimeout.CancelAfter(TimeSpan.FromSeconds(30));
         await client.ConnectAsync(connectTimeout.Token);

@@ -6,7 +6,7 @@ using Aicp.SampleAgents.Labelling;
 namespace Aicp.SampleAgents.Cli;
 
 /// <summary>What <c>swarm</c> was asked to run.</summary>
-internal sealed record SwarmSettings(string Hub, int Count, HubProtocol Protocol, string Device, string? Token);
+internal sealed record SwarmSettings(string Hub, int Count, HubProtocol Protocol, string Device, string? Token, string? CaCert = null);
 
 /// <summary><c>swarm --hub URL [--count N]</c>: N labelees with a spread of speeds (every fourth flaky) in one process.</summary>
 internal sealed class SwarmCommand : Command
@@ -23,6 +23,8 @@ internal sealed class SwarmCommand : Command
 
     public Option<string> Token { get; } = CliOptions.Token();
 
+    public Option<string> CaCert { get; } = CliOptions.CaCert();
+
     public SwarmCommand()
         : base(CommandName, "N labelees with different speeds and reliabilities in one process. Ctrl+C or SIGTERM drains them and exits.")
     {
@@ -32,19 +34,21 @@ internal sealed class SwarmCommand : Command
         Options.Add(Protocol);
         Options.Add(Device);
         Options.Add(Token);
+        Options.Add(CaCert);
         SetAction((parse, stop) => ExitCodes.OrInterrupted(RunAsync(Bind(parse), stop), stop));
     }
 
     public SwarmSettings Bind(ParseResult parse) =>
-        new(parse.GetValue(Hub)!, parse.GetValue(Count), parse.GetValue(Protocol), parse.GetValue(Device)!, parse.GetValue(Token));
+        new(parse.GetValue(Hub)!, parse.GetValue(Count), parse.GetValue(Protocol), parse.GetValue(Device)!, parse.GetValue(Token), parse.GetValue(CaCert));
 
     private static async Task<int> RunAsync(SwarmSettings settings, CancellationToken stop)
     {
         using var logging = AgentLifetime.ConsoleLogging();
         using var labeller = DigitLabeller.LoadDefault(settings.Device, out var note);
         Console.WriteLine($"labeller: mnist-mlp {labeller.Architecture} on {note}");
+        var certificateValidation = CliOptions.CertificateValidation(settings.CaCert);
         var agents = LabeleeProfile.Swarm(settings.Count)
-            .Select(p => LabeleeAgent.Create(settings.Hub, p, labeller, logging, settings.Protocol, accessToken: settings.Token))
+            .Select(p => LabeleeAgent.Create(settings.Hub, p, labeller, logging, settings.Protocol, accessToken: settings.Token, certificateValidation: certificateValidation))
             .ToList();
         try
         {

@@ -1,3 +1,4 @@
+using System.Net.Security;
 using Aicp.Agent.Sdk.Agent;
 using Aicp.Agent.Sdk.Batching;
 using Aicp.Agent.Sdk.Connection;
@@ -16,8 +17,9 @@ internal static class LabeleeAgent
     public const string Method = "image.label";
 
     /// <param name="batchSize">Above 1: serve through the SDK's dynamic batching, one forward pass per batch.</param>
+    /// <param name="certificateValidation">The hub's TLS certificate check for an https:// hub; null: the system's trust store.</param>
     public static AicpAgent Create(string hubUrl, LabeleeProfile profile, DigitLabeller labeller, ILoggerFactory? loggerFactory = null,
-        HubProtocol protocol = HubProtocol.Json, int batchSize = 1, string? accessToken = null)
+        HubProtocol protocol = HubProtocol.Json, int batchSize = 1, string? accessToken = null, RemoteCertificateValidationCallback? certificateValidation = null)
     {
         var model = $"mnist-mlp {labeller.Architecture} ({labeller.BackendName})";
         var agent = new AicpAgent(new AgentOptions
@@ -27,6 +29,7 @@ internal static class LabeleeAgent
             MaxConcurrency = profile.Concurrency,
             Protocol = protocol,
             AccessToken = accessToken,
+            RemoteCertificateValidationCallback = certificateValidation,
             Metadata = new() { ["model"] = model, ["delayMs"] = profile.DelayMs.ToString() },
         }, loggerFactory);
         var random = new Random(profile.Id.GetHashCode(StringComparison.Ordinal));

@@ -47,28 +47,32 @@ public sealed class HubHarness : IAsyncDisposable
 
     /// <summary>Starts an agent whose handler answers with a JSON value (an undefined one: no result).</summary>
     public Task<AicpAgent> StartAgentAsync(string id, Func<AgentTaskContext, CancellationToken, ValueTask<JsonElement>> handler, int maxConcurrency = 8,
-        string method = "image.label", string? accessToken = null) =>
-        StartAgentAsync<JsonElement>(id, handler, maxConcurrency, method, accessToken);
+        string method = "image.label", string? accessToken = null, Action<AgentOptions>? configure = null) =>
+        StartAgentAsync<JsonElement>(id, handler, maxConcurrency, method, accessToken, configure);
 
     public async Task<AicpAgent> StartAgentAsync<TResponse>(string id, Func<AgentTaskContext, CancellationToken, ValueTask<TResponse>> handler, int maxConcurrency = 8, string method = "image.label",
-        string? accessToken = null)
+        string? accessToken = null, Action<AgentOptions>? configure = null)
     {
-        var agent = new AicpAgent(new AgentOptions
+        var options = new AgentOptions
         {
             HubUrl = Hub.BaseUrl.ToString(), AgentId = id, MaxConcurrency = maxConcurrency, Protocol = Protocol, AccessToken = accessToken,
             ReconnectInitialDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
             DrainTimeout = TimeSpan.FromSeconds(5),
             LoadReportInterval = TimeSpan.Zero, // reports only when a test sends one: status snapshots stay comparable
-        });
+        };
+        configure?.Invoke(options);
+        var agent = new AicpAgent(options);
         agent.Handle(method, handler);
         _owned.Add(agent);
         await agent.StartAsync().DefaultTimeout();
         return agent;
     }
 
-    public async Task<AicpTaskClient> StartClientAsync(string? accessToken = null)
+    public async Task<AicpTaskClient> StartClientAsync(string? accessToken = null, Action<AicpConnectionOptions>? configure = null)
     {
-        var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = Hub.BaseUrl.ToString(), Protocol = Protocol, AccessToken = accessToken });
+        var options = new AicpConnectionOptions { HubUrl = Hub.BaseUrl.ToString(), Protocol = Protocol, AccessToken = accessToken };
+        configure?.Invoke(options);
+        var client = new AicpTaskClient(options);
         _owned.Add(client);
         await client.ConnectAsync().DefaultTimeout();
         return client;

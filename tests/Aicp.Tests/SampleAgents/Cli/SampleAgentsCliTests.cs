@@ -111,6 +111,7 @@ public class SampleAgentsCliTests
     [InlineData("--fail-rate must be a number within 0..1; got '1.5'.", "labelee", "--hub", "http://h", "--id", "a", "--fail-rate", "1.5")]
     [InlineData("--count must be an integer within 1..10000000; got 'many'.", "submit", "--hub", "http://h", "--count", "many")]
     [InlineData("--max-attempts must be an integer within 1..10; got '11'.", "submit", "--hub", "http://h", "--max-attempts", "11")]
+    [InlineData("--ca-cert: the file '/nonexistent/ca.crt' does not exist.", "submit", "--hub", "https://h", "--ca-cert", "/nonexistent/ca.crt")]
     [InlineData("--tasks must be an integer within 10..1000000; got '5'.", "demo", "--tasks", "5")]
     [InlineData("--hidden takes comma-separated widths within 1..4096; got '256,0'.", "train", "--hidden", "256,0")]
     [InlineData("'--bogus'", "labelee", "--hub", "http://h", "--id", "a", "--bogus")]

@@ -37,6 +37,7 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
     private TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private AicpConnectionState _state = AicpConnectionState.Disconnected;
     private bool _closed;
+    private int _disposed;
 
     public ResilientHubConnection(AicpConnectionOptions options, Action<HubConnection> configureHandlers,
         Func<HubConnection, CancellationToken, Task> onConnected, ILoggerFactory? loggerFactory)
@@ -137,6 +138,11 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
     /// <summary>Stops reconnecting and closes the connection gracefully.</summary>
     public async Task StopAsync()
     {
+        if (Volatile.Read(ref _disposed) != 0 && _closed)
+        {
+            return; // stopped and disposed already
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _restarting.ConfigureAwait(false);
         await Connection.StopAsync().ConfigureAwait(false);
@@ -164,6 +170,11 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await StopAsync().ConfigureAwait(false);
         await Connection.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();

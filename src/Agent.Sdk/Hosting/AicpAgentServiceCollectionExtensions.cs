@@ -119,16 +119,10 @@ internal sealed class AicpAgentHostedService(AicpAgent agent) : BackgroundServic
     }
 }
 
-/// <summary>Connects the task client in the background when the host starts; closes it when the host stops.</summary>
+/// <summary>Connects the task client in the background when the host starts; the container closes it when the host is disposed.</summary>
 internal sealed class AicpTaskClientHostedService(AicpTaskClient client) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => client.ConnectAsync(stoppingToken);
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        await client.DisposeAsync();
-    }
 }
 
 /// <summary>The agent's connection as a health check.</summary>

@@ -211,6 +211,7 @@ public sealed class TaskPayload
         return true;
     }
 
+    /// <summary>The value's JSON text.</summary>
     public override string ToString() => Json.GetRawText();
 
     private static JsonElement? Property(JsonElement value, string name)

@@ -274,6 +274,7 @@ public sealed partial class AicpAgent : IAsyncDisposable
         await StopReportingAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Stops at once (no drain: use <see cref="StopAsync"/> first for that) and releases the connection.</summary>
     public async ValueTask DisposeAsync()
     {
         await _connection.DisposeAsync().ConfigureAwait(false);

@@ -4,7 +4,7 @@ namespace Aicp.Agent.Sdk.Batching;
 
 /// <summary>
 /// One task inside a batch. The batch handler sets each item's outcome with <see cref="Succeed"/> or
-/// <see cref="Fail"/>; an item left unset fails with <c>batch_item_unanswered</c>.
+/// <see cref="Fail(string, string)"/>; an item left unset fails with <c>batch_item_unanswered</c>.
 /// </summary>
 /// <typeparam name="TRequest">What the task's payload bound to.</typeparam>
 /// <typeparam name="TResponse">The task's result.</typeparam>

@@ -9,6 +9,7 @@ namespace Aicp.Agent.Sdk.Connection;
 /// </summary>
 public sealed class AicpConnectionRefusedException : Exception
 {
+    /// <summary>A refusal with the hub's HTTP status and error code.</summary>
     public AicpConnectionRefusedException(HttpStatusCode statusCode, string? errorCode, Exception? inner)
         : base($"The hub refused the connection: HTTP {(int)statusCode}" + (errorCode is null ? "." : $", {errorCode}."), inner)
     {

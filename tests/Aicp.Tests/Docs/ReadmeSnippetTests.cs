@@ -6,16 +6,7 @@ namespace Aicp.Tests.Docs;
 /// <summary>README.md's SDK example is the compiled <see cref="QuickStart"/>, and it works against a real hub.</summary>
 public sealed class ReadmeSnippetTests
 {
-    private static string RepositoryFile(string relative)
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Aicp.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return Path.Combine(directory?.FullName ?? throw new DirectoryNotFoundException("Aicp.sln not found above the test binaries."), relative);
-    }
+    private static string RepositoryFile(string relative) => Path.Combine(ExternalTool.RepositoryRoot, relative);
 
     private static string[] Trimmed(IEnumerable<string> lines) => [.. lines.Select(l => l.Trim()).Where(l => l.Length > 0)];
 

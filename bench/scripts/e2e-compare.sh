@@ -3,7 +3,7 @@
 # once per build, the builds' order rotating from round to round, so the load drift of a shared machine spreads over
 # all of them. Prints one TSV line per run.
 #   bench/scripts/e2e-compare.sh NAME=PATH/Aicp.Bench.dll [NAME=PATH/Aicp.Bench.dll ...]
-# Environment: ROUNDS (3), SECONDS (8), INFLIGHT ("1 8"), CONFIGS (the four protocol/payload pairs below, ';'-separated).
+# Environment: ROUNDS (3), SECONDS_PER_RUN (8), INFLIGHT ("1 8"), CONFIGS (the four protocol/payload pairs below, ';'-separated).
 set -euo pipefail
 rounds=${ROUNDS:-3}; seconds=${SECONDS_PER_RUN:-8}; inflights=${INFLIGHT:-"1 8"}
 IFS=';' read -r -a configs <<<"${CONFIGS:-json 256;messagepack 256;json 65536 --binary;messagepack 65536 --binary}"

@@ -84,6 +84,12 @@ public static class ErrorCodes
     public const string HandlerNotFound = "handler_not_found";
     public const string HandlerException = "handler_exception";
 
+    /// <summary>The payload does not bind to what the agent's handler takes (raised by the Agent.Sdk).</summary>
+    public const string InvalidPayload = "invalid_payload";
+
+    /// <summary>A batch handler returned without an outcome for this task (raised by the Agent.Sdk).</summary>
+    public const string BatchItemUnanswered = "batch_item_unanswered";
+
     /// <summary>The caller's credentials do not allow this call (role, or agent id / capability binding).</summary>
     public const string Forbidden = "forbidden";
 

@@ -31,7 +31,7 @@ internal static class ChaosCommand
     private static readonly Option<int> Concurrency = BenchOptions.Int("--concurrency", "Tasks in flight at once", 256, max: 100_000);
     private static readonly Option<int> Seed = BenchOptions.Seed("Seed of the kill schedule", 42);
     private static readonly Option<bool> Json = BenchOptions.Json();
-    private static readonly Option<string> Protocol = BenchOptions.Protocol("Hub protocol of the agents and the submitter");
+    private static readonly Option<HubProtocol> Protocol = BenchOptions.Protocol("Hub protocol of the agents and the submitter");
     private static readonly Option<int> MaxSeconds = BenchOptions.Int("--max-seconds", "Bound on the whole run; tasks not sent by then count as lost", 300, max: 86_400);
 
     public static Command Create()
@@ -53,7 +53,7 @@ internal static class ChaosCommand
         var concurrency = parse.GetValue(Concurrency);
         var random = new Random(parse.GetValue(Seed));
         var json = parse.GetValue(Json);
-        var protocol = parse.GetValue(Protocol)!; // agents and submitter alike
+        var protocol = parse.GetValue(Protocol); // agents and submitter alike
         var deadline = TimeSpan.FromSeconds(parse.GetValue(MaxSeconds)); // the whole run is bounded in time
 
         await using var hub = await EmbeddedHub.StartAsync(new Dictionary<string, string?>
@@ -126,7 +126,7 @@ internal static class ChaosCommand
             {
                 try
                 {
-                    var result = await client.SubmitAsync(Method, new { seq }, new SubmitOptions { MaxAttempts = 5, TimeoutMs = 5_000 }, stop.Token);
+                    var result = await client.SubmitAsync(Method, new { seq }, new SubmitOptions { MaxAttempts = 5, Timeout = TimeSpan.FromSeconds(5) }, stop.Token);
                     Interlocked.Increment(ref resultsPerTask[seq]);
                     statuses.AddOrUpdate(result.Status, 1, (_, c) => c + 1);
                     if (result.Status == TaskStatuses.Completed && result.Result?.Json.GetProperty("seq").GetInt32() != seq)
@@ -219,7 +219,7 @@ internal static class ChaosCommand
         static string perRoundText(int count, double fraction) => $"{Math.Max(1, (int)Math.Round(count * fraction))} of {count}";
     }
 
-    private static async Task<AicpAgent> StartAgentAsync(Uri hub, int i, string protocol)
+    private static async Task<AicpAgent> StartAgentAsync(Uri hub, int i, HubProtocol protocol)
     {
         var id = $"chaos-{i}";
         var agent = new AicpAgent(new AgentOptions
@@ -230,11 +230,13 @@ internal static class ChaosCommand
         agent.Handle(Method, async (task, ct) =>
         {
             await Task.Delay(Random.Shared.Next(0, 3), ct);
-            return JsonSerializer.SerializeToElement(new { seq = task.Payload.GetProperty("seq").GetInt32(), agent = id });
+            return new { seq = task.GetPayload<SeqPayload>()!.Seq, agent = id };
         });
         await agent.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
         return agent;
     }
+
+    private sealed record SeqPayload(int Seq);
 
     private sealed record ChaosReport
     {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using Aicp.Agent.Sdk.Agent;
@@ -16,16 +17,32 @@ internal static class AgentsRole
 {
     public const string Name = "agents-proc";
 
-    public static async Task<int> RunAsync(string[] argv)
+    private static readonly Option<string> Hub = new("--hub") { Description = "The hub's base URL", Required = true };
+    private static readonly Option<int> Count = BenchOptions.Int("--agents", "Agents to start", 4, max: 100_000);
+    private static readonly Option<int> Concurrency = BenchOptions.Int("--concurrency", "maxConcurrency of each agent", 1024, max: 1_000_000);
+    private static readonly Option<int> Batch = BenchOptions.Int("--batch", "Agents connecting at once", 100, max: 100_000);
+    private static readonly Option<string> Prefix = new("--id-prefix") { Description = "Agent id prefix", DefaultValueFactory = _ => "bench-agent" };
+    private static readonly Option<HubProtocol> Protocol = BenchOptions.Protocol("Wire protocol of the agents");
+    private static readonly Option<int> TimeoutSeconds = BenchOptions.Int("--timeout-s", "Most seconds to wait for every agent to register", 300, max: 86_400);
+
+    /// <summary>The hidden child-process command; its arguments are written by the benchmarks that start it.</summary>
+    public static Command Create()
     {
-        var args = new BenchArgs(argv);
-        var hubUrl = args.String("hub") ?? throw new ArgumentException("--hub is required");
-        var count = args.Int("agents", 4);
-        var concurrency = args.Int("concurrency", 1024);
-        var batch = args.Int("batch", 100);
-        var prefix = args.String("id-prefix") ?? "bench-agent";
-        var protocol = args.String("protocol") ?? HubProtocols.Json;
-        var timeout = TimeSpan.FromSeconds(args.Int("timeout-s", 300));
+        var command = new Command(Name) { Hub, Count, Concurrency, Batch, Prefix, Protocol, TimeoutSeconds };
+        command.Hidden = true;
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var hubUrl = parse.GetValue(Hub)!;
+        var count = parse.GetValue(Count);
+        var concurrency = parse.GetValue(Concurrency);
+        var batch = parse.GetValue(Batch);
+        var prefix = parse.GetValue(Prefix)!;
+        var protocol = parse.GetValue(Protocol);
+        var timeout = TimeSpan.FromSeconds(parse.GetValue(TimeoutSeconds));
         var link = ParentLink.Listen();
 
         using var cts = new CancellationTokenSource(timeout);
@@ -40,19 +57,10 @@ internal static class AgentsRole
                 var agent = new AicpAgent(new AgentOptions
                 {
                     HubUrl = hubUrl, AgentId = $"{prefix}-{i}", MaxConcurrency = concurrency,
-                    LoadReportInterval = TimeSpan.Zero, ReportGpuTelemetry = false, Protocol = protocol,
+                    LoadReportInterval = TimeSpan.Zero, Protocol = protocol,
                 });
-                agent.Handle(Payloads.Method, static (task, _) =>
-                {
-                    // Echo the payload in the form it came in: MessagePack bytes unconverted, JSON as JSON.
-                    if (task.PayloadMessagePack is { } raw)
-                    {
-                        task.SetResultMessagePack(raw);
-                        return ValueTask.FromResult(default(JsonElement));
-                    }
-
-                    return ValueTask.FromResult(task.Payload);
-                });
+                // Echo the payload in the form it came in: MessagePack bytes unconverted, JSON as JSON.
+                agent.Handle(Payloads.Method, static (task, _) => ValueTask.FromResult(task.Payload));
                 group.Add(agent);
             }
 

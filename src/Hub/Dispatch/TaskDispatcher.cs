@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Aicp.Hub.Configuration;
 using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;

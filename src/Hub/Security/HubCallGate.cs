@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Text.Json;
 using Aicp.Hub.Observability;
 using Aicp.Protocol;
 using Microsoft.Extensions.Options;

@@ -86,8 +86,12 @@ internal static class CliOptions
     public static RemoteCertificateValidationCallback? CertificateValidation(string? caCert) =>
         caCert is null ? null : HubCertificates.TrustRoots(HubCertificates.LoadCertificate(caCert));
 
-    /// <summary>--protocol json|messagepack (default json).</summary>
-    public static Option<string> Protocol() => Choice("--protocol", "SignalR hub protocol", HubProtocols.Json, HubProtocols.Json, HubProtocols.MessagePack);
+    /// <summary>--protocol json|messagepack (default json; any case).</summary>
+    public static Option<HubProtocol> Protocol() => new("--protocol")
+    {
+        Description = "SignalR hub protocol: json or messagepack",
+        DefaultValueFactory = _ => HubProtocol.Json,
+    };
 
     /// <summary>--device auto|cpu|cuda (default auto: CUDA when the NVIDIA driver loads, else CPU).</summary>
     public static Option<string> Device() => Choice("--device", "Inference backend (auto: CUDA when the NVIDIA driver loads, else CPU)",

@@ -1,3 +1,4 @@
+using Aicp.Agent.Sdk.Connection;
 using System.CommandLine;
 using Aicp.SampleAgents.Labelee;
 using Aicp.SampleAgents.Labelling;
@@ -6,7 +7,7 @@ namespace Aicp.SampleAgents.Cli;
 
 /// <summary>What <c>labelee</c> was asked to do: serve as one agent, or run the backend self-test.</summary>
 internal sealed record LabeleeSettings(
-    string? Hub, LabeleeProfile Profile, string Protocol, int Batch, string? Token, string Device, bool SelfTest, string? CaCert = null);
+    string? Hub, LabeleeProfile Profile, HubProtocol Protocol, int Batch, string? Token, string Device, bool SelfTest, string? CaCert = null);
 
 /// <summary>
 /// <c>labelee --hub URL --id ID [...]</c>: one <c>image.label</c> agent serving the digit labeller until Ctrl+C or
@@ -30,7 +31,7 @@ internal sealed class LabeleeCommand : Command
 
     public Option<int> Batch { get; } = CliOptions.Int("--batch", "Images classified per batch call", 1, 1, 4096);
 
-    public Option<string> Protocol { get; } = CliOptions.Protocol();
+    public Option<HubProtocol> Protocol { get; } = CliOptions.Protocol();
 
     public Option<string> Token { get; } = CliOptions.Token();
 
@@ -73,7 +74,7 @@ internal sealed class LabeleeCommand : Command
     public LabeleeSettings Bind(ParseResult parse) => new(
         parse.GetValue(Hub),
         new LabeleeProfile(parse.GetValue(Id) ?? "", parse.GetValue(DelayMs), parse.GetValue(JitterMs), parse.GetValue(FailRate), parse.GetValue(Concurrency)),
-        parse.GetValue(Protocol)!,
+        parse.GetValue(Protocol),
         parse.GetValue(Batch),
         parse.GetValue(Token),
         parse.GetValue(Device)!,

@@ -11,7 +11,7 @@ namespace Aicp.SampleAgents.Cli;
 
 /// <summary>What <c>submit</c> was asked to send.</summary>
 internal sealed record SubmitSettings(
-    string Hub, string Method, int Count, int Concurrency, SubmitOptions Options, bool Json, string Protocol, string? Token, string? CaCert = null);
+    string Hub, string Method, int Count, int Concurrency, SubmitOptions Options, bool Json, HubProtocol Protocol, string? Token, string? CaCert = null);
 
 /// <summary><c>submit --hub URL [...]</c>: submits sample images and prints a summary (a table, or JSON with --json).</summary>
 internal sealed class SubmitCommand : Command
@@ -37,7 +37,7 @@ internal sealed class SubmitCommand : Command
 
     public Option<int?> MaxAttempts { get; } = CliOptions.OptionalInt("--max-attempts", "Attempts per task; default: the hub's", 1, 10);
 
-    public Option<string> Protocol { get; } = CliOptions.Protocol();
+    public Option<HubProtocol> Protocol { get; } = CliOptions.Protocol();
 
     public Option<bool> Json { get; } = CliOptions.Flag("--json",
         "Print one JSON object: {total, completed, failed, timeout, statuses{}, perAgent{}, failovers, p50Ms, p95Ms, p99Ms}");
@@ -69,11 +69,18 @@ internal sealed class SubmitCommand : Command
         parse.GetValue(Method)!,
         parse.GetValue(Count),
         parse.GetValue(Concurrency),
-        new SubmitOptions { Strategy = parse.GetValue(Strategy), TimeoutMs = parse.GetValue(TimeoutMs), MaxAttempts = parse.GetValue(MaxAttempts) },
+        new SubmitOptions
+        {
+            Strategy = parse.GetValue(Strategy) is { } strategy ? new RoutingStrategy(strategy) : null,
+            Timeout = parse.GetValue(TimeoutMs) is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+            MaxAttempts = parse.GetValue(MaxAttempts),
+        },
         parse.GetValue(Json),
-        parse.GetValue(Protocol)!,
+        parse.GetValue(Protocol),
         parse.GetValue(Token),
         parse.GetValue(CaCert));
+
+    private static readonly JsonSerializerOptions JsonOutput = AicpConnectionOptions.CreateSerializerOptions();
 
     private static async Task<int> RunAsync(SubmitSettings settings, CancellationToken stop)
     {
@@ -93,7 +100,7 @@ internal sealed class SubmitCommand : Command
             isCorrect: method == LabeleeAgent.Method && images.HasLabels ? (i, r) => LabelCheck.IsCorrect(images, i, r) : null);
         if (settings.Json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(summary.ToJson(), AgentJson.Options));
+            Console.WriteLine(JsonSerializer.Serialize(summary.ToJson(), JsonOutput));
             return 0;
         }
 

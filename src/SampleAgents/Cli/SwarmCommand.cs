@@ -1,3 +1,4 @@
+using Aicp.Agent.Sdk.Connection;
 using System.CommandLine;
 using Aicp.SampleAgents.Labelee;
 using Aicp.SampleAgents.Labelling;
@@ -5,7 +6,7 @@ using Aicp.SampleAgents.Labelling;
 namespace Aicp.SampleAgents.Cli;
 
 /// <summary>What <c>swarm</c> was asked to run.</summary>
-internal sealed record SwarmSettings(string Hub, int Count, string Protocol, string Device, string? Token, string? CaCert = null);
+internal sealed record SwarmSettings(string Hub, int Count, HubProtocol Protocol, string Device, string? Token, string? CaCert = null);
 
 /// <summary><c>swarm --hub URL [--count N]</c>: N labelees with a spread of speeds (every fourth flaky) in one process.</summary>
 internal sealed class SwarmCommand : Command
@@ -16,7 +17,7 @@ internal sealed class SwarmCommand : Command
 
     public Option<int> Count { get; } = CliOptions.Int("--count", "Number of labelees", 3, 1, 1_000);
 
-    public Option<string> Protocol { get; } = CliOptions.Protocol();
+    public Option<HubProtocol> Protocol { get; } = CliOptions.Protocol();
 
     public Option<string> Device { get; } = CliOptions.Device();
 
@@ -38,7 +39,7 @@ internal sealed class SwarmCommand : Command
     }
 
     public SwarmSettings Bind(ParseResult parse) =>
-        new(parse.GetValue(Hub)!, parse.GetValue(Count), parse.GetValue(Protocol)!, parse.GetValue(Device)!, parse.GetValue(Token), parse.GetValue(CaCert));
+        new(parse.GetValue(Hub)!, parse.GetValue(Count), parse.GetValue(Protocol), parse.GetValue(Device)!, parse.GetValue(Token), parse.GetValue(CaCert));
 
     private static async Task<int> RunAsync(SwarmSettings settings, CancellationToken stop)
     {

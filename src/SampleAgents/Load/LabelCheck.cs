@@ -14,7 +14,7 @@ internal static class LabelCheck
             return null;
         }
 
-        var top = result.ResultAs<LabelResponse>()?.Labels.FirstOrDefault()?.Label;
+        var top = result.GetResult<LabelResponse>()?.Labels.FirstOrDefault()?.Label;
         return top == truth;
     }
 }

@@ -89,7 +89,7 @@ public sealed class SecurityIntegrationTests
         }).Handle("image.label", HubHarness.Echo("cpu-9")));
         using var stop = new CancellationTokenSource(TestTimeouts.Default);
         var starting = agent.StartAsync(stop.Token);
-        await TestTimeouts.Eventually(() => agent.LastRegistration?.Error?.Code == ErrorCodes.Forbidden, "the registration to be refused as forbidden");
+        await TestTimeouts.Eventually(() => agent.Registration?.Error?.Code == ErrorCodes.Forbidden, "the registration to be refused as forbidden");
         stop.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => starting).DefaultTimeout();
         Assert.Equal(0, h.Registry.Count);

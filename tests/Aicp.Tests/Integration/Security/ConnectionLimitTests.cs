@@ -75,7 +75,7 @@ public sealed class ConnectionLimitTests
         var factory = new WebSocketConnectionFactory(TransferFormat.Text, options);
 
         var refused = await Assert.ThrowsAsync<AicpConnectionRefusedException>(
-            () => factory.ConnectAsync(new UriEndPoint(options.ResolveEndpoint())).AsTask()).DefaultTimeout();
+            () => factory.ConnectAsync(new UriEndPoint(options.ResolveEndpoints()[0])).AsTask()).DefaultTimeout();
 
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.Equal(ErrorCodes.ConnectionLimit, refused.ErrorCode);
@@ -90,7 +90,7 @@ public sealed class ConnectionLimitTests
         var factory = new WebSocketConnectionFactory(TransferFormat.Text, options);
 
         var refused = await Assert.ThrowsAsync<AicpConnectionRefusedException>(
-            () => factory.ConnectAsync(new UriEndPoint(options.ResolveEndpoint())).AsTask()).DefaultTimeout();
+            () => factory.ConnectAsync(new UriEndPoint(options.ResolveEndpoints()[0])).AsTask()).DefaultTimeout();
 
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.Null(refused.ErrorCode);

@@ -1,3 +1,4 @@
+using Aicp.Agent.Sdk.Connection;
 using System.Net;
 using Aicp.Agent.Sdk.Agent;
 using Aicp.Agent.Sdk.Client;
@@ -64,7 +65,7 @@ public sealed class CredentialLifetimeTests
         }, accessToken: TestCredentials.Jwt(DateTime.UtcNow.AddSeconds(3), "expiring", "agent"));
         var client = await h.StartClientAsync(TestCredentials.SubmitterKey);
 
-        var submitted = client.SubmitAsync("image.label", null, new SubmitOptions { TimeoutMs = 60_000, MaxAttempts = 2 });
+        var submitted = client.SubmitAsync("image.label", null, new SubmitOptions { Timeout = TimeSpan.FromMilliseconds(60_000), MaxAttempts = 2 });
         await started.Task.DefaultTimeout();
         await h.StartAgentAsync("gpu-steady", HubHarness.Echo("gpu-steady"), accessToken: TestCredentials.AgentKey);
         var result = await submitted.DefaultTimeout();
@@ -73,7 +74,7 @@ public sealed class CredentialLifetimeTests
         Assert.Equal("gpu-steady", result.AgentId);
         Assert.Equal([("gpu-expiring", AttemptOutcomes.Disconnected), ("gpu-steady", AttemptOutcomes.Completed)],
             result.Route.Select(r => (r.AgentId, r.Outcome)));
-        Assert.True(client.IsConnected); // the submitter's own key has no expiry
+        Assert.Equal(AicpConnectionState.Connected, client.State); // the submitter's own key has no expiry
         await h.AssertNothingPendingAsync();
     }
 

@@ -1,3 +1,4 @@
+using Aicp.Agent.Sdk.Connection;
 using System.Net;
 using Aicp.Agent.Sdk.Client;
 using Aicp.Hub.Hubs;
@@ -38,7 +39,7 @@ public sealed class KeyRotationTests : IDisposable
             return default;
         }, accessToken: FleetA.Secret);
         var client = await h.StartClientAsync(Frontend.Secret);
-        var submitted = client.SubmitAsync("image.label", null, new SubmitOptions { TimeoutMs = 60_000, MaxAttempts = 2 });
+        var submitted = client.SubmitAsync("image.label", null, new SubmitOptions { Timeout = TimeSpan.FromMilliseconds(60_000), MaxAttempts = 2 });
         await started.Task.DefaultTimeout();
         await h.StartAgentAsync("b-1", HubHarness.Echo("b-1"), accessToken: FleetB.Secret);
         var connectionB = h.Registry.GetById("b-1")!.ConnectionId;
@@ -50,7 +51,7 @@ public sealed class KeyRotationTests : IDisposable
         Assert.Equal([("a-1", AttemptOutcomes.Disconnected), ("b-1", AttemptOutcomes.Completed)], result.Route.Select(r => (r.AgentId, r.Outcome)));
         await TestTimeouts.Eventually(() => h.Registry.GetById("a-1") is null, "the revoked key's agent to be gone", TimeSpan.FromSeconds(5));
         Assert.Equal(connectionB, h.Registry.GetById("b-1")!.ConnectionId); // an unchanged key keeps its connection
-        Assert.True(client.IsConnected);
+        Assert.Equal(AicpConnectionState.Connected, client.State);
         Assert.Equal(HttpStatusCode.Unauthorized, (await RawUpgrade.StatusAsync(h.Hub.BaseUrl, FleetA.Secret)).StatusCode);
         Assert.Equal(HttpStatusCode.SwitchingProtocols, (await RawUpgrade.StatusAsync(h.Hub.BaseUrl, FleetC.Secret)).StatusCode);
         await TestTimeouts.Eventually(() => h.Counters.SecurityEvents()["key_revoked"] == 1, "the revocation to be counted");

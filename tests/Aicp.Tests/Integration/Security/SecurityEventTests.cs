@@ -40,7 +40,7 @@ public sealed class SecurityEventTests
         await intruder.CompletionAsync("1");
         var client = await h.StartClientAsync(TestCredentials.SubmitterKey);
 
-        var submitted = client.SubmitAsync("image.label", null, new SubmitOptions { TimeoutMs = 30_000, MaxAttempts = 1 });
+        var submitted = client.SubmitAsync("image.label", null, new SubmitOptions { Timeout = TimeSpan.FromMilliseconds(30_000), MaxAttempts = 1 });
         var execute = await owner.InvocationAsync(HubMethods.Execute);
         var assignment = execute.GetProperty("arguments")[0];
         var taskId = assignment.GetProperty("taskId").GetString();

@@ -50,13 +50,13 @@ public sealed class StatusAccessTests
             Assert.Equal(1, h.Counters.SecurityEvents()["role_refused"]);
         }
 
-        Assert.True(connection.IsConnected); // a refused call leaves the connection up
+        Assert.True(connection.State == AicpConnectionState.Connected); // a refused call leaves the connection up
     }
 
     [Theory]
-    [InlineData(HubProtocols.Json)]
-    [InlineData(HubProtocols.MessagePack)]
-    public async Task GetAgents_SubmitterKey_RefusedWithoutAgentData(string protocol)
+    [InlineData(HubProtocol.Json)]
+    [InlineData(HubProtocol.MessagePack)]
+    public async Task GetAgents_SubmitterKey_RefusedWithoutAgentData(HubProtocol protocol)
     {
         await using var h = await HubHarness.StartAsync(TestCredentials.Secured(), protocol: protocol);
         await h.StartAgentAsync("gpu-1", HubHarness.Echo("gpu-1"), accessToken: TestCredentials.AgentKey);

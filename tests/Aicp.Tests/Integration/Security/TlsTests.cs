@@ -13,9 +13,9 @@ namespace Aicp.Tests.Integration.Security;
 public sealed class TlsTests
 {
     [Theory]
-    [InlineData(HubProtocols.Json, false)]
-    [InlineData(HubProtocols.MessagePack, true)]
-    public async Task Submit_OverTls_AgentAndSubmitterRoundTrip(string protocol, bool pfx)
+    [InlineData(HubProtocol.Json, false)]
+    [InlineData(HubProtocol.MessagePack, true)]
+    public async Task Submit_OverTls_AgentAndSubmitterRoundTrip(HubProtocol protocol, bool pfx)
     {
         using var certificates = TestCertificates.Create();
         var settings = TestCredentials.Secured(certificates.KestrelSettings(pfx));
@@ -75,7 +75,7 @@ public sealed class TlsTests
             HubUrl = h.Hub.BaseUrl.ToString(), AccessToken = TestCredentials.SubmitterKey, RemoteCertificateValidationCallback = trust,
         };
         var factory = new WebSocketConnectionFactory(Microsoft.AspNetCore.Connections.TransferFormat.Text, options);
-        return await factory.ConnectAsync(new Microsoft.AspNetCore.Connections.UriEndPoint(options.ResolveEndpoint()));
+        return await factory.ConnectAsync(new Microsoft.AspNetCore.Connections.UriEndPoint(options.ResolveEndpoints()[0]));
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using Aicp.Agent.Sdk.Client;
+using Aicp.Agent.Sdk.Connection;
 using System.CommandLine;
 using Aicp.SampleAgents.Cli;
 using Aicp.SampleAgents.Demo;
@@ -18,7 +20,7 @@ public class SampleAgentsCliTests
 
         Assert.Equal("http://127.0.0.1:5000", settings.Hub);
         Assert.Equal(new("flaky-1", 40, 20, 0.2, 4), settings.Profile);
-        Assert.Equal("json", settings.Protocol);
+        Assert.Equal(HubProtocol.Json, settings.Protocol);
         Assert.Equal(1, settings.Batch);
         Assert.Null(settings.Token);
         Assert.Equal("auto", settings.Device);
@@ -34,7 +36,7 @@ public class SampleAgentsCliTests
 
         var settings = labelee.Bind(result);
 
-        Assert.Equal(new LabeleeSettings("http://hub:5000", new("fast-1", 0, 600_000, 1, 16), "messagepack", 4096, "@key", "cpu", false), settings);
+        Assert.Equal(new LabeleeSettings("http://hub:5000", new("fast-1", 0, 600_000, 1, 16), HubProtocol.MessagePack, 4096, "@key", "cpu", false), settings);
     }
 
     [Fact]
@@ -55,9 +57,9 @@ public class SampleAgentsCliTests
 
         var settings = submit.Bind(result);
 
-        Assert.Equal(("http://127.0.0.1:5000", "image.label", 500, 8, true, "json"),
+        Assert.Equal(("http://127.0.0.1:5000", "image.label", 500, 8, true, HubProtocol.Json),
             (settings.Hub, settings.Method, settings.Count, settings.Concurrency, settings.Json, settings.Protocol));
-        Assert.Equal((null, null, null), (settings.Options.Strategy, settings.Options.TimeoutMs, settings.Options.MaxAttempts));
+        Assert.Equal(((RoutingStrategy?)null, (TimeSpan?)null, (int?)null), (settings.Options.Strategy, settings.Options.Timeout, settings.Options.MaxAttempts));
     }
 
     [Fact]
@@ -69,7 +71,7 @@ public class SampleAgentsCliTests
         var settings = submit.Bind(result);
 
         Assert.Equal("echo", settings.Method);
-        Assert.Equal(("least-loaded", 250, 3), (settings.Options.Strategy, settings.Options.TimeoutMs, settings.Options.MaxAttempts));
+        Assert.Equal((RoutingStrategy.LeastLoaded, TimeSpan.FromMilliseconds(250), 3), (settings.Options.Strategy!.Value, settings.Options.Timeout!.Value, settings.Options.MaxAttempts!.Value));
         Assert.False(settings.Json);
     }
 
@@ -89,7 +91,7 @@ public class SampleAgentsCliTests
     {
         var (swarm, result) = Parse<SwarmCommand>("swarm", "--hub", "http://127.0.0.1:5000", "--count", "8");
 
-        Assert.Equal(new SwarmSettings("http://127.0.0.1:5000", 8, "json", "auto", null), swarm.Bind(result));
+        Assert.Equal(new SwarmSettings("http://127.0.0.1:5000", 8, HubProtocol.Json, "auto", null), swarm.Bind(result));
     }
 
     [Fact]

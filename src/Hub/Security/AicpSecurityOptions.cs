@@ -100,7 +100,7 @@ public sealed class ApiKeyOptions
 
     /// <summary>
     /// When the key stops being accepted; its open connections are closed then (ISO 8601, e.g.
-    /// <c>2027-01-31T00:00:00Z</c>). The default value is null: it does not expire.
+    /// <c>2027-01-31T00:00:00Z</c>; whole seconds, a fraction is dropped). The default value is null: it does not expire.
     /// </summary>
     public DateTimeOffset? ExpiresAt { get; set; }
 

@@ -36,7 +36,9 @@ internal sealed class ApiKeyEntry
         Roles = [.. options.Roles];
         AgentIds = [.. options.AgentIds];
         Capabilities = [.. options.Capabilities];
-        ExpiresAt = options.ExpiresAt;
+        // Whole seconds: the authentication ticket that SignalR closes the connection by keeps no finer time, so the key
+        // is refused and its connections closed from the same second.
+        ExpiresAt = options.ExpiresAt is { } expires ? DateTimeOffset.FromUnixTimeSeconds(expires.ToUnixTimeSeconds()) : null;
         _limits = CredentialLimits.Resolve(options.RateLimit, options.MaxConnections, defaults);
     }
 
@@ -51,7 +53,7 @@ internal sealed class ApiKeyEntry
 
     public IReadOnlyList<string> Capabilities { get; }
 
-    /// <summary>When the key stops being accepted; null: never.</summary>
+    /// <summary>When the key stops being accepted (whole seconds, rounded down); null: never.</summary>
     public DateTimeOffset? ExpiresAt { get; }
 
     /// <summary>Read on every Submit and connect, so a reload that changes only the limits applies to open connections at once.</summary>

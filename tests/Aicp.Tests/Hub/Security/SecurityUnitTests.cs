@@ -256,6 +256,15 @@ public sealed class ApiKeyEntryTests
         Assert.Equal(3, after.Limits.MaxConnections);
     }
 
+    [Fact]
+    public void ExpiresAt_WithAFraction_WholeSecondsRoundedDown()
+    {
+        var entry = new ApiKeyEntry(new ApiKeyOptions { Name = "k", Sha256 = new string('c', 64), Roles = ["agent"],
+            ExpiresAt = DateTimeOffset.Parse("2027-01-31T10:00:05.9+00:00", System.Globalization.CultureInfo.InvariantCulture) }, new CredentialLimits(null, null));
+
+        Assert.Equal(DateTimeOffset.Parse("2027-01-31T10:00:05+00:00", System.Globalization.CultureInfo.InvariantCulture), entry.ExpiresAt);
+    }
+
     [Theory]
     [InlineData("role")]
     [InlineData("hash")]

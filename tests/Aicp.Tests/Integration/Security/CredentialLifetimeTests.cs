@@ -81,7 +81,7 @@ public sealed class CredentialLifetimeTests
     [Fact]
     public async Task Connection_ApiKeyExpires_ClosedThenRefused()
     {
-        var expires = DateTimeOffset.UtcNow.AddSeconds(3);
+        var expires = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 3); // keys expire on whole seconds
         var settings = TestCredentials.Secured();
         TestCredentials.AddKey(settings, 9, new TestCredentials.Key("short-lived", "short-lived-secret-9", ["agent"], ExpiresAt: expires));
         await using var h = await HubHarness.StartAsync(settings);

@@ -25,9 +25,15 @@
   let intervalMs = 1000;
   let generation = 0; // bumped by every new connection, so callbacks of an old one do nothing
 
+  // The connection line is a live region: it changes only when the state does, so screen readers are not told every second.
   function setConnection(state, text) {
+    if (connectionText.dataset.state === state && connectionText.textContent === text) return;
     connectionText.dataset.state = state;
     connectionText.textContent = text;
+  }
+
+  function setText(node, text) {
+    if (node.textContent !== text) node.textContent = text;
   }
 
   // ---- libraries fetched from npm at setup time --------------------------------------------------------------
@@ -102,8 +108,8 @@
     const first = page.matching === 0 ? 0 : page.page * page.pageSize + 1;
     const last = Math.min(page.matching, (page.page + 1) * page.pageSize);
     const filtered = page.matching !== page.total ? ` (${fmtInt(page.total)} in all)` : "";
-    $("[data-pager-text]", pager).textContent =
-      `${fmtInt(first)}–${fmtInt(last)} of ${fmtInt(page.matching)} ${noun}${filtered}, page ${page.page + 1} of ${pages}`;
+    setText($("[data-pager-text]", pager),
+      `${fmtInt(first)}–${fmtInt(last)} of ${fmtInt(page.matching)} ${noun}${filtered}, page ${page.page + 1} of ${pages}`);
     pager.querySelector('[data-step="-1"]').disabled = page.page <= 0;
     pager.querySelector('[data-step="1"]').disabled = page.page >= pages - 1;
   }
@@ -276,7 +282,8 @@
     renderAgents(snapshot.agents, snapshot.at);
     renderRoutes(snapshot.routes);
     document.body.dataset.updated = snapshot.at;
-    setConnection("live", `Live: updated ${fmtTime(snapshot.at)}, about every ${decimal.format(intervalMs / 1000)} s.`);
+    $("#updated").textContent = `Updated ${fmtTime(snapshot.at)}`;
+    setConnection("live", `Live: the hub pushes an update about every ${decimal.format(intervalMs / 1000)} s.`);
   }
 
   function clearData() {
@@ -291,6 +298,7 @@
     charts.clear();
     history.clear();
     delete document.body.dataset.updated;
+    $("#updated").textContent = "";
   }
 
   function explain(error) {
@@ -406,7 +414,7 @@
   // A feed that stops without the connection noticing.
   setInterval(() => {
     if (connectionText.dataset.state === "live" && Date.now() - lastPushAt > Math.max(5000, intervalMs * 3)) {
-      setConnection("stale", `No update for ${Math.round((Date.now() - lastPushAt) / 1000)} s.`);
+      setConnection("stale", `No update from the hub since ${fmtTime(new Date(lastPushAt).toISOString())}.`);
     }
   }, 1000);
 

@@ -158,6 +158,13 @@ public sealed class RouteEntry
     [Key("latencyEstimateMs")]
     public double LatencyEstimateMs { get; init; }
 
+    /// <summary>
+    /// The chosen agent's predicted completion time for this task at pick time, in milliseconds: its service-time model
+    /// at its load then (pending plus reported queue).
+    /// </summary>
+    [Key("predictedMs")]
+    public double? PredictedMs { get; init; }
+
     /// <summary>The chosen agent's trust score at pick time.</summary>
     [Key("trust")]
     public double Trust { get; init; }

@@ -11,12 +11,13 @@ internal sealed record SimResult(string Strategy, double P50Ms, double P99Ms, do
 
 /// <summary>
 /// A discrete-event simulation of the hub's dispatch loop over the REAL routing code: <see cref="AgentState"/>
-/// (slots, peak EWMA, trust, circuit breaker, slow start), <see cref="CapabilityPool"/>, <see cref="RoutingContext"/>
-/// with healthy-or-panic and the strategy under test, all on a <see cref="SimulatedClock"/>. Only the agents and
-/// the event loop are simulated. It mirrors <c>TaskDispatcher</c>: pick, take a slot (else wait in the
-/// capability's FIFO), attempt timeout = the time left to the task's deadline, record the outcome on the
-/// agent (completion, error, timeout), fail over to an untried agent on an error while attempts and time remain.
-/// Nothing sleeps; a run of 100k tasks takes about a second.
+/// (slots, service-time model, peak EWMA, trust, circuit breaker, slow start), <see cref="CapabilityPool"/> (with the
+/// capability's typical agent), <see cref="RoutingContext"/> with healthy-or-panic and the strategy under test, all on a
+/// <see cref="SimulatedClock"/>. Only the agents and the event loop are simulated. It mirrors <c>TaskDispatcher</c>:
+/// pick, take a slot (else wait in the capability's FIFO), attempt timeout = the time left to the task's deadline,
+/// record the outcome on the agent (completion, error, timeout) with the load it had when the attempt was sent, fail
+/// over to an untried agent on an error while attempts and time remain. Nothing sleeps; a run of 100k tasks takes
+/// about a second.
 /// </summary>
 internal sealed class RoutingSimulation
 {
@@ -29,7 +30,7 @@ internal sealed class RoutingSimulation
     private readonly PriorityQueue<Action, (long, long)> _events = new();
     private readonly Random _rng;
     private readonly IRandomSource _routingRandom;
-    private readonly CapabilityPool _pool = new(Method, MaxQueued);
+    private readonly CapabilityPool _pool;
     private readonly AgentState[] _agents;
     private readonly SimAgent[] _sim;
     private readonly Dictionary<AgentState, int> _index = new(ReferenceEqualityComparer.Instance);
@@ -39,7 +40,6 @@ internal sealed class RoutingSimulation
     private readonly List<int[]> _windows = [];
     private long _seq;
     private int _succeeded;
-    private int _finished;
     private long _watchedTotal;
     private long _watchedHits;
 
@@ -50,6 +50,7 @@ internal sealed class RoutingSimulation
         _rng = new Random(seed);
         _routingRandom = new SeededRandomSource(seed + 1);
         var policy = new AgentHealthPolicy(new AgentHealthOptions(), _clock);
+        _pool = new CapabilityPool(Method, MaxQueued, policy);
         _agents = new AgentState[scenario.Agents.Length];
         _sim = new SimAgent[scenario.Agents.Length];
         for (var i = 0; i < _agents.Length; i++)
@@ -60,8 +61,17 @@ internal sealed class RoutingSimulation
             _index[_agents[i]] = i;
         }
 
+        foreach (var agent in _agents)
+        {
+            agent.JoinPool(_pool);
+        }
+
         _pool.Replace(_agents);
         _attempts = new long[_agents.Length];
+        if (strategy is OracleStrategy oracle)
+        {
+            oracle.ExpectedCompletionMs = TrueExpectedCompletionMs;
+        }
     }
 
     public SimResult Run()
@@ -70,7 +80,7 @@ internal sealed class RoutingSimulation
         for (var i = 0; i < _scenario.Tasks; i++)
         {
             t += -Math.Log(1 - _rng.NextDouble()) * 1000 / _scenario.ArrivalsPerSecond;
-            var task = new SimTask(i, t, _scenario.DeadlineMs is { } d ? t + d : double.PositiveInfinity, _scenario.MaxAttempts);
+            var task = new SimTask(t, _scenario.DeadlineMs is { } d ? t + d : double.PositiveInfinity, _scenario.MaxAttempts);
             At(t, () => Submit(task));
         }
 
@@ -102,6 +112,18 @@ internal sealed class RoutingSimulation
             peakWindow, _attempts);
     }
 
+    /// <summary>What only the simulation knows: the true expected completion of a task sent to the agent now.</summary>
+    private double TrueExpectedCompletionMs(AgentState agent)
+    {
+        var index = _index[agent];
+        var spec = _scenario.Agents[index];
+        var now = _clock.NowMs;
+        var mean = now >= spec.StallFromMs && now < spec.StallToMs ? spec.StallServiceMs : spec.MeanServiceMs;
+        var held = _sim[index].Held;
+        var expected = held < spec.Workers ? mean : mean * (held + 1) / spec.Workers;
+        return expected / (1 - spec.FailureRate);
+    }
+
     private double Percentile(double q) =>
         _latencies.Count == 0 ? double.NaN : _latencies[Math.Min(_latencies.Count - 1, (int)Math.Ceiling(q * _latencies.Count) - 1)];
 
@@ -123,15 +145,17 @@ internal sealed class RoutingSimulation
 
     private bool TryDispatch(SimTask task, out bool anyUntried)
     {
-        var context = new RoutingContext(_pool, _pool.Agents, task.Tried.AsSpan(0, task.AttemptCount), _routingRandom, _clock.GetTimestamp(), panic: false);
-        anyUntried = context.HasUntriedAgent();
-        if (!anyUntried)
+        var now = _clock.GetTimestamp();
+        var context = new RoutingContext(_pool, _pool.Agents, task.Tried.AsSpan(0, task.AttemptCount), _routingRandom, now);
+        anyUntried = context.HasUntriedAgent;
+        var agent = context.Pick(_strategy, out var panicked);
+        if (agent is null)
         {
             return false;
         }
 
-        var agent = context.Pick(_strategy, out var panicked);
-        if (agent is null || !agent.TryAcquireSlot(panicked))
+        var load = agent.Load(now);
+        if (!agent.TryAcquireSlot(panicked))
         {
             return false;
         }
@@ -139,19 +163,18 @@ internal sealed class RoutingSimulation
         var index = _index[agent];
         task.Tried[task.AttemptCount++] = agent.AgentId;
         CountAttempt(index);
-        var attempt = new SimAttempt(task, index, _clock.NowMs);
+        var nowMs = _clock.NowMs;
         var spec = _scenario.Agents[index];
-        var now = _clock.NowMs;
-        var serviceMs = now >= spec.StallFromMs && now < spec.StallToMs
+        var serviceMs = nowMs >= spec.StallFromMs && nowMs < spec.StallToMs
             ? spec.StallServiceMs
             : -Math.Log(1 - _rng.NextDouble()) * spec.MeanServiceMs;
-        attempt.ServiceMs = serviceMs;
-        attempt.Fails = _rng.NextDouble() < spec.FailureRate;
+
+        var attempt = new SimAttempt(task, index, nowMs, load) { ServiceMs = serviceMs, Fails = _rng.NextDouble() < spec.FailureRate };
         _sim[index].Accept(attempt, this);
 
         if (!double.IsPositiveInfinity(task.DeadlineMs))
         {
-            At(Math.Max(now, task.DeadlineMs), () => TimeOut(attempt));
+            At(Math.Max(nowMs, task.DeadlineMs), () => TimeOut(attempt));
         }
 
         return true;
@@ -188,12 +211,11 @@ internal sealed class RoutingSimulation
             return; // timed out before; the late answer is discarded
         }
 
-        attempt.Ended = true;
+        End(attempt);
         var agent = _agents[attempt.Agent];
-        agent.ReleaseSlot();
         var latency = _clock.NowMs - attempt.SentMs;
         var ok = !attempt.Fails;
-        Report(() => agent.RecordCompletion(Method, latency, ok, _clock.GetUtcNow()));
+        Report(() => agent.RecordCompletion(Method, latency, ok, _clock.GetUtcNow(), attempt.Load));
 
         var task = attempt.Task;
         if (ok)
@@ -219,14 +241,26 @@ internal sealed class RoutingSimulation
             return;
         }
 
-        attempt.Ended = true;
+        Abandon(attempt);
         var agent = _agents[attempt.Agent];
-        agent.ReleaseSlot();
-        _sim[attempt.Agent].Cancel(attempt, this);
         var elapsed = _clock.NowMs - attempt.SentMs;
-        Report(() => agent.RecordTimeout(Method, elapsed));
+        Report(() => agent.RecordTimeout(Method, elapsed, attempt.Load));
         Finish(attempt.Task, ok: false); // the deadline has passed: no time left to fail over
         DrainQueue();
+    }
+
+    /// <summary>The hub ends an attempt the agent has not answered: its slot comes back and the agent drops it.</summary>
+    private void Abandon(SimAttempt attempt)
+    {
+        End(attempt);
+        _sim[attempt.Agent].Drop();
+        _sim[attempt.Agent].Cancel(attempt, this);
+    }
+
+    private void End(SimAttempt attempt)
+    {
+        attempt.Ended = true;
+        _agents[attempt.Agent].ReleaseSlot();
     }
 
     private void Report(Action record)
@@ -270,7 +304,6 @@ internal sealed class RoutingSimulation
         }
 
         task.Done = true;
-        _finished++;
         if (ok)
         {
             _succeeded++;
@@ -279,9 +312,8 @@ internal sealed class RoutingSimulation
         _latencies.Add(Math.Min(_clock.NowMs, task.DeadlineMs) - task.ArrivalMs);
     }
 
-    private sealed class SimTask(int id, double arrivalMs, double deadlineMs, int maxAttempts)
+    private sealed class SimTask(double arrivalMs, double deadlineMs, int maxAttempts)
     {
-        public int Id { get; } = id;
         public double ArrivalMs { get; } = arrivalMs;
         public double DeadlineMs { get; } = deadlineMs;
         public int MaxAttempts { get; } = maxAttempts;
@@ -290,13 +322,14 @@ internal sealed class RoutingSimulation
         public bool Done { get; set; }
     }
 
-    private sealed class SimAttempt(SimTask task, int agent, double sentMs)
+    private sealed class SimAttempt(SimTask task, int agent, double sentMs, int load)
     {
         public SimTask Task { get; } = task;
         public int Agent { get; } = agent;
         public double SentMs { get; } = sentMs;
-        public double ServiceMs { get; set; }
-        public bool Fails { get; set; }
+        public int Load { get; } = load;
+        public double ServiceMs { get; init; }
+        public bool Fails { get; init; }
         public bool Ended { get; set; }
         public bool InService { get; set; }
     }
@@ -307,11 +340,18 @@ internal sealed class RoutingSimulation
         private readonly Queue<SimAttempt> _queue = new();
         private int _busy;
 
+        /// <summary>Tasks the agent holds now: in service plus waiting in its own queue (ended ones excluded).</summary>
+        public int Held { get; private set; }
+
         public void Accept(SimAttempt attempt, RoutingSimulation sim)
         {
+            Held++;
             _queue.Enqueue(attempt);
             StartNext(sim);
         }
+
+        /// <summary>The hub ended the attempt (timeout); the agent lets it go.</summary>
+        public void Drop() => Held--;
 
         public void Finish(SimAttempt attempt, RoutingSimulation sim)
         {
@@ -322,6 +362,11 @@ internal sealed class RoutingSimulation
 
             attempt.InService = false;
             _busy--;
+            if (!attempt.Ended)
+            {
+                Held--;
+            }
+
             sim.Completed(attempt);
             StartNext(sim);
         }

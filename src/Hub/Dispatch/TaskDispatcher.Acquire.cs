@@ -7,10 +7,10 @@ namespace Aicp.Hub.Dispatch;
 
 internal sealed partial class TaskDispatcher
 {
-    /// <summary>The outcome of looking for an agent slot: an agent with its pick details, or a final status.</summary>
-    private readonly record struct Acquisition(AgentState? Agent, RouteEntry Entry, string Status, TaskError? Error)
+    /// <summary>The outcome of looking for an agent slot: an agent with its load and pick details, or a final status.</summary>
+    private readonly record struct Acquisition(AgentState? Agent, int Load, RouteEntry Entry, string Status, TaskError? Error)
     {
-        public static Acquisition Fail(string status, string code, string message) => new(null, null!, status, TaskError.Of(code, message));
+        public static Acquisition Fail(string status, string code, string message) => new(null, 0, null!, status, TaskError.Of(code, message));
     }
 
     /// <summary>
@@ -96,10 +96,9 @@ internal sealed partial class TaskDispatcher
 
     private Acquisition TryPick(CapabilityPool pool, IRoutingStrategy strategy, ReadOnlySpan<string> tried, out bool anyUntried)
     {
-        var agents = pool.Agents;
-        var context = new RoutingContext(pool, agents, tried, _random, _time);
-        anyUntried = context.HasUntriedAgent();
-        for (var i = 0; i < PickRetries && anyUntried; i++)
+        var context = new RoutingContext(pool, pool.Agents, tried, _random, _time);
+        anyUntried = context.HasUntriedAgent;
+        for (var i = 0; i < PickRetries; i++)
         {
             var agent = context.Pick(strategy, out var panicked);
             if (agent is null)
@@ -107,27 +106,24 @@ internal sealed partial class TaskDispatcher
                 break;
             }
 
+            var now = context.Now;
             var pending = agent.Pending;
-            var circuit = agent.Circuit.StateAt(context.Now);
+            var load = pending + agent.ReportedQueueDepth(now);
+            var predicted = AgentScores.PredictedCompletionMs(agent, pool.Method, now);
+            var circuit = agent.Circuit.StateAt(now);
             if (agent.TryAcquireSlot(panicked))
             {
-                var candidates = 0;
-                foreach (var a in agents)
+                return new Acquisition(agent, load, new RouteEntry
                 {
-                    if (context.IsEligible(a) || ReferenceEquals(a, agent))
-                    {
-                        candidates++;
-                    }
-                }
-
-                return new Acquisition(agent, new RouteEntry
-                {
-                    AgentId = agent.AgentId, Candidates = candidates, Pending = pending,
-                    LatencyEstimateMs = Math.Round(agent.LatencyMs(pool.Method, context.Now), 3), Trust = Math.Round(agent.Trust.Value, 4),
-                    Circuit = CircuitStateNames.Of(circuit), SuccessRate = Math.Round(agent.SuccessRate(context.Now), 4),
-                    SlowStart = Math.Round(agent.SlowStart(context.Now), 4),
+                    AgentId = agent.AgentId, Candidates = context.Candidates.Length, Pending = pending,
+                    LatencyEstimateMs = Math.Round(agent.LatencyMs(pool.Method, now), 3), PredictedMs = Math.Round(predicted, 3),
+                    Trust = Math.Round(agent.Trust.Value, 4), Circuit = CircuitStateNames.Of(circuit),
+                    SuccessRate = Math.Round(agent.SuccessRate(now), 4), SlowStart = Math.Round(agent.SlowStart(now), 4),
                 }, "", null);
             }
+
+            // Lost a race for the slot (or the half-open probe): look again with the pool as it is now.
+            context = new RoutingContext(pool, pool.Agents, tried, _random, _time);
         }
 
         return default;

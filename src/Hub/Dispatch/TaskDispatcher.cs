@@ -94,7 +94,7 @@ internal sealed partial class TaskDispatcher
             }
 
             tried[attemptNo - 1] = agent.AgentId;
-            var end = await RunAttemptAsync(taskId, attemptNo, request.Method, request.Payload, timeoutMs, agent, acquired.Entry, strategy!.Name, route, cancellationToken);
+            var end = await RunAttemptAsync(taskId, attemptNo, request.Method, request.Payload, timeoutMs, acquired, strategy!.Name, route, cancellationToken);
             last = end;
             lastAgent = agent;
 
@@ -156,8 +156,10 @@ internal sealed partial class TaskDispatcher
     }
 
     private async Task<AttemptEnd> RunAttemptAsync(string taskId, int number, string method, TaskPayload? payload, int timeoutMs,
-        AgentState agent, RouteEntry pickEntry, string strategyName, List<RouteEntry> route, CancellationToken cancellationToken)
+        Acquisition acquired, string strategyName, List<RouteEntry> route, CancellationToken cancellationToken)
     {
+        var agent = acquired.Agent!;
+        var pickEntry = acquired.Entry;
         var attempt = new Attempt(taskId, number, method, agent);
         var span = _telemetry.StartAttempt(taskId, number, method, agent);
         var sentAt = _time.GetTimestamp();
@@ -203,13 +205,13 @@ internal sealed partial class TaskDispatcher
         switch (end.Outcome)
         {
             case AttemptOutcomes.Completed:
-                agent.RecordCompletion(method, ms, ok: true, _time.GetUtcNow());
+                agent.RecordCompletion(method, ms, ok: true, _time.GetUtcNow(), acquired.Load);
                 break;
             case AttemptOutcomes.Error:
-                agent.RecordCompletion(method, ms, ok: false, _time.GetUtcNow());
+                agent.RecordCompletion(method, ms, ok: false, _time.GetUtcNow(), acquired.Load);
                 break;
             case AttemptOutcomes.Timeout:
-                agent.RecordTimeout(method, ms);
+                agent.RecordTimeout(method, ms, acquired.Load);
                 break;
 
             // Cancelled (the submitter's choice) and Disconnected (the agent's state leaves with its
@@ -226,6 +228,7 @@ internal sealed partial class TaskDispatcher
         {
             AgentId = agent.AgentId, Outcome = end.Outcome, Ms = Math.Round(ms, 3), Strategy = strategyName,
             Candidates = pickEntry.Candidates, Pending = pickEntry.Pending, LatencyEstimateMs = pickEntry.LatencyEstimateMs,
+            PredictedMs = pickEntry.PredictedMs,
             Trust = pickEntry.Trust, Circuit = pickEntry.Circuit, SuccessRate = pickEntry.SuccessRate, SlowStart = pickEntry.SlowStart,
             Error = end.Error,
         });

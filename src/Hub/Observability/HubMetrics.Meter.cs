@@ -31,6 +31,8 @@ internal sealed partial class HubMetrics
         ObservableCounter(ForeignCompletions, () => [new(_foreignCompletions.Value)]);
         ObservableCounter(ForbiddenCalls, () => [new(_forbiddenCalls.Value)]);
         ObservableCounter(OversizeResults, () => [new(_oversizeResults.Value)]);
+        ObservableCounter(CircuitTransitions, () => Enumerable.Range(0, CircuitStates.Length).Select(i =>
+            new Measurement<double>(_circuitTransitions[i].Value, new KeyValuePair<string, object?>(Tags.State, CircuitStates[i]))));
 
         ObservableGauge(AgentsConnected, () => [new(_registry.Count)]);
         foreach (var gauge in _liveState.PerCapability)

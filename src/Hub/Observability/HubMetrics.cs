@@ -33,6 +33,10 @@ internal sealed partial class HubMetrics : IDisposable
         TaskStatuses.Overloaded, TaskStatuses.Cancelled, TaskStatuses.RateLimited,
     ];
 
+    /// <summary>Circuit states by <see cref="Health.CircuitState"/> value, as the transition counter's labels.</summary>
+    private static readonly string[] CircuitStates =
+        [Health.CircuitStateNames.Closed, Health.CircuitStateNames.Open, Health.CircuitStateNames.HalfOpen];
+
     /// <summary>Attempt outcomes, in the order of an agent's children in <see cref="MethodSeries.Attempts"/>.</summary>
     private static readonly string[] Outcomes =
         [AttemptOutcomes.Completed, AttemptOutcomes.Error, AttemptOutcomes.Timeout, AttemptOutcomes.Disconnected, AttemptOutcomes.Cancelled];
@@ -49,6 +53,7 @@ internal sealed partial class HubMetrics : IDisposable
     private readonly Counter _foreignCompletions;
     private readonly Counter _forbiddenCalls;
     private readonly Counter _oversizeResults;
+    private readonly Counter.Child[] _circuitTransitions;
 
     static HubMetrics()
     {
@@ -81,6 +86,8 @@ internal sealed partial class HubMetrics : IDisposable
         _foreignCompletions = CreateCounter(factory, ForeignCompletions);
         _forbiddenCalls = CreateCounter(factory, ForbiddenCalls);
         _oversizeResults = CreateCounter(factory, OversizeResults);
+        var transitions = CreateCounter(factory, CircuitTransitions);
+        _circuitTransitions = Array.ConvertAll(CircuitStates, state => transitions.WithLabels(state));
 
         // Unlabelled series exist (at 0) from the start, the method labels known so far from now on, later ones as they come.
         foreach (var unlabelled in new[] { _lateCompletions, _foreignCompletions, _forbiddenCalls, _oversizeResults })
@@ -99,6 +106,7 @@ internal sealed partial class HubMetrics : IDisposable
         _liveState = new LiveStateGauges(factory);
         Registry.AddBeforeCollectCallback(RefreshLiveState);
         registry.AgentRemoved += OnAgentRemoved;
+        registry.CircuitTransitioned += OnCircuitTransitioned;
 
         Meter = meterFactory.Create(MeterName);
         (_meterTaskDuration, _meterRoutingDecision) = CreateMeterInstruments();
@@ -200,6 +208,7 @@ internal sealed partial class HubMetrics : IDisposable
     {
         Labels.CapabilityLearned -= OnCapabilityLearned;
         _registry.AgentRemoved -= OnAgentRemoved;
+        _registry.CircuitTransitioned -= OnCircuitTransitioned;
     }
 
     private static Counter CreateCounter(MetricFactory factory, MetricFamily family) => factory.CreateCounter(family.Name, family.Help, family.Labels);
@@ -239,6 +248,11 @@ internal sealed partial class HubMetrics : IDisposable
     }
 
     private void OnCapabilityLearned(string method) => PublishMethod(method);
+
+    private void OnCircuitTransitioned(Health.CircuitTransition transition) => _circuitTransitions[(int)transition.To].Inc();
+
+    /// <summary>Transitions counted, by the state entered.</summary>
+    public long CircuitTransitionsTotal(Health.CircuitState to) => (long)_circuitTransitions[(int)to].Value;
 
     private MethodSeries PublishMethod(string label) =>
         _methods.GetOrAdd(label, static (l, self) => new MethodSeries(self, l), this);

@@ -24,6 +24,9 @@ internal static class MetricFamilies
     public static readonly MetricFamily Failovers = new("aicp_failovers_total",
         "Attempts after the first (a task moved to another agent), by method.", "{attempt}", [Tags.Method]);
 
+    public static readonly MetricFamily CircuitTransitions = new("aicp_circuit_transitions_total",
+        "Agent circuit-breaker transitions, by the state entered (open, half-open, closed).", "{transition}", [Tags.State]);
+
     public static readonly MetricFamily TaskDuration = new("aicp_task_duration_seconds",
         "Time from submit to final result, by method and status.", "s", [Tags.Method, Tags.Status]);
 
@@ -91,6 +94,7 @@ internal static class MetricFamilies
         public const string Status = "status";
         public const string Agent = "agent";
         public const string Outcome = "outcome";
+        public const string State = "state";
         public const string Generation = "generation";
     }
 }

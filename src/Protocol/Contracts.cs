@@ -71,6 +71,13 @@ public sealed class TaskRequest
     /// <summary>Most attempts, each on a different agent (1 .. 10). The default value is 3.</summary>
     [Key("maxAttempts")]
     public int? MaxAttempts { get; init; }
+
+    /// <summary>
+    /// End-to-end deadline in milliseconds from when the hub receives the task (1 .. 3,600,000), over all attempts and
+    /// waiting. None by default: each attempt has <see cref="TimeoutMs"/>.
+    /// </summary>
+    [Key("deadlineMs")]
+    public int? DeadlineMs { get; init; }
 }
 
 /// <summary>What the hub sends an agent in <c>Execute</c>.</summary>
@@ -180,6 +187,10 @@ public sealed class RouteEntry
     /// <summary>The chosen agent's slow-start factor at pick time (1 once ramped up).</summary>
     [Key("slowStart")]
     public double? SlowStart { get; init; }
+
+    /// <summary>True when the attempt was a hedge: sent while an earlier attempt of the task was still running.</summary>
+    [Key("hedge")]
+    public bool? Hedge { get; init; }
 
     [Key("error")]
     public TaskError? Error { get; init; }

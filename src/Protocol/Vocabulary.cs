@@ -60,6 +60,9 @@ public static class AttemptOutcomes
     public const string Timeout = "timeout";
     public const string Disconnected = "disconnected";
     public const string Cancelled = "cancelled";
+
+    /// <summary>Another attempt of the same task (a hedge, or the attempt it hedged) finished first; this one was cancelled.</summary>
+    public const string Superseded = "superseded";
 }
 
 /// <summary>Machine-readable error codes carried in <see cref="TaskError.Code"/>.</summary>
@@ -92,6 +95,20 @@ public static class ErrorCodes
 
     /// <summary>The submitter's token bucket is empty.</summary>
     public const string RateLimited = "rate_limited";
+
+    public const string InvalidDeadline = "invalid_deadline";
+
+    /// <summary>Refused at once: the predicted wait plus service time exceeds the task's deadline.</summary>
+    public const string DeadlineUnreachable = "deadline_unreachable";
+
+    /// <summary>The task's deadline passed while it waited for an agent or between attempts; it was not sent again.</summary>
+    public const string DeadlineExceeded = "deadline_exceeded";
+
+    /// <summary>A failover was due but the capability's retry budget was spent; the task ends with its last attempt's status.</summary>
+    public const string RetryBudgetExhausted = "retry_budget_exhausted";
+
+    /// <summary>The attempt was cancelled because another attempt of the task finished first.</summary>
+    public const string Superseded = "superseded";
 }
 
 /// <summary>Protocol-wide constants.</summary>
@@ -110,6 +127,9 @@ public static class ProtocolDefaults
     public const int MaxAttempts = 3;
 
     public const int MaxAttemptsLimit = 10;
+
+    /// <summary>Longest end-to-end deadline a request may set: one hour.</summary>
+    public const int MaxDeadlineMs = 3_600_000;
     public const int MaxCapabilitiesPerAgent = 256;
     public const int MaxConcurrencyLimit = 100_000;
 

@@ -8,11 +8,13 @@ using Aicp.Hub.Routing;
 namespace Aicp.Bench.Commands;
 
 /// <summary>
-/// <c>routing-sim [--scenario A|B|C|D|E] [--json] [--seed N]</c>: runs every strategy and the oracle through the
+/// <c>routing-sim [--scenario A|B|C|D|E|H] [--json] [--seed N]</c>: runs every strategy and the oracle through the
 /// routing simulation and checks the targets. Exit code 0 when every checked target passes, 1 otherwise.
 /// </summary>
 internal static class RoutingSimCommand
 {
+    private const string HedgedAdaptive = RoutingStrategyNames.Adaptive + "+hedging";
+
     private static readonly string[] LatencyAware =
         [RoutingStrategyNames.PerformanceBased, RoutingStrategyNames.Weighted, RoutingStrategyNames.Adaptive];
 
@@ -68,6 +70,11 @@ internal static class RoutingSimCommand
                 list.Add(new RoutingSimulation(scenario, strategy, seed).Run());
             }
 
+            if (scenario.Hedged)
+            {
+                list.Add(new RoutingSimulation(scenario, new AdaptiveStrategy(), seed, hedging: true).Run());
+            }
+
             results[scenario] = list;
             checks.AddRange(Check(scenario, list));
             if (!json)
@@ -105,6 +112,16 @@ internal static class RoutingSimCommand
         SimResult Of(string name) => results.First(r => r.Strategy == name);
         var name = scenario.Name;
         var adaptive = Of(RoutingStrategyNames.Adaptive);
+        if (scenario.Hedged)
+        {
+            var hedged = Of(HedgedAdaptive);
+            yield return ($"{name} hedging cuts adaptive's p99 at least 2x", hedged.P99Ms <= 0.5 * adaptive.P99Ms,
+                F($"{hedged.P99Ms:F1} ms with hedging vs {adaptive.P99Ms:F1} ms without ({adaptive.P99Ms / hedged.P99Ms:F2}x)"));
+            yield return ($"{name} hedging costs <= 5% extra attempts", hedged.ExtraAttemptShare <= 0.05,
+                F($"{hedged.ExtraAttemptShare:P2} extra attempts ({hedged.Hedges} hedges)"));
+            yield break;
+        }
+
         var oracle = Of(OracleStrategy.StrategyName);
         var bestOther = results.Where(r => r.Strategy is not (RoutingStrategyNames.Adaptive or OracleStrategy.StrategyName)).MinBy(r => r.P99Ms)!;
         yield return ($"{name} adaptive p99 <= 1.25x oracle p99", adaptive.P99Ms <= 1.25 * oracle.P99Ms,
@@ -140,7 +157,7 @@ internal static class RoutingSimCommand
     {
         Console.WriteLine();
         Console.WriteLine($"Scenario {scenario.Name}: {scenario.Description}");
-        var extra = scenario.Name switch { "C" => "| flaky share 25-30 s ", "D" => "| worst 1 s share ", "E" => "| slow share ", _ => "" };
+        var extra = scenario.Name switch { "C" => "| flaky share 25-30 s ", "D" => "| worst 1 s share ", "E" => "| slow share ", "H" => "| extra attempts ", _ => "" };
         Console.WriteLine($"| strategy          |  p50 ms |  p99 ms |  success | max share {extra}|");
         Console.WriteLine($"|-------------------|--------:|--------:|---------:|----------:{(extra.Length > 0 ? "|" + new string('-', extra.Length - 3) + ":" : "")}|");
         foreach (var r in results)
@@ -150,6 +167,7 @@ internal static class RoutingSimCommand
                 "C" => F($"| {r.WatchedShare,19:P2} "),
                 "D" => F($"| {r.PeakWindowShare,15:P2} "),
                 "E" => F($"| {r.WatchedShare,10:P2} "),
+                "H" => F($"| {r.ExtraAttemptShare,14:P2} "),
                 _ => "",
             };
             Console.WriteLine(F($"| {r.Strategy,-17} | {r.P50Ms,7:F1} | {r.P99Ms,7:F1} | {r.SuccessRate,8:P2} | {r.MaxShare,9:P2} {column}|"));
@@ -177,6 +195,12 @@ internal static class RoutingSimCommand
                 if (scenario.Name == "D")
                 {
                     fields["worstWindowShare"] = Math.Round(r.PeakWindowShare, 6);
+                }
+
+                if (scenario.Hedged)
+                {
+                    fields["extraAttemptShare"] = Math.Round(r.ExtraAttemptShare, 6);
+                    fields["hedges"] = r.Hedges;
                 }
 
                 byStrategy[r.Strategy] = fields;

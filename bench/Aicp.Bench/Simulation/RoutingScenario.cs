@@ -10,8 +10,10 @@ internal sealed record SimAgentSpec(double MeanServiceMs, int Workers, int MaxCo
     double StallFromMs = 0, double StallToMs = 0, double StallServiceMs = 0);
 
 /// <summary>
-/// A workload: agents, Poisson arrivals, deadlines, how stale the hub's latency reports are, and one agent whose share
-/// of the attempts in a time window is reported (<paramref name="WatchKey"/> names it in the JSON output).
+/// A workload: agents, Poisson arrivals, deadlines, how stale the hub's latency reports are, one agent whose share
+/// of the attempts in a time window is reported (<paramref name="WatchKey"/> names it in the JSON output), a heavy tail
+/// that belongs to attempts rather than agents (<paramref name="TailShare"/> of them take <paramref name="TailFactor"/>
+/// times longer), and whether the scenario is also run with hedging (<paramref name="Hedged"/>).
 /// </summary>
 internal sealed record RoutingScenario(
     string Name,
@@ -25,7 +27,10 @@ internal sealed record RoutingScenario(
     int WatchedAgent = -1,
     double WatchFromMs = 0,
     double WatchToMs = 0,
-    string? WatchKey = null)
+    string? WatchKey = null,
+    double TailShare = 0,
+    double TailFactor = 1,
+    bool Hedged = false)
 {
     /// <summary>A: heterogeneous pool, 70% of total capacity, 100k tasks.</summary>
     public static RoutingScenario A()
@@ -66,5 +71,14 @@ internal sealed record RoutingScenario(
              new SimAgentSpec(10, 1, 8), new SimAgentSpec(10, 1, 8), new SimAgentSpec(10, 1, 8)],
             1500, 45_000, DeadlineMs: null, MaxAttempts: 3, WatchedAgent: 2, WatchFromMs: 0, WatchToMs: double.PositiveInfinity, WatchKey: "slowShare");
 
-    public static IReadOnlyList<RoutingScenario> All { get; } = [A(), B(), C(), D(), E()];
+    /// <summary>
+    /// H: a heavy tail that is not agent-bound: 10 equal agents (mean 10 ms, 50 at once), 2% of attempts take 20x as long
+    /// (a cold cache, a long input); 1,000 tasks/s for 60 s; run without and with hedging.
+    /// </summary>
+    public static RoutingScenario H() =>
+        new("H", "heavy tail: 10 agents (mean 10 ms, 50 slots, concurrent), 2% of attempts on any agent take 20x as long; 1,000 tasks/s for 60 s; without and with hedging (p95 delay, 5% budget)",
+            [.. Enumerable.Range(0, 10).Select(_ => new SimAgentSpec(10, 50, 50))],
+            1000, 60_000, DeadlineMs: null, MaxAttempts: 3, TailShare: 0.02, TailFactor: 20, Hedged: true);
+
+    public static IReadOnlyList<RoutingScenario> All { get; } = [A(), B(), C(), D(), E(), H()];
 }

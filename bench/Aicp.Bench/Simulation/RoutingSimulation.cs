@@ -1,4 +1,5 @@
 using Aicp.Hub.Configuration;
+using Aicp.Hub.Dispatch;
 using Aicp.Hub.Health;
 using Aicp.Hub.Registry;
 using Aicp.Hub.Routing;
@@ -6,18 +7,22 @@ using Aicp.Hub.Routing;
 namespace Aicp.Bench.Simulation;
 
 /// <summary>The outcome of one strategy on one scenario.</summary>
+/// <param name="ExtraAttemptShare">Attempts beyond one per task (failovers and hedges), per task.</param>
 internal sealed record SimResult(string Strategy, double P50Ms, double P99Ms, double SuccessRate, double MaxShare,
-    double WatchedShare, double PeakWindowShare, long[] AttemptsPerAgent);
+    double WatchedShare, double PeakWindowShare, double ExtraAttemptShare, long Hedges, long[] AttemptsPerAgent);
 
 /// <summary>
 /// A discrete-event simulation of the hub's dispatch loop over the REAL routing code: <see cref="AgentState"/>
 /// (slots, service-time model, peak EWMA, trust, circuit breaker, slow start), <see cref="CapabilityPool"/> (with the
-/// capability's typical agent), <see cref="RoutingContext"/> with healthy-or-panic and the strategy under test, all on a
-/// <see cref="SimulatedClock"/>. Only the agents and the event loop are simulated. It mirrors <c>TaskDispatcher</c>:
-/// pick, take a slot (else wait in the capability's FIFO), attempt timeout = the time left to the task's deadline,
-/// record the outcome on the agent (completion, error, timeout) with the load it had when the attempt was sent, fail
-/// over to an untried agent on an error while attempts and time remain. Nothing sleeps; a run of 100k tasks takes
-/// about a second.
+/// capability's typical agent), <see cref="RoutingContext"/> with healthy-or-panic and the strategy under test, the
+/// retry and hedge budgets (<see cref="AttemptBudget"/>) and the latency percentiles the hedge delay comes from
+/// (<see cref="LatencyPercentiles"/>), all on a <see cref="SimulatedClock"/>. Only the agents and the event loop are
+/// simulated. It mirrors <c>TaskDispatcher</c>: pick, take a slot (else wait in the capability's FIFO), attempt
+/// timeout = the time left to the task's deadline, record the outcome on the agent (completion, error, timeout) with
+/// the load it had when the attempt was sent, fail over to an untried agent on an error while attempts, time and the
+/// retry budget remain; with hedging on, send one hedge to an untried agent with a free slot once the first attempt
+/// has run for the capability's observed p95, within a 5% budget, keep the first completion and cancel the other
+/// attempt. Nothing sleeps; a run of 100k tasks takes about a second.
 /// </summary>
 internal sealed class RoutingSimulation
 {
@@ -26,6 +31,8 @@ internal sealed class RoutingSimulation
 
     private readonly RoutingScenario _scenario;
     private readonly IRoutingStrategy _strategy;
+    private readonly bool _hedging;
+    private readonly HedgingOptions _hedgingOptions = new();
     private readonly SimulatedClock _clock = new();
     private readonly PriorityQueue<Action, (long, long)> _events = new();
     private readonly Random _rng;
@@ -38,15 +45,20 @@ internal sealed class RoutingSimulation
     private readonly List<double> _latencies = [];
     private readonly long[] _attempts;
     private readonly List<int[]> _windows = [];
+    private readonly AttemptBudget _retryBudget;
+    private readonly AttemptBudget _hedgeBudget;
+    private readonly LatencyPercentiles _percentiles;
     private long _seq;
     private int _succeeded;
     private long _watchedTotal;
     private long _watchedHits;
+    private long _hedges;
 
-    public RoutingSimulation(RoutingScenario scenario, IRoutingStrategy strategy, int seed)
+    public RoutingSimulation(RoutingScenario scenario, IRoutingStrategy strategy, int seed, bool hedging = false)
     {
         _scenario = scenario;
         _strategy = strategy;
+        _hedging = hedging;
         _rng = new Random(seed);
         _routingRandom = new SeededRandomSource(seed + 1);
         var policy = new AgentHealthPolicy(new AgentHealthOptions(), _clock);
@@ -68,11 +80,18 @@ internal sealed class RoutingSimulation
 
         _pool.Replace(_agents);
         _attempts = new long[_agents.Length];
+        var options = new AicpHubOptions();
+        _retryBudget = new AttemptBudget(options.RetryBudget.Ratio, options.RetryBudget.MinPerSecond, options.RetryBudget.Window, _clock.TimestampFrequency);
+        _hedgeBudget = new AttemptBudget(_hedgingOptions.BudgetRatio, 0, CapabilityDispatch.Window, _clock.TimestampFrequency);
+        _percentiles = new LatencyPercentiles(CapabilityDispatch.Window, _clock.TimestampFrequency);
         if (strategy is OracleStrategy oracle)
         {
             oracle.ExpectedCompletionMs = TrueExpectedCompletionMs;
         }
     }
+
+    /// <summary>The name the result carries: the strategy's, with <c>+hedging</c> when hedging was on.</summary>
+    public string Label => _hedging ? _strategy.Name + "+hedging" : _strategy.Name;
 
     public SimResult Run()
     {
@@ -107,9 +126,9 @@ internal sealed class RoutingSimulation
             }
         }
 
-        return new SimResult(_strategy.Name, Percentile(0.50), Percentile(0.99), _succeeded / (double)_scenario.Tasks,
+        return new SimResult(Label, Percentile(0.50), Percentile(0.99), _succeeded / (double)_scenario.Tasks,
             total == 0 ? 0 : _attempts.Max() / (double)total, _watchedTotal == 0 ? double.NaN : _watchedHits / (double)_watchedTotal,
-            peakWindow, _attempts);
+            peakWindow, (total - _scenario.Tasks) / (double)_scenario.Tasks, _hedges, _attempts);
     }
 
     /// <summary>What only the simulation knows: the true expected completion of a task sent to the agent now.</summary>
@@ -118,7 +137,9 @@ internal sealed class RoutingSimulation
         var index = _index[agent];
         var spec = _scenario.Agents[index];
         var now = _clock.NowMs;
-        var mean = now >= spec.StallFromMs && now < spec.StallToMs ? spec.StallServiceMs : spec.MeanServiceMs;
+        var mean = now >= spec.StallFromMs && now < spec.StallToMs
+            ? spec.StallServiceMs
+            : spec.MeanServiceMs * (1 - _scenario.TailShare + _scenario.TailShare * _scenario.TailFactor);
         var held = _sim[index].Held;
         var expected = held < spec.Workers ? mean : mean * (held + 1) / spec.Workers;
         return expected / (1 - spec.FailureRate);
@@ -131,7 +152,18 @@ internal sealed class RoutingSimulation
 
     private void Submit(SimTask task)
     {
-        if (!TryDispatch(task, out var anyUntried))
+        if (task.AttemptCount == 0)
+        {
+            _retryBudget.Deposit(_clock.GetTimestamp());
+            _hedgeBudget.Deposit(_clock.GetTimestamp());
+        }
+
+        Dispatch(task);
+    }
+
+    private void Dispatch(SimTask task)
+    {
+        if (!TryDispatch(task, hedge: false, out var anyUntried))
         {
             if (!anyUntried || _waiting.Count >= MaxQueued)
             {
@@ -143,7 +175,7 @@ internal sealed class RoutingSimulation
         }
     }
 
-    private bool TryDispatch(SimTask task, out bool anyUntried)
+    private bool TryDispatch(SimTask task, bool hedge, out bool anyUntried)
     {
         var now = _clock.GetTimestamp();
         var context = new RoutingContext(_pool, _pool.Agents, task.Tried.AsSpan(0, task.AttemptCount), _routingRandom, now);
@@ -168,8 +200,13 @@ internal sealed class RoutingSimulation
         var serviceMs = nowMs >= spec.StallFromMs && nowMs < spec.StallToMs
             ? spec.StallServiceMs
             : -Math.Log(1 - _rng.NextDouble()) * spec.MeanServiceMs;
+        if (_scenario.TailShare > 0 && _rng.NextDouble() < _scenario.TailShare)
+        {
+            serviceMs *= _scenario.TailFactor; // the heavy tail belongs to the task's attempt, not to the agent
+        }
 
         var attempt = new SimAttempt(task, index, nowMs, load) { ServiceMs = serviceMs, Fails = _rng.NextDouble() < spec.FailureRate };
+        task.Running.Add(attempt);
         _sim[index].Accept(attempt, this);
 
         if (!double.IsPositiveInfinity(task.DeadlineMs))
@@ -177,7 +214,29 @@ internal sealed class RoutingSimulation
             At(Math.Max(nowMs, task.DeadlineMs), () => TimeOut(attempt));
         }
 
+        if (_hedging && !hedge && task.AttemptCount < task.MaxAttempts
+            && _percentiles.Percentile(_hedgingOptions.Percentile, now, TaskDispatcher.HedgeMinSamples) is { } delayMs)
+        {
+            At(nowMs + delayMs, () => Hedge(task, attempt));
+        }
+
         return true;
+    }
+
+    /// <summary>The hedge delay passed: a second attempt on an untried agent with a free slot, within the budget.</summary>
+    private void Hedge(SimTask task, SimAttempt first)
+    {
+        var now = _clock.GetTimestamp();
+        if (task.Done || first.Ended || task.AttemptCount >= task.MaxAttempts || _clock.NowMs >= task.DeadlineMs || !_hedgeBudget.HasBalance(now))
+        {
+            return;
+        }
+
+        if (TryDispatch(task, hedge: true, out _))
+        {
+            _hedgeBudget.TryWithdraw(now);
+            _hedges++;
+        }
     }
 
     private void CountAttempt(int index)
@@ -208,7 +267,7 @@ internal sealed class RoutingSimulation
     {
         if (attempt.Ended)
         {
-            return; // timed out before; the late answer is discarded
+            return; // timed out or superseded before; the late answer is discarded
         }
 
         End(attempt);
@@ -220,11 +279,21 @@ internal sealed class RoutingSimulation
         var task = attempt.Task;
         if (ok)
         {
+            _percentiles.Record(latency, _clock.GetTimestamp());
+            foreach (var other in task.Running.ToArray())
+            {
+                Abandon(other); // superseded: the hedge or the attempt it hedged
+            }
+
             Finish(task, ok: _clock.NowMs <= task.DeadlineMs);
         }
-        else if (task.AttemptCount < task.MaxAttempts && _clock.NowMs < task.DeadlineMs)
+        else if (task.Running.Count > 0)
         {
-            Submit(task); // fail over to an untried agent
+            // another attempt of the task is still running: wait for it
+        }
+        else if (task.AttemptCount < task.MaxAttempts && _clock.NowMs < task.DeadlineMs && _retryBudget.TryWithdraw(_clock.GetTimestamp()))
+        {
+            Dispatch(task); // fail over to an untried agent
         }
         else
         {
@@ -245,7 +314,11 @@ internal sealed class RoutingSimulation
         var agent = _agents[attempt.Agent];
         var elapsed = _clock.NowMs - attempt.SentMs;
         Report(() => agent.RecordTimeout(Method, elapsed, attempt.Load));
-        Finish(attempt.Task, ok: false); // the deadline has passed: no time left to fail over
+        if (attempt.Task.Running.Count == 0)
+        {
+            Finish(attempt.Task, ok: false); // the deadline has passed: no time left to fail over
+        }
+
         DrainQueue();
     }
 
@@ -260,6 +333,7 @@ internal sealed class RoutingSimulation
     private void End(SimAttempt attempt)
     {
         attempt.Ended = true;
+        attempt.Task.Running.Remove(attempt);
         _agents[attempt.Agent].ReleaseSlot();
     }
 
@@ -287,7 +361,7 @@ internal sealed class RoutingSimulation
                 continue;
             }
 
-            if (!TryDispatch(head, out _))
+            if (!TryDispatch(head, hedge: false, out _))
             {
                 return;
             }
@@ -319,6 +393,7 @@ internal sealed class RoutingSimulation
         public int MaxAttempts { get; } = maxAttempts;
         public string[] Tried { get; } = new string[maxAttempts];
         public int AttemptCount { get; set; }
+        public List<SimAttempt> Running { get; } = new(2);
         public bool Done { get; set; }
     }
 
@@ -350,7 +425,7 @@ internal sealed class RoutingSimulation
             StartNext(sim);
         }
 
-        /// <summary>The hub ended the attempt (timeout); the agent lets it go.</summary>
+        /// <summary>The hub ended the attempt (timeout, superseded); the agent lets it go.</summary>
         public void Drop() => Held--;
 
         public void Finish(SimAttempt attempt, RoutingSimulation sim)
@@ -387,7 +462,7 @@ internal sealed class RoutingSimulation
             {
                 if (next.Ended)
                 {
-                    continue; // timed out while queued at the agent
+                    continue; // timed out or superseded while queued at the agent
                 }
 
                 next.InService = true;

@@ -43,6 +43,7 @@ public sealed class AicpTaskClient : IAsyncDisposable
             Strategy = options?.Strategy,
             TimeoutMs = options?.TimeoutMs,
             MaxAttempts = options?.MaxAttempts,
+            DeadlineMs = options?.DeadlineMs,
         };
         await _connection.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
         return await _connection.Connection.InvokeAsync<TaskResult>(HubMethods.Submit, request, cancellationToken).ConfigureAwait(false);

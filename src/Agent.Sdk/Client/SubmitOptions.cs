@@ -11,4 +11,7 @@ public sealed class SubmitOptions
 
     /// <summary>Most attempts, each on a different agent (1 .. 10).</summary>
     public int? MaxAttempts { get; init; }
+
+    /// <summary>End-to-end deadline in milliseconds over all attempts and waiting (1 .. 3,600,000).</summary>
+    public int? DeadlineMs { get; init; }
 }

@@ -14,13 +14,16 @@ internal sealed partial class TaskDispatcher
     }
 
     /// <summary>
-    /// Takes a slot on an agent picked by the strategy. When every untried agent is at capacity the task
-    /// waits in the capability's bounded queue until a slot frees up, or until the attempt timeout passes.
+    /// Takes a slot on an agent picked by the task's strategy among the agents it has not tried. When every untried
+    /// agent is at capacity the task waits in the capability's bounded queue until a slot frees up, or until
+    /// <paramref name="timeoutMs"/> passes (the attempt timeout, already cut to the task's deadline: when the deadline is
+    /// what ends the wait, the code says so).
     /// </summary>
-    private async ValueTask<Acquisition> AcquireAsync(string method, IRoutingStrategy strategy, ReadOnlyMemory<string> tried,
-        int timeoutMs, CancellationToken cancellationToken)
+    private async ValueTask<Acquisition> AcquireAsync(TaskRun run, int timeoutMs)
     {
-        var deadline = _time.GetTimestamp() + (long)(timeoutMs * (_time.TimestampFrequency / 1000.0));
+        var method = run.Method;
+        var waitUntil = _time.GetTimestamp() + MsToTicks(timeoutMs);
+        var deadlineBinds = run.Deadline <= waitUntil;
         var hopsLeft = -1;
         while (true)
         {
@@ -31,7 +34,7 @@ internal sealed partial class TaskDispatcher
             }
 
             var pickStarted = _time.GetTimestamp();
-            var picked = TryPick(pool, strategy, tried.Span, out var anyUntried);
+            var picked = TryPick(pool, run.Strategy, run.Tried.Span, out var anyUntried);
             _telemetry.RoutingDecided(_time.GetElapsedTime(pickStarted));
             if (picked.Agent is not null)
             {
@@ -55,14 +58,14 @@ internal sealed partial class TaskDispatcher
             }
 
             // A slot may have freed between the pick and the enqueue: look once more before sleeping.
-            picked = TryPick(pool, strategy, tried.Span, out _);
+            picked = TryPick(pool, run.Strategy, run.Tried.Span, out _);
             if (picked.Agent is not null)
             {
                 LeaveQueue(pool, waiter);
                 return picked;
             }
 
-            var remaining = _time.GetElapsedTime(_time.GetTimestamp(), deadline);
+            var remaining = _time.GetElapsedTime(_time.GetTimestamp(), waitUntil);
             try
             {
                 if (remaining <= TimeSpan.Zero)
@@ -70,12 +73,15 @@ internal sealed partial class TaskDispatcher
                     throw new TimeoutException();
                 }
 
-                hopsLeft = await waiter.Woken.WaitAsync(remaining, _time, cancellationToken).ConfigureAwait(false);
+                hopsLeft = await waiter.Woken.WaitAsync(remaining, _time, run.CancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
                 LeaveQueue(pool, waiter);
-                return Acquisition.Fail(TaskStatuses.Timeout, ErrorCodes.QueueTimeout, $"No agent slot for '{method}' freed up within {timeoutMs} ms.");
+                return deadlineBinds
+                    ? Acquisition.Fail(TaskStatuses.Timeout, ErrorCodes.DeadlineExceeded,
+                        $"The deadline ({run.Request.DeadlineMs} ms) passed while the task waited for a slot on '{method}'; it was not sent.")
+                    : Acquisition.Fail(TaskStatuses.Timeout, ErrorCodes.QueueTimeout, $"No agent slot for '{method}' freed up within {timeoutMs} ms.");
             }
             catch (OperationCanceledException)
             {

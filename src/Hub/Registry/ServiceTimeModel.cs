@@ -68,8 +68,14 @@ internal sealed class ServiceTimeModel(AgentHealthPolicy policy, TypicalServiceT
     public double Evidence(long now)
     {
         var weight = Volatile.Read(ref _weight);
-        var dt = now - Volatile.Read(ref _stamp);
-        return weight == 0 || dt <= 0 ? weight : weight * Math.Exp(-dt / policy.DecayTicks);
+        var x = (now - Volatile.Read(ref _stamp)) / policy.DecayTicks;
+        if (weight == 0 || x <= 0)
+        {
+            return weight;
+        }
+
+        // An agent sampled within the last 1/64 tau (the common case in a busy pool): exp(-x) ~ 1 - x, within 0.01%.
+        return x < 1.0 / 64 ? weight * (1 - x) : weight * Math.Exp(-x);
     }
 
     /// <summary>

@@ -76,6 +76,13 @@ public sealed class TaskRequest
     /// <summary>Most attempts, each on a different agent (1 .. 10). The default value is 3.</summary>
     [Key("maxAttempts")]
     public int? MaxAttempts { get; init; }
+
+    /// <summary>
+    /// End-to-end deadline in milliseconds from when the hub receives the task (1 .. 3,600,000), over all attempts and
+    /// waiting. None by default: each attempt has <see cref="TimeoutMs"/>.
+    /// </summary>
+    [Key("deadlineMs")]
+    public int? DeadlineMs { get; init; }
 }
 
 /// <summary>What the hub sends an agent in <c>Execute</c>.</summary>
@@ -175,6 +182,13 @@ public sealed class RouteEntry
     [Key("latencyEstimateMs")]
     public double LatencyEstimateMs { get; init; }
 
+    /// <summary>
+    /// The chosen agent's predicted completion time for this task at pick time, in milliseconds: its service-time model
+    /// at its load then (pending plus reported queue).
+    /// </summary>
+    [Key("predictedMs")]
+    public double? PredictedMs { get; init; }
+
     /// <summary>The chosen agent's trust score at pick time.</summary>
     [Key("trust")]
     public double Trust { get; init; }
@@ -190,6 +204,10 @@ public sealed class RouteEntry
     /// <summary>The chosen agent's slow-start factor at pick time (1 once ramped up).</summary>
     [Key("slowStart")]
     public double? SlowStart { get; init; }
+
+    /// <summary>True when the attempt was a hedge: sent while an earlier attempt of the task was still running.</summary>
+    [Key("hedge")]
+    public bool? Hedge { get; init; }
 
     /// <summary>The attempt's error, when it did not complete.</summary>
     [Key("error")]

@@ -70,6 +70,9 @@ public static class AttemptOutcomes
 
     /// <summary>The submitter went away (or cancelled) while the attempt ran.</summary>
     public const string Cancelled = "cancelled";
+
+    /// <summary>Another attempt of the same task (a hedge, or the attempt it hedged) finished first; this one was cancelled.</summary>
+    public const string Superseded = "superseded";
 }
 
 /// <summary>Machine-readable error codes carried in <see cref="TaskError.Code"/>.</summary>
@@ -152,6 +155,21 @@ public static class ErrorCodes
 
     /// <summary>The hub closed the connection because its API key was removed or changed (the close message's error).</summary>
     public const string CredentialRevoked = "credential_revoked";
+
+    /// <summary>The request's deadlineMs is outside 1 .. 3,600,000.</summary>
+    public const string InvalidDeadline = "invalid_deadline";
+
+    /// <summary>Refused at once: the predicted wait plus service time exceeds the task's deadline.</summary>
+    public const string DeadlineUnreachable = "deadline_unreachable";
+
+    /// <summary>The task's deadline passed while it waited for an agent or between attempts; it was not sent again.</summary>
+    public const string DeadlineExceeded = "deadline_exceeded";
+
+    /// <summary>A failover was due but the capability's retry budget was spent; the task ends with its last attempt's status.</summary>
+    public const string RetryBudgetExhausted = "retry_budget_exhausted";
+
+    /// <summary>The attempt was cancelled because another attempt of the task finished first.</summary>
+    public const string Superseded = "superseded";
 }
 
 /// <summary>Protocol-wide constants.</summary>
@@ -174,6 +192,9 @@ public static class ProtocolDefaults
 
     /// <summary>Most attempts a request may ask for: 10.</summary>
     public const int MaxAttemptsLimit = 10;
+
+    /// <summary>Longest end-to-end deadline a request may set: one hour.</summary>
+    public const int MaxDeadlineMs = 3_600_000;
 
     /// <summary>Most capabilities one agent may register: 256.</summary>
     public const int MaxCapabilitiesPerAgent = 256;

@@ -27,6 +27,8 @@ internal static class E2eCommand
     private static readonly Option<HubProtocol> Protocol = BenchOptions.Protocol("Hub protocol of every client (hub and echo phases alike)");
     private static readonly Option<bool> Binary = BenchOptions.Flag("--binary", "Payload { data: byte[B] } instead of a string");
     private static readonly Option<bool> HubOnly = BenchOptions.Flag("--hub-only", "Run the closed-loop hub phase alone");
+    private static readonly Option<bool> Typed = BenchOptions.Flag("--typed",
+        "Typed handlers and submits (Handle<T, T> / SubmitAsync<T, T>) instead of the raw payload passed through");
     private static readonly Option<string> ServerEnv = new("--server-env")
     {
         Description = "Runtime settings for both servers (hub and echo), e.g. DOTNET_TieredPGO=0",
@@ -40,7 +42,7 @@ internal static class E2eCommand
         var command = new Command(Name, "Submitters -> hub -> agents on loopback, each in its own process, against a bare SignalR echo hub: " +
                                         "closed-loop peaks, then both at half the hub's peak rate.")
         {
-            Agents, Submitters, Inflight, Seconds, OpenSeconds, Warmup, PayloadBytes, AgentConcurrency, WorkstationGc, Protocol, Binary, HubOnly,
+            Agents, Submitters, Inflight, Seconds, OpenSeconds, Warmup, PayloadBytes, AgentConcurrency, WorkstationGc, Protocol, Binary, HubOnly, Typed,
             ServerEnv, Json,
         };
         command.SetAction((parse, _) => RunAsync(parse));
@@ -63,6 +65,7 @@ internal static class E2eCommand
             Protocol: parse.GetValue(Protocol),
             Binary: parse.GetValue(Binary),
             HubOnly: parse.GetValue(HubOnly),
+            Typed: parse.GetValue(Typed),
             ServerEnv: parse.GetValue(ServerEnv));
         var json = parse.GetValue(Json);
         var machine = Machine.Describe();
@@ -87,7 +90,8 @@ internal static class E2eCommand
         var hubUrl = await hub.ExpectAsync("ready ", ready);
         var echoUrl = (await echo.ExpectAsync("ready ", ready)).TrimEnd('/') + EchoHubRole.Path;
         await using var agents = ChildProcess.Start(AgentsRole.Name,
-            ["--hub", hubUrl, "--agents", Str(o.Agents), "--concurrency", Str(o.AgentConcurrency), "--protocol", o.Protocol.ToString()]);
+            ["--hub", hubUrl, "--agents", Str(o.Agents), "--concurrency", Str(o.AgentConcurrency), "--protocol", o.Protocol.ToString(),
+             .. o.Typed ? ["--typed", .. o.Binary ? new[] { "--binary" } : []] : Array.Empty<string>()]);
         await agents.ExpectAsync("connecting", ready);
         await agents.ExpectAsync("ready ", ready);
         Progress(json, $"hub {hubUrl} (pid {hub.Pid}), echo {echoUrl} (pid {echo.Pid}), {o.Agents} agents (pid {agents.Pid})");
@@ -176,6 +180,11 @@ internal static class E2eCommand
             loadArgs.Add("--binary");
         }
 
+        if (o.Typed)
+        {
+            loadArgs.Add("--typed");
+        }
+
         if (rate > 0)
         {
             loadArgs.AddRange(["--rate", Str(rate)]);
@@ -209,5 +218,5 @@ internal static class E2eCommand
     private sealed record PhaseResult(LoadRole.RunResult Load, double HubCpuUsPerCall, double? AgentsCpuUsPerCall, double ClientCpuUsPerCall);
 
     internal sealed record Settings(int Agents, int Submitters, int Inflight, double Seconds, double OpenSeconds, double Warmup,
-        int PayloadBytes, int AgentConcurrency, bool ServerGc, HubProtocol Protocol, bool Binary, bool HubOnly, string? ServerEnv);
+        int PayloadBytes, int AgentConcurrency, bool ServerGc, HubProtocol Protocol, bool Binary, bool HubOnly, string? ServerEnv, bool Typed = false);
 }

@@ -24,11 +24,13 @@ internal static class AgentsRole
     private static readonly Option<string> Prefix = new("--id-prefix") { Description = "Agent id prefix", DefaultValueFactory = _ => "bench-agent" };
     private static readonly Option<HubProtocol> Protocol = BenchOptions.Protocol("Wire protocol of the agents");
     private static readonly Option<int> TimeoutSeconds = BenchOptions.Int("--timeout-s", "Most seconds to wait for every agent to register", 300, max: 86_400);
+    private static readonly Option<bool> Typed = BenchOptions.Flag("--typed", "Typed handlers (Handle<T, T>) that bind the payload and return it");
+    private static readonly Option<bool> Binary = BenchOptions.Flag("--binary", "With --typed: the payload is { data: byte[] }");
 
     /// <summary>The hidden child-process command; its arguments are written by the benchmarks that start it.</summary>
     public static Command Create()
     {
-        var command = new Command(Name) { Hub, Count, Concurrency, Batch, Prefix, Protocol, TimeoutSeconds };
+        var command = new Command(Name) { Hub, Count, Concurrency, Batch, Prefix, Protocol, TimeoutSeconds, Typed, Binary };
         command.Hidden = true;
         command.SetAction((parse, _) => RunAsync(parse));
         return command;
@@ -43,6 +45,8 @@ internal static class AgentsRole
         var prefix = parse.GetValue(Prefix)!;
         var protocol = parse.GetValue(Protocol);
         var timeout = TimeSpan.FromSeconds(parse.GetValue(TimeoutSeconds));
+        var typed = parse.GetValue(Typed);
+        var binary = parse.GetValue(Binary);
         var link = ParentLink.Listen();
 
         using var cts = new CancellationTokenSource(timeout);
@@ -59,8 +63,19 @@ internal static class AgentsRole
                     HubUrl = hubUrl, AgentId = $"{prefix}-{i}", MaxConcurrency = concurrency,
                     LoadReportInterval = TimeSpan.Zero, Protocol = protocol,
                 });
-                // Echo the payload in the form it came in: MessagePack bytes unconverted, JSON as JSON.
-                agent.Handle(Payloads.Method, static (task, _) => ValueTask.FromResult(task.Payload));
+                if (typed && binary)
+                {
+                    agent.Handle<Payloads.BinaryPayload, Payloads.BinaryPayload>(Payloads.Method, static (request, _, _) => ValueTask.FromResult(request));
+                }
+                else if (typed)
+                {
+                    agent.Handle<Payloads.TextPayload, Payloads.TextPayload>(Payloads.Method, static (request, _, _) => ValueTask.FromResult(request));
+                }
+                else
+                {
+                    // Echo the payload in the form it came in: MessagePack bytes unconverted, JSON as JSON.
+                    agent.Handle(Payloads.Method, static (task, _) => ValueTask.FromResult(task.Payload));
+                }
                 group.Add(agent);
             }
 

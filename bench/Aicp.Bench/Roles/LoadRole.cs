@@ -34,11 +34,12 @@ internal static class LoadRole
     private static readonly Option<HubProtocol> Protocol = BenchOptions.Protocol("Wire protocol of the connections");
     private static readonly Option<int> PayloadBytes = BenchOptions.Int("--payload-bytes", "Payload size", 256, min: 0, max: 16 * 1024 * 1024);
     private static readonly Option<bool> Binary = BenchOptions.Flag("--binary", "Payload { data: byte[B] } instead of a string");
+    private static readonly Option<bool> Typed = BenchOptions.Flag("--typed", "Submit with SubmitAsync<T, T> (the result bound back to T)");
 
     /// <summary>The hidden child-process command; its arguments are written by the benchmarks that start it.</summary>
     public static Command Create()
     {
-        var command = new Command(Name) { Target, Url, Connections, Inflight, Seconds, Warmup, Rate, Protocol, PayloadBytes, Binary };
+        var command = new Command(Name) { Target, Url, Connections, Inflight, Seconds, Warmup, Rate, Protocol, PayloadBytes, Binary, Typed };
         command.Hidden = true;
         command.SetAction((parse, _) => RunAsync(parse));
         return command;
@@ -55,7 +56,8 @@ internal static class LoadRole
         var rate = parse.GetValue(Rate)!.Value;
         var protocol = parse.GetValue(Protocol);
         var bytes = parse.GetValue(PayloadBytes);
-        object payload = parse.GetValue(Binary) ? Payloads.Binary(bytes) : Payloads.OfSize(bytes);
+        var typed = parse.GetValue(Typed);
+        object payload = parse.GetValue(Binary) ? Payloads.Binary(bytes) : typed ? Payloads.Text(bytes) : Payloads.OfSize(bytes);
         var link = ParentLink.Listen();
 
         var calls = new List<Func<Task<bool>>>(connections);
@@ -84,10 +86,11 @@ internal static class LoadRole
                     var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = url, Protocol = protocol });
                     await client.ConnectAsync(connecting.Token);
                     disposables.Add(client);
-                    calls.Add(async () =>
+                    calls.Add(payload switch
                     {
-                        var result = await client.SubmitAsync(Payloads.Method, payload).ConfigureAwait(false);
-                        return result.Status == TaskStatuses.Completed;
+                        Payloads.BinaryPayload binary when typed => TypedCall(client, binary),
+                        Payloads.TextPayload text => TypedCall(client, text),
+                        _ => async () => (await client.SubmitAsync(Payloads.Method, payload).ConfigureAwait(false)).Status == TaskStatuses.Completed,
                     });
                 }
             }
@@ -259,4 +262,11 @@ internal static class LoadRole
                 Math.Round(latency.Count / seconds, 1), offeredRate, latency, fromSchedule);
         }
     }
+
+    /// <summary>A typed submit: the request written and the result bound straight in the connection's protocol.</summary>
+    private static Func<Task<bool>> TypedCall<T>(AicpTaskClient client, T payload) => async () =>
+    {
+        await client.SubmitAsync<T, T>(Payloads.Method, payload).ConfigureAwait(false);
+        return true;
+    };
 }

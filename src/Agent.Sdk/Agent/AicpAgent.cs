@@ -32,6 +32,7 @@ public sealed partial class AicpAgent : IAsyncDisposable
     private readonly List<IAsyncDisposable> _batchers = [];
     private Task? _reporting;
     private int _started;
+    private int _disposed;
     private long _completed;
     private long _failed;
 
@@ -277,6 +278,11 @@ public sealed partial class AicpAgent : IAsyncDisposable
     /// <summary>Stops at once (no drain: use <see cref="StopAsync"/> first for that) and releases the connection.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _connection.DisposeAsync().ConfigureAwait(false);
         await StopReportingAsync().ConfigureAwait(false);
         (_options.GpuTelemetry as IDisposable)?.Dispose();

@@ -71,8 +71,9 @@ public sealed class AicpTaskClient : IAsyncDisposable
             Method = method,
             Payload = _serializer.Serialize(payload, payload?.GetType() ?? typeof(object)),
             Strategy = options?.Strategy?.Name,
-            TimeoutMs = options?.Timeout is { } timeout ? (int)Math.Clamp(Math.Ceiling(timeout.TotalMilliseconds), 0, int.MaxValue) : null,
+            TimeoutMs = Milliseconds(options?.Timeout),
             MaxAttempts = options?.MaxAttempts,
+            DeadlineMs = Milliseconds(options?.Deadline),
         };
         if (!_connection.Ready.IsCompletedSuccessfully && _connection.State == AicpConnectionState.Disconnected
             && Interlocked.Exchange(ref _connectStarted, 1) == 0)
@@ -104,6 +105,9 @@ public sealed class AicpTaskClient : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(result);
         return _serializer.Deserialize<T>(result.Result);
     }
+
+    /// <summary>A duration in whole milliseconds, rounded up (so a sub-millisecond value is not 0); null stays null.</summary>
+    private static int? Milliseconds(TimeSpan? value) => value is { } span ? (int)Math.Clamp(Math.Ceiling(span.TotalMilliseconds), 0, int.MaxValue) : null;
 
     private async Task ConnectInBackgroundAsync()
     {

@@ -11,4 +11,11 @@ public sealed class SubmitOptions
 
     /// <summary>Most attempts, each on a different agent (1 .. 10); the hub's default (3) when null.</summary>
     public int? MaxAttempts { get; init; }
+
+    /// <summary>
+    /// End-to-end deadline over all attempts and waiting (1 ms .. 1 hour, whole milliseconds): the hub refuses a task
+    /// it predicts cannot make it (<c>deadline_unreachable</c>), drops one whose deadline passes while it waits
+    /// (<c>deadline_exceeded</c>), and gives each attempt only the time left. None when null.
+    /// </summary>
+    public TimeSpan? Deadline { get; init; }
 }

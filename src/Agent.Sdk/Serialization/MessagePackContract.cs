@@ -83,6 +83,11 @@ internal sealed class MessagePackContract
             return scalar;
         }
 
+        if (NumberArrayCodec.TryCreate(type) is { } numbers)
+        {
+            return numbers;
+        }
+
         if (type == typeof(TaskPayload) || type == typeof(JsonElement))
         {
             return new PayloadCodec(type);
@@ -263,7 +268,7 @@ internal sealed class MessagePackContract
             _info = info;
             _constructor = constructor;
             _parameters = constructor?.GetParameters() ?? [];
-            _members = [.. info.Properties.Select(p => new Member(p))];
+            _members = [.. info.Properties.Select((p, i) => new Member(p, i))];
             _byName = new Dictionary<string, Member>(info.Options.PropertyNameCaseInsensitive ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
             foreach (var member in _members)
             {
@@ -351,7 +356,7 @@ internal sealed class MessagePackContract
                 }
 
                 var value = contract.Read(ref reader, member.Property.PropertyType, depth + 1);
-                seen[Array.IndexOf(_members, member)] = true;
+                seen[member.Index] = true;
                 if (member.Property.AssociatedParameter is { Position: var position } && arguments is not null)
                 {
                     arguments[position] = value;
@@ -399,8 +404,10 @@ internal sealed class MessagePackContract
             return target;
         }
 
-        private sealed class Member(JsonPropertyInfo property)
+        private sealed class Member(JsonPropertyInfo property, int index)
         {
+            public int Index { get; } = index;
+
             private readonly object? _default = property.PropertyType.IsValueType ? Activator.CreateInstance(property.PropertyType) : null;
 
             public JsonPropertyInfo Property { get; } = property;
@@ -424,6 +431,113 @@ internal sealed class MessagePackContract
                     _ => true,
                 };
             }
+        }
+    }
+
+    /// <summary>
+    /// Arrays of <c>float</c>, <c>double</c>, <c>int</c> and <c>long</c> (embeddings, tensors, scores): written and read
+    /// element by element without boxing.
+    /// </summary>
+    private sealed class NumberArrayCodec(Type element) : Codec
+    {
+        public static NumberArrayCodec? TryCreate(Type type) =>
+            type == typeof(float[]) || type == typeof(double[]) || type == typeof(int[]) || type == typeof(long[]) ? new NumberArrayCodec(type.GetElementType()!) : null;
+
+        public override void Write(MessagePackContract contract, ref MessagePackWriter writer, object value, int depth)
+        {
+            switch (value)
+            {
+                case float[] floats:
+                    writer.WriteArrayHeader(floats.Length);
+                    foreach (var x in floats)
+                    {
+                        writer.Write(x);
+                    }
+
+                    break;
+                case double[] doubles:
+                    writer.WriteArrayHeader(doubles.Length);
+                    foreach (var x in doubles)
+                    {
+                        writer.Write(x);
+                    }
+
+                    break;
+                case int[] ints:
+                    writer.WriteArrayHeader(ints.Length);
+                    foreach (var x in ints)
+                    {
+                        writer.Write(x);
+                    }
+
+                    break;
+                case long[] longs:
+                    writer.WriteArrayHeader(longs.Length);
+                    foreach (var x in longs)
+                    {
+                        writer.Write(x);
+                    }
+
+                    break;
+            }
+        }
+
+        public override object? Read(MessagePackContract contract, ref MessagePackReader reader, int depth)
+        {
+            if (reader.NextMessagePackType != MessagePackType.Array)
+            {
+                throw Mismatch(reader, $"an array of {element.Name}");
+            }
+
+            var count = reader.ReadArrayHeader();
+            if (element == typeof(float) || element == typeof(double))
+            {
+                var floats = element == typeof(float) ? new float[count] : null;
+                var doubles = floats is null ? new double[count] : null;
+                for (var i = 0; i < count; i++)
+                {
+                    if (reader.NextMessagePackType is not (MessagePackType.Float or MessagePackType.Integer))
+                    {
+                        throw Mismatch(reader, "a number");
+                    }
+
+                    if (floats is not null)
+                    {
+                        floats[i] = reader.ReadSingle();
+                    }
+                    else
+                    {
+                        doubles![i] = reader.ReadDouble();
+                    }
+                }
+
+                return (object?)floats ?? doubles;
+            }
+
+            // Integers, checked as an integer field is: no fraction, in range.
+            var ints = element == typeof(int) ? new int[count] : null;
+            var longs = ints is null ? new long[count] : null;
+            for (var i = 0; i < count; i++)
+            {
+                if (reader.NextMessagePackType != MessagePackType.Integer)
+                {
+                    throw Mismatch(reader, $"an integer ({element.Name})");
+                }
+
+                var value = reader.NextCode == MessagePackCode.UInt64 && reader.CreatePeekReader().ReadUInt64() > long.MaxValue
+                    ? throw new JsonException($"An integer does not fit {element.Name}.")
+                    : reader.ReadInt64();
+                if (ints is not null)
+                {
+                    ints[i] = value is >= int.MinValue and <= int.MaxValue ? (int)value : throw new JsonException($"{value} does not fit Int32.");
+                }
+                else
+                {
+                    longs![i] = value;
+                }
+            }
+
+            return (object?)ints ?? longs;
         }
     }
 

@@ -15,6 +15,15 @@ internal sealed class HubCounters(HubMetrics metrics)
     /// <summary>Attempts after a task's first (<c>aicp_failovers_total</c>).</summary>
     public long Failovers => metrics.FailoversTotal;
 
+    /// <summary>Hedged attempts sent (<c>aicp_hedges_total</c>).</summary>
+    public long Hedges => metrics.HedgesTotal;
+
+    /// <summary>Tasks whose result came from their hedge (<c>aicp_hedges_won_total</c>).</summary>
+    public long HedgesWon => metrics.HedgesWonTotal;
+
+    /// <summary>Tasks that ended without a due failover because the retry budget was spent.</summary>
+    public long RetryBudgetExhausted => metrics.RetryBudgetExhaustedTotal;
+
     /// <summary>Completions for an attempt the hub had already ended (timeout, failover, cancel).</summary>
     public long LateCompletions => metrics.LateCompletionsTotal;
 
@@ -44,6 +53,9 @@ internal sealed class HubCounters(HubMetrics metrics)
         }
 
         snapshot["failovers"] = Failovers;
+        snapshot["hedges"] = Hedges;
+        snapshot["hedgesWon"] = HedgesWon;
+        snapshot["retryBudgetExhausted"] = RetryBudgetExhausted;
         snapshot["lateCompletions"] = LateCompletions;
         snapshot["foreignCompletions"] = ForeignCompletions;
         snapshot["forbiddenCalls"] = ForbiddenCalls;

@@ -67,6 +67,51 @@ public abstract class DispatchIntegrationTests
     }
 
     [Fact]
+    public async Task Submit_AdaptiveThreeParallelAgentsOneTenTimesSlower_SlowOneGetsAlmostNothing()
+    {
+        await using var h = await StartHarnessAsync();
+        foreach (var (id, ms) in new[] { ("quick1", 5), ("quick2", 5), ("slow", 50) })
+        {
+            // each agent runs up to 32 tasks side by side at its own pace
+            await h.StartAgentAsync(id, async (_, ct) =>
+            {
+                await Task.Delay(ms, ct);
+                return JsonSerializer.SerializeToElement(id);
+            }, maxConcurrency: 32);
+        }
+
+        var client = await h.StartClientAsync();
+        async Task<ConcurrentDictionary<string, int>> RunAsync(int tasks)
+        {
+            var perAgent = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+            using var window = new SemaphoreSlim(16);
+            await Task.WhenAll(Enumerable.Range(0, tasks).Select(async i =>
+            {
+                await window.WaitAsync();
+                try
+                {
+                    var result = await client.SubmitAsync("image.label", new { i });
+                    Assert.Equal(TaskStatuses.Completed, result.Status);
+                    perAgent.AddOrUpdate(result.AgentId!, 1, (_, n) => n + 1);
+                }
+                finally
+                {
+                    window.Release();
+                }
+            })).DefaultTimeout();
+            return perAgent;
+        }
+
+        // Until its first answers come back the hub knows nothing about the slow agent, and it gets its share of the
+        // first tasks; after that (within this run, before its evidence fades and it is probed again) nothing.
+        await RunAsync(100);
+        var measured = await RunAsync(300);
+        var slow = measured.GetValueOrDefault("slow");
+        Assert.True(slow <= 3, $"the slow agent got {slow} of 300 tasks ({string.Join(", ", measured.Select(p => $"{p.Key}={p.Value}"))})");
+        await h.AssertNothingPendingAsync();
+    }
+
+    [Fact]
     public async Task Submit_AgentKilledMidTask_CompletesOnAnotherAgentWithTwoAttempts()
     {
         await using var h = await StartHarnessAsync();

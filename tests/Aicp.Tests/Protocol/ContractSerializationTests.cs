@@ -19,6 +19,23 @@ public sealed class ContractSerializationTests
     }
 
     [Fact]
+    public void Serialize_DeadlineAndRouteFields_CamelCaseKeysOnBothProtocols()
+    {
+        var request = new TaskRequest { Method = "image.label", DeadlineMs = 250 };
+        Assert.Contains("\"deadlineMs\":250", JsonSerializer.Serialize(request, Wire.Options));
+        var entry = new RouteEntry { AgentId = "a1", Outcome = AttemptOutcomes.Superseded, PredictedMs = 12.5, Hedge = true };
+        var json = JsonSerializer.Serialize(entry, Wire.Options);
+        Assert.Contains("\"predictedMs\":12.5", json);
+        Assert.Contains("\"hedge\":true", json);
+
+        var packed = MessagePack.MessagePackSerializer.ConvertToJson(MessagePack.MessagePackSerializer.Serialize(entry));
+        Assert.Contains("\"predictedMs\":12.5", packed);
+        Assert.Contains("\"hedge\":true", packed);
+        Assert.Contains("\"outcome\":\"superseded\"", packed);
+        Assert.Contains("\"deadlineMs\":250", MessagePack.MessagePackSerializer.ConvertToJson(MessagePack.MessagePackSerializer.Serialize(request)));
+    }
+
+    [Fact]
     public void Deserialize_TaskResultFromAnotherClient_AllFieldsBound()
     {
         const string json = """

@@ -109,4 +109,24 @@ public sealed class ConnectionStateTests
         Assert.Equal(TaskStatuses.Failed, result.Status);
         Assert.Equal(ErrorCodes.InvalidPayload, result.Error!.Code);
     }
+
+    [Fact]
+    public async Task DisposeTwice_AgentAndClient_SecondIsANoOp()
+    {
+        await using var h = await HubHarness.StartAsync();
+        var agent = new AicpAgent(new AgentOptions { HubUrl = h.Hub.BaseUrl.ToString(), AgentId = "twice" });
+        agent.Handle("image.label", (task, _) => ValueTask.FromResult(task.Payload));
+        await agent.StartAsync().DefaultTimeout();
+        var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = h.Hub.BaseUrl.ToString() });
+        await client.ConnectAsync().DefaultTimeout();
+
+        await agent.DisposeAsync();
+        await agent.DisposeAsync();
+        await client.DisposeAsync();
+        await client.DisposeAsync();
+
+        Assert.Equal(AicpConnectionState.Disconnected, agent.State);
+        Assert.Equal(AicpConnectionState.Disconnected, client.State);
+        await TestTimeouts.Eventually(() => h.Registry.Count == 0, "the agent gone");
+    }
 }

@@ -160,4 +160,25 @@ public sealed class PayloadSerializerTests
         Assert.Same(given, MessagePack.Serialize(given, typeof(TaskPayload)));
         Assert.Equal(new byte[] { 0xc4, 0x02, 7, 8 }, MessagePack.Serialize(new byte[] { 7, 8 }, typeof(byte[]))!.MessagePack.ToArray());
     }
+
+    public sealed record Embedding(float[] Vector, double[] Scores, int[] Ids, long[] Offsets);
+
+    [Fact]
+    public void RoundTrip_NumberArrays_ValuesKeptOnEitherForm()
+    {
+        var value = new Embedding([0.25f, -1.5f, float.MaxValue], [Math.PI, -0.0], [int.MinValue, 0, int.MaxValue], [long.MinValue, long.MaxValue]);
+
+        foreach (var serializer in new[] { Json, MessagePack })
+        {
+            var back = serializer.Deserialize<Embedding>(serializer.Serialize(value, typeof(Embedding)))!;
+
+            Assert.Equal(value.Vector, back.Vector);
+            Assert.Equal(value.Scores, back.Scores);
+            Assert.Equal(value.Ids, back.Ids);
+            Assert.Equal(value.Offsets, back.Offsets);
+        }
+
+        var tooLarge = TaskPayload.FromMessagePack(TaskPayload.FromJson(JsonDocument.Parse("""{"ids":[2147483648]}""").RootElement).MessagePack);
+        Assert.ThrowsAny<JsonException>(() => MessagePack.Deserialize<Embedding>(tooLarge));
+    }
 }

@@ -115,7 +115,7 @@ public sealed record StatusSnapshot
 [MessagePackObject]
 public sealed record StatusTotals
 {
-    /// <summary><c>submitted</c>, one entry per final status, <c>failovers</c>, <c>lateCompletions</c>, <c>foreignCompletions</c>, <c>forbiddenCalls</c>, <c>oversizeResults</c>.</summary>
+    /// <summary>The <c>tasks</c> object of <c>GET /v1/stats</c>: <c>submitted</c>, one entry per final status, then failovers, hedges and the other counts.</summary>
     [Key("tasks")]
     public required IReadOnlyDictionary<string, long> Tasks { get; init; }
 

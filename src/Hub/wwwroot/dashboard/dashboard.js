@@ -84,20 +84,24 @@
   const td = (text, cls) => el("td", { class: cls, text: text });
 
   // ---- totals -------------------------------------------------------------------------------------------------
-  const TOTALS = [
-    ["submitted", "Submitted"], ["completed", "Completed"], ["failed", "Failed", "bad"], ["timeout", "Timed out", "bad"],
-    ["no_agents", "No agents", "bad"], ["rejected", "Rejected", "bad"], ["overloaded", "Overloaded", "bad"],
-    ["cancelled", "Cancelled"], ["rate_limited", "Rate limited", "bad"], ["failovers", "Failovers"],
-    ["lateCompletions", "Late completions"], ["foreignCompletions", "Foreign completions", "bad"],
-  ];
+  // Labels of the hub's task totals; keys the page does not know are shown under their own name, in the hub's order.
+  const TOTAL_LABELS = {
+    submitted: "Submitted", completed: "Completed", failed: "Failed", timeout: "Timed out", no_agents: "No agents",
+    rejected: "Rejected", overloaded: "Overloaded", cancelled: "Cancelled", rate_limited: "Rate limited",
+    failovers: "Failovers", hedges: "Hedges", hedgesWon: "Hedges won", retryBudgetExhausted: "Retry budget spent",
+    lateCompletions: "Late completions", foreignCompletions: "Foreign completions", forbiddenCalls: "Forbidden calls",
+    oversizeResults: "Oversize results",
+  };
+  const BAD_TOTALS = new Set(["failed", "timeout", "no_agents", "rejected", "overloaded", "rate_limited",
+    "retryBudgetExhausted", "foreignCompletions", "forbiddenCalls", "oversizeResults"]);
 
   function renderTotals(totals) {
     const list = $("#totals");
-    const items = TOTALS.map(([key, label, tone]) => [key, label, totals.tasks[key] ?? 0, tone])
+    const items = Object.entries(totals.tasks).map(([key, value]) => [key, TOTAL_LABELS[key] ?? key, value, BAD_TOTALS.has(key)])
       .concat([["inFlight", "In flight", totals.inFlight], ["agents", "Agents", totals.agents],
         ["connections", "Connections", totals.connections], ["subscribers", "Dashboards", totals.subscribers]]);
-    list.replaceChildren(...items.map(([key, label, value, tone]) =>
-      el("div", { "data-total": key, "data-tone": tone && value > 0 ? tone : null },
+    list.replaceChildren(...items.map(([key, label, value, bad]) =>
+      el("div", { "data-total": key, "data-tone": bad && value > 0 ? "bad" : null },
         el("dt", { text: label }), el("dd", { text: fmtInt(value), "data-value": String(value) }))));
   }
 

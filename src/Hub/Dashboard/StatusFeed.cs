@@ -42,6 +42,7 @@ internal sealed partial class StatusFeed : BackgroundService
     private readonly TimeSpan _interval;
     private readonly int _maxSubscribers;
     private long _pushes;
+    private volatile bool _sampling;
 
     public StatusFeed(StatusQueries queries, AgentRegistry registry, HubCounters counters, TaskDispatcher dispatcher, RouteLog routes,
         CapabilityTrends trends, IHubContext<AicpHub> hub, HubLifetimeManager<AicpHub> lifetime, TimeProvider time,
@@ -67,7 +68,7 @@ internal sealed partial class StatusFeed : BackgroundService
     public long Pushes => Interlocked.Read(ref _pushes);
 
     /// <summary>Whether the feed is sampling now (someone is subscribed).</summary>
-    public bool IsSampling { get; private set; }
+    public bool IsSampling => _sampling;
 
     /// <summary>
     /// Subscribes the connection, or changes its view. Its next snapshot, sent at once when none is in flight, carries
@@ -120,7 +121,7 @@ internal sealed partial class StatusFeed : BackgroundService
             {
                 if (_subscribers.IsEmpty)
                 {
-                    IsSampling = false;
+                    _sampling = false;
                     _trends.Stop();
                     while (_subscribers.IsEmpty)
                     {
@@ -129,7 +130,7 @@ internal sealed partial class StatusFeed : BackgroundService
 
                     _trends.Start();
                     _trends.Sample(); // the baseline
-                    IsSampling = true;
+                    _sampling = true;
                 }
 
                 using var timer = new PeriodicTimer(_interval, _time);
@@ -207,6 +208,13 @@ internal sealed partial class StatusFeed : BackgroundService
 
     private void TrySend(Subscriber subscriber)
     {
+        if (_connections is not null && !_connections.TryGetConnection(subscriber.ConnectionId, out _))
+        {
+            // Gone without its disconnect reaching Unsubscribe (a subscription racing the close): stop sampling for it.
+            _subscribers.TryRemove(subscriber.ConnectionId, out _);
+            return;
+        }
+
         if (!subscriber.TryBeginSend())
         {
             return;

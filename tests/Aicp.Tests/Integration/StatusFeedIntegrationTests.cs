@@ -145,6 +145,18 @@ public sealed class StatusFeedIntegrationTests
     }
 
     [Fact]
+    public async Task Subscribe_ConnectionAlreadyGone_DroppedAtOnce()
+    {
+        await using var h = await HubHarness.StartAsync(FastFeed());
+        var feed = h.Hub.Services.GetRequiredService<StatusFeed>();
+
+        Assert.NotNull(feed.Subscribe("closed-connection", new StatusView()));
+
+        Assert.Equal(0, feed.SubscriberCount);
+        await TestTimeouts.Eventually(() => !feed.IsSampling, "the feed idle");
+    }
+
+    [Fact]
     public async Task UnsubscribeStatus_Subscribed_PushesStop()
     {
         await using var h = await HubHarness.StartAsync(FastFeed());

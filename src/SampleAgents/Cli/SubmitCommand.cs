@@ -82,7 +82,7 @@ internal sealed class SubmitCommand : Command
         var method = settings.Method;
         var count = settings.Count;
         var summary = await LoadRunner.RunAsync(client, method, count, settings.Concurrency, images.Payload, settings.Options, cancellationToken: stop,
-            isCorrect: method == LabeleeAgent.Method && images.HasLabels ? (i, r) => LabelCheck.IsCorrect(images, i, r) : null);
+            isCorrect: method == LabeleeAgent.Method ? (i, r) => LabelCheck.IsCorrect(images, i, r) : null);
         if (settings.Json)
         {
             Console.WriteLine(JsonSerializer.Serialize(summary.ToJson(), AgentJson.Options));

@@ -40,8 +40,8 @@ internal sealed class SwarmCommand : Command
     private static async Task<int> RunAsync(SwarmSettings settings, CancellationToken stop)
     {
         using var logging = AgentLifetime.ConsoleLogging();
-        using var labeller = DigitLabeller.LoadDefault(settings.Device, out var note);
-        Console.WriteLine($"labeller: mnist-mlp {labeller.Architecture} on {note}");
+        using var labeller = DigitLabeller.LoadDefault(settings.Device, logging.CreateLogger("Aicp.SampleAgents.Onnx"));
+        Console.WriteLine($"labeller: {labeller.Description}; {labeller.Model.DeviceNote}");
         var agents = LabeleeProfile.Swarm(settings.Count)
             .Select(p => LabeleeAgent.Create(settings.Hub, p, labeller, logging, settings.Protocol, accessToken: settings.Token))
             .ToList();

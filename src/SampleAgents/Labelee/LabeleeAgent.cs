@@ -18,7 +18,7 @@ internal static class LabeleeAgent
     public static AicpAgent Create(string hubUrl, LabeleeProfile profile, DigitLabeller labeller, ILoggerFactory? loggerFactory = null,
         string? protocol = null, int batchSize = 1, string? accessToken = null)
     {
-        var model = $"mnist-mlp {labeller.Architecture} ({labeller.BackendName})";
+        var model = labeller.Description;
         var agent = new AicpAgent(new AgentOptions
         {
             HubUrl = hubUrl,

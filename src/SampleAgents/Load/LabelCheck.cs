@@ -9,12 +9,12 @@ internal static class LabelCheck
 {
     public static bool? IsCorrect(SampleImages images, int index, TaskResult result)
     {
-        if (result.Status != TaskStatuses.Completed || images.Label(index) is not { } truth)
+        if (result.Status != TaskStatuses.Completed)
         {
             return null;
         }
 
         var top = result.ResultAs<LabelResponse>()?.Labels.FirstOrDefault()?.Label;
-        return top == truth;
+        return top == images.Label(index);
     }
 }

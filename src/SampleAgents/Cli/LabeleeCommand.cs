@@ -61,7 +61,12 @@ internal sealed class LabeleeCommand : Command
     private static async Task<int> RunAsync(LabeleeSettings settings, CancellationToken stop)
     {
         using var logging = AgentLifetime.ConsoleLogging();
-        using var labeller = DigitLabeller.LoadDefault(settings.Device, logging.CreateLogger("Aicp.SampleAgents.Onnx"));
+        if (!AgentLifetime.TryLoadLabeller(settings.Device, logging, out var loaded))
+        {
+            return ExitCodes.Failure;
+        }
+
+        using var labeller = loaded;
         Console.WriteLine($"labeller: {labeller.Description}; {labeller.Model.DeviceNote}");
         await using var agent = LabeleeAgent.Create(settings.Hub, settings.Profile, labeller, logging, settings.Protocol, settings.Batch, settings.Token);
         await AgentLifetime.RunUntilStoppedAsync([agent], stop);

@@ -40,7 +40,12 @@ internal sealed class SwarmCommand : Command
     private static async Task<int> RunAsync(SwarmSettings settings, CancellationToken stop)
     {
         using var logging = AgentLifetime.ConsoleLogging();
-        using var labeller = DigitLabeller.LoadDefault(settings.Device, logging.CreateLogger("Aicp.SampleAgents.Onnx"));
+        if (!AgentLifetime.TryLoadLabeller(settings.Device, logging, out var loaded))
+        {
+            return ExitCodes.Failure;
+        }
+
+        using var labeller = loaded;
         Console.WriteLine($"labeller: {labeller.Description}; {labeller.Model.DeviceNote}");
         var agents = LabeleeProfile.Swarm(settings.Count)
             .Select(p => LabeleeAgent.Create(settings.Hub, p, labeller, logging, settings.Protocol, accessToken: settings.Token))

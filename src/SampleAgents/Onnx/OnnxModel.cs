@@ -82,6 +82,7 @@ public sealed partial class OnnxModel : IDisposable
             throw new FileNotFoundException($"Model file not found: {path}", path);
         }
 
+        OnnxRuntimeLog.EnsureEnvironment();
         string name = System.IO.Path.GetFileName(path);
         InferenceSession? session = null;
         string provider = InferenceDevices.Cpu, note = "CPU execution provider (--device cpu)";
@@ -189,6 +190,7 @@ public sealed partial class OnnxModel : IDisposable
         }
 
         SessionOptions? options = null;
+        using var log = OnnxRuntimeLog.Capture();
         try
         {
             options = SessionOptions.MakeSessionOptionWithCudaProvider(0);
@@ -198,8 +200,9 @@ public sealed partial class OnnxModel : IDisposable
         }
         catch (Exception ex) when (ex is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
         {
-            // Typically a CUDA, cuBLAS or cuDNN library that is missing or of another major version, or no GPU.
-            reason = FirstLine(ex.Message);
+            // Typically a CUDA, cuBLAS or cuDNN library that is missing or of another major version, or no GPU; the
+            // runtime's own log line names the library, the exception only says that one failed to load.
+            reason = FirstLine(ex.Message) + (log.Errors.Count > 0 ? $" ({string.Join("; ", log.Errors.Distinct())})" : "");
             return null;
         }
         finally

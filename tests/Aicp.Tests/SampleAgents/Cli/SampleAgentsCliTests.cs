@@ -182,6 +182,22 @@ public class SampleAgentsCliTests
         Assert.Equal(ExitCodes.Failure, exitCode);
     }
 
+    [Theory]
+    [InlineData("labelee", "--hub", "http://127.0.0.1:9", "--id", "a", "--device", "cuda")]
+    [InlineData("swarm", "--hub", "http://127.0.0.1:9", "--device", "cuda")]
+    [InlineData("evaluate", "--device", "cuda")]
+    public async Task InvokeAsync_CudaAskedForWithoutItsProvider_FailureExitCodeWithoutConnecting(params string[] args)
+    {
+        if (Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
+        {
+            return; // the CUDA build: whether it loads depends on the machine's GPU and libraries
+        }
+
+        var (exitCode, _, _) = await InvokeAsync(args);
+
+        Assert.Equal(ExitCodes.Failure, exitCode);
+    }
+
     [Fact]
     public async Task InvokeAsync_NoCommand_UsageErrorListingCommands()
     {

@@ -72,6 +72,18 @@ public class OnnxModelTests
     }
 
     [Fact]
+    public void Shorten_CudaProviderLoadError_NamesTheMissingLibraryWithoutPaths()
+    {
+        const string line = "/onnxruntime_src/onnxruntime/core/session/provider_bridge_ort.cc:2043 onnxruntime::Provider& onnxruntime::ProviderLibrary::Get() " +
+                            "[ONNXRuntimeError] : 1 : FAIL : Failed to load library /app/runtimes/linux-x64/native/libonnxruntime_providers_cuda.so " +
+                            "with error: libcublasLt.so.13: cannot open shared object file: No such file or directory";
+
+        Assert.Equal("Failed to load library libonnxruntime_providers_cuda.so with error: libcublasLt.so.13: cannot open shared object file: No such file or directory",
+            OnnxRuntimeLog.Shorten(line));
+        Assert.Equal("no GPU found", OnnxRuntimeLog.Shorten(" no GPU found "));
+    }
+
+    [Fact]
     public void Load_UnknownDevice_ArgumentException()
     {
         Assert.Throws<ArgumentException>(() => OnnxModel.Load(TestModels.ShippedCnn, "tpu"));

@@ -52,6 +52,27 @@ internal sealed class TensorRequest
         }
     }
 
+    /// <summary>
+    /// A payload for a model agent (the submitter's side): <paramref name="inputs"/> with their data as float32
+    /// little-endian bytes (<c>bin</c>; base64 on a JSON connection) or as arrays of numbers.
+    /// </summary>
+    public static Aicp.Protocol.TaskPayload Create(IReadOnlyList<FloatTensor> inputs, bool binary = true)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64 + inputs.Sum(t => t.Data.Length * 5));
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteMapHeader(1);
+        writer.Write("inputs");
+        writer.WriteMapHeader(inputs.Count);
+        foreach (FloatTensor input in inputs)
+        {
+            writer.Write(input.Name);
+            TensorResult.WriteTensor(ref writer, input, binary);
+        }
+
+        writer.Flush();
+        return Aicp.Protocol.TaskPayload.FromMessagePack(buffer.WrittenMemory);
+    }
+
     /// <summary>Reads the task's payload as a request to <paramref name="model"/>.</summary>
     /// <exception cref="AgentTaskException">With a <see cref="TensorErrorCodes"/> code.</exception>
     public static TensorRequest Read(AgentTaskContext task, OnnxModel model)

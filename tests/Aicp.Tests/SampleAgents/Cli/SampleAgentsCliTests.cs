@@ -86,6 +86,18 @@ public class SampleAgentsCliTests
         Assert.False(settings.Json);
     }
 
+    [Fact]
+    public void Parse_SubmitTensor_BindsNameAndShapeWithImageDefault()
+    {
+        var (submit, result) = Parse<SubmitCommand>("submit", "--hub", "http://h", "--method", "digits.mlp", "--tensor", "pixels", "--shape", "1,784");
+        var (plain, plainResult) = Parse<SubmitCommand>("submit", "--hub", "http://h", "--method", "digits.cnn", "--tensor", "input");
+
+        Assert.Equal("pixels", submit.Bind(result).Tensor);
+        Assert.Equal([1L, 784], submit.Bind(result).Shape!);
+        Assert.Equal([1L, 1, 28, 28], plain.Bind(plainResult).Shape!);
+        Assert.Null(Parse<SubmitCommand>("submit", "--hub", "http://h").Command.Bind(SampleAgentsCli.Parse(["submit", "--hub", "http://h"])).Tensor);
+    }
+
     [Theory]
     [InlineData(new[] { "demo" }, 600)]
     [InlineData(new[] { "demo", "--quick" }, 150)]
@@ -161,6 +173,7 @@ public class SampleAgentsCliTests
     [InlineData("'--hub' is required", "swarm", "--count", "3")]
     [InlineData("'--id' is required", "labelee", "--hub", "http://h")]
     [InlineData("'--self-test'", "labelee", "--self-test")]
+    [InlineData("--shape takes comma-separated dimensions whose product is 784; got '28,28,2'.", "submit", "--hub", "http://h", "--tensor", "x", "--shape", "28,28,2")]
     [InlineData("'launch'", "launch")]
     public async Task InvokeAsync_BadCommandLine_UsageErrorNamingTheProblem(string expectedError, params string[] args)
     {

@@ -2,6 +2,7 @@ using Aicp.Agent.Sdk.Client;
 using Aicp.Agent.Sdk.Connection;
 using Aicp.Protocol;
 using Aicp.SampleAgents.Labelling.Training;
+using Aicp.SampleAgents.Load;
 using Aicp.SampleAgents.Onnx;
 using Aicp.Tests.Infrastructure;
 using Aicp.Tests.SampleAgents.Labelling;
@@ -88,6 +89,34 @@ public sealed class OnnxAgentIntegrationTests
         Assert.Equal(TaskStatuses.Completed, result.Status);
         Assert.Equal(System.Text.Json.JsonValueKind.String, result.Result!.Json.GetProperty("outputs").GetProperty("probabilities").GetProperty("data").ValueKind);
         Assert.Equal(1f, TensorPayloads.Outputs(result.Result)["probabilities"].Data.Sum(), 1e-4f);
+    }
+
+    [Theory]
+    [InlineData(HubProtocols.Json)]
+    [InlineData(HubProtocols.MessagePack)]
+    public async Task LoadRunner_ShippedDigitsAsTensors_BothModelsLabelThemAndEveryResultIsJudged(string protocol)
+    {
+        await using var h = await HubHarness.StartAsync(protocol: protocol);
+        using var cnn = OnnxModel.Load(TestModels.ShippedCnn);
+        using var mlp = OnnxModel.Load(TestModels.Mlp);
+        string hub = h.Hub.BaseUrl.ToString();
+        var cnnAgent = h.Own(OnnxAgent.Create(new OnnxAgentSettings(hub, "cnn-1", "digits.cnn", 32, BatchSize: 16, protocol), cnn));
+        var mlpAgent = h.Own(OnnxAgent.Create(new OnnxAgentSettings(hub, "mlp-1", "digits.mlp", 32, BatchSize: 16, protocol), mlp));
+        await Task.WhenAll(cnnAgent.StartAsync(), mlpAgent.StartAsync()).DefaultTimeout();
+        var client = await h.StartClientAsync();
+        var images = SampleImages.Load();
+        var once = new SubmitOptions { MaxAttempts = 1 };
+
+        var onCnn = await LoadRunner.RunAsync(client, "digits.cnn", 200, 32, i => images.TensorPayload(i, "input", [1, 1, 28, 28]), once,
+            isCorrect: (i, r) => LabelCheck.IsCorrectTensor(images, i, r)).DefaultTimeout();
+        var onMlp = await LoadRunner.RunAsync(client, "digits.mlp", 200, 32, i => images.TensorPayload(i, "pixels", [1, 784]), once,
+            isCorrect: (i, r) => LabelCheck.IsCorrectTensor(images, i, r)).DefaultTimeout();
+
+        Assert.Equal((200, 200), (onCnn.Count(TaskStatuses.Completed), onMlp.Count(TaskStatuses.Completed)));
+        Assert.True(onCnn.Accuracy >= 0.98, $"CNN: {onCnn.Accuracy:P1} of 200 shipped digits");
+        Assert.True(onMlp.Accuracy >= 0.80, $"MLP (two epochs on 2,000 digits): {onMlp.Accuracy:P1}");
+        Assert.True(onCnn.TasksPerSecond > 0);
+        await h.AssertNothingPendingAsync();
     }
 
     /// <summary>Over MessagePack the data is a bin inside the tensor map; over JSON an array of numbers.</summary>

@@ -15,8 +15,8 @@ var root = new RootCommand("AICP Hub benchmarks, the routing simulator and the c
     DispatchCostCommand.Create(),
     BenchCli.Role(HubRole.Name, HubRole.RunAsync),
     BenchCli.Role(EchoHubRole.Name, EchoHubRole.RunAsync),
-    BenchCli.Role(AgentsRole.Name, AgentsRole.RunAsync),
-    BenchCli.Role(LoadRole.Name, LoadRole.RunAsync),
+    AgentsRole.Create(),
+    LoadRole.Create(),
 };
 
 return await BenchCli.InvokeAsync(root, args);

@@ -3,7 +3,8 @@
 # once per build, the builds' order rotating from round to round, so the load drift of a shared machine spreads over
 # all of them. Prints one TSV line per run.
 #   bench/scripts/e2e-compare.sh NAME=PATH/Aicp.Bench.dll [NAME=PATH/Aicp.Bench.dll ...]
-# Environment: ROUNDS (3), SECONDS (8), INFLIGHT ("1 8"), CONFIGS (the four protocol/payload pairs below, ';'-separated).
+# Environment: ROUNDS (3), SECONDS_PER_RUN (8), INFLIGHT ("1 8"), CONFIGS (the four protocol/payload pairs below, ';'-separated;
+# a configuration may end with more e2e options, e.g. "messagepack 65536 --binary --typed").
 set -euo pipefail
 rounds=${ROUNDS:-3}; seconds=${SECONDS_PER_RUN:-8}; inflights=${INFLIGHT:-"1 8"}
 IFS=';' read -r -a configs <<<"${CONFIGS:-json 256;messagepack 256;json 65536 --binary;messagepack 65536 --binary}"
@@ -14,13 +15,13 @@ for round in $(seq 1 "$rounds"); do
   order=("${builds[@]:shift_by}" "${builds[@]:0:shift_by}")
   for inflight in $inflights; do
     for config in "${configs[@]}"; do
-      read -r protocol bytes binary <<<"$config"
+      read -r protocol bytes extra <<<"$config"
       for entry in "${order[@]}"; do
         name=${entry%%=*}; dll=${entry#*=}
         json=$(dotnet "$dll" e2e --agents 2 --submitters 2 --seconds "$seconds" --hub-only --inflight "$inflight" \
-          --protocol "$protocol" --payload-bytes "$bytes" ${binary:-} --json 2>/dev/null | tail -n 1)
-        python3 -c 'import json,sys; r=json.loads(sys.argv[1]); a=sys.argv; print("\t".join(str(x) for x in [a[2],a[3],a[4],a[5]+(" bin" if a[6] else ""),a[7],round(r["tasksPerSec"]),r["p50Ms"],r["p99Ms"],round(r["hubCpuUsPerTask"]),round(r["agentsCpuUsPerTask"]),round(r["submittersCpuUsPerTask"]),a[8]]))' \
-          "$json" "$round" "$name" "$protocol" "$bytes" "${binary:-}" "$inflight" "$(cut -d' ' -f1 /proc/loadavg)"
+          --protocol "$protocol" --payload-bytes "$bytes" ${extra:-} --json 2>/dev/null | tail -n 1)
+        python3 -c 'import json,sys; r=json.loads(sys.argv[1]); a=sys.argv; print("\t".join(str(x) for x in [a[2],a[3],a[4],a[5]+(" "+a[6] if a[6] else ""),a[7],round(r["tasksPerSec"]),r["p50Ms"],r["p99Ms"],round(r["hubCpuUsPerTask"]),round(r["agentsCpuUsPerTask"]),round(r["submittersCpuUsPerTask"]),a[8]]))' \
+          "$json" "$round" "$name" "$protocol" "$bytes" "${extra:-}" "$inflight" "$(cut -d' ' -f1 /proc/loadavg)"
       done
     done
   done

@@ -31,12 +31,16 @@ public sealed class AgentRegistration
 [MessagePackObject]
 public sealed class RegistrationAck
 {
+    /// <summary>True when the hub registered the agent; false with <see cref="Error"/> otherwise.</summary>
     [Key("accepted")]
     public bool Accepted { get; init; }
+    /// <summary>The agent id the registration was for.</summary>
     [Key("agentId")]
     public string AgentId { get; init; } = "";
+    /// <summary>The capabilities registered (normalized: distinct, in the order given).</summary>
     [Key("capabilities")]
     public IReadOnlyList<string> Capabilities { get; init; } = [];
+    /// <summary>The most tasks the hub will have in flight on the agent.</summary>
     [Key("maxConcurrency")]
     public int MaxConcurrency { get; init; }
 
@@ -44,6 +48,7 @@ public sealed class RegistrationAck
     [Key("replaced")]
     public bool Replaced { get; init; }
 
+    /// <summary>Why the registration was refused (e.g. <c>forbidden</c>, <c>invalid_agent_id</c>); null when accepted.</summary>
     [Key("error")]
     public TaskError? Error { get; init; }
 }
@@ -71,18 +76,28 @@ public sealed class TaskRequest
     /// <summary>Most attempts, each on a different agent (1 .. 10). The default value is 3.</summary>
     [Key("maxAttempts")]
     public int? MaxAttempts { get; init; }
+
+    /// <summary>
+    /// End-to-end deadline in milliseconds from when the hub receives the task (1 .. 3,600,000), over all attempts and
+    /// waiting. None by default: each attempt has <see cref="TimeoutMs"/>.
+    /// </summary>
+    [Key("deadlineMs")]
+    public int? DeadlineMs { get; init; }
 }
 
 /// <summary>What the hub sends an agent in <c>Execute</c>.</summary>
 [MessagePackObject]
 public sealed class TaskAssignment
 {
+    /// <summary>The task's id, the same in every attempt.</summary>
     [Key("taskId")]
     public string TaskId { get; init; } = "";
 
+    /// <summary>1 for the first dispatch, higher after failovers.</summary>
     [Key("attempt")]
     public int Attempt { get; init; }
 
+    /// <summary>The capability to run.</summary>
     [Key("method")]
     public string Method { get; init; } = "";
 
@@ -90,6 +105,7 @@ public sealed class TaskAssignment
     [Key("payload")]
     public TaskPayload? Payload { get; init; }
 
+    /// <summary>How long the hub waits for this attempt, in milliseconds.</summary>
     [Key("timeoutMs")]
     public int TimeoutMs { get; init; }
 }
@@ -98,12 +114,15 @@ public sealed class TaskAssignment
 [MessagePackObject]
 public sealed class TaskCompletion
 {
+    /// <summary>The task id of the assignment this completes.</summary>
     [Key("taskId")]
     public string TaskId { get; init; } = "";
 
+    /// <summary>The attempt number of the assignment this completes.</summary>
     [Key("attempt")]
     public int Attempt { get; init; }
 
+    /// <summary>True for a result, false for an error.</summary>
     [Key("ok")]
     public bool Ok { get; init; }
 
@@ -111,6 +130,7 @@ public sealed class TaskCompletion
     [Key("result")]
     public TaskPayload? Result { get; init; }
 
+    /// <summary>The error when <see cref="Ok"/> is false.</summary>
     [Key("error")]
     public TaskError? Error { get; init; }
 }
@@ -119,11 +139,14 @@ public sealed class TaskCompletion
 [MessagePackObject]
 public sealed class TaskError
 {
+    /// <summary>A machine-readable code, e.g. <c>agent_timeout</c> (see <see cref="ErrorCodes"/>), or an agent's own.</summary>
     [Key("code")]
     public string Code { get; init; } = "";
+    /// <summary>What happened, for people.</summary>
     [Key("message")]
     public string Message { get; init; } = "";
 
+    /// <summary>An error with <paramref name="code"/> and <paramref name="message"/>.</summary>
     public static TaskError Of(string code, string message) => new() { Code = code, Message = message };
 }
 
@@ -131,6 +154,7 @@ public sealed class TaskError
 [MessagePackObject]
 public sealed class RouteEntry
 {
+    /// <summary>The agent the attempt went to.</summary>
     [Key("agentId")]
     public string AgentId { get; init; } = "";
 
@@ -158,6 +182,13 @@ public sealed class RouteEntry
     [Key("latencyEstimateMs")]
     public double LatencyEstimateMs { get; init; }
 
+    /// <summary>
+    /// The chosen agent's predicted completion time for this task at pick time, in milliseconds: its service-time model
+    /// at its load then (pending plus reported queue).
+    /// </summary>
+    [Key("predictedMs")]
+    public double? PredictedMs { get; init; }
+
     /// <summary>The chosen agent's trust score at pick time.</summary>
     [Key("trust")]
     public double Trust { get; init; }
@@ -174,6 +205,11 @@ public sealed class RouteEntry
     [Key("slowStart")]
     public double? SlowStart { get; init; }
 
+    /// <summary>True when the attempt was a hedge: sent while an earlier attempt of the task was still running.</summary>
+    [Key("hedge")]
+    public bool? Hedge { get; init; }
+
+    /// <summary>The attempt's error, when it did not complete.</summary>
     [Key("error")]
     public TaskError? Error { get; init; }
 }
@@ -182,6 +218,7 @@ public sealed class RouteEntry
 [MessagePackObject]
 public sealed class TaskResult
 {
+    /// <summary>The task's id (a hub-assigned GUID in hex).</summary>
     [Key("taskId")]
     public string TaskId { get; init; } = "";
 
@@ -193,6 +230,7 @@ public sealed class TaskResult
     [Key("result")]
     public TaskPayload? Result { get; init; }
 
+    /// <summary>Why the task did not complete; null when it did.</summary>
     [Key("error")]
     public TaskError? Error { get; init; }
 
@@ -200,9 +238,11 @@ public sealed class TaskResult
     [Key("agentId")]
     public string? AgentId { get; init; }
 
+    /// <summary>How many attempts were made.</summary>
     [Key("attempts")]
     public int Attempts { get; init; }
 
+    /// <summary>The routing strategy used.</summary>
     [Key("strategy")]
     public string Strategy { get; init; } = "";
 
@@ -210,6 +250,7 @@ public sealed class TaskResult
     [Key("latencyMs")]
     public double LatencyMs { get; init; }
 
+    /// <summary>One entry per attempt, in order.</summary>
     [Key("route")]
     public IReadOnlyList<RouteEntry> Route { get; init; } = [];
 }
@@ -235,12 +276,16 @@ public sealed class AgentLoadReport
 [MessagePackObject]
 public sealed class GpuTelemetry
 {
+    /// <summary>The GPU index as NVML numbers it.</summary>
     [Key("index")]
     public int Index { get; init; }
+    /// <summary>The GPU's product name.</summary>
     [Key("name")]
     public string Name { get; init; } = "";
+    /// <summary>Device memory in use, in bytes.</summary>
     [Key("memoryUsedBytes")]
     public long MemoryUsedBytes { get; init; }
+    /// <summary>Device memory in all, in bytes.</summary>
     [Key("memoryTotalBytes")]
     public long MemoryTotalBytes { get; init; }
 
@@ -248,6 +293,7 @@ public sealed class GpuTelemetry
     [Key("utilizationPercent")]
     public int UtilizationPercent { get; init; }
 
+    /// <summary>Core temperature in degrees Celsius, when readable.</summary>
     [Key("temperatureC")]
     public int? TemperatureC { get; init; }
 }

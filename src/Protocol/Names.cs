@@ -6,8 +6,10 @@ namespace Aicp.Protocol;
 /// </summary>
 public static class Names
 {
+    /// <summary>Longest name: 128 characters.</summary>
     public const int MaxLength = 128;
 
+    /// <summary>True when <paramref name="name"/> follows the grammar.</summary>
     public static bool IsValid(string? name)
     {
         if (string.IsNullOrEmpty(name) || name.Length > MaxLength)

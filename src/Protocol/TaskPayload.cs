@@ -63,7 +63,7 @@ public sealed class TaskPayload
             }
 
             var json = new ArrayBufferWriter<byte>(Math.Max(256, _messagePack.Length * 2));
-            using (var writer = new Utf8JsonWriter(json))
+            using (var writer = new Utf8JsonWriter(json, ViewWriterOptions))
             {
                 var reader = new MessagePackReader(_messagePack);
                 MessagePackJson.Walk(ref reader, writer, MaxDepth);
@@ -211,6 +211,7 @@ public sealed class TaskPayload
         return true;
     }
 
+    /// <summary>The value's JSON text.</summary>
     public override string ToString() => Json.GetRawText();
 
     private static JsonElement? Property(JsonElement value, string name)
@@ -263,6 +264,9 @@ public sealed class TaskPayload
     }
 
     private static readonly JsonSerializerOptions JsonDepth = new() { MaxDepth = MaxDepth + 4 };
+
+    // The view is parsed straight back into a JsonElement, never embedded in HTML: only what JSON requires is escaped.
+    private static readonly JsonWriterOptions ViewWriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private sealed class JsonView(JsonElement value)
     {

@@ -11,15 +11,13 @@ namespace Aicp.Bench.Commands;
 internal static class BenchCli
 {
     /// <summary>
-    /// A child-process role (<c>*-proc</c>): hidden from the help, and given the tokens after its name unchanged,
-    /// in order, as the benchmark that starts it wrote them; the role reads them itself.
+    /// A server child-process role (<c>hub-proc</c>, <c>echo-hub-proc</c>): hidden from the help, no options. The client
+    /// roles declare theirs (<c>AgentsRole.Create</c>, <c>LoadRole.Create</c>).
     /// </summary>
-    public static Command Role(string name, Func<string[], Task<int>> run)
+    public static Command Role(string name, Func<Task<int>> run)
     {
-        var tokens = new Argument<string[]>("arguments") { Arity = ArgumentArity.ZeroOrMore };
-        var command = new Command(name) { Hidden = true, TreatUnmatchedTokensAsErrors = false };
-        command.Arguments.Add(tokens);
-        command.SetAction((parse, _) => run(parse.GetValue(tokens) ?? []));
+        var command = new Command(name) { Hidden = true };
+        command.SetAction((_, _) => run());
         return command;
     }
 

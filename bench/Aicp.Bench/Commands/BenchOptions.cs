@@ -68,12 +68,8 @@ internal static class BenchOptions
     public static Option<bool> WorkstationGc() => Flag("--workstation-gc", "Run the server children with workstation GC (DOTNET_gcServer=0)");
 
     /// <summary>--protocol json|messagepack (default json).</summary>
-    public static Option<string> Protocol(string description)
-    {
-        var option = new Option<string>("--protocol") { Description = description, DefaultValueFactory = _ => HubProtocols.Json };
-        option.AcceptOnlyFromAmong(HubProtocols.Json, HubProtocols.MessagePack);
-        return option;
-    }
+    public static Option<HubProtocol> Protocol(string description) =>
+        new("--protocol") { Description = description + ": json or messagepack", DefaultValueFactory = _ => HubProtocol.Json };
 
     private static string Single(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
 

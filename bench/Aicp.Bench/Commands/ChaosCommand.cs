@@ -16,7 +16,7 @@ using Microsoft.Extensions.Logging;
 namespace Aicp.Bench.Commands;
 
 /// <summary>
-/// <c>chaos [--tasks N] [--agents N] [--kill-fraction F] [--seed N] [--json]</c>: runs N tasks through an
+/// <c>chaos [--tasks N] [--agents N] [--kill-fraction F] [--seed N] [--json] [--hedging]</c>: runs N tasks through an
 /// embedded hub while agents are killed (socket dropped, no goodbye) and restarted at random, then checks
 /// that every task got exactly one final result and every pending count went back to zero.
 /// Exit code 0 when duplicates = 0, lost = 0, pending left = 0 and submitted = sum of final statuses; else 1.
@@ -31,15 +31,17 @@ internal static class ChaosCommand
     private static readonly Option<int> Concurrency = BenchOptions.Int("--concurrency", "Tasks in flight at once", 256, max: 100_000);
     private static readonly Option<int> Seed = BenchOptions.Seed("Seed of the kill schedule", 42);
     private static readonly Option<bool> Json = BenchOptions.Json();
-    private static readonly Option<string> Protocol = BenchOptions.Protocol("Hub protocol of the agents and the submitter");
+    private static readonly Option<HubProtocol> Protocol = BenchOptions.Protocol("Hub protocol of the agents and the submitter");
     private static readonly Option<int> MaxSeconds = BenchOptions.Int("--max-seconds", "Bound on the whole run; tasks not sent by then count as lost", 300, max: 86_400);
+    private static readonly Option<bool> Hedging = BenchOptions.Flag("--hedging",
+        "Treat the capability as idempotent and hedge every attempt not answered within 1 ms (budget: one hedge per task)");
 
     public static Command Create()
     {
         var command = new Command(Name, "Tasks through an embedded hub while agents are killed and restarted; checks exactly one final result per task. " +
                                         "Exit code 0 when nothing is lost or duplicated and every pending count is back to zero.")
         {
-            Tasks, Agents, KillFraction, Concurrency, Seed, Json, Protocol, MaxSeconds,
+            Tasks, Agents, KillFraction, Concurrency, Seed, Json, Protocol, MaxSeconds, Hedging,
         };
         command.SetAction((parse, _) => RunAsync(parse));
         return command;
@@ -53,13 +55,22 @@ internal static class ChaosCommand
         var concurrency = parse.GetValue(Concurrency);
         var random = new Random(parse.GetValue(Seed));
         var json = parse.GetValue(Json);
-        var protocol = parse.GetValue(Protocol)!; // agents and submitter alike
+        var protocol = parse.GetValue(Protocol); // agents and submitter alike
         var deadline = TimeSpan.FromSeconds(parse.GetValue(MaxSeconds)); // the whole run is bounded in time
 
-        await using var hub = await EmbeddedHub.StartAsync(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Aicp:Security:RateLimit:Enabled"] = "false", // one submitter drives the whole load on purpose
-        }, b => b.Logging.ClearProviders());
+        };
+        if (parse.GetValue(Hedging))
+        {
+            // Hedges racing kills and answers on both sides: still exactly one result per task.
+            settings["Aicp:Hedging:Capabilities:0"] = Method;
+            settings["Aicp:Hedging:Delay"] = "00:00:00.001";
+            settings["Aicp:Hedging:BudgetRatio"] = "1";
+        }
+
+        await using var hub = await EmbeddedHub.StartAsync(settings, b => b.Logging.ClearProviders());
         var registry = hub.Services.GetRequiredService<AgentRegistry>();
         var dispatcher = hub.Services.GetRequiredService<TaskDispatcher>();
         var counters = hub.Services.GetRequiredService<HubCounters>();
@@ -126,7 +137,7 @@ internal static class ChaosCommand
             {
                 try
                 {
-                    var result = await client.SubmitAsync(Method, new { seq }, new SubmitOptions { MaxAttempts = 5, TimeoutMs = 5_000 }, stop.Token);
+                    var result = await client.SubmitAsync(Method, new { seq }, new SubmitOptions { MaxAttempts = 5, Timeout = TimeSpan.FromSeconds(5) }, stop.Token);
                     Interlocked.Increment(ref resultsPerTask[seq]);
                     statuses.AddOrUpdate(result.Status, 1, (_, c) => c + 1);
                     if (result.Status == TaskStatuses.Completed && result.Result?.Json.GetProperty("seq").GetInt32() != seq)
@@ -175,6 +186,7 @@ internal static class ChaosCommand
             HubSubmitted = snapshot["submitted"],
             HubFinalSum = finals.Sum(s => snapshot[s]),
             Failovers = snapshot["failovers"],
+            Hedges = snapshot["hedges"],
             LateCompletions = snapshot["lateCompletions"],
             Agents = agentCount,
             Kills = kills,
@@ -205,7 +217,7 @@ internal static class ChaosCommand
             Console.WriteLine($"  duplicates       {report.Duplicates}");
             Console.WriteLine($"  lost             {report.Lost}");
             Console.WriteLine($"  pending left     {report.PendingLeft}");
-            Console.WriteLine($"  hub: submitted {report.HubSubmitted}, final statuses {report.HubFinalSum}, failovers {report.Failovers}, late completions {report.LateCompletions}, client errors {report.ClientErrors}");
+            Console.WriteLine($"  hub: submitted {report.HubSubmitted}, final statuses {report.HubFinalSum}, failovers {report.Failovers}, hedges {report.Hedges}, late completions {report.LateCompletions}, client errors {report.ClientErrors}");
             Console.WriteLine(report.Pass ? "PASS" : "FAIL");
         }
 
@@ -219,7 +231,7 @@ internal static class ChaosCommand
         static string perRoundText(int count, double fraction) => $"{Math.Max(1, (int)Math.Round(count * fraction))} of {count}";
     }
 
-    private static async Task<AicpAgent> StartAgentAsync(Uri hub, int i, string protocol)
+    private static async Task<AicpAgent> StartAgentAsync(Uri hub, int i, HubProtocol protocol)
     {
         var id = $"chaos-{i}";
         var agent = new AicpAgent(new AgentOptions
@@ -230,11 +242,13 @@ internal static class ChaosCommand
         agent.Handle(Method, async (task, ct) =>
         {
             await Task.Delay(Random.Shared.Next(0, 3), ct);
-            return JsonSerializer.SerializeToElement(new { seq = task.Payload.GetProperty("seq").GetInt32(), agent = id });
+            return new { seq = task.GetPayload<SeqPayload>()!.Seq, agent = id };
         });
         await agent.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
         return agent;
     }
+
+    private sealed record SeqPayload(int Seq);
 
     private sealed record ChaosReport
     {
@@ -250,6 +264,7 @@ internal static class ChaosCommand
         public long HubSubmitted { get; init; }
         public long HubFinalSum { get; init; }
         public long Failovers { get; init; }
+        public long Hedges { get; init; }
         public long LateCompletions { get; init; }
         public int Agents { get; init; }
         public int Kills { get; init; }

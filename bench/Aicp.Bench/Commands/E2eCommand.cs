@@ -1,3 +1,4 @@
+using Aicp.Agent.Sdk.Connection;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -23,9 +24,11 @@ internal static class E2eCommand
     private static readonly Option<int> PayloadBytes = BenchOptions.Int("--payload-bytes", "Payload size B: characters of {\"data\":\"xxx…\"}, or bytes with --binary", 256, max: 16 * 1024 * 1024);
     private static readonly Option<int> AgentConcurrency = BenchOptions.Int("--agent-concurrency", "maxConcurrency of each agent", 1024, max: 1_000_000);
     private static readonly Option<bool> WorkstationGc = BenchOptions.WorkstationGc();
-    private static readonly Option<string> Protocol = BenchOptions.Protocol("Hub protocol of every client (hub and echo phases alike)");
+    private static readonly Option<HubProtocol> Protocol = BenchOptions.Protocol("Hub protocol of every client (hub and echo phases alike)");
     private static readonly Option<bool> Binary = BenchOptions.Flag("--binary", "Payload { data: byte[B] } instead of a string");
     private static readonly Option<bool> HubOnly = BenchOptions.Flag("--hub-only", "Run the closed-loop hub phase alone");
+    private static readonly Option<bool> Typed = BenchOptions.Flag("--typed",
+        "Typed handlers and submits (Handle<T, T> / SubmitAsync<T, T>) instead of the raw payload passed through");
     private static readonly Option<string> ServerEnv = new("--server-env")
     {
         Description = "Runtime settings for both servers (hub and echo), e.g. DOTNET_TieredPGO=0",
@@ -39,7 +42,7 @@ internal static class E2eCommand
         var command = new Command(Name, "Submitters -> hub -> agents on loopback, each in its own process, against a bare SignalR echo hub: " +
                                         "closed-loop peaks, then both at half the hub's peak rate.")
         {
-            Agents, Submitters, Inflight, Seconds, OpenSeconds, Warmup, PayloadBytes, AgentConcurrency, WorkstationGc, Protocol, Binary, HubOnly,
+            Agents, Submitters, Inflight, Seconds, OpenSeconds, Warmup, PayloadBytes, AgentConcurrency, WorkstationGc, Protocol, Binary, HubOnly, Typed,
             ServerEnv, Json,
         };
         command.SetAction((parse, _) => RunAsync(parse));
@@ -59,9 +62,10 @@ internal static class E2eCommand
             PayloadBytes: parse.GetValue(PayloadBytes),
             AgentConcurrency: parse.GetValue(AgentConcurrency),
             ServerGc: !parse.GetValue(WorkstationGc),
-            Protocol: parse.GetValue(Protocol)!,
+            Protocol: parse.GetValue(Protocol),
             Binary: parse.GetValue(Binary),
             HubOnly: parse.GetValue(HubOnly),
+            Typed: parse.GetValue(Typed),
             ServerEnv: parse.GetValue(ServerEnv));
         var json = parse.GetValue(Json);
         var machine = Machine.Describe();
@@ -86,7 +90,8 @@ internal static class E2eCommand
         var hubUrl = await hub.ExpectAsync("ready ", ready);
         var echoUrl = (await echo.ExpectAsync("ready ", ready)).TrimEnd('/') + EchoHubRole.Path;
         await using var agents = ChildProcess.Start(AgentsRole.Name,
-            ["--hub", hubUrl, "--agents", Str(o.Agents), "--concurrency", Str(o.AgentConcurrency), "--protocol", o.Protocol]);
+            ["--hub", hubUrl, "--agents", Str(o.Agents), "--concurrency", Str(o.AgentConcurrency), "--protocol", o.Protocol.ToString(),
+             .. o.Typed ? ["--typed", .. o.Binary ? new[] { "--binary" } : []] : Array.Empty<string>()]);
         await agents.ExpectAsync("connecting", ready);
         await agents.ExpectAsync("ready ", ready);
         Progress(json, $"hub {hubUrl} (pid {hub.Pid}), echo {echoUrl} (pid {echo.Pid}), {o.Agents} agents (pid {agents.Pid})");
@@ -168,11 +173,16 @@ internal static class E2eCommand
         List<string> loadArgs =
         [
             "--target", target, "--url", url, "--connections", Str(o.Submitters), "--inflight", Str(o.Inflight),
-            "--seconds", Str(seconds), "--warmup", Str(o.Warmup), "--payload-bytes", Str(o.PayloadBytes), "--protocol", o.Protocol,
+            "--seconds", Str(seconds), "--warmup", Str(o.Warmup), "--payload-bytes", Str(o.PayloadBytes), "--protocol", o.Protocol.ToString(),
         ];
         if (o.Binary)
         {
             loadArgs.Add("--binary");
+        }
+
+        if (o.Typed)
+        {
+            loadArgs.Add("--typed");
         }
 
         if (rate > 0)
@@ -208,5 +218,5 @@ internal static class E2eCommand
     private sealed record PhaseResult(LoadRole.RunResult Load, double HubCpuUsPerCall, double? AgentsCpuUsPerCall, double ClientCpuUsPerCall);
 
     internal sealed record Settings(int Agents, int Submitters, int Inflight, double Seconds, double OpenSeconds, double Warmup,
-        int PayloadBytes, int AgentConcurrency, bool ServerGc, string Protocol, bool Binary, bool HubOnly, string? ServerEnv);
+        int PayloadBytes, int AgentConcurrency, bool ServerGc, HubProtocol Protocol, bool Binary, bool HubOnly, string? ServerEnv, bool Typed = false);
 }

@@ -166,7 +166,7 @@ internal static class FailoverCommand
         {
             aStarted.TrySetResult((Stopwatch.GetTimestamp(), task.TaskId));
             await Task.Delay(Timeout.Infinite, token);
-            return default;
+            return task.Payload;
         });
         await using var b = Agent(hubUrl, $"{name}-b", method, (task, _) =>
         {
@@ -174,7 +174,7 @@ internal static class FailoverCommand
             return ValueTask.FromResult(task.Payload);
         });
         await a.StartAsync(ct);
-        var submit = submitter.SubmitAsync(method, Payloads.OfSize(16), new SubmitOptions { TimeoutMs = 30_000, MaxAttempts = 2 }, ct);
+        var submit = submitter.SubmitAsync(method, Payloads.OfSize(16), new SubmitOptions { Timeout = TimeSpan.FromSeconds(30), MaxAttempts = 2 }, ct);
         var (_, taskId) = await aStarted.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
         await b.StartAsync(ct);
 
@@ -202,7 +202,7 @@ internal static class FailoverCommand
         {
             aStarted.TrySetResult((Stopwatch.GetTimestamp(), task.TaskId));
             await Task.Delay(Timeout.Infinite, token); // silent until the hub cancels the attempt
-            return default;
+            return task.Payload;
         });
         await using var b = Agent(hubUrl, $"{name}-b", method, (task, _) =>
         {
@@ -210,7 +210,7 @@ internal static class FailoverCommand
             return ValueTask.FromResult(task.Payload);
         });
         await a.StartAsync(ct);
-        var submit = submitter.SubmitAsync(method, Payloads.OfSize(16), new SubmitOptions { TimeoutMs = timeoutMs, MaxAttempts = 2 }, ct);
+        var submit = submitter.SubmitAsync(method, Payloads.OfSize(16), new SubmitOptions { Timeout = TimeSpan.FromMilliseconds(timeoutMs), MaxAttempts = 2 }, ct);
         var (aAt, taskId) = await aStarted.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
         await b.StartAsync(ct); // B must be registered before A's timer fires, or there is nobody to fail over to
 
@@ -227,11 +227,11 @@ internal static class FailoverCommand
         return new TimeoutSample(Ms(secondSent - firedAt), Ms(firedAt - firstSent) - timeoutMs, Ms(bAt - aAt) - timeoutMs);
     }
 
-    private static AicpAgent Agent(string hubUrl, string id, string method, AgentHandler handler)
+    private static AicpAgent Agent<TResponse>(string hubUrl, string id, string method, Func<AgentTaskContext, CancellationToken, ValueTask<TResponse>> handler)
     {
         var agent = new AicpAgent(new AgentOptions
         {
-            HubUrl = hubUrl, AgentId = id, MaxConcurrency = 1, LoadReportInterval = TimeSpan.Zero, ReportGpuTelemetry = false,
+            HubUrl = hubUrl, AgentId = id, MaxConcurrency = 1, LoadReportInterval = TimeSpan.Zero,
         });
         agent.Handle(method, handler);
         return agent;

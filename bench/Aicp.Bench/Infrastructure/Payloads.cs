@@ -18,8 +18,16 @@ internal static class Payloads
     public static object Binary(int bytes) =>
         new BinaryPayload { Data = [.. Enumerable.Range(0, Math.Max(0, bytes)).Select(i => (byte)(i * 31 % 251))] };
 
+    /// <summary>The typed structured payload (<c>--typed</c>): the same JSON as <see cref="OfSize"/>, as a class.</summary>
+    public static TextPayload Text(int characters) => new() { Data = new string('x', Math.Max(0, characters)) };
+
     internal sealed class BinaryPayload
     {
         public byte[] Data { get; init; } = [];
+    }
+
+    internal sealed class TextPayload
+    {
+        public string Data { get; init; } = "";
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using Aicp.Agent.Sdk.Agent;
@@ -16,16 +17,36 @@ internal static class AgentsRole
 {
     public const string Name = "agents-proc";
 
-    public static async Task<int> RunAsync(string[] argv)
+    private static readonly Option<string> Hub = new("--hub") { Description = "The hub's base URL", Required = true };
+    private static readonly Option<int> Count = BenchOptions.Int("--agents", "Agents to start", 4, max: 100_000);
+    private static readonly Option<int> Concurrency = BenchOptions.Int("--concurrency", "maxConcurrency of each agent", 1024, max: 1_000_000);
+    private static readonly Option<int> Batch = BenchOptions.Int("--batch", "Agents connecting at once", 100, max: 100_000);
+    private static readonly Option<string> Prefix = new("--id-prefix") { Description = "Agent id prefix", DefaultValueFactory = _ => "bench-agent" };
+    private static readonly Option<HubProtocol> Protocol = BenchOptions.Protocol("Wire protocol of the agents");
+    private static readonly Option<int> TimeoutSeconds = BenchOptions.Int("--timeout-s", "Most seconds to wait for every agent to register", 300, max: 86_400);
+    private static readonly Option<bool> Typed = BenchOptions.Flag("--typed", "Typed handlers (Handle<T, T>) that bind the payload and return it");
+    private static readonly Option<bool> Binary = BenchOptions.Flag("--binary", "With --typed: the payload is { data: byte[] }");
+
+    /// <summary>The hidden child-process command; its arguments are written by the benchmarks that start it.</summary>
+    public static Command Create()
     {
-        var args = new BenchArgs(argv);
-        var hubUrl = args.String("hub") ?? throw new ArgumentException("--hub is required");
-        var count = args.Int("agents", 4);
-        var concurrency = args.Int("concurrency", 1024);
-        var batch = args.Int("batch", 100);
-        var prefix = args.String("id-prefix") ?? "bench-agent";
-        var protocol = args.String("protocol") ?? HubProtocols.Json;
-        var timeout = TimeSpan.FromSeconds(args.Int("timeout-s", 300));
+        var command = new Command(Name) { Hub, Count, Concurrency, Batch, Prefix, Protocol, TimeoutSeconds, Typed, Binary };
+        command.Hidden = true;
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var hubUrl = parse.GetValue(Hub)!;
+        var count = parse.GetValue(Count);
+        var concurrency = parse.GetValue(Concurrency);
+        var batch = parse.GetValue(Batch);
+        var prefix = parse.GetValue(Prefix)!;
+        var protocol = parse.GetValue(Protocol);
+        var timeout = TimeSpan.FromSeconds(parse.GetValue(TimeoutSeconds));
+        var typed = parse.GetValue(Typed);
+        var binary = parse.GetValue(Binary);
         var link = ParentLink.Listen();
 
         using var cts = new CancellationTokenSource(timeout);
@@ -40,19 +61,21 @@ internal static class AgentsRole
                 var agent = new AicpAgent(new AgentOptions
                 {
                     HubUrl = hubUrl, AgentId = $"{prefix}-{i}", MaxConcurrency = concurrency,
-                    LoadReportInterval = TimeSpan.Zero, ReportGpuTelemetry = false, Protocol = protocol,
+                    LoadReportInterval = TimeSpan.Zero, Protocol = protocol,
                 });
-                agent.Handle(Payloads.Method, static (task, _) =>
+                if (typed && binary)
+                {
+                    agent.Handle<Payloads.BinaryPayload, Payloads.BinaryPayload>(Payloads.Method, static (request, _, _) => ValueTask.FromResult(request));
+                }
+                else if (typed)
+                {
+                    agent.Handle<Payloads.TextPayload, Payloads.TextPayload>(Payloads.Method, static (request, _, _) => ValueTask.FromResult(request));
+                }
+                else
                 {
                     // Echo the payload in the form it came in: MessagePack bytes unconverted, JSON as JSON.
-                    if (task.PayloadMessagePack is { } raw)
-                    {
-                        task.SetResultMessagePack(raw);
-                        return ValueTask.FromResult(default(JsonElement));
-                    }
-
-                    return ValueTask.FromResult(task.Payload);
-                });
+                    agent.Handle(Payloads.Method, static (task, _) => ValueTask.FromResult(task.Payload));
+                }
                 group.Add(agent);
             }
 

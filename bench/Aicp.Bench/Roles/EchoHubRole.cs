@@ -18,7 +18,7 @@ internal static class EchoHubRole
     public const string Name = "echo-hub-proc";
     public const string Path = "/echo";
 
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync()
     {
         var link = ParentLink.Listen();
         var defaults = new AicpHubOptions();

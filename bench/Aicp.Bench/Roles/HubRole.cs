@@ -9,7 +9,7 @@ internal static class HubRole
 {
     public const string Name = "hub-proc";
 
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync()
     {
         var link = ParentLink.Listen();
         await using var hub = await EmbeddedHub.StartAsync(configure: builder => builder.Logging.ClearProviders());

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using Aicp.Agent.Sdk.Client;
@@ -23,18 +24,40 @@ internal static class LoadRole
 {
     public const string Name = "load-proc";
 
-    public static async Task<int> RunAsync(string[] argv)
+    private static readonly Option<string> Target = new("--target") { Description = "hub (Submit) or echo (the baseline)", DefaultValueFactory = _ => "hub" };
+    private static readonly Option<string> Url = new("--url") { Description = "The hub's base URL, or the echo hub's endpoint", Required = true };
+    private static readonly Option<int> Connections = BenchOptions.Int("--connections", "Client connections", 4, max: 10_000);
+    private static readonly Option<int> Inflight = BenchOptions.Int("--inflight", "Calls each connection keeps in flight in the closed loop", 1, max: 10_000);
+    private static readonly Option<double?> Seconds = BenchOptions.Double("--seconds", "Measured window, s", 10, 0.1, 86_400);
+    private static readonly Option<double?> Warmup = BenchOptions.Double("--warmup", "Warm-up, not counted, s", 1, 0, 3_600);
+    private static readonly Option<double?> Rate = BenchOptions.Double("--rate", "Open loop at this many calls/s (0: closed loop)", 0, 0, 10_000_000);
+    private static readonly Option<HubProtocol> Protocol = BenchOptions.Protocol("Wire protocol of the connections");
+    private static readonly Option<int> PayloadBytes = BenchOptions.Int("--payload-bytes", "Payload size", 256, min: 0, max: 16 * 1024 * 1024);
+    private static readonly Option<bool> Binary = BenchOptions.Flag("--binary", "Payload { data: byte[B] } instead of a string");
+    private static readonly Option<bool> Typed = BenchOptions.Flag("--typed", "Submit with SubmitAsync<T, T> (the result bound back to T)");
+
+    /// <summary>The hidden child-process command; its arguments are written by the benchmarks that start it.</summary>
+    public static Command Create()
     {
-        var args = new BenchArgs(argv);
-        var target = args.String("target") ?? "hub";
-        var url = args.String("url") ?? throw new ArgumentException("--url is required");
-        var connections = args.Int("connections", 4);
-        var inflight = args.Int("inflight", 1);
-        var seconds = args.Double("seconds", 10);
-        var warmup = args.Double("warmup", 1);
-        var rate = args.Double("rate", 0);
-        var protocol = args.String("protocol") ?? HubProtocols.Json;
-        object payload = args.Flag("binary") ? Payloads.Binary(args.Int("payload-bytes", 256)) : Payloads.OfSize(args.Int("payload-bytes", 256));
+        var command = new Command(Name) { Target, Url, Connections, Inflight, Seconds, Warmup, Rate, Protocol, PayloadBytes, Binary, Typed };
+        command.Hidden = true;
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var target = parse.GetValue(Target)!;
+        var url = parse.GetValue(Url)!;
+        var connections = parse.GetValue(Connections);
+        var inflight = parse.GetValue(Inflight);
+        var seconds = parse.GetValue(Seconds)!.Value;
+        var warmup = parse.GetValue(Warmup)!.Value;
+        var rate = parse.GetValue(Rate)!.Value;
+        var protocol = parse.GetValue(Protocol);
+        var bytes = parse.GetValue(PayloadBytes);
+        var typed = parse.GetValue(Typed);
+        object payload = parse.GetValue(Binary) ? Payloads.Binary(bytes) : typed ? Payloads.Text(bytes) : Payloads.OfSize(bytes);
         var link = ParentLink.Listen();
 
         var calls = new List<Func<Task<bool>>>(connections);
@@ -50,11 +73,11 @@ internal static class LoadRole
                     await connection.StartAsync(connecting.Token);
                     disposables.Add(connection);
                     var hub = connection.Connection;
-                    var messagePack = protocol == HubProtocols.MessagePack;
+                    var serializer = new PayloadSerializer(AicpConnectionOptions.CreateSerializerOptions(), protocol);
                     calls.Add(async () =>
                     {
                         // Serialized on every call, as the task client serializes every submit's payload.
-                        await hub.InvokeAsync<TaskPayload?>("Echo", PayloadSerializer.Create(payload, messagePack)).ConfigureAwait(false);
+                        await hub.InvokeAsync<TaskPayload?>("Echo", serializer.Serialize(payload, payload.GetType())).ConfigureAwait(false);
                         return true;
                     });
                 }
@@ -63,10 +86,11 @@ internal static class LoadRole
                     var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = url, Protocol = protocol });
                     await client.ConnectAsync(connecting.Token);
                     disposables.Add(client);
-                    calls.Add(async () =>
+                    calls.Add(payload switch
                     {
-                        var result = await client.SubmitAsync(Payloads.Method, payload).ConfigureAwait(false);
-                        return result.Status == TaskStatuses.Completed;
+                        Payloads.BinaryPayload binary when typed => TypedCall(client, binary),
+                        Payloads.TextPayload text => TypedCall(client, text),
+                        _ => async () => (await client.SubmitAsync(Payloads.Method, payload).ConfigureAwait(false)).Status == TaskStatuses.Completed,
                     });
                 }
             }
@@ -238,4 +262,11 @@ internal static class LoadRole
                 Math.Round(latency.Count / seconds, 1), offeredRate, latency, fromSchedule);
         }
     }
+
+    /// <summary>A typed submit: the request written and the result bound straight in the connection's protocol.</summary>
+    private static Func<Task<bool>> TypedCall<T>(AicpTaskClient client, T payload) => async () =>
+    {
+        await client.SubmitAsync<T, T>(Payloads.Method, payload).ConfigureAwait(false);
+        return true;
+    };
 }

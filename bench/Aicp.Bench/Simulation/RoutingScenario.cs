@@ -9,7 +9,12 @@ namespace Aicp.Bench.Simulation;
 internal sealed record SimAgentSpec(double MeanServiceMs, int Workers, int MaxConcurrency, double FailureRate = 0,
     double StallFromMs = 0, double StallToMs = 0, double StallServiceMs = 0);
 
-/// <summary>A workload: agents, Poisson arrivals, deadlines and how stale the hub's latency reports are.</summary>
+/// <summary>
+/// A workload: agents, Poisson arrivals, deadlines, how stale the hub's latency reports are, one agent whose share
+/// of the attempts in a time window is reported (<paramref name="WatchKey"/> names it in the JSON output), a heavy tail
+/// that belongs to attempts rather than agents (<paramref name="TailShare"/> of them take <paramref name="TailFactor"/>
+/// times longer), and whether the scenario is also run with hedging (<paramref name="Hedged"/>).
+/// </summary>
 internal sealed record RoutingScenario(
     string Name,
     string Description,
@@ -21,7 +26,11 @@ internal sealed record RoutingScenario(
     double ReportLagMs = 0,
     int WatchedAgent = -1,
     double WatchFromMs = 0,
-    double WatchToMs = 0)
+    double WatchToMs = 0,
+    string? WatchKey = null,
+    double TailShare = 0,
+    double TailFactor = 1,
+    bool Hedged = false)
 {
     /// <summary>A: heterogeneous pool, 70% of total capacity, 100k tasks.</summary>
     public static RoutingScenario A()
@@ -44,7 +53,7 @@ internal sealed record RoutingScenario(
     public static RoutingScenario C() =>
         new("C", "flaky agent: 10 agents (mean 20 ms, one worker, 8 slots), agent 0 fails 30% of its tasks; 70% load for 60 s; failover up to 3 attempts",
             [.. Enumerable.Range(0, 10).Select(i => new SimAgentSpec(20, 1, 8, FailureRate: i == 0 ? 0.3 : 0))],
-            350, 21_000, DeadlineMs: null, MaxAttempts: 3, WatchedAgent: 0, WatchFromMs: 25_000, WatchToMs: 30_000);
+            350, 21_000, DeadlineMs: null, MaxAttempts: 3, WatchedAgent: 0, WatchFromMs: 25_000, WatchToMs: 30_000, WatchKey: "flakyShare25to30s");
 
     /// <summary>D: 10 equal agents whose latency reports reach the hub 2 s late.</summary>
     public static RoutingScenario D() =>
@@ -52,5 +61,24 @@ internal sealed record RoutingScenario(
             [.. Enumerable.Range(0, 10).Select(_ => new SimAgentSpec(20, 1, 8))],
             350, 21_000, DeadlineMs: null, MaxAttempts: 3, ReportLagMs: 2_000);
 
-    public static IReadOnlyList<RoutingScenario> All { get; } = [A(), B(), C(), D()];
+    /// <summary>
+    /// E: agents that run many tasks at once without slowing (mean 10, 15 and 100 ms: agent 2 is ten times slower than
+    /// agent 0; 64 slots each) next to agents that work one task at a time (mean 10 ms, 8 slots), 1,500 tasks/s.
+    /// </summary>
+    public static RoutingScenario E() =>
+        new("E", "parallel and serial agents: agents 0-2 run up to 64 tasks at once without slowing (mean 10, 15, 100 ms: agent 2 is 10x slower), agents 3-5 one at a time (mean 10 ms, 8 slots); 1,500 tasks/s for 30 s",
+            [new SimAgentSpec(10, 64, 64), new SimAgentSpec(15, 64, 64), new SimAgentSpec(100, 64, 64),
+             new SimAgentSpec(10, 1, 8), new SimAgentSpec(10, 1, 8), new SimAgentSpec(10, 1, 8)],
+            1500, 45_000, DeadlineMs: null, MaxAttempts: 3, WatchedAgent: 2, WatchFromMs: 0, WatchToMs: double.PositiveInfinity, WatchKey: "slowShare");
+
+    /// <summary>
+    /// H: a heavy tail that is not agent-bound: 10 equal agents (mean 10 ms, 50 at once), 2% of attempts take 20x as long
+    /// (a cold cache, a long input); 1,000 tasks/s for 60 s; run without and with hedging.
+    /// </summary>
+    public static RoutingScenario H() =>
+        new("H", "heavy tail: 10 agents (mean 10 ms, 50 slots, concurrent), 2% of attempts on any agent take 20x as long; 1,000 tasks/s for 60 s; without and with hedging (p95 delay, 5% budget)",
+            [.. Enumerable.Range(0, 10).Select(_ => new SimAgentSpec(10, 50, 50))],
+            1000, 60_000, DeadlineMs: null, MaxAttempts: 3, TailShare: 0.02, TailFactor: 20, Hedged: true);
+
+    public static IReadOnlyList<RoutingScenario> All { get; } = [A(), B(), C(), D(), E(), H()];
 }

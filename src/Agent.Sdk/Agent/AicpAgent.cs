@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Aicp.Agent.Sdk.Batching;
 using Aicp.Agent.Sdk.Connection;
+using Aicp.Agent.Sdk.Serialization;
 using Aicp.Agent.Sdk.Telemetry;
 using Aicp.Protocol;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -10,50 +11,80 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Aicp.Agent.Sdk.Agent;
 
-/// <summary>A handler: gets the assignment, returns the result as JSON, or throws to report an error.</summary>
-public delegate ValueTask<JsonElement> AgentHandler(AgentTaskContext task, CancellationToken cancellationToken);
-
 /// <summary>
 /// An agent: connects to the hub (retrying forever), registers its capabilities (again after every
 /// reconnect), runs at most <see cref="AgentOptions.MaxConcurrency"/> handlers at once, cancels a handler
 /// when the hub sends Cancel, and on <see cref="StopAsync"/> drains: no new tasks, in-flight ones finish.
+/// A handler's return value is the task's result, written in the connection's protocol; an
+/// <see cref="AgentTaskException"/> (or any exception) is the task's error.
 /// </summary>
 public sealed partial class AicpAgent : IAsyncDisposable
 {
     private readonly AgentOptions _options;
-    private readonly Dictionary<string, AgentHandler> _handlers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Func<AgentTaskContext, CancellationToken, ValueTask<TaskPayload?>>> _handlers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Running> _running = new(StringComparer.Ordinal);
     private readonly ILogger _logger;
     private readonly ResilientHubConnection _connection;
+    private readonly PayloadSerializer _serializer;
     private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _aborted = new();
     private readonly CancellationTokenSource _stopReporting = new();
-    private readonly List<BatchCollector> _batchers = [];
-    private readonly NvmlGpuTelemetry? _gpu;
-    private readonly bool _messagePackWire;
+    private readonly List<IAsyncDisposable> _batchers = [];
     private Task? _reporting;
     private int _started;
+    private int _disposed;
     private long _completed;
     private long _failed;
 
+    /// <param name="options">Validated here; every problem is reported in one <see cref="ArgumentException"/>.</param>
+    /// <param name="loggerFactory">Logs connection and handler events; none when null.</param>
     public AicpAgent(AgentOptions options, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!Names.IsValid(options.AgentId))
+        if (options.Validate() is { Count: > 0 } problems)
         {
-            throw new ArgumentException($"AgentId '{options.AgentId}' does not match ^[a-z0-9][a-z0-9._-]{{0,127}}$.", nameof(options));
+            throw new ArgumentException("Invalid agent options: " + string.Join(" ", problems), nameof(options));
         }
 
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxConcurrency, 1, nameof(options.MaxConcurrency));
         _options = options;
-        _messagePackWire = options.Protocol == HubProtocols.MessagePack;
+        _serializer = new PayloadSerializer(options.SerializerOptions, options.Protocol);
         _logger = (ILogger?)loggerFactory?.CreateLogger<AicpAgent>() ?? NullLogger.Instance;
         _slots = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
-        _gpu = options.ReportGpuTelemetry ? NvmlGpuTelemetry.TryOpen() : null;
         _connection = new ResilientHubConnection(options, ConfigureHandlers, RegisterAsync, loggerFactory);
     }
 
+    /// <summary>This agent's id.</summary>
     public string AgentId => _options.AgentId;
+
+    /// <summary>The connection: <see cref="AicpConnectionState.Connected"/> means connected and registered.</summary>
+    public AicpConnectionState State => _connection.State;
+
+    /// <summary>Raised when the connection to the hub is lost; the agent reconnects on its own.</summary>
+    public event Func<Exception?, Task>? Reconnecting
+    {
+        add => _connection.Reconnecting += value;
+        remove => _connection.Reconnecting -= value;
+    }
+
+    /// <summary>Raised when the agent is back: reconnected and registered again.</summary>
+    public event Func<Task>? Reconnected
+    {
+        add => _connection.Reconnected += value;
+        remove => _connection.Reconnected -= value;
+    }
+
+    /// <summary>Raised once, when the agent stops (<see cref="StopAsync"/> or disposal).</summary>
+    public event Func<Exception?, Task>? Closed
+    {
+        add => _connection.Closed += value;
+        remove => _connection.Closed -= value;
+    }
+
+    /// <summary>Raised after each registration the hub accepted (the first connect and every reconnect).</summary>
+    public event Func<RegistrationAck, Task>? Registered;
+
+    /// <summary>The hub's answer to the latest registration (accepted or refused); null before the first.</summary>
+    public RegistrationAck? Registration { get; private set; }
 
     /// <summary>Handlers running now.</summary>
     public int RunningCount => _running.Count;
@@ -64,20 +95,43 @@ public sealed partial class AicpAgent : IAsyncDisposable
     /// <summary>Tasks this agent reported as failed since it started.</summary>
     public long FailedCount => Interlocked.Read(ref _failed);
 
-    /// <summary>Whether the agent is connected and registered.</summary>
-    public bool IsRegistered => _connection.IsConnected;
+    /// <summary>
+    /// Serves <paramref name="method"/>: the payload binds to <typeparamref name="TRequest"/> and the returned
+    /// <typeparamref name="TResponse"/> is the result, both straight in the connection's protocol (byte buffers as
+    /// <c>bin</c> over MessagePack). A payload that does not bind fails the task with <c>invalid_payload</c>.
+    /// Call before <see cref="StartAsync"/>.
+    /// </summary>
+    public AicpAgent Handle<TRequest, TResponse>(string method, Func<TRequest, AgentTaskContext, CancellationToken, ValueTask<TResponse>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return Add(method, async (task, ct) => _serializer.Serialize(await handler(task.GetPayload<TRequest>()!, task, ct).ConfigureAwait(false), typeof(TResponse)));
+    }
 
-    /// <summary>Completes when the agent is connected and registered (again after each reconnect).</summary>
-    public Task Registered => _connection.Ready;
+    /// <summary>
+    /// Serves <paramref name="method"/> with a handler that reads the payload itself (<see cref="AgentTaskContext.Payload"/>,
+    /// <see cref="AgentTaskContext.GetPayload{T}"/>, <see cref="AgentTaskContext.TryGetBinary(string, out ReadOnlyMemory{byte})"/>);
+    /// the returned value is the result (a <see cref="TaskPayload"/> is sent as it is). Call before <see cref="StartAsync"/>.
+    /// </summary>
+    public AicpAgent Handle<TResponse>(string method, Func<AgentTaskContext, CancellationToken, ValueTask<TResponse>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return Add(method, async (task, ct) => _serializer.Serialize(await handler(task, ct).ConfigureAwait(false), typeof(TResponse)));
+    }
 
-    /// <summary>The hub's answer to the latest registration.</summary>
-    public RegistrationAck? LastRegistration { get; private set; }
+    /// <summary>
+    /// Serves <paramref name="method"/> in batches: concurrent tasks are gathered into one handler call
+    /// (see <see cref="BatchOptions"/>), and each task completes with its own typed result or error.
+    /// </summary>
+    public AicpAgent HandleBatch<TRequest, TResponse>(string method, Func<IReadOnlyList<BatchItem<TRequest, TResponse>>, CancellationToken, ValueTask> handler,
+        BatchOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        var collector = new BatchCollector<TRequest, TResponse>(handler, options ?? new BatchOptions());
+        _batchers.Add(collector);
+        return Handle<TResponse>(method, collector.RunAsync);
+    }
 
-    /// <summary>Raised when a registration is acknowledged (first connect and every reconnect).</summary>
-    public event Action<RegistrationAck>? RegistrationAccepted;
-
-    /// <summary>Serves <paramref name="method"/> with a raw JSON handler. Call before <see cref="StartAsync"/>.</summary>
-    public AicpAgent Handle(string method, AgentHandler handler)
+    private AicpAgent Add(string method, Func<AgentTaskContext, CancellationToken, ValueTask<TaskPayload?>> handler)
     {
         if (Volatile.Read(ref _started) != 0)
         {
@@ -89,44 +143,8 @@ public sealed partial class AicpAgent : IAsyncDisposable
             throw new ArgumentException($"Method '{method}' does not match ^[a-z0-9][a-z0-9._-]{{0,127}}$.", nameof(method));
         }
 
-        _handlers[method] = handler ?? throw new ArgumentNullException(nameof(handler));
+        _handlers[method] = handler;
         return this;
-    }
-
-    /// <summary>Serves <paramref name="method"/> with a typed handler; payload and result bind with <see cref="AgentJson.Options"/>.</summary>
-    public AicpAgent Handle<TRequest, TResponse>(string method, Func<TRequest, AgentTaskContext, CancellationToken, ValueTask<TResponse>> handler) =>
-        Handle(method, async (task, ct) =>
-        {
-            TRequest request;
-            try
-            {
-                request = task.PayloadAs<TRequest>()!;
-            }
-            catch (JsonException ex)
-            {
-                throw new AgentTaskException("invalid_payload", $"The payload does not bind to {typeof(TRequest).Name}: {ex.Message}");
-            }
-
-            var response = await handler(request, task, ct).ConfigureAwait(false);
-            if (_messagePackWire)
-            {
-                task.SetResult(response); // byte buffers in the response travel as bin
-                return default;
-            }
-
-            return JsonSerializer.SerializeToElement(response, AgentJson.Options);
-        });
-
-    /// <summary>
-    /// Serves <paramref name="method"/> in batches: concurrent tasks are gathered into one handler call
-    /// (see <see cref="BatchOptions"/>), and each task completes with its own result or error.
-    /// </summary>
-    public AicpAgent HandleBatch(string method, BatchHandler handler, BatchOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(handler);
-        var collector = new BatchCollector(handler, options ?? new BatchOptions());
-        _batchers.Add(collector);
-        return Handle(method, collector.RunAsync);
     }
 
     /// <summary>Connects and registers, retrying until it succeeds or <paramref name="cancellationToken"/> fires.</summary>
@@ -145,8 +163,8 @@ public sealed partial class AicpAgent : IAsyncDisposable
         return _connection.StartAsync(cancellationToken);
     }
 
-    /// <summary>GPUs this agent can see (empty without an NVIDIA driver).</summary>
-    public IReadOnlyList<GpuTelemetry> ReadGpus() => _gpu?.Read() ?? [];
+    /// <summary>The GPUs this agent reports (empty without <see cref="AgentOptions.GpuTelemetry"/>).</summary>
+    public IReadOnlyList<GpuTelemetry> ReadGpus() => _options.GpuTelemetry?.Read() ?? [];
 
     /// <summary>The agent's load as it would report it now: tasks waiting for a slot, free slots, GPU readings.</summary>
     public AgentLoadReport CurrentLoad()
@@ -157,7 +175,7 @@ public sealed partial class AicpAgent : IAsyncDisposable
         {
             QueueDepth = Math.Max(0, _running.Count - busy),
             FreeSlots = free,
-            Gpus = _gpu is null ? null : ReadGpus(),
+            Gpus = _options.GpuTelemetry is null ? null : ReadGpus(),
         };
         return _options.LoadReportFilter?.Invoke(report) ?? report;
     }
@@ -245,7 +263,7 @@ public sealed partial class AicpAgent : IAsyncDisposable
     }
 
     /// <summary>Stops at once, as a crash would: the socket is dropped without a close handshake, handlers are cancelled and nothing more is reported.</summary>
-    public async Task AbortAsync()
+    internal async Task AbortAsync()
     {
         _aborted.Cancel();
         foreach (var running in _running.Values)
@@ -257,11 +275,17 @@ public sealed partial class AicpAgent : IAsyncDisposable
         await StopReportingAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Stops at once (no drain: use <see cref="StopAsync"/> first for that) and releases the connection.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _connection.DisposeAsync().ConfigureAwait(false);
         await StopReportingAsync().ConfigureAwait(false);
-        _gpu?.Dispose();
+        (_options.GpuTelemetry as IDisposable)?.Dispose();
         foreach (var batcher in _batchers)
         {
             await batcher.DisposeAsync().ConfigureAwait(false);
@@ -286,14 +310,24 @@ public sealed partial class AicpAgent : IAsyncDisposable
             MaxConcurrency = _options.MaxConcurrency,
             Metadata = RegistrationMetadata(),
         }, cancellationToken).ConfigureAwait(false);
-        LastRegistration = ack;
+        Registration = ack;
         if (!ack.Accepted)
         {
             throw new InvalidOperationException($"The hub refused the registration: {ack.Error?.Code} {ack.Error?.Message}");
         }
 
         LogRegistered(_logger, ack.AgentId, string.Join(",", ack.Capabilities));
-        RegistrationAccepted?.Invoke(ack);
+        foreach (var handler in Registered?.GetInvocationList().Cast<Func<RegistrationAck, Task>>() ?? [])
+        {
+            try
+            {
+                await handler(ack).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                LogRegisteredHandlerFailed(_logger, ex);
+            }
+        }
     }
 
     private Dictionary<string, string> RegistrationMetadata()
@@ -346,13 +380,8 @@ public sealed partial class AicpAgent : IAsyncDisposable
                 throw new AgentTaskException(ErrorCodes.HandlerNotFound, $"This agent has no handler for '{assignment.Method}'.");
             }
 
-            var context = new AgentTaskContext(assignment, _messagePackWire);
-            var result = await handler(context, running.Cancellation.Token).ConfigureAwait(false);
-            completion = new TaskCompletion
-            {
-                TaskId = assignment.TaskId, Attempt = assignment.Attempt, Ok = true,
-                Result = context.Result ?? (result.ValueKind == JsonValueKind.Undefined ? null : TaskPayload.FromJson(result)),
-            };
+            var result = await handler(new AgentTaskContext(assignment, _serializer), running.Cancellation.Token).ConfigureAwait(false);
+            completion = new TaskCompletion { TaskId = assignment.TaskId, Attempt = assignment.Attempt, Ok = true, Result = result };
             Interlocked.Increment(ref _completed);
         }
         catch (OperationCanceledException) when (running.Cancellation.IsCancellationRequested)
@@ -428,6 +457,9 @@ public sealed partial class AicpAgent : IAsyncDisposable
 
     [LoggerMessage(EventId = 5105, Level = LogLevel.Debug, Message = "Load report not sent: {Reason}")]
     private static partial void LogLoadReportFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 5106, Level = LogLevel.Warning, Message = "A Registered event handler threw")]
+    private static partial void LogRegisteredHandlerFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 5104, Level = LogLevel.Warning, Message = "Drain request failed: {Reason}")]
     private static partial void LogDrainFailed(ILogger logger, string reason);

@@ -3,26 +3,23 @@ using Aicp.Agent.Sdk.Agent;
 
 namespace Aicp.Agent.Sdk.Batching;
 
-/// <summary>A batch handler: sets an outcome on every item (see <see cref="BatchItem"/>).</summary>
-public delegate ValueTask BatchHandler(IReadOnlyList<BatchItem> batch, CancellationToken cancellationToken);
-
 /// <summary>
 /// Gathers the tasks of one capability into batches: the first waiting task opens a batch, which closes
 /// when it holds <see cref="BatchOptions.MaxBatchSize"/> tasks or <see cref="BatchOptions.MaxWait"/> has
 /// passed. Tasks cancelled before their batch starts are left out; a handler exception fails only the
 /// items it left unanswered.
 /// </summary>
-internal sealed class BatchCollector : IAsyncDisposable
+internal sealed class BatchCollector<TRequest, TResponse> : IAsyncDisposable
 {
-    private readonly Channel<BatchItem> _queue = Channel.CreateUnbounded<BatchItem>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly BatchHandler _handler;
+    private readonly Channel<BatchItem<TRequest, TResponse>> _queue = Channel.CreateUnbounded<BatchItem<TRequest, TResponse>>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Func<IReadOnlyList<BatchItem<TRequest, TResponse>>, CancellationToken, ValueTask> _handler;
     private readonly BatchOptions _options;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _running;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
 
-    public BatchCollector(BatchHandler handler, BatchOptions options, TimeProvider? time = null)
+    public BatchCollector(Func<IReadOnlyList<BatchItem<TRequest, TResponse>>, CancellationToken, ValueTask> handler, BatchOptions options, TimeProvider? time = null)
     {
         options.Validate();
         _handler = handler;
@@ -33,12 +30,12 @@ internal sealed class BatchCollector : IAsyncDisposable
     }
 
     /// <summary>The agent handler that routes one task through the batcher.</summary>
-    public async ValueTask<System.Text.Json.JsonElement> RunAsync(AgentTaskContext task, CancellationToken cancellationToken)
+    public async ValueTask<TResponse> RunAsync(AgentTaskContext task, CancellationToken cancellationToken)
     {
-        var item = new BatchItem(task, cancellationToken);
+        var item = new BatchItem<TRequest, TResponse>(task.GetPayload<TRequest>()!, task, cancellationToken);
         if (!_queue.Writer.TryWrite(item))
         {
-            throw new ObjectDisposedException(nameof(BatchCollector));
+            throw new ObjectDisposedException(nameof(BatchCollector<TRequest, TResponse>));
         }
 
         return await item.Outcome.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -64,7 +61,7 @@ internal sealed class BatchCollector : IAsyncDisposable
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
         {
-            var batch = new List<BatchItem>(_options.MaxBatchSize);
+            var batch = new List<BatchItem<TRequest, TResponse>>(_options.MaxBatchSize);
             using (var window = new CancellationTokenSource(_options.MaxWait, _time))
             using (var linked = CancellationTokenSource.CreateLinkedTokenSource(window.Token, _stopping.Token))
             {
@@ -106,7 +103,7 @@ internal sealed class BatchCollector : IAsyncDisposable
         }
     }
 
-    private static async Task<bool> WaitAsync(ChannelReader<BatchItem> reader, CancellationToken cancellationToken)
+    private static async Task<bool> WaitAsync(ChannelReader<BatchItem<TRequest, TResponse>> reader, CancellationToken cancellationToken)
     {
         try
         {
@@ -118,14 +115,14 @@ internal sealed class BatchCollector : IAsyncDisposable
         }
     }
 
-    private async Task RunBatchAsync(List<BatchItem> batch)
+    private async Task RunBatchAsync(List<BatchItem<TRequest, TResponse>> batch)
     {
         try
         {
             await _handler(batch, _stopping.Token).ConfigureAwait(false);
             foreach (var item in batch)
             {
-                item.Fail(new AgentTaskException("batch_item_unanswered", "The batch handler returned without an outcome for this task."));
+                item.Fail(new AgentTaskException(Protocol.ErrorCodes.BatchItemUnanswered, "The batch handler returned without an outcome for this task."));
             }
         }
         catch (Exception ex)

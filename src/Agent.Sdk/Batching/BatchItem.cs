@@ -1,33 +1,39 @@
-using System.Text.Json;
 using Aicp.Agent.Sdk.Agent;
 
 namespace Aicp.Agent.Sdk.Batching;
 
 /// <summary>
 /// One task inside a batch. The batch handler sets each item's outcome with <see cref="Succeed"/> or
-/// <see cref="Fail"/>; an item left unset fails with <c>batch_item_unanswered</c>.
+/// <see cref="Fail(string, string)"/>; an item left unset fails with <c>batch_item_unanswered</c>.
 /// </summary>
-public sealed class BatchItem
+/// <typeparam name="TRequest">What the task's payload bound to.</typeparam>
+/// <typeparam name="TResponse">The task's result.</typeparam>
+public sealed class BatchItem<TRequest, TResponse>
 {
-    private readonly TaskCompletionSource<JsonElement> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<TResponse> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    internal BatchItem(AgentTaskContext task, CancellationToken cancellationToken)
+    internal BatchItem(TRequest request, AgentTaskContext task, CancellationToken cancellationToken)
     {
+        Request = request;
         Task = task;
         CancellationToken = cancellationToken;
     }
 
+    /// <summary>The task's payload, bound.</summary>
+    public TRequest Request { get; }
+
+    /// <summary>The task itself (id, attempt, raw payload).</summary>
     public AgentTaskContext Task { get; }
 
     /// <summary>Cancelled when the hub cancels this one task; the rest of the batch is unaffected.</summary>
     public CancellationToken CancellationToken { get; }
 
-    internal Task<JsonElement> Outcome => _outcome.Task;
+    internal Task<TResponse> Outcome => _outcome.Task;
 
-    public void Succeed(JsonElement result) => _outcome.TrySetResult(result);
+    /// <summary>Completes this task with <paramref name="result"/>.</summary>
+    public void Succeed(TResponse result) => _outcome.TrySetResult(result);
 
-    public void Succeed<T>(T result) => _outcome.TrySetResult(JsonSerializer.SerializeToElement(result, AgentJson.Options));
-
+    /// <summary>Fails this task with an error code and message.</summary>
     public void Fail(string code, string message) => _outcome.TrySetException(new AgentTaskException(code, message));
 
     internal void Fail(Exception exception) => _outcome.TrySetException(exception);

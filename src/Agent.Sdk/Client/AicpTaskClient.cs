@@ -1,74 +1,129 @@
-using System.Text.Json;
-using Aicp.Agent.Sdk.Agent;
 using Aicp.Agent.Sdk.Connection;
-using Aicp.Protocol;
 using Aicp.Agent.Sdk.Serialization;
+using Aicp.Protocol;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Logging;
 
 namespace Aicp.Agent.Sdk.Client;
 
 /// <summary>
-/// Submits tasks to the hub over one WebSocket connection; many submits may be in flight at once.
-/// Connects (and reconnects) with the same retry policy as agents.
+/// Submits tasks to the hub over one connection; many submits may be in flight at once. Connects (and reconnects)
+/// with the same retry policy as agents.
 /// </summary>
 public sealed class AicpTaskClient : IAsyncDisposable
 {
     private readonly ResilientHubConnection _connection;
-    private readonly bool _messagePackWire;
+    private readonly PayloadSerializer _serializer;
+    private int _connectStarted;
 
+    /// <param name="options">Validated here; every problem is reported in one <see cref="ArgumentException"/>.</param>
+    /// <param name="loggerFactory">Logs connection events; none when null.</param>
     public AicpTaskClient(AicpConnectionOptions options, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _messagePackWire = options.Protocol == HubProtocols.MessagePack;
+        if (options.ValidateConnection() is { Count: > 0 } problems)
+        {
+            throw new ArgumentException("Invalid connection options: " + string.Join(" ", problems), nameof(options));
+        }
+
+        _serializer = new PayloadSerializer(options.SerializerOptions, options.Protocol);
         _connection = new ResilientHubConnection(options, static _ => { }, static (_, _) => Task.CompletedTask, loggerFactory);
     }
 
-    public bool IsConnected => _connection.IsConnected;
+    /// <summary>The connection to the hub.</summary>
+    public AicpConnectionState State => _connection.State;
 
-    /// <summary>Connects, retrying until it succeeds or <paramref name="cancellationToken"/> fires.</summary>
+    /// <summary>Raised when the connection to the hub is lost; the client reconnects on its own. Tasks in flight on it end with an exception.</summary>
+    public event Func<Exception?, Task>? Reconnecting
+    {
+        add => _connection.Reconnecting += value;
+        remove => _connection.Reconnecting -= value;
+    }
+
+    /// <summary>Raised when the connection is back.</summary>
+    public event Func<Task>? Reconnected
+    {
+        add => _connection.Reconnected += value;
+        remove => _connection.Reconnected -= value;
+    }
+
+    /// <summary>Raised once, when the client is disposed.</summary>
+    public event Func<Exception?, Task>? Closed
+    {
+        add => _connection.Closed += value;
+        remove => _connection.Closed -= value;
+    }
+
+    /// <summary>
+    /// Connects, retrying until it succeeds or <paramref name="cancellationToken"/> fires. Optional: the first submit
+    /// starts connecting by itself and waits for the connection.
+    /// </summary>
     public Task ConnectAsync(CancellationToken cancellationToken = default) => _connection.StartAsync(cancellationToken);
 
     /// <summary>
-    /// Submits a task and returns its final result (any status). Throws only if the connection fails mid-call.
-    /// On a MessagePack connection the payload is serialized straight to MessagePack, with byte buffers at its top
-    /// level (or the payload itself) as <c>bin</c>; on JSON they are base64 strings.
+    /// Submits a task and returns its final result, whatever its status. Throws only when the connection fails
+    /// mid-call. The payload is written in the connection's protocol (byte buffers as <c>bin</c> over MessagePack).
     /// </summary>
     public async Task<TaskResult> SubmitAsync(string method, object? payload, SubmitOptions? options = null, CancellationToken cancellationToken = default)
     {
         var request = new TaskRequest
         {
             Method = method,
-            Payload = PayloadSerializer.Create(payload, _messagePackWire),
-            Strategy = options?.Strategy,
-            TimeoutMs = options?.TimeoutMs,
+            Payload = _serializer.Serialize(payload, payload?.GetType() ?? typeof(object)),
+            Strategy = options?.Strategy?.Name,
+            TimeoutMs = Milliseconds(options?.Timeout),
             MaxAttempts = options?.MaxAttempts,
+            DeadlineMs = Milliseconds(options?.Deadline),
         };
+        if (!_connection.Ready.IsCompletedSuccessfully && _connection.State == AicpConnectionState.Disconnected
+            && Interlocked.Exchange(ref _connectStarted, 1) == 0)
+        {
+            // Connect in the background, for the client's lifetime; this call waits for it (or its own cancellation).
+            _ = ConnectInBackgroundAsync();
+        }
+
         await _connection.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
         return await _connection.Connection.InvokeAsync<TaskResult>(HubMethods.Submit, request, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Drops the connection without a close handshake (used to exercise submitter-loss handling).</summary>
-    public Task AbortAsync() => _connection.AbortAsync();
-
-    public ValueTask DisposeAsync() => _connection.DisposeAsync();
-}
-
-/// <summary>Reading a result's JSON.</summary>
-public static class TaskResultExtensions
-{
-    /// <summary>Binds the result to <typeparamref name="T"/>; default when the task produced none.</summary>
-    public static T? ResultAs<T>(this TaskResult result) =>
-        result.Result is { } value ? value.Deserialize<T>(AgentJson.Options) : default;
-
     /// <summary>
-    /// The bytes of the result's top-level property <paramref name="name"/> (or of the result itself when null):
-    /// a MessagePack <c>bin</c> as a slice of the received bytes, or a base64 JSON string, decoded.
+    /// Submits a task and returns its result bound to <typeparamref name="TResponse"/>, straight from the form it
+    /// arrived in. The request is written in the connection's protocol.
     /// </summary>
-    public static bool TryGetResultBinary(this TaskResult result, string? name, out ReadOnlyMemory<byte> bytes)
+    /// <exception cref="AicpTaskFailedException">The task did not complete (status, code, message and route inside).</exception>
+    /// <exception cref="System.Text.Json.JsonException">The result does not bind to <typeparamref name="TResponse"/>.</exception>
+    public async Task<TResponse> SubmitAsync<TRequest, TResponse>(string method, TRequest request, SubmitOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        var result = await SubmitAsync(method, _serializer.Serialize(request, typeof(TRequest)), options, cancellationToken).ConfigureAwait(false);
+        return result.Status == TaskStatuses.Completed ? GetResult<TResponse>(result)! : throw new AicpTaskFailedException(result);
+    }
+
+    /// <summary>The result bound to <typeparamref name="T"/> with this client's serializer options.</summary>
+    public T? GetResult<T>(TaskResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        bytes = default;
-        return result.Result?.TryGetBinary(name, out bytes) == true;
+        return _serializer.Deserialize<T>(result.Result);
     }
+
+    /// <summary>A duration in whole milliseconds, rounded up (so a sub-millisecond value is not 0); null stays null.</summary>
+    private static int? Milliseconds(TimeSpan? value) => value is { } span ? (int)Math.Clamp(Math.Ceiling(span.TotalMilliseconds), 0, int.MaxValue) : null;
+
+    private async Task ConnectInBackgroundAsync()
+    {
+        try
+        {
+            await _connection.StartAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // disposed before the hub answered
+        }
+    }
+
+    /// <summary>Drops the connection without a close handshake (exercises submitter-loss handling).</summary>
+    internal Task AbortAsync() => _connection.AbortAsync();
+
+    /// <summary>Closes the connection.</summary>
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
 }

@@ -1,18 +1,34 @@
+using System.Net.Security;
 using System.Net.WebSockets;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Aicp.Agent.Sdk.Connection;
 
 /// <summary>Where the hub is and how to reach it; shared by agents and task clients.</summary>
 public class AicpConnectionOptions
 {
-    /// <summary>The hub's base URL, e.g. http://127.0.0.1:5000. <c>/aicp</c> is appended unless the URL has a path.</summary>
+    /// <summary>
+    /// The hub's base URL, e.g. <c>http://127.0.0.1:5000</c> (or <c>https://</c>, <c>ws://</c>, <c>wss://</c>). <c>/aicp</c>
+    /// is appended unless the URL has a path. Used when <see cref="HubUrls"/> is empty. The default value is
+    /// <c>http://127.0.0.1:5000</c>.
+    /// </summary>
     public string HubUrl { get; set; } = "http://127.0.0.1:5000";
 
     /// <summary>
-    /// Wire protocol: <c>json</c> (the default) or <c>messagepack</c> (binary frames; recommended when payloads carry
-    /// binary data such as images, which then travel as MessagePack <c>bin</c> where the hub's contract allows).
+    /// Several hub nodes of one fleet: each connect attempt takes the next URL in turn, so a connection lost with one
+    /// node comes back on another. Takes precedence over <see cref="HubUrl"/> when not empty.
     /// </summary>
-    public string Protocol { get; set; } = HubProtocols.Json;
+    public IList<string> HubUrls { get; set; } = [];
+
+    /// <summary>The wire protocol. The default value is <see cref="HubProtocol.Json"/>.</summary>
+    public HubProtocol Protocol { get; set; } = HubProtocol.Json;
+
+    /// <summary>
+    /// The contract of payloads and results: property names, ignore rules and converters, on both protocols. Frozen when
+    /// the agent or client is created. The default value is <see cref="CreateSerializerOptions"/>'s.
+    /// </summary>
+    public JsonSerializerOptions SerializerOptions { get; set; } = CreateSerializerOptions();
 
     /// <summary>First delay before reconnecting. The default value is 250 ms.</summary>
     public TimeSpan ReconnectInitialDelay { get; set; } = TimeSpan.FromMilliseconds(250);
@@ -34,13 +50,53 @@ public class AicpConnectionOptions
     /// </summary>
     public bool SendAccessTokenInQuery { get; set; }
 
-    /// <summary>Hook for socket options (headers, certificates, proxies).</summary>
+    /// <summary>
+    /// Decides whether the hub's TLS certificate is trusted, for <c>https://</c> and <c>wss://</c> hub URLs. Null (the
+    /// default): the operating system's trust store decides. <see cref="HubCertificates.TrustRoots"/> makes one that also
+    /// trusts a private CA or a self-signed hub certificate.
+    /// </summary>
+    public RemoteCertificateValidationCallback? RemoteCertificateValidationCallback { get; set; }
+
+    /// <summary>Hook for other socket options (headers, client certificates, proxies); runs after the options above are applied.</summary>
     public Action<ClientWebSocketOptions>? ConfigureWebSocket { get; set; }
 
-    /// <summary>The hub endpoint URI derived from <see cref="HubUrl"/>.</summary>
-    public Uri ResolveEndpoint()
+    /// <summary>Every problem with the connection settings, one line each.</summary>
+    public IReadOnlyList<string> ValidateConnection()
     {
-        var uri = new Uri(HubUrl, UriKind.Absolute);
+        var problems = new List<string>();
+        foreach (var url in HubUrls.Count > 0 ? HubUrls : [HubUrl])
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "ws" or "wss"))
+            {
+                problems.Add($"Hub URL '{url}' is not an absolute http, https, ws or wss URL.");
+            }
+        }
+
+        if (ReconnectInitialDelay <= TimeSpan.Zero)
+        {
+            problems.Add("ReconnectInitialDelay must be positive.");
+        }
+
+        if (ReconnectMaxDelay < ReconnectInitialDelay)
+        {
+            problems.Add("ReconnectMaxDelay must be at least ReconnectInitialDelay.");
+        }
+
+        return problems;
+    }
+
+    /// <summary>The wire's conventions: System.Text.Json's web defaults (camelCase, case-insensitive), nulls left out.</summary>
+    public static JsonSerializerOptions CreateSerializerOptions() => new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>The hub endpoints, in the order connects try them (see <see cref="HubUrls"/>).</summary>
+    public IReadOnlyList<Uri> ResolveEndpoints() => HubUrls.Count > 0 ? [.. HubUrls.Select(Resolve)] : [Resolve(HubUrl)];
+
+    private static Uri Resolve(string url)
+    {
+        var uri = new Uri(url, UriKind.Absolute);
         if (uri.AbsolutePath is "" or "/")
         {
             uri = new Uri(uri, Aicp.Protocol.ProtocolDefaults.HubPath);
@@ -57,11 +113,4 @@ public class AicpConnectionOptions
         builder.Query = string.IsNullOrEmpty(builder.Query) ? parameter : builder.Query.TrimStart('?') + "&" + parameter;
         return builder.Uri;
     }
-}
-
-/// <summary>Protocol names accepted by <see cref="AicpConnectionOptions.Protocol"/>.</summary>
-public static class HubProtocols
-{
-    public const string Json = "json";
-    public const string MessagePack = "messagepack";
 }

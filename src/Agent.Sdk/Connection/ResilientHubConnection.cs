@@ -1,8 +1,8 @@
 using System.Net;
-using System.Threading.Channels;
 using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.Http.Connections;
+using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -15,6 +15,8 @@ namespace Aicp.Agent.Sdk.Connection;
 /// <see cref="ReconnectPolicy"/>: Polly retries the first connect, SignalR's automatic reconnect brings a lost
 /// connection back, and after each (re)connect the owner's <c>onConnected</c> step runs (agents re-register there).
 /// If that step fails, or SignalR closes the connection for good, the connection is restarted through Polly.
+/// <see cref="State"/> and the <see cref="Reconnecting"/> / <see cref="Reconnected"/> / <see cref="Closed"/> events
+/// describe the connection as the owner sees it: connected means the owner's step has run.
 /// </summary>
 /// <remarks>
 /// The connection is a <see cref="WebSocketConnection"/> from <see cref="WebSocketConnectionFactory"/> (see there why
@@ -28,10 +30,14 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _connectGate = new(1, 1);
     private readonly ReconnectPolicy _policy;
-    private TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly WebSocketConnectionFactory _factory;
     private readonly Channel<bool> _restartRequests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Task _restarting;
+    private readonly Lock _stateLock = new();
+    private TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private AicpConnectionState _state = AicpConnectionState.Disconnected;
+    private bool _closed;
+    private int _disposed;
 
     public ResilientHubConnection(AicpConnectionOptions options, Action<HubConnection> configureHandlers,
         Func<HubConnection, CancellationToken, Task> onConnected, ILoggerFactory? loggerFactory)
@@ -40,13 +46,13 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
         _onConnected = onConnected;
         _logger = (ILogger?)loggerFactory?.CreateLogger<ResilientHubConnection>() ?? NullLogger.Instance;
         _policy = new ReconnectPolicy(options, _stopping.Token, args =>
-            LogConnectFailed(_logger, options.HubUrl, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception?.Message ?? ""));
+            LogConnectFailed(_logger, Endpoint, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception?.Message ?? ""));
 
         var messagePack = options.Protocol switch
         {
-            HubProtocols.Json => false,
-            HubProtocols.MessagePack => true,
-            _ => throw new ArgumentException($"Unknown protocol '{options.Protocol}'; use '{HubProtocols.Json}' or '{HubProtocols.MessagePack}'.", nameof(options)),
+            HubProtocol.Json => false,
+            HubProtocol.MessagePack => true,
+            _ => throw new ArgumentException($"Unknown protocol {options.Protocol}.", nameof(options)),
         };
         _factory = new WebSocketConnectionFactory(messagePack ? TransferFormat.Binary : TransferFormat.Text, options);
         var builder = new HubConnectionBuilder()
@@ -58,7 +64,7 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
         }
 
         builder.Services.AddSingleton<IConnectionFactory>(_factory);
-        builder.Services.AddSingleton<EndPoint>(new UriEndPoint(options.ResolveEndpoint()));
+        builder.Services.AddSingleton<EndPoint>(new UriEndPoint(options.ResolveEndpoints()[0]));
         if (loggerFactory is not null)
         {
             builder.Services.AddSingleton(loggerFactory);
@@ -72,39 +78,86 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
         _restarting = RestartWhenAskedAsync();
     }
 
+    /// <summary>Raised when a connected connection is lost; the argument is the error, if any.</summary>
+    public event Func<Exception?, Task>? Reconnecting;
+
+    /// <summary>Raised when a lost connection is back (the owner's step has run again).</summary>
+    public event Func<Task>? Reconnected;
+
+    /// <summary>Raised once, when the connection stops for good (<see cref="StopAsync"/> or disposal).</summary>
+    public event Func<Exception?, Task>? Closed;
+
     public HubConnection Connection { get; }
+
+    public AicpConnectionState State
+    {
+        get
+        {
+            lock (_stateLock)
+            {
+                return _state;
+            }
+        }
+    }
 
     /// <summary>Completes when the connection is up and the owner's step has run.</summary>
     public Task Ready => _ready.Task;
 
     public bool IsConnected => Connection.State == HubConnectionState.Connected && _ready.Task.IsCompletedSuccessfully;
 
+    private string Endpoint => _factory.CurrentEndpoint?.ToString() ?? _options.ResolveEndpoints()[0].ToString();
+
     /// <summary>Connects, retrying until it succeeds or <paramref name="cancellationToken"/> fires.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        Transition(AicpConnectionState.Disconnected, AicpConnectionState.Connecting);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
-        await _connectGate.WaitAsync(linked.Token).ConfigureAwait(false);
         try
         {
-            await _policy.Pipeline.ExecuteAsync(ConnectOnceAsync, linked.Token).ConfigureAwait(false);
+            await _connectGate.WaitAsync(linked.Token).ConfigureAwait(false);
+            try
+            {
+                await _policy.Pipeline.ExecuteAsync(ConnectOnceAsync, linked.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && linked.IsCancellationRequested)
+            {
+                throw new OperationCanceledException("Connecting was cancelled.", ex, linked.Token);
+            }
+            finally
+            {
+                _connectGate.Release();
+            }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException && linked.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            throw new OperationCanceledException("Connecting was cancelled.", ex, linked.Token);
-        }
-        finally
-        {
-            _connectGate.Release();
+            Transition(AicpConnectionState.Connecting, AicpConnectionState.Disconnected);
+            throw;
         }
     }
 
     /// <summary>Stops reconnecting and closes the connection gracefully.</summary>
     public async Task StopAsync()
     {
+        if (Volatile.Read(ref _disposed) != 0 && _closed)
+        {
+            return; // stopped and disposed already
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _restarting.ConfigureAwait(false);
-
         await Connection.StopAsync().ConfigureAwait(false);
+        bool first;
+        lock (_stateLock)
+        {
+            first = !_closed;
+            _closed = true;
+            _state = AicpConnectionState.Disconnected;
+        }
+
+        if (first)
+        {
+            await RaiseAsync(Closed, null).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Drops the socket without a close handshake and stops reconnecting, as a crashed process would.</summary>
@@ -117,6 +170,11 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await StopAsync().ConfigureAwait(false);
         await Connection.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
@@ -134,6 +192,7 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
             if (Connection.State == HubConnectionState.Disconnected)
             {
                 await Connection.StartAsync(cancellationToken).ConfigureAwait(false);
+                LogConnected(_logger, Endpoint);
             }
 
             await _onConnected(Connection, cancellationToken).ConfigureAwait(false);
@@ -144,16 +203,55 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
             throw;
         }
 
-        _ready.TrySetResult();
-        LogConnected(_logger, _options.HubUrl);
+        await OnUpAsync().ConfigureAwait(false);
     }
 
-    private Task OnReconnectingAsync(Exception? error)
+    /// <summary>The connection is up and the owner's step has run: Connected, and Reconnected if it had been lost.</summary>
+    private async Task OnUpAsync()
     {
-        LogDisconnected(_logger, _options.HubUrl, error?.Message ?? "closed");
-        ResetReady();
-        return Task.CompletedTask;
+        AicpConnectionState previous;
+        lock (_stateLock)
+        {
+            previous = _state;
+            if (!_closed)
+            {
+                _state = AicpConnectionState.Connected;
+            }
+        }
+
+        _ready.TrySetResult();
+        if (previous == AicpConnectionState.Reconnecting)
+        {
+            await RaiseAsync(Reconnected).ConfigureAwait(false);
+        }
     }
+
+    /// <summary>The connection was lost (not stopped): Reconnecting, raised once per loss.</summary>
+    private async Task OnLostAsync(Exception? error)
+    {
+        LogDisconnected(_logger, Endpoint, error?.Message ?? "closed");
+        AicpConnectionState previous;
+        lock (_stateLock)
+        {
+            previous = _state;
+            if (!_closed && previous == AicpConnectionState.Connected)
+            {
+                _state = AicpConnectionState.Reconnecting;
+            }
+        }
+
+        if (_ready.Task.IsCompleted)
+        {
+            _ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        if (previous == AicpConnectionState.Connected)
+        {
+            await RaiseAsync(Reconnecting, error).ConfigureAwait(false);
+        }
+    }
+
+    private Task OnReconnectingAsync(Exception? error) => _stopping.IsCancellationRequested ? Task.CompletedTask : OnLostAsync(error);
 
     private async Task OnReconnectedAsync(string? connectionId)
     {
@@ -166,16 +264,16 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
             return;
         }
 
+        LogConnected(_logger, Endpoint);
         try
         {
             await _onConnected(Connection, _stopping.Token).ConfigureAwait(false);
-            _ready.TrySetResult();
-            LogConnected(_logger, _options.HubUrl);
+            await OnUpAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (!_stopping.IsCancellationRequested)
         {
             // Stopping raises Closed, which restarts the connection through the retry policy.
-            LogConnectFailed(_logger, _options.HubUrl, 1, 0, ex.Message);
+            LogConnectFailed(_logger, Endpoint, 1, 0, ex.Message);
             _ = Connection.StopAsync();
         }
         catch (Exception)
@@ -188,17 +286,15 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
         }
     }
 
-    private Task OnClosedAsync(Exception? error)
+    private async Task OnClosedAsync(Exception? error)
     {
         if (_stopping.IsCancellationRequested)
         {
-            return Task.CompletedTask;
+            return;
         }
 
-        LogDisconnected(_logger, _options.HubUrl, error?.Message ?? "closed");
-        ResetReady();
+        await OnLostAsync(error).ConfigureAwait(false);
         _restartRequests.Writer.TryWrite(true); // at most one request waits; a connect already under way absorbs it
-        return Task.CompletedTask;
     }
 
     /// <summary>
@@ -221,11 +317,44 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
         }
     }
 
-    private void ResetReady()
+    private void Transition(AicpConnectionState from, AicpConnectionState to)
     {
-        if (_ready.Task.IsCompleted)
+        lock (_stateLock)
         {
-            _ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_state == from && !_closed)
+            {
+                _state = to;
+            }
+        }
+    }
+
+    private async Task RaiseAsync(Func<Task>? handlers)
+    {
+        foreach (var handler in handlers?.GetInvocationList().Cast<Func<Task>>() ?? [])
+        {
+            try
+            {
+                await handler().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                LogEventHandlerFailed(_logger, ex);
+            }
+        }
+    }
+
+    private async Task RaiseAsync(Func<Exception?, Task>? handlers, Exception? error)
+    {
+        foreach (var handler in handlers?.GetInvocationList().Cast<Func<Exception?, Task>>() ?? [])
+        {
+            try
+            {
+                await handler(error).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                LogEventHandlerFailed(_logger, ex);
+            }
         }
     }
 
@@ -237,4 +366,7 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Connection to {HubUrl} lost ({Reason}); reconnecting")]
     private static partial void LogDisconnected(ILogger logger, string hubUrl, string reason);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "A connection event handler threw")]
+    private static partial void LogEventHandlerFailed(ILogger logger, Exception exception);
 }

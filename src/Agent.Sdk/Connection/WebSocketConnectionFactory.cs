@@ -6,23 +6,26 @@ using Microsoft.AspNetCore.Http.Connections;
 namespace Aicp.Agent.Sdk.Connection;
 
 /// <summary>
-/// Opens the WebSocket for <see cref="Microsoft.AspNetCore.SignalR.Client.HubConnection"/> straight to the hub's
-/// endpoint (no negotiate round trip), with the token in the header or the query string, and wraps it in a
-/// <see cref="WebSocketConnection"/>. The SignalR client's own WebSockets transport is not used: it sends a large
+/// Opens the WebSocket for <see cref="Microsoft.AspNetCore.SignalR.Client.HubConnection"/> straight to a hub endpoint
+/// (no negotiate round trip), with the token in the header or the query string, and wraps it in a
+/// <see cref="WebSocketConnection"/>. With several hub URLs each connect takes the next one in turn. The SignalR client's own WebSockets transport is not used: it sends a large
 /// message as one frame per 4 KiB pipe block and wakes the reader once per 4 KiB received, which made 64 KiB tasks
 /// markedly slower end to end (docs/BENCHMARKS.md, "On the libraries the design names").
 /// </summary>
 internal sealed class WebSocketConnectionFactory(TransferFormat format, AicpConnectionOptions options) : IConnectionFactory
 {
+    private readonly IReadOnlyList<Uri> _endpoints = options.ResolveEndpoints();
     private volatile WebSocketConnection? _current;
+    private int _attempts = -1;
 
+    /// <summary>The endpoint of the latest connect attempt.</summary>
+    public Uri? CurrentEndpoint { get; private set; }
+
+    /// <summary>Connects to the next hub endpoint in turn; the <paramref name="endpoint"/> SignalR passes is the first of them.</summary>
     public async ValueTask<ConnectionContext> ConnectAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
-        if (endpoint is not UriEndPoint { Uri: var uri })
-        {
-            throw new NotSupportedException($"Only {nameof(UriEndPoint)} is supported, got {endpoint.GetType().Name}.");
-        }
-
+        var uri = _endpoints[(int)((uint)Interlocked.Increment(ref _attempts) % (uint)_endpoints.Count)];
+        CurrentEndpoint = uri;
         var socket = new ClientWebSocket();
         try
         {
@@ -42,8 +45,22 @@ internal sealed class WebSocketConnectionFactory(TransferFormat format, AicpConn
                 }
             }
 
+            if (options.RemoteCertificateValidationCallback is { } validate)
+            {
+                socket.Options.RemoteCertificateValidationCallback = validate;
+            }
+
+            socket.Options.CollectHttpResponseDetails = true; // a refusal's status and error code
             options.ConfigureWebSocket?.Invoke(socket.Options);
             await socket.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WebSocketException ex) when (socket.HttpStatusCode >= HttpStatusCode.BadRequest)
+        {
+            var code = socket.HttpResponseHeaders?
+                .FirstOrDefault(h => string.Equals(h.Key, Aicp.Protocol.ProtocolDefaults.ErrorCodeHeader, StringComparison.OrdinalIgnoreCase)).Value?.FirstOrDefault();
+            var status = socket.HttpStatusCode;
+            socket.Dispose();
+            throw new AicpConnectionRefusedException(status, code, ex);
         }
         catch
         {

@@ -17,6 +17,12 @@ public sealed class AicpHubOptions
     /// <summary>Latency estimate, slow start and circuit breaker settings (<c>Aicp:Health</c>).</summary>
     public AgentHealthOptions Health { get; set; } = new();
 
+    /// <summary>How many failovers a capability's tasks may make, as a share of its recent traffic (<c>Aicp:RetryBudget</c>).</summary>
+    public RetryBudgetOptions RetryBudget { get; set; } = new();
+
+    /// <summary>Hedged requests for idempotent capabilities (<c>Aicp:Hedging</c>); off unless capabilities are listed.</summary>
+    public HedgingOptions Hedging { get; set; } = new();
+
     /// <summary>Per-attempt timeout when a request sets none. The default value is 30,000 ms.</summary>
     public int DefaultTimeoutMs { get; set; } = ProtocolDefaults.TimeoutMs;
 

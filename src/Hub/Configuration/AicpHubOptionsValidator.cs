@@ -29,6 +29,8 @@ internal sealed class AicpHubOptionsValidator(RoutingStrategyCatalog strategies)
         }
 
         ValidateHealth(options.Health, errors);
+        ValidateRetryBudget(options.RetryBudget, errors);
+        ValidateHedging(options.Hedging, errors);
 
         if (options.DefaultTimeoutMs is < ProtocolDefaults.MinTimeoutMs or > ProtocolDefaults.MaxTimeoutMs)
         {
@@ -56,6 +58,62 @@ internal sealed class AicpHubOptionsValidator(RoutingStrategyCatalog strategies)
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateRetryBudget(RetryBudgetOptions? budget, List<string> errors)
+    {
+        if (budget is null)
+        {
+            errors.Add("Aicp:RetryBudget must not be null.");
+            return;
+        }
+
+        if (!(budget.Ratio >= 0))
+        {
+            errors.Add("Aicp:RetryBudget:Ratio must not be negative.");
+        }
+
+        if (!(budget.MinPerSecond >= 0))
+        {
+            errors.Add("Aicp:RetryBudget:MinPerSecond must not be negative.");
+        }
+
+        if (budget.Window < TimeSpan.FromSeconds(1))
+        {
+            errors.Add("Aicp:RetryBudget:Window must be at least 1 s.");
+        }
+    }
+
+    private static void ValidateHedging(HedgingOptions? hedging, List<string> errors)
+    {
+        if (hedging is null)
+        {
+            errors.Add("Aicp:Hedging must not be null.");
+            return;
+        }
+
+        foreach (var capability in hedging.Capabilities ?? [])
+        {
+            if (!Names.IsValid(capability))
+            {
+                errors.Add($"Aicp:Hedging:Capabilities: '{capability}' is not a valid capability name (^[a-z0-9][a-z0-9._-]{{0,127}}$).");
+            }
+        }
+
+        if (hedging.Delay is { } delay && delay <= TimeSpan.Zero)
+        {
+            errors.Add("Aicp:Hedging:Delay must be positive when set.");
+        }
+
+        if (!(hedging.Percentile is > 0 and < 1))
+        {
+            errors.Add("Aicp:Hedging:Percentile must be within (0, 1).");
+        }
+
+        if (!(hedging.BudgetRatio is >= 0 and <= 1))
+        {
+            errors.Add("Aicp:Hedging:BudgetRatio must be within [0, 1].");
+        }
     }
 
     private static void ValidateHealth(AgentHealthOptions? health, List<string> errors)

@@ -10,6 +10,7 @@ internal readonly record struct AttemptEnd(string Outcome, TaskPayload? Result, 
     public static readonly AttemptEnd TimedOut = new(AttemptOutcomes.Timeout, null, TaskError.Of(ErrorCodes.AgentTimeout, "The agent did not answer within the attempt timeout."));
     public static readonly AttemptEnd Lost = new(AttemptOutcomes.Disconnected, null, TaskError.Of(ErrorCodes.AgentDisconnected, "The agent disconnected before answering."));
     public static readonly AttemptEnd Cancelled = new(AttemptOutcomes.Cancelled, null, TaskError.Of(ErrorCodes.Cancelled, "The submitter cancelled the task."));
+    public static readonly AttemptEnd Superseded = new(AttemptOutcomes.Superseded, null, TaskError.Of(ErrorCodes.Superseded, "Another attempt of the task finished first."));
 }
 
 /// <summary>
@@ -17,7 +18,8 @@ internal readonly record struct AttemptEnd(string Outcome, TaskPayload? Result, 
 /// The task's continuation runs inline on the thread that ends the attempt (no thread-pool hop): none of those callers
 /// holds a lock, and what runs next (release the slot, record, pick again or return the result) never blocks.
 /// </summary>
-internal sealed class Attempt(string taskId, int number, string method, AgentState agent) : IAgentAssignment
+/// <param name="submitter">The submitter's cancellation: a cancel of the attempt's own token while this one is not cancelled means another attempt of the task won.</param>
+internal sealed class Attempt(string taskId, int number, string method, AgentState agent, CancellationToken submitter) : IAgentAssignment
 {
     private readonly TaskCompletionSource<AttemptEnd> _end = new();
 
@@ -34,4 +36,7 @@ internal sealed class Attempt(string taskId, int number, string method, AgentSta
     public bool TryEnd(AttemptEnd end) => _end.TrySetResult(end);
 
     public void OnAgentLost() => TryEnd(AttemptEnd.Lost);
+
+    /// <summary>The attempt's token was cancelled: by the submitter (cancelled), or because another attempt of the task finished first (superseded).</summary>
+    public void OnCancelled() => TryEnd(submitter.IsCancellationRequested ? AttemptEnd.Cancelled : AttemptEnd.Superseded);
 }

@@ -7,20 +7,23 @@ namespace Aicp.Hub.Dispatch;
 
 internal sealed partial class TaskDispatcher
 {
-    /// <summary>The outcome of looking for an agent slot: an agent with its pick details, or a final status.</summary>
-    private readonly record struct Acquisition(AgentState? Agent, RouteEntry Entry, string Status, TaskError? Error)
+    /// <summary>The outcome of looking for an agent slot: an agent with its load and pick details, or a final status.</summary>
+    private readonly record struct Acquisition(AgentState? Agent, int Load, RouteEntry Entry, string Status, TaskError? Error)
     {
-        public static Acquisition Fail(string status, string code, string message) => new(null, null!, status, TaskError.Of(code, message));
+        public static Acquisition Fail(string status, string code, string message) => new(null, 0, null!, status, TaskError.Of(code, message));
     }
 
     /// <summary>
-    /// Takes a slot on an agent picked by the strategy. When every untried agent is at capacity the task
-    /// waits in the capability's bounded queue until a slot frees up, or until the attempt timeout passes.
+    /// Takes a slot on an agent picked by the task's strategy among the agents it has not tried. When every untried
+    /// agent is at capacity the task waits in the capability's bounded queue until a slot frees up, or until
+    /// <paramref name="timeoutMs"/> passes (the attempt timeout, already cut to the task's deadline: when the deadline is
+    /// what ends the wait, the code says so).
     /// </summary>
-    private async ValueTask<Acquisition> AcquireAsync(string method, IRoutingStrategy strategy, ReadOnlyMemory<string> tried,
-        int timeoutMs, CancellationToken cancellationToken)
+    private async ValueTask<Acquisition> AcquireAsync(TaskRun run, int timeoutMs)
     {
-        var deadline = _time.GetTimestamp() + (long)(timeoutMs * (_time.TimestampFrequency / 1000.0));
+        var method = run.Method;
+        var waitUntil = _time.GetTimestamp() + MsToTicks(timeoutMs);
+        var deadlineBinds = run.Deadline <= waitUntil;
         var hopsLeft = -1;
         while (true)
         {
@@ -31,7 +34,7 @@ internal sealed partial class TaskDispatcher
             }
 
             var pickStarted = _time.GetTimestamp();
-            var picked = TryPick(pool, strategy, tried.Span, out var anyUntried);
+            var picked = TryPick(pool, run.Strategy, run.Tried.Span, out var anyUntried);
             _telemetry.RoutingDecided(_time.GetElapsedTime(pickStarted));
             if (picked.Agent is not null)
             {
@@ -55,14 +58,14 @@ internal sealed partial class TaskDispatcher
             }
 
             // A slot may have freed between the pick and the enqueue: look once more before sleeping.
-            picked = TryPick(pool, strategy, tried.Span, out _);
+            picked = TryPick(pool, run.Strategy, run.Tried.Span, out _);
             if (picked.Agent is not null)
             {
                 LeaveQueue(pool, waiter);
                 return picked;
             }
 
-            var remaining = _time.GetElapsedTime(_time.GetTimestamp(), deadline);
+            var remaining = _time.GetElapsedTime(_time.GetTimestamp(), waitUntil);
             try
             {
                 if (remaining <= TimeSpan.Zero)
@@ -70,12 +73,15 @@ internal sealed partial class TaskDispatcher
                     throw new TimeoutException();
                 }
 
-                hopsLeft = await waiter.Woken.WaitAsync(remaining, _time, cancellationToken).ConfigureAwait(false);
+                hopsLeft = await waiter.Woken.WaitAsync(remaining, _time, run.CancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
                 LeaveQueue(pool, waiter);
-                return Acquisition.Fail(TaskStatuses.Timeout, ErrorCodes.QueueTimeout, $"No agent slot for '{method}' freed up within {timeoutMs} ms.");
+                return deadlineBinds
+                    ? Acquisition.Fail(TaskStatuses.Timeout, ErrorCodes.DeadlineExceeded,
+                        $"The deadline ({run.Request.DeadlineMs} ms) passed while the task waited for a slot on '{method}'; it was not sent.")
+                    : Acquisition.Fail(TaskStatuses.Timeout, ErrorCodes.QueueTimeout, $"No agent slot for '{method}' freed up within {timeoutMs} ms.");
             }
             catch (OperationCanceledException)
             {
@@ -96,10 +102,9 @@ internal sealed partial class TaskDispatcher
 
     private Acquisition TryPick(CapabilityPool pool, IRoutingStrategy strategy, ReadOnlySpan<string> tried, out bool anyUntried)
     {
-        var agents = pool.Agents;
-        var context = new RoutingContext(pool, agents, tried, _random, _time);
-        anyUntried = context.HasUntriedAgent();
-        for (var i = 0; i < PickRetries && anyUntried; i++)
+        var context = new RoutingContext(pool, pool.Agents, tried, _random, _time);
+        anyUntried = context.HasUntriedAgent;
+        for (var i = 0; i < PickRetries; i++)
         {
             var agent = context.Pick(strategy, out var panicked);
             if (agent is null)
@@ -107,27 +112,24 @@ internal sealed partial class TaskDispatcher
                 break;
             }
 
+            var now = context.Now;
             var pending = agent.Pending;
-            var circuit = agent.Circuit.StateAt(context.Now);
+            var load = pending + agent.ReportedQueueDepth(now);
+            var predicted = AgentScores.PredictedCompletionMs(agent, pool.Method, now);
+            var circuit = agent.Circuit.StateAt(now);
             if (agent.TryAcquireSlot(panicked))
             {
-                var candidates = 0;
-                foreach (var a in agents)
+                return new Acquisition(agent, load, new RouteEntry
                 {
-                    if (context.IsEligible(a) || ReferenceEquals(a, agent))
-                    {
-                        candidates++;
-                    }
-                }
-
-                return new Acquisition(agent, new RouteEntry
-                {
-                    AgentId = agent.AgentId, Candidates = candidates, Pending = pending,
-                    LatencyEstimateMs = Math.Round(agent.LatencyMs(pool.Method, context.Now), 3), Trust = Math.Round(agent.Trust.Value, 4),
-                    Circuit = CircuitStateNames.Of(circuit), SuccessRate = Math.Round(agent.SuccessRate(context.Now), 4),
-                    SlowStart = Math.Round(agent.SlowStart(context.Now), 4),
+                    AgentId = agent.AgentId, Candidates = context.Candidates.Length, Pending = pending,
+                    LatencyEstimateMs = Math.Round(agent.LatencyMs(pool.Method, now), 3), PredictedMs = Math.Round(predicted, 3),
+                    Trust = Math.Round(agent.Trust.Value, 4), Circuit = CircuitStateNames.Of(circuit),
+                    SuccessRate = Math.Round(agent.SuccessRate(now), 4), SlowStart = Math.Round(agent.SlowStart(now), 4),
                 }, "", null);
             }
+
+            // Lost a race for the slot (or the half-open probe): look again with the pool as it is now.
+            context = new RoutingContext(pool, pool.Agents, tried, _random, _time);
         }
 
         return default;

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
+using System.Collections.Frozen;
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using Aicp.Hub.Configuration;
 using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;
@@ -7,12 +9,14 @@ using Aicp.Hub.Routing;
 using Aicp.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
 
 namespace Aicp.Hub.Dispatch;
 
 /// <summary>
-/// The task lifecycle: validate, pick, dispatch, wait for the attempt to end (completion, error, timeout,
-/// agent loss or cancel), fail over to an untried agent, and produce exactly one final result.
+/// The task lifecycle: validate, check the deadline can be met, pick, dispatch, wait for the attempt to end
+/// (completion, error, timeout, agent loss or cancel), hedge a slow attempt of an idempotent capability, fail over to
+/// an untried agent while the retry budget and the deadline allow, and produce exactly one final result.
 /// Each attempt takes an agent slot before it is sent and gives it back in one <c>finally</c>, so every
 /// pending count goes up and down exactly once per attempt.
 /// </summary>
@@ -20,7 +24,8 @@ internal sealed partial class TaskDispatcher
 {
     private const int PickRetries = 4;
 
-    private readonly ConcurrentDictionary<string, Attempt> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string TaskId, int Attempt), Attempt> _inFlight = new();
+    private readonly ConditionalWeakTable<CapabilityPool, CapabilityDispatch> _perCapability = [];
     private readonly AgentRegistry _registry;
     private readonly RoutingStrategyCatalog _strategies;
     private readonly IAgentChannel _channel;
@@ -29,6 +34,9 @@ internal sealed partial class TaskDispatcher
     private readonly IRandomSource _random;
     private readonly ILogger _logger;
     private readonly AicpHubOptions _options;
+    private readonly FrozenSet<string> _hedgedCapabilities;
+    private readonly ResiliencePipeline<AttemptResult> _hedging;
+    private readonly ConditionalWeakTable<CapabilityPool, CapabilityDispatch>.CreateValueCallback _newDispatch;
 
     public TaskDispatcher(AgentRegistry registry, RoutingStrategyCatalog strategies, IAgentChannel channel,
         TimeProvider time, IRandomSource random, IOptions<AicpHubOptions> options,
@@ -42,6 +50,9 @@ internal sealed partial class TaskDispatcher
         _random = random;
         _options = options.Value;
         _logger = logger;
+        _hedgedCapabilities = _options.Hedging.Capabilities.ToFrozenSet(StringComparer.Ordinal);
+        _hedging = BuildHedgingPipeline(time);
+        _newDispatch = pool => new CapabilityDispatch(_options, _time.TimestampFrequency, _hedgedCapabilities.Contains(pool.Method));
     }
 
     /// <summary>Attempts currently dispatched and not yet ended.</summary>
@@ -71,67 +82,90 @@ internal sealed partial class TaskDispatcher
             };
         }
 
-        var route = new List<RouteEntry>(maxAttempts);
-        var tried = new string[maxAttempts];
-        AttemptEnd? last = null;
-        AgentState? lastAgent = null;
+        var deadline = request.DeadlineMs is { } deadlineMs ? started + MsToTicks(deadlineMs) : long.MaxValue;
+        var pool = _registry.GetPool(request.Method);
+        var dispatch = pool is null ? null : _perCapability.GetValue(pool, _newDispatch);
+        var run = new TaskRun(taskId, request, strategy!, timeoutMs, maxAttempts, started, deadline, dispatch, cancellationToken);
+        dispatch?.TaskSubmitted(started);
 
-        for (var attemptNo = 1; attemptNo <= maxAttempts; attemptNo++)
+        if (run.HasDeadline && pool is not null && CompletionForecast.EarliestMs(pool, _random, started) is { } forecast
+            && forecast > request.DeadlineMs)
         {
-            var acquired = await AcquireAsync(request.Method, strategy!, tried.AsMemory(0, attemptNo - 1), timeoutMs, cancellationToken);
-            if (acquired.Agent is not { } agent)
+            _telemetry.DeadlineMissed(request.Method, ErrorCodes.DeadlineUnreachable);
+            return Finish(run, TaskStatuses.Timeout, TaskError.Of(ErrorCodes.DeadlineUnreachable,
+                F($"The predicted completion ({forecast:F0} ms) is later than the deadline ({request.DeadlineMs} ms); the task was not sent.")), null);
+        }
+
+        AttemptResult? last = null;
+        while (run.AttemptsLeft > 0)
+        {
+            if (last is { } failed)
+            {
+                // A failover: only within the deadline and the capability's retry budget.
+                var now = _time.GetTimestamp();
+                if (now >= run.Deadline)
+                {
+                    _telemetry.DeadlineMissed(request.Method, ErrorCodes.DeadlineExceeded);
+                    return Finish(run, TaskStatuses.Timeout, TaskError.Of(ErrorCodes.DeadlineExceeded,
+                        $"The deadline ({request.DeadlineMs} ms) passed after attempt {run.Attempts} ended {failed.End.Outcome}; no time was left to fail over."), failed.Agent);
+                }
+
+                if (dispatch is not null && !dispatch.Retries.TryWithdraw(now))
+                {
+                    _telemetry.RetryBudgetExhausted(request.Method);
+                    return Finish(run, StatusOf(failed.End), TaskError.Of(ErrorCodes.RetryBudgetExhausted,
+                        $"Attempt {run.Attempts} ended {failed.End.Outcome} ({failed.End.Error?.Code}); the retry budget for '{request.Method}' is spent, so the task was not sent to another agent."),
+                        failed.Agent);
+                }
+            }
+
+            var attemptTimeoutMs = AttemptTimeoutMs(run);
+            var acquired = await AcquireAsync(run, attemptTimeoutMs);
+            if (acquired.Agent is null)
             {
                 if (acquired.Status == TaskStatuses.NoAgents && last is not null)
                 {
                     break; // every agent was tried: the last attempt's outcome decides
                 }
 
-                return new TaskResult
+                if (acquired.Error?.Code == ErrorCodes.DeadlineExceeded)
                 {
-                    TaskId = taskId, Status = acquired.Status, Error = acquired.Error, Attempts = attemptNo - 1,
-                    Strategy = strategy!.Name, Route = route, LatencyMs = Elapsed(started), AgentId = lastAgent?.AgentId,
-                };
+                    _telemetry.DeadlineMissed(request.Method, ErrorCodes.DeadlineExceeded);
+                }
+
+                return Finish(run, acquired.Status, acquired.Error, last?.Agent);
             }
 
-            tried[attemptNo - 1] = agent.AgentId;
-            var end = await RunAttemptAsync(taskId, attemptNo, request.Method, request.Payload, timeoutMs, agent, acquired.Entry, strategy!.Name, route, cancellationToken);
-            last = end;
-            lastAgent = agent;
+            var number = run.StartAttempt(acquired.Agent.AgentId);
+            last = dispatch is { Hedged: true } && run.AttemptsLeft > 0
+                ? await RunHedgedAsync(run, dispatch, acquired, number, attemptTimeoutMs)
+                : await RunAttemptAsync(run, acquired, number, attemptTimeoutMs, hedge: false, cancellationToken);
 
+            var end = last.Value.End;
             if (end.Outcome == AttemptOutcomes.Completed)
             {
                 return new TaskResult
                 {
-                    TaskId = taskId, Status = TaskStatuses.Completed, Result = end.Result, AgentId = agent.AgentId,
-                    Attempts = attemptNo, Strategy = strategy.Name, Route = route, LatencyMs = Elapsed(started),
+                    TaskId = taskId, Status = TaskStatuses.Completed, Result = end.Result, AgentId = last.Value.Agent.AgentId,
+                    Attempts = run.Attempts, Strategy = strategy!.Name, Route = run.Route, LatencyMs = Elapsed(started),
                 };
             }
 
             if (end.Outcome == AttemptOutcomes.Cancelled)
             {
-                return new TaskResult
-                {
-                    TaskId = taskId, Status = TaskStatuses.Cancelled, Error = end.Error, AgentId = agent.AgentId,
-                    Attempts = attemptNo, Strategy = strategy.Name, Route = route, LatencyMs = Elapsed(started),
-                };
+                return Finish(run, TaskStatuses.Cancelled, end.Error, last.Value.Agent);
             }
         }
 
         var final = last!.Value;
-        return new TaskResult
-        {
-            TaskId = taskId,
-            Status = final.Outcome == AttemptOutcomes.Timeout ? TaskStatuses.Timeout : TaskStatuses.Failed,
-            Error = final.Error, AgentId = lastAgent?.AgentId, Attempts = route.Count, Strategy = strategy!.Name,
-            Route = route, LatencyMs = Elapsed(started),
-        };
+        return Finish(run, StatusOf(final.End), final.End.Error, final.Agent);
     }
 
     /// <summary>An agent reports the end of an assignment. Anything that does not match a live attempt is discarded and counted.</summary>
     public void Complete(string connectionId, TaskCompletion completion)
     {
         using var span = _telemetry.StartCompletion(connectionId, completion);
-        if (completion.TaskId is null || !_inFlight.TryGetValue(completion.TaskId, out var attempt) || attempt.Number != completion.Attempt)
+        if (completion.TaskId is null || !_inFlight.TryGetValue((completion.TaskId, completion.Attempt), out var attempt))
         {
             _telemetry.LateCompletion();
             Log.LateCompletion(_logger, completion.TaskId ?? "", completion.Attempt);
@@ -155,13 +189,20 @@ internal sealed partial class TaskDispatcher
         }
     }
 
-    private async Task<AttemptEnd> RunAttemptAsync(string taskId, int number, string method, TaskPayload? payload, int timeoutMs,
-        AgentState agent, RouteEntry pickEntry, string strategyName, List<RouteEntry> route, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends one attempt to the agent of <paramref name="acquired"/> (its slot already taken) and waits for its end.
+    /// <paramref name="cancellationToken"/> is the submitter's, or, for the attempts of a hedging round, the round's
+    /// token for this attempt: cancelled there while the submitter's is not means another attempt finished first.
+    /// </summary>
+    private async Task<AttemptResult> RunAttemptAsync(TaskRun run, Acquisition acquired, int number, int timeoutMs, bool hedge,
+        CancellationToken cancellationToken)
     {
-        var attempt = new Attempt(taskId, number, method, agent);
-        var span = _telemetry.StartAttempt(taskId, number, method, agent);
+        var agent = acquired.Agent!;
+        var method = run.Method;
+        var attempt = new Attempt(run.TaskId, number, method, agent, run.CancellationToken);
+        var span = _telemetry.StartAttempt(run.TaskId, number, method, agent, hedge);
         var sentAt = _time.GetTimestamp();
-        _inFlight[taskId] = attempt;
+        _inFlight[(run.TaskId, number)] = attempt;
         AttemptEnd end;
         try
         {
@@ -171,7 +212,7 @@ internal sealed partial class TaskDispatcher
             }
 
             using var timer = _time.CreateTimer(static s => ((Attempt)s!).TryEnd(AttemptEnd.TimedOut), attempt, TimeSpan.FromMilliseconds(timeoutMs), Timeout.InfiniteTimeSpan);
-            using var cancel = cancellationToken.UnsafeRegister(static s => ((Attempt)s!).TryEnd(AttemptEnd.Cancelled), attempt);
+            using var cancel = cancellationToken.UnsafeRegister(static s => ((Attempt)s!).OnCancelled(), attempt);
 
             if (!attempt.Ended.IsCompleted)
             {
@@ -179,12 +220,12 @@ internal sealed partial class TaskDispatcher
                 {
                     await _channel.SendExecuteAsync(agent, new TaskAssignment
                     {
-                        TaskId = taskId, Attempt = number, Method = method, Payload = payload, TimeoutMs = timeoutMs,
+                        TaskId = run.TaskId, Attempt = number, Method = method, Payload = run.Request.Payload, TimeoutMs = timeoutMs,
                     });
                 }
                 catch (Exception ex)
                 {
-                    Log.SendFailed(_logger, ex, taskId, agent.AgentId);
+                    Log.SendFailed(_logger, ex, run.TaskId, agent.AgentId);
                     attempt.TryEnd(new AttemptEnd(AttemptOutcomes.Error, null, TaskError.Of(ErrorCodes.SendFailed, "The assignment could not be sent to the agent.")));
                 }
             }
@@ -193,7 +234,7 @@ internal sealed partial class TaskDispatcher
         }
         finally
         {
-            _inFlight.TryRemove(new KeyValuePair<string, Attempt>(taskId, attempt));
+            _inFlight.TryRemove(new KeyValuePair<(string, int), Attempt>((run.TaskId, number), attempt));
             agent.Untrack(attempt);
             agent.ReleaseSlot();
             _registry.GetPool(method)?.Waiters.WakeOne();
@@ -203,34 +244,41 @@ internal sealed partial class TaskDispatcher
         switch (end.Outcome)
         {
             case AttemptOutcomes.Completed:
-                agent.RecordCompletion(method, ms, ok: true, _time.GetUtcNow());
+                agent.RecordCompletion(method, ms, ok: true, _time.GetUtcNow(), acquired.Load);
+                if (run.Dispatch is { Hedged: true } dispatch)
+                {
+                    dispatch.Latencies.Record(ms, _time.GetTimestamp()); // the hedge delay's percentile
+                }
+
                 break;
             case AttemptOutcomes.Error:
-                agent.RecordCompletion(method, ms, ok: false, _time.GetUtcNow());
+                agent.RecordCompletion(method, ms, ok: false, _time.GetUtcNow(), acquired.Load);
                 break;
             case AttemptOutcomes.Timeout:
-                agent.RecordTimeout(method, ms);
+                agent.RecordTimeout(method, ms, acquired.Load);
                 break;
 
-            // Cancelled (the submitter's choice) and Disconnected (the agent's state leaves with its
-            // connection) say nothing about the agent's health and are not recorded.
+            // Cancelled (the submitter's choice), Superseded (another attempt won) and Disconnected (the agent's state
+            // leaves with its connection) say nothing about the agent's health and are not recorded.
         }
 
-        if (end.Outcome is AttemptOutcomes.Timeout or AttemptOutcomes.Cancelled or AttemptOutcomes.Disconnected)
+        if (end.Outcome is AttemptOutcomes.Timeout or AttemptOutcomes.Cancelled or AttemptOutcomes.Superseded or AttemptOutcomes.Disconnected)
         {
-            _ = SendCancelAsync(agent, taskId);
+            _ = SendCancelAsync(agent, run.TaskId);
         }
 
-        Log.AttemptEnded(_logger, taskId, number, agent.AgentId, end.Outcome);
-        route.Add(new RouteEntry
+        Log.AttemptEnded(_logger, run.TaskId, number, agent.AgentId, end.Outcome);
+        var pick = acquired.Entry;
+        var entry = new RouteEntry
         {
-            AgentId = agent.AgentId, Outcome = end.Outcome, Ms = Math.Round(ms, 3), Strategy = strategyName,
-            Candidates = pickEntry.Candidates, Pending = pickEntry.Pending, LatencyEstimateMs = pickEntry.LatencyEstimateMs,
-            Trust = pickEntry.Trust, Circuit = pickEntry.Circuit, SuccessRate = pickEntry.SuccessRate, SlowStart = pickEntry.SlowStart,
-            Error = end.Error,
-        });
-        _telemetry.AttemptEnded(span, taskId, number, method, route[^1]);
-        return end;
+            AgentId = agent.AgentId, Outcome = end.Outcome, Ms = Math.Round(ms, 3), Strategy = run.Strategy.Name,
+            Candidates = pick.Candidates, Pending = pick.Pending, LatencyEstimateMs = pick.LatencyEstimateMs, PredictedMs = pick.PredictedMs,
+            Trust = pick.Trust, Circuit = pick.Circuit, SuccessRate = pick.SuccessRate, SlowStart = pick.SlowStart,
+            Hedge = hedge ? true : null, Error = end.Error,
+        };
+        run.AddRoute(entry);
+        _telemetry.AttemptEnded(span, run.TaskId, number, method, entry);
+        return new AttemptResult(end, agent, hedge);
     }
 
     private async Task SendCancelAsync(AgentState agent, string taskId)
@@ -245,7 +293,31 @@ internal sealed partial class TaskDispatcher
         }
     }
 
+    /// <summary>The attempt timeout: the request's, cut to the time left before the deadline (at least 1 ms).</summary>
+    private int AttemptTimeoutMs(TaskRun run)
+    {
+        if (!run.HasDeadline)
+        {
+            return run.TimeoutMs;
+        }
+
+        var leftMs = (run.Deadline - _time.GetTimestamp()) * 1000.0 / _time.TimestampFrequency;
+        return (int)Math.Clamp(Math.Ceiling(leftMs), 1, run.TimeoutMs);
+    }
+
+    private TaskResult Finish(TaskRun run, string status, TaskError? error, AgentState? agent) => new()
+    {
+        TaskId = run.TaskId, Status = status, Error = error, AgentId = agent?.AgentId, Attempts = run.Attempts,
+        Strategy = run.Strategy.Name, Route = run.Route, LatencyMs = Elapsed(run.Started),
+    };
+
+    private static string StatusOf(AttemptEnd end) => end.Outcome == AttemptOutcomes.Timeout ? TaskStatuses.Timeout : TaskStatuses.Failed;
+
+    private long MsToTicks(double ms) => (long)(ms * (_time.TimestampFrequency / 1000.0));
+
     private double Elapsed(long started) => Math.Round(_time.GetElapsedTime(started).TotalMilliseconds, 3);
+
+    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
     private TaskError? Validate(TaskRequest request, out IRoutingStrategy? strategy, out int timeoutMs, out int maxAttempts)
     {
@@ -273,8 +345,16 @@ internal sealed partial class TaskDispatcher
             return TaskError.Of(ErrorCodes.InvalidMaxAttempts, $"maxAttempts must be within 1..{ProtocolDefaults.MaxAttemptsLimit}; got {maxAttempts}.");
         }
 
+        if (request.DeadlineMs is < 1 or > ProtocolDefaults.MaxDeadlineMs)
+        {
+            return TaskError.Of(ErrorCodes.InvalidDeadline, $"deadlineMs must be within 1..{ProtocolDefaults.MaxDeadlineMs}; got {request.DeadlineMs}.");
+        }
+
         return null;
     }
 
     private static string Truncate(string? value) => value is null ? "" : value.Length <= 64 ? value : value[..64] + "...";
 }
+
+/// <summary>How one attempt ended, on which agent, and whether it was a hedge.</summary>
+internal readonly record struct AttemptResult(AttemptEnd End, AgentState Agent, bool Hedge);

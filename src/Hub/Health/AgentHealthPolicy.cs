@@ -13,6 +13,7 @@ internal sealed class AgentHealthPolicy
         Time = time;
         var perSecond = (double)time.TimestampFrequency;
         DecayTicks = Math.Max(1, options.LatencyDecay.TotalSeconds * perSecond);
+        MsPerTick = 1000.0 / perSecond;
         DefaultLatencyMs = options.DefaultLatencyMs;
         SlowStartTicks = (long)(options.SlowStartWindow.TotalSeconds * perSecond);
         SlowStartFloor = options.SlowStartFloor;
@@ -29,7 +30,13 @@ internal sealed class AgentHealthPolicy
 
     public TimeProvider Time { get; }
 
+    /// <summary>Told of every stored circuit transition of the agents on this policy (set once by the registry).</summary>
+    public Action<CircuitTransition>? Transitioned { get; set; }
+
     public double DecayTicks { get; }
+
+    /// <summary>Milliseconds per timestamp tick of <see cref="Time"/>.</summary>
+    public double MsPerTick { get; }
 
     public double DefaultLatencyMs { get; }
 

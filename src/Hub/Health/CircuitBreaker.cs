@@ -1,49 +1,52 @@
 namespace Aicp.Hub.Health;
 
 /// <summary>
-/// One agent's circuit breaker and rolling outcome window.
+/// One agent's circuit breaker: the state machine, as Polly's <c>CircuitStateController</c>, over two parts of its own:
+/// the rolling outcome window (<see cref="OutcomeWindow"/>) and the rule that trips a closed circuit
+/// (<see cref="CircuitTripRule"/>).
 /// <list type="bullet">
-/// <item>Closed -> Open after <c>ConsecutiveFailures</c> failures in a row, or when at least <c>MinimumThroughput</c>
-/// attempts within <c>SamplingDuration</c> failed at <c>FailureRatio</c> or more.</item>
+/// <item>Closed -> Open when the trip rule says so.</item>
 /// <item>Open for the break time (<c>BreakDuration</c>, doubling on each re-open from half-open, capped at
-/// <c>MaxBreakDuration</c>); the break ending turns it HalfOpen lazily, on the next read.</item>
-/// <item>HalfOpen lets one probe through (<see cref="TryAdmit"/> claims it); the next outcome closes the circuit
-/// (success) or re-opens it (failure). A probe whose outcome never arrives (cancelled, agent gone) gives
-/// its claim up after one base break time.</item>
+/// <c>MaxBreakDuration</c>); the break ending makes it HalfOpen when the next task claims the probe
+/// (<see cref="TryAdmit"/>); reads see it half-open from the end of the break.</item>
+/// <item>HalfOpen lets one probe through; its outcome closes the circuit (success) or re-opens it (failure). A probe
+/// whose outcome never arrives (cancelled, agent gone) gives its claim up after one base break time.</item>
 /// <item>Outcomes while Open update the window but change no state.</item>
 /// </list>
-/// Failures are agent errors and timeouts. Closing resets the window and the doubling and restarts the
-/// agent's slow start. Thread safety: every write takes the one private lock <c>_gate</c> (once per attempt
-/// end or per probe claim); the reads routing does on every pick (<see cref="StateAt"/>, <see cref="Admits"/>,
-/// <see cref="SuccessRate"/>) are lock-free volatile reads.
+/// Failures are agent errors and timeouts. Closing resets the window, the trip rule and the doubling, and restarts the
+/// agent's slow start. Every stored transition is reported to <see cref="AgentHealthPolicy.Transitioned"/> (the
+/// registry logs and counts them), after the lock is released.
+/// Thread safety: every write takes the one private lock <c>_gate</c> (once per attempt end or per probe claim); the
+/// reads routing does on every pick (<see cref="StateAt"/>, <see cref="Admits"/>, <see cref="SuccessRate"/>) are
+/// lock-free volatile reads.
 /// </summary>
 internal sealed class CircuitBreaker
 {
-    private const int Buckets = 10;
-    private const int SuccessPrior = 3; // a new agent's rate starts as if it had 3 successes: one early failure is not a verdict
-
     private readonly object _gate = new();
     private readonly AgentHealthPolicy _policy;
-    private readonly long _bucketTicks;
-    private readonly long[] _bucketEpoch = new long[Buckets];
-    private readonly int[] _bucketOk = new int[Buckets];
-    private readonly int[] _bucketFailed = new int[Buckets];
+    private readonly string _agentId;
+    private readonly OutcomeWindow _window;
+    private readonly CircuitTripRule _rule;
+    private readonly Action<CircuitState>? _stored;
 
     private volatile CircuitState _state;
     private long _openUntil;
     private long _probeClaimedAt;
     private long _activeSince;
-    private double _successRate = 1;
-    private long _rateStamp;
-    private int _consecutiveFailures;
     private int _reopens;
 
-    public CircuitBreaker(AgentHealthPolicy policy, long now)
+    /// <param name="policy">Thresholds, break times and the clock.</param>
+    /// <param name="now">When the agent became active.</param>
+    /// <param name="agentId">The agent, for transition reports.</param>
+    /// <param name="stored">Told the new state on every transition, under the lock (the agent mirrors "closed" next to its other routing fields).</param>
+    public CircuitBreaker(AgentHealthPolicy policy, long now, string agentId = "", Action<CircuitState>? stored = null)
     {
         _policy = policy;
-        _bucketTicks = Math.Max(1, policy.SamplingTicks / Buckets);
+        _stored = stored;
+        _agentId = agentId;
+        _window = new OutcomeWindow(policy.SamplingTicks);
+        _rule = new CircuitTripRule(policy);
         _activeSince = now;
-        Array.Fill(_bucketEpoch, long.MinValue);
     }
 
     /// <summary>When the agent last became active (registered, or its circuit closed after a break): slow start counts from here.</summary>
@@ -55,7 +58,7 @@ internal sealed class CircuitBreaker
     /// <summary>How many times the circuit opened (or re-opened) since it last closed.</summary>
     public int Reopens => Volatile.Read(ref _reopens);
 
-    /// <summary>The state at <paramref name="now"/>: Open turns HalfOpen when the break has ended.</summary>
+    /// <summary>The state at <paramref name="now"/>: Open reads as HalfOpen once the break has ended.</summary>
     public CircuitState StateAt(long now)
     {
         var state = _state;
@@ -90,37 +93,19 @@ internal sealed class CircuitBreaker
             return true;
         }
 
+        CircuitTransition? transition = null;
+        bool admitted;
         lock (_gate)
         {
-            if (_state == CircuitState.Closed)
-            {
-                return true;
-            }
-
-            if (_state == CircuitState.Open)
-            {
-                if (now < _openUntil)
-                {
-                    return false;
-                }
-
-                _state = CircuitState.HalfOpen;
-                _probeClaimedAt = 0;
-            }
-
-            if (!ProbeFree(_probeClaimedAt, now))
-            {
-                return false;
-            }
-
-            Volatile.Write(ref _probeClaimedAt, Math.Max(1, now));
-            return true;
+            admitted = ClaimProbe(now, ref transition);
         }
+
+        Report(transition);
+        return admitted;
     }
 
     /// <summary>Success rate over the sampling window (with a small prior of successes); 1 when the window is empty or old.</summary>
-    public double SuccessRate(long now) =>
-        now - Volatile.Read(ref _rateStamp) > _policy.SamplingTicks ? 1 : Volatile.Read(ref _successRate);
+    public double SuccessRate(long now) => _window.SuccessRate(now);
 
     public void OnSuccess(long now) => Record(now, ok: true);
 
@@ -128,97 +113,90 @@ internal sealed class CircuitBreaker
 
     private bool ProbeFree(long claimedAt, long now) => claimedAt == 0 || now - claimedAt >= _policy.BreakTicks;
 
-    private void Record(long now, bool ok)
+    /// <summary>Caller holds the lock.</summary>
+    private bool ClaimProbe(long now, ref CircuitTransition? transition)
     {
-        lock (_gate)
+        if (_state == CircuitState.Closed)
         {
-            var (total, failed) = AddToWindow(now, ok);
-            _consecutiveFailures = ok ? 0 : _consecutiveFailures + 1;
+            return true;
+        }
 
-            var state = _state;
-            if (state == CircuitState.Open && now >= _openUntil && _probeClaimedAt != 0)
+        if (_state == CircuitState.Open)
+        {
+            if (now < _openUntil)
             {
-                state = CircuitState.HalfOpen; // defensive: a claimed probe always turned the state already
+                return false;
             }
 
-            switch (state)
-            {
-                case CircuitState.Closed when !ok:
-                    if (_consecutiveFailures >= _policy.ConsecutiveFailures
-                        || (total >= _policy.MinimumThroughput && failed >= _policy.FailureRatio * total))
-                    {
-                        Open(now, _policy.BreakTicks);
-                    }
+            transition = MoveTo(CircuitState.HalfOpen, 0);
+            _probeClaimedAt = 0;
+        }
 
+        if (!ProbeFree(_probeClaimedAt, now))
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _probeClaimedAt, Math.Max(1, now));
+        return true;
+    }
+
+    private void Record(long now, bool ok)
+    {
+        CircuitTransition? transition = null;
+        lock (_gate)
+        {
+            var (total, failed) = _window.Add(now, ok);
+            var trip = _rule.ShouldOpen(ok, total, failed);
+            switch (_state)
+            {
+                case CircuitState.Closed when trip:
+                    transition = Open(now, _policy.BreakTicks);
                     break;
                 case CircuitState.HalfOpen when ok:
-                    Close(now);
+                    transition = Close(now);
                     break;
                 case CircuitState.HalfOpen:
                     _reopens++;
                     var doubled = _policy.BreakTicks << Math.Min(_reopens, 30);
-                    Open(now, doubled <= 0 || doubled > _policy.MaxBreakTicks ? _policy.MaxBreakTicks : doubled);
+                    transition = Open(now, doubled <= 0 || doubled > _policy.MaxBreakTicks ? _policy.MaxBreakTicks : doubled);
                     break;
             }
         }
+
+        Report(transition);
     }
 
-    private void Open(long now, long breakTicks)
+    private CircuitTransition Open(long now, long breakTicks)
     {
         Volatile.Write(ref _openUntil, now + breakTicks);
         Volatile.Write(ref _probeClaimedAt, 0);
-        _state = CircuitState.Open;
+        return MoveTo(CircuitState.Open, breakTicks);
     }
 
-    private void Close(long now)
+    private CircuitTransition Close(long now)
     {
         _reopens = 0;
-        _consecutiveFailures = 0;
-        Array.Fill(_bucketEpoch, long.MinValue);
-        Volatile.Write(ref _successRate, 1);
+        _rule.Reset();
+        _window.Clear();
         Volatile.Write(ref _probeClaimedAt, 0);
         Volatile.Write(ref _activeSince, now);
-        _state = CircuitState.Closed;
+        return MoveTo(CircuitState.Closed, 0);
     }
 
-    /// <summary>Adds one outcome to the bucketed window and returns the window's totals. Caller holds the lock.</summary>
-    private (int Total, int Failed) AddToWindow(long now, bool ok)
+    private CircuitTransition MoveTo(CircuitState to, long breakTicks)
     {
-        var epoch = Math.DivRem(now, _bucketTicks, out var rem);
-        if (rem < 0)
-        {
-            epoch--;
-        }
+        var from = _state;
+        _state = to;
+        _stored?.Invoke(to);
+        return new CircuitTransition(_agentId, from, to, _reopens, breakTicks);
+    }
 
-        var index = (int)(((epoch % Buckets) + Buckets) % Buckets);
-        if (_bucketEpoch[index] != epoch)
+    private void Report(CircuitTransition? transition)
+    {
+        if (transition is { } t)
         {
-            _bucketEpoch[index] = epoch;
-            _bucketOk[index] = 0;
-            _bucketFailed[index] = 0;
+            _policy.Transitioned?.Invoke(t);
         }
-
-        if (ok)
-        {
-            _bucketOk[index]++;
-        }
-        else
-        {
-            _bucketFailed[index]++;
-        }
-
-        int okTotal = 0, failedTotal = 0;
-        for (var i = 0; i < Buckets; i++)
-        {
-            if (_bucketEpoch[i] > epoch - Buckets)
-            {
-                okTotal += _bucketOk[i];
-                failedTotal += _bucketFailed[i];
-            }
-        }
-
-        Volatile.Write(ref _successRate, (okTotal + SuccessPrior) / (double)(okTotal + failedTotal + SuccessPrior));
-        Volatile.Write(ref _rateStamp, now);
-        return (okTotal + failedTotal, failedTotal);
     }
 }

@@ -10,7 +10,10 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Aicp.Hub.Hosting;
 
-/// <summary>Wires authentication (API keys, optional JWT), the two policies, the call gate and the start-up address check.</summary>
+/// <summary>
+/// Wires authentication (API keys, optional JWT), the three policies (connect, status, metrics), the call gate, the
+/// connection caps, key revocation and the start-up address check.
+/// </summary>
 public static class AicpSecurityServiceCollectionExtensions
 {
     public static IServiceCollection AddAicpSecurity(this IServiceCollection services, IConfiguration configuration)
@@ -18,11 +21,16 @@ public static class AicpSecurityServiceCollectionExtensions
         var section = configuration.GetSection(AicpSecurityOptions.SectionName);
         services.AddOptions<AicpSecurityOptions>().Bind(section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AicpSecurityOptions>, AicpSecurityOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<SecurityEvents>();
         services.TryAddSingleton<ApiKeyStore>();
         services.TryAddSingleton<SubmitRateLimiter>();
+        services.TryAddSingleton<ConnectionLimiter>();
         services.TryAddSingleton<HubCallGate>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ListenAddressGuard>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeyRevocation>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, StatusAccessHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, MetricsAccessHandler>());
 
         // Which scheme handles a token is decided per request from the bound options: configuration
         // sources may still be added after this call (EmbeddedHub, tests), so nothing is read here.
@@ -56,16 +64,41 @@ public static class AicpSecurityServiceCollectionExtensions
                     context.Token ??= BearerToken.Read(context.Request);
                     return Task.CompletedTask;
                 },
+
+                // The ticket expires when the token stops being accepted (exp + skew); SignalR closes the connection then.
+                OnTokenValidated = context =>
+                {
+                    context.Properties.ExpiresUtc += TimeSpan.FromSeconds(jwt.ClockSkewSeconds);
+                    return Task.CompletedTask;
+                },
+                OnChallenge = context =>
+                {
+                    context.HttpContext.RequestServices.GetRequiredService<SecurityEvents>().AuthenticationFailed(
+                        ApiKeyAuthenticationHandler.RequestName(context.Request), ApiKeyAuthenticationHandler.RemoteAddress(context.HttpContext),
+                        context.AuthenticateFailure?.Message ?? context.ErrorDescription ?? "invalid JWT");
+                    return Task.CompletedTask;
+                },
+                OnForbidden = context =>
+                {
+                    context.HttpContext.RequestServices.GetRequiredService<SecurityEvents>().RoleRefused(
+                        ApiKeyAuthenticationHandler.RequestName(context.Request), context.HttpContext.User.FindFirst(AicpClaimTypes.Name)?.Value ?? "anonymous",
+                        ApiKeyAuthenticationHandler.RemoteAddress(context.HttpContext), "the role this route needs is missing");
+                    return Task.CompletedTask;
+                },
             };
         });
 
         services.AddAuthorizationBuilder()
             .AddPolicy(AicpAuthenticationSchemes.ConnectPolicy, p => p
                 .AddAuthenticationSchemes(AicpAuthenticationSchemes.Default)
-                .RequireAuthenticatedUser())
+                .RequireAuthenticatedUser()
+                .RequireRole(AicpRoles.Connect))
             .AddPolicy(AicpAuthenticationSchemes.StatusPolicy, p => p
                 .AddAuthenticationSchemes(AicpAuthenticationSchemes.Default)
-                .AddRequirements(new StatusAccessRequirement()));
+                .AddRequirements(new StatusAccessRequirement()))
+            .AddPolicy(AicpAuthenticationSchemes.MetricsPolicy, p => p
+                .AddAuthenticationSchemes(AicpAuthenticationSchemes.Default)
+                .AddRequirements(new MetricsAccessRequirement()));
         return services;
     }
 }

@@ -9,8 +9,9 @@ namespace Aicp.Hub.Hubs;
 
 /// <summary>
 /// The SignalR endpoint at <c>/aicp</c>. Thin: validates what arrives and hands it to the registry or the
-/// dispatcher. Agents call Register, Complete and Drain; submitters call Submit. Role, binding, size and
-/// rate checks run in <see cref="HubCallGate"/> before anything reaches the registry or the dispatcher.
+/// dispatcher. Agents call Register, Complete, Drain and ReportLoad; submitters call Submit; admins read status
+/// (AicpHub.Status.cs). Role, binding, size and rate checks run in <see cref="HubCallGate"/> before anything reaches
+/// the registry, the dispatcher or the status queries.
 /// </summary>
 internal sealed partial class AicpHub : Microsoft.AspNetCore.SignalR.Hub
 {
@@ -29,16 +30,10 @@ internal sealed partial class AicpHub : Microsoft.AspNetCore.SignalR.Hub
         _logger = logger;
     }
 
-    /// <summary>This connection's grants, read from its principal when it connected.</summary>
+    /// <summary>This connection's grants, read from its principal when it connected (<see cref="AicpHubLifetimeManager"/>).</summary>
     private CallerGrants Caller => Context.Items.TryGetValue(typeof(CallerGrants), out var grants) && grants is CallerGrants g
         ? g
-        : CallerGrants.From(Context.User, Context.ConnectionId);
-
-    public override Task OnConnectedAsync()
-    {
-        Context.Items[typeof(CallerGrants)] = CallerGrants.From(Context.User, Context.ConnectionId);
-        return Task.CompletedTask;
-    }
+        : CallerGrants.None;
 
     /// <summary>Registers this connection as an agent, or updates its registration.</summary>
     public RegistrationAck Register(AgentRegistration registration)

@@ -15,6 +15,15 @@ internal sealed class HubCounters(HubMetrics metrics)
     /// <summary>Attempts after a task's first (<c>aicp_failovers_total</c>).</summary>
     public long Failovers => metrics.FailoversTotal;
 
+    /// <summary>Hedged attempts sent (<c>aicp_hedges_total</c>).</summary>
+    public long Hedges => metrics.HedgesTotal;
+
+    /// <summary>Tasks whose result came from their hedge (<c>aicp_hedges_won_total</c>).</summary>
+    public long HedgesWon => metrics.HedgesWonTotal;
+
+    /// <summary>Tasks that ended without a due failover because the retry budget was spent.</summary>
+    public long RetryBudgetExhausted => metrics.RetryBudgetExhaustedTotal;
+
     /// <summary>Completions for an attempt the hub had already ended (timeout, failover, cancel).</summary>
     public long LateCompletions => metrics.LateCompletionsTotal;
 
@@ -26,6 +35,10 @@ internal sealed class HubCounters(HubMetrics metrics)
 
     /// <summary>Completions whose result exceeded the limit; each closed its connection.</summary>
     public long OversizeResults => metrics.OversizeResultsTotal;
+
+    /// <summary>Security events by kind (<c>aicp_security_events_total</c>), keyed by the label value.</summary>
+    public IReadOnlyDictionary<string, long> SecurityEvents() =>
+        Enum.GetValues<Security.SecurityEventKind>().ToDictionary(Security.SecurityEventKinds.Label, metrics.SecurityEventsTotal);
 
     /// <summary>Tasks that finished with <paramref name="status"/> (a <see cref="TaskStatuses"/> value).</summary>
     public long Finished(string status) => metrics.CompletedTotal(status);
@@ -40,6 +53,9 @@ internal sealed class HubCounters(HubMetrics metrics)
         }
 
         snapshot["failovers"] = Failovers;
+        snapshot["hedges"] = Hedges;
+        snapshot["hedgesWon"] = HedgesWon;
+        snapshot["retryBudgetExhausted"] = RetryBudgetExhausted;
         snapshot["lateCompletions"] = LateCompletions;
         snapshot["foreignCompletions"] = ForeignCompletions;
         snapshot["forbiddenCalls"] = ForbiddenCalls;

@@ -1,3 +1,4 @@
+using Aicp.Protocol;
 using System.Diagnostics.Metrics;
 using static Aicp.Hub.Observability.MetricFamilies;
 
@@ -27,10 +28,18 @@ internal sealed partial class HubMetrics
         ObservableCounter(TasksCompleted, CompletedMeasurements);
         ObservableCounter(TaskAttempts, AttemptMeasurements);
         ObservableCounter(Failovers, () => PerMethod(static s => s.Failovers.Value));
+        ObservableCounter(Hedges, () => PerMethod(static s => s.Hedges.Value));
+        ObservableCounter(HedgesWon, () => PerMethod(static s => s.HedgesWon.Value));
+        ObservableCounter(MetricFamilies.RetryBudgetExhausted, () => PerMethod(static s => s.RetryBudgetExhausted.Value));
+        ObservableCounter(DeadlineMisses, DeadlineMissMeasurements);
+        ObservableCounter(CircuitTransitions, () => Enumerable.Range(0, CircuitStates.Length).Select(i =>
+            new Measurement<double>(_circuitTransitions[i].Value, new KeyValuePair<string, object?>(Tags.State, CircuitStates[i]))));
         ObservableCounter(LateCompletions, () => [new(_lateCompletions.Value)]);
         ObservableCounter(ForeignCompletions, () => [new(_foreignCompletions.Value)]);
         ObservableCounter(ForbiddenCalls, () => [new(_forbiddenCalls.Value)]);
         ObservableCounter(OversizeResults, () => [new(_oversizeResults.Value)]);
+        ObservableCounter(SecurityEvents, () => _securityEvents.Select((child, kind) =>
+            new Measurement<double>(child.Value, new KeyValuePair<string, object?>(Tags.Kind, Security.SecurityEventKinds.Labels[kind]))));
 
         ObservableGauge(AgentsConnected, () => [new(_registry.Count)]);
         foreach (var gauge in _liveState.PerCapability)
@@ -63,6 +72,17 @@ internal sealed partial class HubMetrics
         foreach (var (label, series) in _methods)
         {
             yield return new Measurement<double>(value(series), new KeyValuePair<string, object?>(Tags.Method, label));
+        }
+    }
+
+    private IEnumerable<Measurement<double>> DeadlineMissMeasurements()
+    {
+        foreach (var (label, series) in _methods)
+        {
+            yield return new Measurement<double>(series.DeadlineUnreachable.Value,
+                new KeyValuePair<string, object?>(Tags.Method, label), new KeyValuePair<string, object?>(Tags.Code, ErrorCodes.DeadlineUnreachable));
+            yield return new Measurement<double>(series.DeadlineExceeded.Value,
+                new KeyValuePair<string, object?>(Tags.Method, label), new KeyValuePair<string, object?>(Tags.Code, ErrorCodes.DeadlineExceeded));
         }
     }
 

@@ -33,9 +33,14 @@ internal sealed partial class HubMetrics : IDisposable
         TaskStatuses.Overloaded, TaskStatuses.Cancelled, TaskStatuses.RateLimited,
     ];
 
+    /// <summary>Circuit states by <see cref="Health.CircuitState"/> value, as the transition counter's labels.</summary>
+    private static readonly string[] CircuitStates =
+        [Health.CircuitStateNames.Closed, Health.CircuitStateNames.Open, Health.CircuitStateNames.HalfOpen];
+
     /// <summary>Attempt outcomes, in the order of an agent's children in <see cref="MethodSeries.Attempts"/>.</summary>
     private static readonly string[] Outcomes =
-        [AttemptOutcomes.Completed, AttemptOutcomes.Error, AttemptOutcomes.Timeout, AttemptOutcomes.Disconnected, AttemptOutcomes.Cancelled];
+        [AttemptOutcomes.Completed, AttemptOutcomes.Error, AttemptOutcomes.Timeout, AttemptOutcomes.Disconnected, AttemptOutcomes.Cancelled,
+         AttemptOutcomes.Superseded];
 
     private readonly AgentRegistry _registry;
     private readonly ConcurrentDictionary<string, MethodSeries> _methods = new(StringComparer.Ordinal);
@@ -43,12 +48,18 @@ internal sealed partial class HubMetrics : IDisposable
     private readonly Counter _completed;
     private readonly Counter _attempts;
     private readonly Counter _failovers;
+    private readonly Counter _hedges;
+    private readonly Counter _hedgesWon;
+    private readonly Counter _retryBudgetExhausted;
+    private readonly Counter _deadlineMisses;
+    private readonly Counter.Child[] _circuitTransitions;
     private readonly Histogram _taskDuration;
     private readonly Histogram _routingDecision;
     private readonly Counter _lateCompletions;
     private readonly Counter _foreignCompletions;
     private readonly Counter _forbiddenCalls;
     private readonly Counter _oversizeResults;
+    private readonly Counter.Child[] _securityEvents;
 
     static HubMetrics()
     {
@@ -73,6 +84,12 @@ internal sealed partial class HubMetrics : IDisposable
         _completed = CreateCounter(factory, TasksCompleted);
         _attempts = CreateCounter(factory, TaskAttempts);
         _failovers = CreateCounter(factory, Failovers);
+        _hedges = CreateCounter(factory, Hedges);
+        _hedgesWon = CreateCounter(factory, HedgesWon);
+        _retryBudgetExhausted = CreateCounter(factory, MetricFamilies.RetryBudgetExhausted);
+        _deadlineMisses = CreateCounter(factory, DeadlineMisses);
+        var transitions = CreateCounter(factory, CircuitTransitions);
+        _circuitTransitions = Array.ConvertAll(CircuitStates, state => transitions.WithLabels(state));
         _taskDuration = factory.CreateHistogram(TaskDuration.Name, TaskDuration.Help, TaskDuration.Labels,
             new HistogramConfiguration { Buckets = TaskDurationBuckets });
         _routingDecision = factory.CreateHistogram(RoutingDecision.Name, RoutingDecision.Help, RoutingDecision.Labels,
@@ -81,6 +98,8 @@ internal sealed partial class HubMetrics : IDisposable
         _foreignCompletions = CreateCounter(factory, ForeignCompletions);
         _forbiddenCalls = CreateCounter(factory, ForbiddenCalls);
         _oversizeResults = CreateCounter(factory, OversizeResults);
+        var securityEvents = CreateCounter(factory, SecurityEvents);
+        _securityEvents = Array.ConvertAll(Security.SecurityEventKinds.Labels, kind => securityEvents.WithLabels(kind)); // every kind at 0 from the start
 
         // Unlabelled series exist (at 0) from the start, the method labels known so far from now on, later ones as they come.
         foreach (var unlabelled in new[] { _lateCompletions, _foreignCompletions, _forbiddenCalls, _oversizeResults })
@@ -99,6 +118,7 @@ internal sealed partial class HubMetrics : IDisposable
         _liveState = new LiveStateGauges(factory);
         Registry.AddBeforeCollectCallback(RefreshLiveState);
         registry.AgentRemoved += OnAgentRemoved;
+        registry.CircuitTransitioned += OnCircuitTransitioned;
 
         Meter = meterFactory.Create(MeterName);
         (_meterTaskDuration, _meterRoutingDecision) = CreateMeterInstruments();
@@ -149,6 +169,16 @@ internal sealed partial class HubMetrics : IDisposable
 
     public void Failover(MethodSeries method) => method.Failovers.Inc();
 
+    public void Hedge(MethodSeries method) => method.Hedges.Inc();
+
+    public void HedgeWon(MethodSeries method) => method.HedgesWon.Inc();
+
+    public void RetryBudgetExhausted(MethodSeries method) => method.RetryBudgetExhausted.Inc();
+
+    /// <summary>A deadline miss; <paramref name="code"/> is <c>deadline_unreachable</c> or <c>deadline_exceeded</c>.</summary>
+    public void DeadlineMissed(MethodSeries method, string code) =>
+        (code == ErrorCodes.DeadlineUnreachable ? method.DeadlineUnreachable : method.DeadlineExceeded).Inc();
+
     public void AttemptEnded(MethodSeries method, string agentId, string outcome)
     {
         var children = method.Attempts.TryGetValue(agentId, out var cached) ? cached : PublishAttempts(method, agentId);
@@ -167,7 +197,17 @@ internal sealed partial class HubMetrics : IDisposable
 
     public void LateCompletion() => _lateCompletions.Inc();
 
-    public void ForeignCompletion() => _foreignCompletions.Inc();
+    /// <summary>Counted twice on purpose: <c>aicp_foreign_completions_total</c> and the security event of the same name.</summary>
+    public void ForeignCompletion()
+    {
+        _foreignCompletions.Inc();
+        SecurityEvent(Security.SecurityEventKind.ForeignCompletion);
+    }
+
+    public void SecurityEvent(Security.SecurityEventKind kind) => _securityEvents[(int)kind].Inc();
+
+    /// <summary>Security events of one kind since start.</summary>
+    public long SecurityEventsTotal(Security.SecurityEventKind kind) => (long)_securityEvents[(int)kind].Value;
 
     public void ForbiddenCall() => _forbiddenCalls.Inc();
 
@@ -185,6 +225,12 @@ internal sealed partial class HubMetrics : IDisposable
 
     public long FailoversTotal => SumOverMethods(static s => s.Failovers.Value);
 
+    public long HedgesTotal => SumOverMethods(static s => s.Hedges.Value);
+
+    public long HedgesWonTotal => SumOverMethods(static s => s.HedgesWon.Value);
+
+    public long RetryBudgetExhaustedTotal => SumOverMethods(static s => s.RetryBudgetExhausted.Value);
+
     public long LateCompletionsTotal => (long)_lateCompletions.Value;
 
     public long ForeignCompletionsTotal => (long)_foreignCompletions.Value;
@@ -200,6 +246,7 @@ internal sealed partial class HubMetrics : IDisposable
     {
         Labels.CapabilityLearned -= OnCapabilityLearned;
         _registry.AgentRemoved -= OnAgentRemoved;
+        _registry.CircuitTransitioned -= OnCircuitTransitioned;
     }
 
     private static Counter CreateCounter(MetricFactory factory, MetricFamily family) => factory.CreateCounter(family.Name, family.Help, family.Labels);
@@ -224,6 +271,7 @@ internal sealed partial class HubMetrics : IDisposable
         AttemptOutcomes.Timeout => 2,
         AttemptOutcomes.Disconnected => 3,
         AttemptOutcomes.Cancelled => 4,
+        AttemptOutcomes.Superseded => 5,
         _ => -1,
     };
 
@@ -239,6 +287,11 @@ internal sealed partial class HubMetrics : IDisposable
     }
 
     private void OnCapabilityLearned(string method) => PublishMethod(method);
+
+    private void OnCircuitTransitioned(Health.CircuitTransition transition) => _circuitTransitions[(int)transition.To].Inc();
+
+    /// <summary>Transitions counted, by the state entered.</summary>
+    public long CircuitTransitionsTotal(Health.CircuitState to) => (long)_circuitTransitions[(int)to].Value;
 
     private MethodSeries PublishMethod(string label) =>
         _methods.GetOrAdd(label, static (l, self) => new MethodSeries(self, l), this);
@@ -262,6 +315,11 @@ internal sealed partial class HubMetrics : IDisposable
             Label = label;
             Submitted = metrics._submitted.WithLabels(label);
             Failovers = metrics._failovers.WithLabels(label);
+            Hedges = metrics._hedges.WithLabels(label);
+            HedgesWon = metrics._hedgesWon.WithLabels(label);
+            RetryBudgetExhausted = metrics._retryBudgetExhausted.WithLabels(label);
+            DeadlineUnreachable = metrics._deadlineMisses.WithLabels(label, ErrorCodes.DeadlineUnreachable);
+            DeadlineExceeded = metrics._deadlineMisses.WithLabels(label, ErrorCodes.DeadlineExceeded);
             Completed = Array.ConvertAll(Statuses, status => metrics._completed.WithLabels(label, status));
             _durationFamily = metrics._taskDuration;
         }
@@ -271,6 +329,16 @@ internal sealed partial class HubMetrics : IDisposable
         public Counter.Child Submitted { get; }
 
         public Counter.Child Failovers { get; }
+
+        public Counter.Child Hedges { get; }
+
+        public Counter.Child HedgesWon { get; }
+
+        public Counter.Child RetryBudgetExhausted { get; }
+
+        public Counter.Child DeadlineUnreachable { get; }
+
+        public Counter.Child DeadlineExceeded { get; }
 
         /// <summary>By status, in the order of <see cref="Statuses"/>.</summary>
         public Counter.Child[] Completed { get; }

@@ -20,6 +20,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Registration refused on {ConnectionId}: {Code} {Reason}")]
     public static partial void RegistrationRefused(ILogger logger, string connectionId, string code, string reason);
 
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Circuit of agent {AgentId} opened (was {From}) for {BreakSeconds} s; re-opened {Reopens} time(s) since it last closed")]
+    public static partial void CircuitOpened(ILogger logger, string agentId, string from, double breakSeconds, int reopens);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Circuit of agent {AgentId} half-open: one probe task goes through")]
+    public static partial void CircuitHalfOpened(ILogger logger, string agentId);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Circuit of agent {AgentId} closed: the probe succeeded")]
+    public static partial void CircuitClosed(ILogger logger, string agentId);
+
     [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "Task {TaskId} attempt {Attempt} on {AgentId} ended {Outcome}")]
     public static partial void AttemptEnded(ILogger logger, string taskId, int attempt, string agentId, string outcome);
 

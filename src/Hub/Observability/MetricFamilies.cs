@@ -24,6 +24,22 @@ internal static class MetricFamilies
     public static readonly MetricFamily Failovers = new("aicp_failovers_total",
         "Attempts after the first (a task moved to another agent), by method.", "{attempt}", [Tags.Method]);
 
+    public static readonly MetricFamily Hedges = new("aicp_hedges_total",
+        "Hedged attempts: sent while an earlier attempt of the task was still running, by method.", "{attempt}", [Tags.Method]);
+
+    public static readonly MetricFamily HedgesWon = new("aicp_hedges_won_total",
+        "Tasks whose result came from the hedge rather than the attempt it hedged, by method.", "{task}", [Tags.Method]);
+
+    public static readonly MetricFamily RetryBudgetExhausted = new("aicp_retry_budget_exhausted_total",
+        "Tasks that ended without a due failover because the capability's retry budget was spent, by method.", "{task}", [Tags.Method]);
+
+    public static readonly MetricFamily DeadlineMisses = new("aicp_deadline_misses_total",
+        "Tasks that ended on their deadline, by method and code (deadline_unreachable: refused at once; deadline_exceeded: passed while waiting or between attempts).",
+        "{task}", [Tags.Method, Tags.Code]);
+
+    public static readonly MetricFamily CircuitTransitions = new("aicp_circuit_transitions_total",
+        "Agent circuit-breaker transitions, by the state entered (open, half-open, closed).", "{transition}", [Tags.State]);
+
     public static readonly MetricFamily TaskDuration = new("aicp_task_duration_seconds",
         "Time from submit to final result, by method and status.", "s", [Tags.Method, Tags.Status]);
 
@@ -41,6 +57,10 @@ internal static class MetricFamilies
 
     public static readonly MetricFamily OversizeResults = new("aicp_oversize_results_total",
         "Completions whose result exceeded the size limit; each closed its connection.", "{completion}", []);
+
+    public static readonly MetricFamily SecurityEvents = new("aicp_security_events_total",
+        "Security events, by kind: refused authentications, role and binding refusals, foreign completions, key revocations, expired credentials, refused connections.",
+        "{event}", [Tags.Kind]);
 
     public static readonly MetricFamily AgentsConnected = new("aicp_agents_connected",
         "Registered agents connected now.", "{agent}", []);
@@ -91,6 +111,9 @@ internal static class MetricFamilies
         public const string Status = "status";
         public const string Agent = "agent";
         public const string Outcome = "outcome";
+        public const string Code = "code";
+        public const string State = "state";
         public const string Generation = "generation";
+        public const string Kind = "kind";
     }
 }

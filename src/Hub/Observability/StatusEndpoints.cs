@@ -12,14 +12,9 @@ internal static class StatusEndpoints
     public const string LiveTag = "live";
     public const string ReadyTag = "ready";
 
-    /// <summary>
-    /// Maps the probes and <c>/metrics</c> (open, for orchestrators and scrapers) and the <c>/v1</c> status group,
-    /// which it returns so the caller can protect it.
-    /// </summary>
-    public static RouteGroupBuilder MapStatusEndpoints(this IEndpointRouteBuilder endpoints)
+    /// <summary>Maps the probes <c>/healthz</c> and <c>/readyz</c>: open, for orchestrators and load balancers.</summary>
+    public static void MapHealthProbes(this IEndpointRouteBuilder endpoints)
     {
-        var metrics = endpoints.ServiceProvider.GetRequiredService<HubMetrics>();
-
         endpoints.MapHealthChecks("/healthz", new HealthCheckOptions
         {
             Predicate = r => r.Tags.Contains(LiveTag), ResponseWriter = HealthResponseWriter.WriteAsync,
@@ -28,15 +23,25 @@ internal static class StatusEndpoints
         {
             Predicate = r => r.Tags.Contains(ReadyTag), ResponseWriter = HealthResponseWriter.WriteAsync,
         });
+    }
+
+    /// <summary>Maps <c>/metrics</c> and returns it so the caller can protect it.</summary>
+    public static IEndpointConventionBuilder MapHubMetrics(this IEndpointRouteBuilder endpoints)
+    {
+        var metrics = endpoints.ServiceProvider.GetRequiredService<HubMetrics>();
 
         // prometheus-net.AspNetCore's exporter for this hub's registry, GET only. Always the text format 0.0.4: with
         // OpenMetrics negotiated, Prometheus 2.x would store bucket bounds as le="1.0" instead of le="1".
-        endpoints.MapMetrics(settings =>
+        return endpoints.MapMetrics(settings =>
         {
             settings.Registry = metrics.Registry;
             settings.EnableOpenMetrics = false;
         }).WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
+    }
 
+    /// <summary>Maps the <c>/v1</c> status group and returns it so the caller can protect it.</summary>
+    public static RouteGroupBuilder MapStatusEndpoints(this IEndpointRouteBuilder endpoints)
+    {
         var v1 = endpoints.MapGroup("/v1");
         v1.MapGet("/agents", (StatusQueries status) => status.Agents());
         v1.MapGet("/capabilities", (StatusQueries status) => status.Capabilities());
@@ -47,6 +52,7 @@ internal static class StatusEndpoints
             tasks = counters.Snapshot(),
             inFlight = dispatcher.InFlightCount,
             agents = registry.Count,
+            securityEvents = counters.SecurityEvents(),
         });
         return v1;
     }

@@ -39,13 +39,26 @@ internal sealed class TaskTelemetry(HubMetrics metrics, RouteLog routes, Capacit
     /// <summary>A completion arrived from a connection its attempt was not assigned to.</summary>
     public void ForeignCompletion() => metrics.ForeignCompletion();
 
+    /// <summary>A task's result came from its hedge, not from the attempt the hedge was sent for.</summary>
+    public void HedgeWon(string method) => metrics.HedgeWon(metrics.ForMethod(method));
+
+    /// <summary>A failover was due but the capability's retry budget was spent.</summary>
+    public void RetryBudgetExhausted(string method) => metrics.RetryBudgetExhausted(metrics.ForMethod(method));
+
+    /// <summary>A task's deadline could not be met (<c>deadline_unreachable</c>) or passed (<c>deadline_exceeded</c>).</summary>
+    public void DeadlineMissed(string method, string code) => metrics.DeadlineMissed(metrics.ForMethod(method), code);
+
     /// <summary>The strategy picked (or failed to pick) an agent in <paramref name="elapsed"/>.</summary>
     public void RoutingDecided(TimeSpan elapsed) => metrics.RoutingDecided(elapsed.TotalSeconds);
 
-    /// <summary>An attempt is about to be sent; returns its span (null when nobody listens).</summary>
-    public Activity? StartAttempt(string taskId, int attempt, string method, AgentState agent)
+    /// <summary>An attempt is about to be sent (a <paramref name="hedge"/>, or a failover when not the first); returns its span (null when nobody listens).</summary>
+    public Activity? StartAttempt(string taskId, int attempt, string method, AgentState agent, bool hedge = false)
     {
-        if (attempt > 1)
+        if (hedge)
+        {
+            metrics.Hedge(metrics.ForMethod(method));
+        }
+        else if (attempt > 1)
         {
             metrics.Failover(metrics.ForMethod(method));
         }

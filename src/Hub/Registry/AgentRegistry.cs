@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using Aicp.Hub.Configuration;
 using Aicp.Hub.Health;
+using Aicp.Hub.Observability;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Aicp.Hub.Registry;
@@ -8,16 +11,30 @@ namespace Aicp.Hub.Registry;
 /// <summary>
 /// The live capability registry: agent id -> agent, connection -> agent, capability -> pool.
 /// Reads (routing) are lock-free through the pools' snapshots; writes (register, re-register, drain,
-/// disconnect) are rare and serialized by one lock so the three maps always agree.
+/// disconnect) are rare and serialized by one lock so the three maps always agree. Every agent's circuit transitions
+/// come through here: logged, and raised as <see cref="CircuitTransitioned"/> (metrics count them).
 /// </summary>
-internal sealed class AgentRegistry(IOptions<AicpHubOptions> options, TimeProvider time)
+internal sealed class AgentRegistry
 {
     private readonly object _writeLock = new();
     private readonly ConcurrentDictionary<string, AgentState> _byId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, AgentState> _byConnection = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CapabilityPool> _pools = new(StringComparer.Ordinal);
-    private readonly int _maxQueued = options.Value.MaxQueuedTasksPerCapability;
-    private readonly AgentHealthPolicy _policy = new(options.Value.Health, time);
+    private readonly int _maxQueued;
+    private readonly AgentHealthPolicy _policy;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public AgentRegistry(IOptions<AicpHubOptions> options, TimeProvider time, ILogger<AgentRegistry>? logger = null)
+    {
+        _time = time;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _maxQueued = options.Value.MaxQueuedTasksPerCapability;
+        _policy = new AgentHealthPolicy(options.Value.Health, time) { Transitioned = OnCircuitTransition };
+    }
+
+    /// <summary>Raised after an agent's circuit changed state (outside the breaker's lock).</summary>
+    public event Action<CircuitTransition>? CircuitTransitioned;
 
     /// <summary>Raised after an agent left (disconnect or replacement), once per agent.</summary>
     public event Action<AgentState>? AgentRemoved;
@@ -46,6 +63,7 @@ internal sealed class AgentRegistry(IOptions<AicpHubOptions> options, TimeProvid
         var touched = new List<CapabilityPool>();
         lock (_writeLock)
         {
+            capabilities = Canonical(capabilities);
             if (_byConnection.TryGetValue(connectionId, out var existing) && existing.AgentId == agentId)
             {
                 var before = existing.Capabilities;
@@ -68,7 +86,7 @@ internal sealed class AgentRegistry(IOptions<AicpHubOptions> options, TimeProvid
                     replaced ??= previous;
                 }
 
-                agent = new AgentState(agentId, connectionId, capabilities, maxConcurrency, metadata, time.GetUtcNow(), _policy);
+                agent = new AgentState(agentId, connectionId, capabilities, maxConcurrency, metadata, _time.GetUtcNow(), _policy);
                 _byId[agentId] = agent;
                 _byConnection[connectionId] = agent;
                 AddToPools(agent, capabilities, touched);
@@ -132,6 +150,40 @@ internal sealed class AgentRegistry(IOptions<AicpHubOptions> options, TimeProvid
         return removed;
     }
 
+    private void OnCircuitTransition(CircuitTransition transition)
+    {
+        switch (transition.To)
+        {
+            case CircuitState.Open:
+                Log.CircuitOpened(_logger, transition.AgentId, CircuitStateNames.Of(transition.From),
+                    transition.BreakTicks / (double)_time.TimestampFrequency, transition.Reopens);
+                break;
+            case CircuitState.HalfOpen:
+                Log.CircuitHalfOpened(_logger, transition.AgentId);
+                break;
+            default:
+                Log.CircuitClosed(_logger, transition.AgentId);
+                break;
+        }
+
+        CircuitTransitioned?.Invoke(transition);
+    }
+
+    /// <summary>
+    /// The capability names as the pools spell them (the same string instances), so an agent finds its per-capability
+    /// statistics for a pool by reference in the common case. Caller holds the write lock.
+    /// </summary>
+    private string[] Canonical(IReadOnlyList<string> capabilities)
+    {
+        var result = new string[capabilities.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = _pools.TryGetValue(capabilities[i], out var pool) ? pool.Method : capabilities[i];
+        }
+
+        return result;
+    }
+
     private AgentState Detach(AgentState agent, List<CapabilityPool> touched)
     {
         _byConnection.TryRemove(new KeyValuePair<string, AgentState>(agent.ConnectionId, agent));
@@ -144,9 +196,10 @@ internal sealed class AgentRegistry(IOptions<AicpHubOptions> options, TimeProvid
     {
         foreach (var capability in capabilities)
         {
-            var pool = _pools.GetOrAdd(capability, static (m, max) => new CapabilityPool(m, max), _maxQueued);
+            var pool = _pools.GetOrAdd(capability, static (m, self) => new CapabilityPool(m, self._maxQueued, self._policy), this);
             if (Array.IndexOf(pool.Agents, agent) < 0)
             {
+                agent.JoinPool(pool);
                 pool.Replace([.. pool.Agents, agent]);
             }
 

@@ -3,58 +3,68 @@ using Aicp.Hub.Registry;
 namespace Aicp.Hub.Routing;
 
 /// <summary>
-/// The hub default: best of two by <see cref="AgentScores.AdaptiveCost"/> — peak-EWMA latency x (pending + 1),
-/// divided by trust, the squared success rate over the breaker's window and the slow-start factor. Open
-/// circuits are filtered out before (healthy or panic, <see cref="RoutingContext.Pick(IRoutingStrategy)"/>).
+/// The hub default: the candidate with the lowest predicted completion time, weighed by how much the hub trusts it to
+/// succeed (<see cref="AgentScores.AdaptiveCost"/>: predicted completion / confidence). Every candidate is scored, up to
+/// <see cref="MaxScored"/> of them: one hub knows every agent's pending count exactly, and with full, fresh information
+/// the shortest expected delay beats sampling (join-the-shortest-queue is the reference that best-of-two approximates,
+/// Mitzenmacher). It does not herd: each agent's prediction grows with its live pending count, so the task after this
+/// one already sees it loaded. In a larger pool the scored candidates are <see cref="MaxScored"/> in a row from a random
+/// starting point: the best of that many random choices, which for load is as good as all of them (the maximum load
+/// with d choices falls as log log n / log d), at a bounded cost per decision.
 /// <para>
-/// The two candidates are one uniformly random eligible agent and the agent remembered from the pool's last
-/// decision (Shah and Prabhakar's "two choices with memory"; two random agents when the remembered one is not
-/// eligible for this task). Plain best-of-two samples agents uniformly, so in a pool of very unequal agents
-/// a share of tasks meets two slow agents and must take one of them, whatever their scores; the remembered
-/// candidate is, most of the time, a fast agent with room, which gives each task a good alternative. It does
-/// not herd: the remembered agent is re-scored with its live pending count on every pick and loses to the
-/// random candidate as soon as its load makes it costlier; after each pick the hub remembers whichever of
-/// the two would now be cheaper.
+/// Costs within about 4% of each other count as equal, and the candidate holding less work wins among them: agents
+/// whose latency does not grow with load (any split of the work is as fast) share it instead of the one with the
+/// slightly luckier estimate taking it all. Exact ties go to the first candidate after a random starting point.
 /// </para>
 /// </summary>
+/// <remarks>
+/// Where the load view is stale or spread over several dispatchers, comparing two random candidates (with memory of the
+/// last winner) is the robust choice instead; this hub is one node with exact counts.
+/// </remarks>
 internal sealed class AdaptiveStrategy : IRoutingStrategy
 {
+    /// <summary>Most candidates scored per decision: 32.</summary>
+    public const int MaxScored = 32;
+
     public string Name => RoutingStrategyNames.Adaptive;
 
     public AgentState? Pick(in RoutingContext context)
     {
+        var candidates = context.Candidates;
+        var n = candidates.Length;
+        if (n <= 1)
+        {
+            return n == 0 ? null : candidates[0];
+        }
+
         var method = context.Method;
         var now = context.Now;
-        AgentState a;
-        AgentState? b;
-        var remembered = context.Pool.Remembered;
-        if (remembered is not null && context.IsEligible(remembered))
+        AgentState? best = null;
+        var bestBand = long.MaxValue;
+        var bestLoad = int.MaxValue;
+        var i = context.Random.Next(n);
+        var scored = Math.Min(n, MaxScored);
+        for (var k = 0; k < scored; k++, i = i + 1 == n ? 0 : i + 1)
         {
-            a = remembered;
-            b = CandidateSampler.One(in context);
-            if (ReferenceEquals(b, a))
+            var agent = candidates[i];
+            var load = agent.Load(now);
+            var cost = AgentScores.PredictedCompletionMs(agent, method, now, load) / AgentScores.Confidence(agent, now);
+            var band = Band(cost);
+            if (band < bestBand || (band == bestBand && load < bestLoad))
             {
-                b = null; // the random draw hit the remembered agent: it is the only candidate this time
+                best = agent;
+                bestBand = band;
+                bestLoad = load;
             }
         }
-        else if (!CandidateSampler.Two(in context, out a, out b))
-        {
-            return null;
-        }
 
-        if (b is null)
-        {
-            return a;
-        }
-
-        var costA = AgentScores.AdaptiveCost(a, method, now);
-        var costB = AgentScores.AdaptiveCost(b, method, now);
-        var (winner, winnerCost, loser, loserCost) = costA <= costB ? (a, costA, b, costB) : (b, costB, a, costA);
-
-        // Remember the candidate that is cheaper once the winner carries this task too.
-        var pending = winner.Pending;
-        var winnerAfter = winnerCost * (pending + 2) / (pending + 1);
-        context.Pool.Remembered = winnerAfter <= loserCost ? winner : loser;
-        return winner;
+        return best;
     }
+
+    /// <summary>
+    /// The cost's band on a log scale, 16 bands per doubling (about 4.4% wide): the exponent and the top four mantissa
+    /// bits of the positive double, which order as the value does. The width was chosen with the routing simulator
+    /// (scenarios B and H: equal agents that work in parallel).
+    /// </summary>
+    private static long Band(double cost) => BitConverter.DoubleToInt64Bits(cost) >> 48;
 }

@@ -1,3 +1,4 @@
+using Aicp.Hub.Health;
 using Aicp.Hub.Registry;
 
 namespace Aicp.Hub.Routing;
@@ -20,28 +21,50 @@ internal static class AgentScores
         agent.LatencyMs(method, now) * (agent.Pending + 1) / agent.SlowStart(now);
 
     /// <summary>
-    /// Adaptive: the peak-EWMA cost divided by how much the hub trusts the agent to succeed —
-    /// <c>latency x (pending + 1) / (trust' x successRate^8 x slowStart)</c> with
-    /// <c>trust' = max(trust, 0.05)</c>. A failure costs the task a failover (another full latency) on top of
-    /// the wasted attempt, and the submitter a worse tail, so the recent success rate counts steeply:
-    /// <c>s^8 ~ exp(-8 x failure rate)</c> (0.99^8 = 0.92, 0.9^8 = 0.43, 0.7^8 = 0.06). A rarely failing agent
-    /// barely moves; one failing 30% of its tasks (trust about 0.55) costs about 30x a reliable one of equal
-    /// speed and load and loses nearly every comparison, while still getting tasks when the alternative is
-    /// far worse. Trust carries the longer memory and weighs timeouts above errors. The exponent was chosen
-    /// with the routing simulator (scenario C: exponent 4 left the flaky agent near 5% of attempts).
-    /// The load term adds the agent's own reported queue depth (work it holds that the hub did not send, e.g.
-    /// a model server's backlog; see <see cref="AgentState.ReportedQueueDepth"/>) to the hub's pending count:
-    /// <c>(pending + reportedQueue + 1)</c>. A stale report (older than 15 s) counts as 0.
+    /// The predicted completion time, in milliseconds, of a task sent to the agent now: its service-time model at its
+    /// current load (<see cref="ServiceTimeModel.Predict"/>, load = pending + fresh reported queue; without history, the
+    /// capability's typical agent working one task at a time), and at least the time the agent has held work without
+    /// finishing any (<see cref="AgentState.BusyWithoutProgress"/>): an agent that stalled shows it in milliseconds,
+    /// long before its first attempt times out.
     /// </summary>
-    public static double AdaptiveCost(AgentState agent, string method, long now)
+    public static double PredictedCompletionMs(AgentState agent, string method, long now) =>
+        PredictedCompletionMs(agent, method, now, agent.Load(now));
+
+    /// <inheritdoc cref="PredictedCompletionMs(AgentState, string, long)"/>
+    /// <param name="agent">The agent.</param>
+    /// <param name="method">The capability.</param>
+    /// <param name="now">The decision's time.</param>
+    /// <param name="load">The agent's load now (<see cref="AgentState.Load"/>).</param>
+    public static double PredictedCompletionMs(AgentState agent, string method, long now, int load)
+    {
+        var predicted = agent.For(method)?.Service.Predict(load, now, agent.MaxConcurrency) ?? agent.Policy.DefaultLatencyMs * (load + 1);
+        var stalledMs = agent.BusyWithoutProgress(now) * agent.Policy.MsPerTick;
+        return Math.Max(predicted, stalledMs);
+    }
+
+    /// <summary>
+    /// How much the hub trusts the agent to succeed, in (0, 1]: <c>min(1, max(trust, 0.05) / 0.5) x successRate^8 x slowStart</c>.
+    /// A failure costs the task a failover (another full latency) on top of the wasted attempt, and the submitter a
+    /// worse tail, so the recent success rate counts steeply: <c>s^8 ~ exp(-8 x failure rate)</c> (0.99^8 = 0.92,
+    /// 0.9^8 = 0.43, 0.7^8 = 0.06). A rarely failing agent barely moves; one failing 30% of its tasks costs about 17x a
+    /// reliable one of equal speed and load. Trust carries the longer memory and weighs timeouts above errors; it only
+    /// takes away: an agent at or above the initial 0.5 (a newcomer, or one that succeeds) is not penalised, so a new
+    /// agent is not priced out of a pool whose costs do not grow with load. Slow start ramps a new or recovered agent's
+    /// share. The exponent was chosen with the routing simulator (scenario C: exponent 4 left the flaky agent near 5%).
+    /// </summary>
+    public static double Confidence(AgentState agent, long now)
     {
         var success = agent.SuccessRate(now);
         success *= success; // ^2
         success *= success; // ^4
         success *= success; // ^8
-        var factor = Math.Max(agent.Trust.Value, MinTrustFactor) * success * agent.SlowStart(now);
-        return agent.LatencyMs(method, now) * (agent.Pending + agent.ReportedQueueDepth(now) + 1) / factor;
+        var trust = Math.Min(1, Math.Max(agent.Trust.Value, MinTrustFactor) / TrustScore.Initial);
+        return trust * success * agent.SlowStart(now);
     }
+
+    /// <summary>Adaptive: the predicted completion time divided by the confidence, <c>predicted / confidence</c>.</summary>
+    public static double AdaptiveCost(AgentState agent, string method, long now) =>
+        PredictedCompletionMs(agent, method, now) / Confidence(agent, now);
 
     /// <summary>Weighted: throughput-like weight <c>successRate^2 / latency</c>, scaled by slow start.</summary>
     public static double PerformanceWeight(AgentState agent, string method, long now)

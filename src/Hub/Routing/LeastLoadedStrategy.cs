@@ -3,7 +3,7 @@ using Aicp.Hub.Registry;
 namespace Aicp.Hub.Routing;
 
 /// <summary>
-/// The eligible agent with the fewest pending tasks. Ties are broken uniformly at random (reservoir
+/// The candidate with the fewest pending tasks. Ties are broken uniformly at random (reservoir
 /// sampling over the tied agents), so equal agents share the load instead of the first one taking it all.
 /// </summary>
 /// <remarks>
@@ -21,13 +21,8 @@ internal sealed class LeastLoadedStrategy : IRoutingStrategy
         var bestPending = int.MaxValue;
         var ties = 0;
         var tieBreak = default(TieBreak);
-        foreach (var agent in context.Agents)
+        foreach (var agent in context.Candidates)
         {
-            if (!context.IsEligible(agent))
-            {
-                continue;
-            }
-
             var pending = agent.Pending;
             if (pending < bestPending)
             {

@@ -3,9 +3,9 @@ using Aicp.Hub.Registry;
 namespace Aicp.Hub.Routing;
 
 /// <summary>
-/// Latency-aware without herding (Finagle / Linkerd peak EWMA): of two random eligible agents, the one with
-/// the lower <c>peak-EWMA latency x (pending + 1)</c> (<see cref="AgentScores.LatencyCost"/>). Comparing only
-/// two random agents keeps a stale "fastest" number from pulling all the load onto one agent.
+/// Latency-aware without herding (Finagle / Linkerd peak EWMA): of two random candidates, the one with the lower
+/// <c>peak-EWMA latency x (pending + 1)</c> (<see cref="AgentScores.LatencyCost"/>). Comparing only two random agents
+/// keeps a stale "fastest" number from pulling all the load onto one agent.
 /// </summary>
 internal sealed class PerformanceBasedStrategy : IRoutingStrategy
 {

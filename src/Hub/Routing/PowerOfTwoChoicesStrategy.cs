@@ -3,9 +3,9 @@ using Aicp.Hub.Registry;
 namespace Aicp.Hub.Routing;
 
 /// <summary>
-/// Power of two choices (YARP's default, Envoy's least-request): two distinct random eligible agents, keep
-/// the one with fewer pending tasks (<see cref="AgentScores.LoadCost"/>, which slow start inflates for a new
-/// agent). Near the quality of a full least-loaded scan at constant cost, and robust to herding.
+/// Power of two choices (YARP's default, Envoy's least-request): two distinct random candidates, keep the one with
+/// fewer pending tasks (<see cref="AgentScores.LoadCost"/>, which slow start inflates for a new agent). Near the
+/// quality of a full least-loaded scan at constant cost, and robust to herding on stale or distributed load views.
 /// </summary>
 internal sealed class PowerOfTwoChoicesStrategy : IRoutingStrategy
 {

@@ -2,7 +2,7 @@ using Aicp.Hub.Registry;
 
 namespace Aicp.Hub.Routing;
 
-/// <summary>A uniformly random eligible agent. The baseline every other strategy should beat.</summary>
+/// <summary>A uniformly random candidate. The baseline every other strategy should beat.</summary>
 internal sealed class RandomStrategy : IRoutingStrategy
 {
     public string Name => RoutingStrategyNames.Random;

@@ -1,30 +1,34 @@
+using System.Runtime.CompilerServices;
 using Aicp.Hub.Registry;
 
 namespace Aicp.Hub.Routing;
 
-/// <summary>Each decision starts one agent further along the pool than the last and takes the first eligible.</summary>
+/// <summary>
+/// Each decision takes the candidate one further along than the capability's last decision. The cursor is this
+/// strategy's own, one per capability pool (kept, as YARP keeps its round-robin counter, in a
+/// <see cref="ConditionalWeakTable{TKey, TValue}"/>, so it goes with the pool).
+/// </summary>
 internal sealed class RoundRobinStrategy : IRoutingStrategy
 {
+    private readonly ConditionalWeakTable<CapabilityPool, Cursor> _cursors = [];
+
     public string Name => RoutingStrategyNames.RoundRobin;
 
     public AgentState? Pick(in RoutingContext context)
     {
-        var agents = context.Agents;
-        if (agents.Length == 0)
+        var candidates = context.Candidates;
+        if (candidates.IsEmpty)
         {
             return null;
         }
 
-        var start = (uint)context.Pool.NextCursor();
-        for (var i = 0u; i < agents.Length; i++)
-        {
-            var agent = agents[(int)((start + i) % (uint)agents.Length)];
-            if (context.IsEligible(agent))
-            {
-                return agent;
-            }
-        }
+        var cursor = _cursors.GetValue(context.Pool, static _ => new Cursor());
+        var next = (uint)Interlocked.Increment(ref cursor.Value);
+        return candidates[(int)(next % (uint)candidates.Length)];
+    }
 
-        return null;
+    private sealed class Cursor
+    {
+        public int Value;
     }
 }

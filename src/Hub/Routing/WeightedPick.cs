@@ -2,7 +2,7 @@ using Aicp.Hub.Registry;
 
 namespace Aicp.Hub.Routing;
 
-/// <summary>One weighted random choice in a single pass (Chao's reservoir with one slot), allocation-free.</summary>
+/// <summary>One weighted random choice among the candidates in a single pass (Chao's reservoir with one slot), allocation-free.</summary>
 internal static class WeightedPick
 {
     public static AgentState? Choose<TWeight>(in RoutingContext context, TWeight weight)
@@ -10,13 +10,8 @@ internal static class WeightedPick
     {
         AgentState? chosen = null;
         var total = 0.0;
-        foreach (var agent in context.Agents)
+        foreach (var agent in context.Candidates)
         {
-            if (!context.IsEligible(agent))
-            {
-                continue;
-            }
-
             var w = weight.Of(agent, context.Method, context.Now);
             if (!(w > 0))
             {

@@ -1,18 +1,24 @@
 namespace Aicp.Hub.Security;
 
-/// <summary>The three roles a credential may carry. Role names are case-sensitive, lower case.</summary>
+/// <summary>The roles a credential may carry. Role names are case-sensitive, lower case. docs/SECURITY.md has the table of what each may do.</summary>
 public static class AicpRoles
 {
-    /// <summary>May Register, Complete and Drain.</summary>
+    /// <summary>May Register, Complete, Drain and ReportLoad.</summary>
     public const string Agent = "agent";
 
     /// <summary>May Submit.</summary>
     public const string Submitter = "submitter";
 
-    /// <summary>May read the status API (<c>/v1/*</c>).</summary>
+    /// <summary>May read status data: <c>/v1/*</c>, the status hub methods (GetAgents, ...) and <c>/metrics</c>.</summary>
     public const string Admin = "admin";
 
-    public static readonly IReadOnlyList<string> All = [Agent, Submitter, Admin];
+    /// <summary>May read <c>/metrics</c> only (a scraper's credential); may not open a hub connection.</summary>
+    public const string Metrics = "metrics";
+
+    public static readonly IReadOnlyList<string> All = [Agent, Submitter, Admin, Metrics];
+
+    /// <summary>The roles that may open a connection to the hub endpoint.</summary>
+    public static readonly string[] Connect = [Agent, Submitter, Admin];
 }
 
 /// <summary>Claim types the hub reads from a principal (API key or JWT).</summary>
@@ -41,9 +47,12 @@ public static class AicpAuthenticationSchemes
 
     public const string JwtBearer = "AicpJwt";
 
-    /// <summary>Policy on the hub endpoint: an authenticated principal (in open mode everyone is).</summary>
+    /// <summary>Policy on the hub endpoint: a principal with the agent, submitter or admin role (in open mode everyone has them).</summary>
     public const string ConnectPolicy = "aicp-connect";
 
     /// <summary>Policy on <c>/v1/*</c>: the admin role, or a loopback caller when <see cref="AicpSecurityOptions.StatusOpenOnLoopback"/>.</summary>
     public const string StatusPolicy = "aicp-status";
+
+    /// <summary>Policy on <c>/metrics</c>: as <see cref="AicpSecurityOptions.MetricsAccess"/> says.</summary>
+    public const string MetricsPolicy = "aicp-metrics";
 }

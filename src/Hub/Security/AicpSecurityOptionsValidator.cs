@@ -9,37 +9,21 @@ internal sealed class AicpSecurityOptionsValidator(IOptions<AicpHubOptions> hub)
     public ValidateOptionsResult Validate(string? name, AicpSecurityOptions options)
     {
         var errors = new List<string>();
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        var hashes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i < options.ApiKeys.Count; i++)
+        ValidateKeys(options.ApiKeys, "Aicp:Security:ApiKeys", errors);
+        if (!string.IsNullOrEmpty(options.KeysFile))
         {
-            var key = options.ApiKeys[i];
-            var at = $"Aicp:Security:ApiKeys:{i}";
-            if (string.IsNullOrWhiteSpace(key.Name) || !names.Add(key.Name))
+            if (options.ApiKeys.Count > 0)
             {
-                errors.Add($"{at}:Name must be set and unique.");
+                errors.Add("Aicp:Security:KeysFile and Aicp:Security:ApiKeys are both set: keep the keys in one place.");
             }
 
-            if (key.Sha256 is not { Length: 64 } || !key.Sha256.All(Uri.IsHexDigit))
+            if (ApiKeysFile.Read(options.KeysFile, out var error) is { } fileKeys)
             {
-                errors.Add($"{at}:Sha256 must be 64 hex digits (the SHA-256 of the key, not the key).");
+                ValidateKeys(fileKeys, $"Aicp:Security:KeysFile ({options.KeysFile}): ApiKeys", errors);
             }
-            else if (!hashes.Add(key.Sha256))
+            else
             {
-                errors.Add($"{at}:Sha256 repeats another key's hash.");
-            }
-
-            if (key.Roles.Count == 0 || key.Roles.Any(r => !AicpRoles.All.Contains(r)))
-            {
-                errors.Add($"{at}:Roles must name one or more of {string.Join(", ", AicpRoles.All)}.");
-            }
-
-            foreach (var pattern in key.AgentIds.Concat(key.Capabilities))
-            {
-                if (!NamePattern.IsValid(pattern))
-                {
-                    errors.Add($"{at}: pattern '{pattern}' may use only a-z 0-9 . _ - * ? (1..128 characters).");
-                }
+                errors.Add($"Aicp:Security:KeysFile cannot be read: {error}");
             }
         }
 
@@ -71,12 +55,71 @@ internal sealed class AicpSecurityOptionsValidator(IOptions<AicpHubOptions> hub)
             errors.Add($"Aicp:Security:MaxResultBytes must be within 1..Aicp:MaxMessageBytes ({hub.Value.MaxMessageBytes}).");
         }
 
-        var rate = options.RateLimit;
-        if (rate.Enabled && (rate.TokenLimit < 1 || rate.TokensPerPeriod < 1 || rate.ReplenishmentPeriodMs < 1))
+        CheckRateLimit(errors, "Aicp:Security:RateLimit", options.RateLimit);
+        CheckConnections(errors, "Aicp:Security:MaxConnections", options.MaxConnections);
+        CheckConnections(errors, "Aicp:Security:MaxConnectionsPerCredential", options.MaxConnectionsPerCredential);
+        if (!Enum.IsDefined(options.MetricsAccess))
         {
-            errors.Add("Aicp:Security:RateLimit: TokenLimit, TokensPerPeriod and ReplenishmentPeriodMs must be at least 1.");
+            errors.Add("Aicp:Security:MetricsAccess must be Credential, Loopback or Open.");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>The rules for a list of keys (also applied to every reload of them); <paramref name="at"/> names the list in errors.</summary>
+    public static void ValidateKeys(IReadOnlyList<ApiKeyOptions> keys, string at, List<string> errors)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var hashes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var key = keys[i];
+            var item = $"{at}:{i}";
+            if (string.IsNullOrWhiteSpace(key.Name) || !names.Add(key.Name))
+            {
+                errors.Add($"{item}:Name must be set and unique.");
+            }
+
+            if (key.Sha256 is not { Length: 64 } || !key.Sha256.All(Uri.IsHexDigit))
+            {
+                errors.Add($"{item}:Sha256 must be 64 hex digits (the SHA-256 of the key, not the key).");
+            }
+            else if (!hashes.Add(key.Sha256))
+            {
+                errors.Add($"{item}:Sha256 repeats another key's hash.");
+            }
+
+            if (key.Roles.Count == 0 || key.Roles.Any(r => !AicpRoles.All.Contains(r)))
+            {
+                errors.Add($"{item}:Roles must name one or more of {string.Join(", ", AicpRoles.All)}.");
+            }
+
+            foreach (var pattern in key.AgentIds.Concat(key.Capabilities))
+            {
+                if (!NamePattern.IsValid(pattern))
+                {
+                    errors.Add($"{item}: pattern '{pattern}' may use only a-z 0-9 . _ - * ? (1..128 characters).");
+                }
+            }
+
+            CheckRateLimit(errors, $"{item}:RateLimit", key.RateLimit);
+            CheckConnections(errors, $"{item}:MaxConnections", key.MaxConnections);
+        }
+    }
+
+    private static void CheckRateLimit(List<string> errors, string at, RateLimitOptions? rate)
+    {
+        if (rate is { Enabled: true } && (rate.TokenLimit < 1 || rate.TokensPerPeriod < 1 || rate.ReplenishmentPeriodMs < 1))
+        {
+            errors.Add($"{at}: TokenLimit, TokensPerPeriod and ReplenishmentPeriodMs must be at least 1.");
+        }
+    }
+
+    private static void CheckConnections(List<string> errors, string at, int? limit)
+    {
+        if (limit is < 1)
+        {
+            errors.Add($"{at} must be at least 1 (leave it unset for no limit).");
+        }
     }
 }

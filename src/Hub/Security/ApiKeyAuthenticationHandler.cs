@@ -8,12 +8,16 @@ namespace Aicp.Hub.Security;
 /// Authenticates an API key presented as a bearer token or <c>access_token</c> query parameter. With no
 /// credentials configured at all (open mode) every request authenticates as an anonymous holder of every
 /// role; start-up refuses open mode on a non-loopback address unless <c>AllowAnonymous</c> is set.
+/// A key with an expiry puts it in the ticket (<see cref="AuthenticationProperties.ExpiresUtc"/>), which is when
+/// SignalR closes a connection opened with it. Refusals (401 and 403) are security events.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    ApiKeyStore keys, IOptions<AicpSecurityOptions> security)
+    ApiKeyStore keys, IOptions<AicpSecurityOptions> security, SecurityEvents events)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
+    private const string NoCredential = "no credential presented";
+
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!security.Value.HasCredentials)
@@ -27,13 +31,30 @@ internal sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        var principal = keys.Authenticate(token, Scheme.Name);
-        if (principal is null)
+        var key = keys.Authenticate(token, out var failure);
+        if (key is null)
         {
-            SecurityLog.UnknownKey(Logger, Context.Connection.RemoteIpAddress?.ToString() ?? "");
-            return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
+            return Task.FromResult(AuthenticateResult.Fail(failure!));
         }
 
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name)));
+        var properties = new AuthenticationProperties { ExpiresUtc = key.ExpiresAt };
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(key.CreatePrincipal(Scheme.Name), properties, Scheme.Name)));
     }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var result = await HandleAuthenticateOnceSafeAsync();
+        events.AuthenticationFailed(RequestName(Request), RemoteAddress(Context), result.Failure?.Message ?? NoCredential);
+        await base.HandleChallengeAsync(properties);
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        events.RoleRefused(RequestName(Request), Context.User.FindFirst(AicpClaimTypes.Name)?.Value ?? "anonymous", RemoteAddress(Context), "the role this route needs is missing");
+        return base.HandleForbiddenAsync(properties);
+    }
+
+    internal static string RequestName(HttpRequest request) => $"{request.Method} {request.Path}";
+
+    internal static string RemoteAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "";
 }

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Text.Json;
 using Aicp.Hub.Observability;
 using Aicp.Protocol;
 using Microsoft.Extensions.Options;
@@ -7,11 +5,12 @@ using Microsoft.Extensions.Options;
 namespace Aicp.Hub.Security;
 
 /// <summary>
-/// The checks that run in the hub before a call reaches the registry or the dispatcher: the caller's role
-/// and bindings, the payload and result size limits, and the submit rate limit. Refused Submits still
+/// The checks that run in the hub before a call reaches the registry, the dispatcher or the status queries: the
+/// caller's role and bindings, the payload and result size limits, and the submit rate limit. Refused Submits still
 /// count as submitted and finished, so <c>submitted</c> equals the sum of the final statuses.
 /// </summary>
-internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitRateLimiter rateLimiter, HubMetrics metrics, ILogger<HubCallGate> logger)
+internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitRateLimiter rateLimiter, HubMetrics metrics,
+    SecurityEvents events, ILogger<HubCallGate> logger)
 {
     private readonly AicpSecurityOptions _options = options.Value;
 
@@ -28,12 +27,16 @@ internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitR
     /// <summary>The role and binding check for an already validated registration; null when allowed.</summary>
     public TaskError? CheckRegister(CallerGrants caller, string connectionId, string agentId, IReadOnlyList<string> capabilities)
     {
-        string? reason = null;
         if (!caller.IsAgent)
         {
-            reason = "Registering needs the 'agent' role.";
+            const string NoRole = "Registering needs the 'agent' role.";
+            metrics.ForbiddenCall();
+            events.RoleRefused(HubMethods.Register, caller.Name, connectionId, NoRole);
+            return TaskError.Of(ErrorCodes.Forbidden, NoRole);
         }
-        else if (!NamePattern.AnyMatches(caller.AgentIds, agentId))
+
+        string? reason = null;
+        if (!NamePattern.AnyMatches(caller.AgentIds, agentId))
         {
             reason = $"This credential may not register agent id '{agentId}'.";
         }
@@ -48,7 +51,7 @@ internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitR
         }
 
         metrics.ForbiddenCall();
-        SecurityLog.Forbidden(logger, HubMethods.Register, caller.Name, connectionId, reason);
+        events.BindingRefused(HubMethods.Register, caller.Name, connectionId, reason);
         return TaskError.Of(ErrorCodes.Forbidden, reason);
     }
 
@@ -59,14 +62,15 @@ internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitR
         if (!caller.IsSubmitter)
         {
             metrics.ForbiddenCall();
-            SecurityLog.Forbidden(logger, HubMethods.Submit, caller.Name, connectionId, "no submitter role");
+            events.RoleRefused(HubMethods.Submit, caller.Name, connectionId, "no submitter role");
             refused = Refuse(TaskStatuses.Rejected, ErrorCodes.Forbidden, "Submitting needs the 'submitter' role.", request);
         }
-        else if (!rateLimiter.TryAcquire(caller.RateLimitKey))
+        else if (!rateLimiter.TryAcquire(caller))
         {
             SecurityLog.RateLimited(logger, caller.Name, connectionId);
+            var limit = caller.Limits.RateLimit!;
             refused = Refuse(TaskStatuses.RateLimited, ErrorCodes.RateLimited,
-                $"Rate limit exceeded ({_options.RateLimit.TokensPerPeriod} per {_options.RateLimit.ReplenishmentPeriodMs} ms, burst {_options.RateLimit.TokenLimit}); retry later.", request);
+                $"Rate limit exceeded ({limit.TokensPerPeriod} per {limit.ReplenishmentPeriodMs} ms, burst {limit.TokenLimit}); retry later.", request);
         }
         else if (request is not null && PayloadSize(request) is var (size, form) && size > _options.MaxPayloadBytes)
         {
@@ -87,7 +91,7 @@ internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitR
         if (!caller.IsAgent)
         {
             metrics.ForbiddenCall();
-            SecurityLog.Forbidden(logger, HubMethods.Complete, caller.Name, connectionId, "no agent role");
+            events.RoleRefused(HubMethods.Complete, caller.Name, connectionId, "no agent role");
             return CompleteVerdict.Ignore;
         }
 
@@ -110,7 +114,23 @@ internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitR
         }
 
         metrics.ForbiddenCall();
-        SecurityLog.Forbidden(logger, HubMethods.Drain, caller.Name, connectionId, "no agent role");
+        events.RoleRefused(HubMethods.Drain, caller.Name, connectionId, "no agent role");
+        return false;
+    }
+
+    /// <summary>
+    /// Whether the caller may read status data through a hub method (<c>GetAgents</c>, ...): the same rule as
+    /// <c>/v1/*</c>, the admin role, or a loopback caller when <see cref="AicpSecurityOptions.StatusOpenOnLoopback"/>.
+    /// </summary>
+    public bool CheckStatus(CallerGrants caller, string connectionId, string method)
+    {
+        if (caller.IsAdmin || (_options.StatusOpenOnLoopback && caller.IsLoopback))
+        {
+            return true;
+        }
+
+        metrics.ForbiddenCall();
+        events.RoleRefused(method, caller.Name, connectionId, "no admin role");
         return false;
     }
 

@@ -8,7 +8,9 @@ namespace Aicp.Hub.Security;
 /// <summary>
 /// Refuses to start an open hub (no credentials) on anything but loopback unless <c>AllowAnonymous</c> is
 /// set. Checks the configured addresses before the server binds, and the bound addresses once it has
-/// (addresses set in code, e.g. <c>ListenAnyIP</c>, are only visible then).
+/// (addresses set in code, e.g. <c>ListenAnyIP</c>, are only visible then). With credentials configured, warns
+/// once when a plain <c>http://</c> address is not loopback: keys would cross the network in clear text unless a
+/// TLS-terminating proxy sits in front.
 /// </summary>
 internal sealed class ListenAddressGuard(IOptions<AicpSecurityOptions> options, IConfiguration configuration, IServer server,
     ILogger<ListenAddressGuard> logger) : IHostedLifecycleService
@@ -23,7 +25,13 @@ internal sealed class ListenAddressGuard(IOptions<AicpSecurityOptions> options, 
 
     public Task StartedAsync(CancellationToken cancellationToken)
     {
-        Check(server.Features.Get<IServerAddressesFeature>()?.Addresses ?? []);
+        var bound = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        Check(bound);
+        if (options.Value.HasCredentials && bound.Where(IsPlainHttpOffLoopback).ToList() is { Count: > 0 } plain)
+        {
+            SecurityLog.PlainHttp(logger, string.Join(", ", plain));
+        }
+
         return Task.CompletedTask;
     }
 
@@ -61,6 +69,9 @@ internal sealed class ListenAddressGuard(IOptions<AicpSecurityOptions> options, 
 
         return IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip);
     }
+
+    internal static bool IsPlainHttpOffLoopback(string address) =>
+        address.StartsWith("http://", StringComparison.OrdinalIgnoreCase) && !IsLoopback(address);
 
     internal static IEnumerable<string> ConfiguredAddresses(IConfiguration configuration)
     {

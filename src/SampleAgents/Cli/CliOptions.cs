@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Net.Security;
 using Aicp.Agent.Sdk.Connection;
 using Aicp.SampleAgents.Onnx;
 
@@ -63,8 +64,34 @@ internal static class CliOptions
         HelpName = "KEY",
     };
 
-    /// <summary>--protocol json|messagepack (default json).</summary>
-    public static Option<string> Protocol() => Choice("--protocol", "SignalR hub protocol", HubProtocols.Json, HubProtocols.Json, HubProtocols.MessagePack);
+    /// <summary>--ca-cert FILE: a CA (or the hub's self-signed certificate) to trust for an https:// hub, besides the system's.</summary>
+    public static Option<string> CaCert()
+    {
+        var option = new Option<string>("--ca-cert")
+        {
+            Description = "PEM or DER certificate of a CA, or the hub's own self-signed certificate, to trust for an https:// hub (besides the system's trust store)",
+            HelpName = "FILE",
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } path && !File.Exists(path))
+            {
+                result.AddError($"--ca-cert: the file '{path}' does not exist.");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>The certificate check for <paramref name="caCert"/>; null (the system's trust store) when none was given.</summary>
+    public static RemoteCertificateValidationCallback? CertificateValidation(string? caCert) =>
+        caCert is null ? null : HubCertificates.TrustRoots(HubCertificates.LoadCertificate(caCert));
+
+    /// <summary>--protocol json|messagepack (default json; any case).</summary>
+    public static Option<HubProtocol> Protocol() => new("--protocol")
+    {
+        Description = "SignalR hub protocol: json or messagepack",
+        DefaultValueFactory = _ => HubProtocol.Json,
+    };
 
     /// <summary>--device auto|cpu|cuda (default auto: ONNX Runtime's CUDA execution provider when it loads, else the CPU).</summary>
     public static Option<string> Device() => Choice("--device", "Where ONNX Runtime runs the model (auto: CUDA when its execution provider loads, else CPU)",

@@ -1,11 +1,12 @@
 using System.CommandLine;
+using Aicp.Agent.Sdk.Connection;
 using Aicp.SampleAgents.Labelee;
-using Aicp.SampleAgents.Labelling;
 
 namespace Aicp.SampleAgents.Cli;
 
 /// <summary>What <c>labelee</c> was asked to serve.</summary>
-internal sealed record LabeleeSettings(string Hub, LabeleeProfile Profile, string Protocol, int Batch, string? Token, string Device);
+internal sealed record LabeleeSettings(
+    string Hub, LabeleeProfile Profile, HubProtocol Protocol, int Batch, string? Token, string Device, string? CaCert = null);
 
 /// <summary>
 /// <c>labelee --hub URL --id ID [...]</c>: one <c>image.label</c> agent serving the digit labeller (the shipped ONNX
@@ -29,9 +30,11 @@ internal sealed class LabeleeCommand : Command
 
     public Option<int> Batch { get; } = CliOptions.Int("--batch", "Most tasks gathered into one model run (1: no batching)", 1, 1, 4096);
 
-    public Option<string> Protocol { get; } = CliOptions.Protocol();
+    public Option<HubProtocol> Protocol { get; } = CliOptions.Protocol();
 
     public Option<string> Token { get; } = CliOptions.Token();
+
+    public Option<string> CaCert { get; } = CliOptions.CaCert();
 
     public Option<string> Device { get; } = CliOptions.Device();
 
@@ -41,7 +44,7 @@ internal sealed class LabeleeCommand : Command
     {
         Hub.Required = true;
         Id.Required = true;
-        Option[] options = [Hub, Id, DelayMs, JitterMs, FailRate, Concurrency, Batch, Protocol, Token, Device];
+        Option[] options = [Hub, Id, DelayMs, JitterMs, FailRate, Concurrency, Batch, Protocol, Token, CaCert, Device];
         foreach (var option in options)
         {
             Options.Add(option);
@@ -53,10 +56,11 @@ internal sealed class LabeleeCommand : Command
     public LabeleeSettings Bind(ParseResult parse) => new(
         parse.GetValue(Hub)!,
         new LabeleeProfile(parse.GetValue(Id) ?? "", parse.GetValue(DelayMs), parse.GetValue(JitterMs), parse.GetValue(FailRate), parse.GetValue(Concurrency)),
-        parse.GetValue(Protocol)!,
+        parse.GetValue(Protocol),
         parse.GetValue(Batch),
         parse.GetValue(Token),
-        parse.GetValue(Device)!);
+        parse.GetValue(Device)!,
+        parse.GetValue(CaCert));
 
     private static async Task<int> RunAsync(LabeleeSettings settings, CancellationToken stop)
     {
@@ -68,7 +72,8 @@ internal sealed class LabeleeCommand : Command
 
         using var labeller = loaded;
         Console.WriteLine($"labeller: {labeller.Description}; {labeller.Model.DeviceNote}");
-        await using var agent = LabeleeAgent.Create(settings.Hub, settings.Profile, labeller, logging, settings.Protocol, settings.Batch, settings.Token);
+        await using var agent = LabeleeAgent.Create(settings.Hub, settings.Profile, labeller, logging, settings.Protocol, settings.Batch, settings.Token,
+            CliOptions.CertificateValidation(settings.CaCert));
         await AgentLifetime.RunUntilStoppedAsync([agent], stop);
         return 0;
     }

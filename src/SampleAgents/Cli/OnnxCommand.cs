@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Aicp.Agent.Sdk.Connection;
 using Aicp.Protocol;
 using Aicp.SampleAgents.Onnx;
 using Microsoft.Extensions.Logging;
@@ -34,9 +35,11 @@ internal sealed class OnnxCommand : Command
 
     public Option<int> Batch { get; } = CliOptions.Int("--batch", "Most tasks stacked into one model run (1: no batching)", 1, 1, 4096);
 
-    public Option<string> Protocol { get; } = CliOptions.Protocol();
+    public Option<HubProtocol> Protocol { get; } = CliOptions.Protocol();
 
     public Option<string> Token { get; } = CliOptions.Token();
+
+    public Option<string> CaCert { get; } = CliOptions.CaCert();
 
     public Option<string> Device { get; } = CliOptions.Device();
 
@@ -45,7 +48,7 @@ internal sealed class OnnxCommand : Command
                             "Ctrl+C or SIGTERM drains it and exits.")
     {
         Hub.Required = true;
-        foreach (var option in new Option[] { Model, Capability, Hub, Id, Concurrency, Batch, Protocol, Token, Device })
+        foreach (var option in new Option[] { Model, Capability, Hub, Id, Concurrency, Batch, Protocol, Token, CaCert, Device })
         {
             Options.Add(option);
         }
@@ -64,7 +67,7 @@ internal sealed class OnnxCommand : Command
         parse.GetValue(Model)!,
         parse.GetValue(Device)!,
         new OnnxAgentSettings(parse.GetValue(Hub)!, parse.GetValue(Id)!, parse.GetValue(Capability)!, parse.GetValue(Concurrency),
-            parse.GetValue(Batch), parse.GetValue(Protocol)!, parse.GetValue(Token)));
+            parse.GetValue(Batch), parse.GetValue(Protocol), parse.GetValue(Token), CertificateValidation: CliOptions.CertificateValidation(parse.GetValue(CaCert))));
 
     private static async Task<int> RunAsync(OnnxSettings settings, CancellationToken stop)
     {

@@ -12,7 +12,7 @@ namespace Aicp.SampleAgents.Cli;
 
 /// <summary>What <c>submit</c> was asked to send; <paramref name="Tensor"/> and <paramref name="Shape"/>: digits as a model agent's input instead of images.</summary>
 internal sealed record SubmitSettings(
-    string Hub, string Method, int Count, int Concurrency, SubmitOptions Options, bool Json, string Protocol, string? Token,
+    string Hub, string Method, int Count, int Concurrency, SubmitOptions Options, bool Json, HubProtocol Protocol, string? Token, string? CaCert = null,
     string? Tensor = null, long[]? Shape = null);
 
 /// <summary>
@@ -42,12 +42,14 @@ internal sealed class SubmitCommand : Command
 
     public Option<int?> MaxAttempts { get; } = CliOptions.OptionalInt("--max-attempts", "Attempts per task; default: the hub's", 1, 10);
 
-    public Option<string> Protocol { get; } = CliOptions.Protocol();
+    public Option<HubProtocol> Protocol { get; } = CliOptions.Protocol();
 
     public Option<bool> Json { get; } = CliOptions.Flag("--json",
         "Print one JSON object: {total, completed, failed, timeout, statuses{}, perAgent{}, failovers, accuracy, tasksPerSecond, p50Ms, p95Ms, p99Ms}");
 
     public Option<string> Token { get; } = CliOptions.Token();
+
+    public Option<string> CaCert { get; } = CliOptions.CaCert();
 
     public Option<string> Tensor { get; } = new("--tensor")
     {
@@ -87,6 +89,7 @@ internal sealed class SubmitCommand : Command
         Options.Add(Protocol);
         Options.Add(Json);
         Options.Add(Token);
+        Options.Add(CaCert);
         Options.Add(Tensor);
         Options.Add(Shape);
         SetAction((parse, stop) => ExitCodes.OrInterrupted(RunAsync(Bind(parse), stop), stop));
@@ -97,17 +100,29 @@ internal sealed class SubmitCommand : Command
         parse.GetValue(Method)!,
         parse.GetValue(Count),
         parse.GetValue(Concurrency),
-        new SubmitOptions { Strategy = parse.GetValue(Strategy), TimeoutMs = parse.GetValue(TimeoutMs), MaxAttempts = parse.GetValue(MaxAttempts) },
+        new SubmitOptions
+        {
+            Strategy = parse.GetValue(Strategy) is { } strategy ? new RoutingStrategy(strategy) : null,
+            Timeout = parse.GetValue(TimeoutMs) is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+            MaxAttempts = parse.GetValue(MaxAttempts),
+        },
         parse.GetValue(Json),
-        parse.GetValue(Protocol)!,
+        parse.GetValue(Protocol),
         parse.GetValue(Token),
+        parse.GetValue(CaCert),
         parse.GetValue(Tensor),
         parse.GetValue(Tensor) is null ? null : parse.GetValue(Shape) is { Length: > 0 } shape ? shape : [1, 1, 28, 28]);
+
+    private static readonly JsonSerializerOptions JsonOutput = AicpConnectionOptions.CreateSerializerOptions();
 
     private static async Task<int> RunAsync(SubmitSettings settings, CancellationToken stop)
     {
         var images = SampleImages.Load();
-        await using var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = settings.Hub, Protocol = settings.Protocol, AccessToken = settings.Token });
+        await using var client = new AicpTaskClient(new AicpConnectionOptions
+        {
+            HubUrl = settings.Hub, Protocol = settings.Protocol, AccessToken = settings.Token,
+            RemoteCertificateValidationCallback = CliOptions.CertificateValidation(settings.CaCert),
+        });
         using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
         connectTimeout.CancelAfter(TimeSpan.FromSeconds(30));
         await client.ConnectAsync(connectTimeout.Token);
@@ -120,7 +135,7 @@ internal sealed class SubmitCommand : Command
         var summary = await LoadRunner.RunAsync(client, method, count, settings.Concurrency, payload, settings.Options, cancellationToken: stop, isCorrect: judge);
         if (settings.Json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(summary.ToJson(), AgentJson.Options));
+            Console.WriteLine(JsonSerializer.Serialize(summary.ToJson(), JsonOutput));
             return 0;
         }
 

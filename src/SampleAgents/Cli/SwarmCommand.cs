@@ -1,11 +1,11 @@
 using System.CommandLine;
+using Aicp.Agent.Sdk.Connection;
 using Aicp.SampleAgents.Labelee;
-using Aicp.SampleAgents.Labelling;
 
 namespace Aicp.SampleAgents.Cli;
 
 /// <summary>What <c>swarm</c> was asked to run.</summary>
-internal sealed record SwarmSettings(string Hub, int Count, string Protocol, string Device, string? Token);
+internal sealed record SwarmSettings(string Hub, int Count, HubProtocol Protocol, string Device, string? Token, string? CaCert = null);
 
 /// <summary><c>swarm --hub URL [--count N]</c>: N labelees with a spread of speeds (every fourth flaky) in one process.</summary>
 internal sealed class SwarmCommand : Command
@@ -16,11 +16,13 @@ internal sealed class SwarmCommand : Command
 
     public Option<int> Count { get; } = CliOptions.Int("--count", "Number of labelees", 3, 1, 1_000);
 
-    public Option<string> Protocol { get; } = CliOptions.Protocol();
+    public Option<HubProtocol> Protocol { get; } = CliOptions.Protocol();
 
     public Option<string> Device { get; } = CliOptions.Device();
 
     public Option<string> Token { get; } = CliOptions.Token();
+
+    public Option<string> CaCert { get; } = CliOptions.CaCert();
 
     public SwarmCommand()
         : base(CommandName, "N labelees with different speeds and reliabilities in one process. Ctrl+C or SIGTERM drains them and exits.")
@@ -31,11 +33,12 @@ internal sealed class SwarmCommand : Command
         Options.Add(Protocol);
         Options.Add(Device);
         Options.Add(Token);
+        Options.Add(CaCert);
         SetAction((parse, stop) => ExitCodes.OrInterrupted(RunAsync(Bind(parse), stop), stop));
     }
 
     public SwarmSettings Bind(ParseResult parse) =>
-        new(parse.GetValue(Hub)!, parse.GetValue(Count), parse.GetValue(Protocol)!, parse.GetValue(Device)!, parse.GetValue(Token));
+        new(parse.GetValue(Hub)!, parse.GetValue(Count), parse.GetValue(Protocol), parse.GetValue(Device)!, parse.GetValue(Token), parse.GetValue(CaCert));
 
     private static async Task<int> RunAsync(SwarmSettings settings, CancellationToken stop)
     {
@@ -47,8 +50,9 @@ internal sealed class SwarmCommand : Command
 
         using var labeller = loaded;
         Console.WriteLine($"labeller: {labeller.Description}; {labeller.Model.DeviceNote}");
+        var certificateValidation = CliOptions.CertificateValidation(settings.CaCert);
         var agents = LabeleeProfile.Swarm(settings.Count)
-            .Select(p => LabeleeAgent.Create(settings.Hub, p, labeller, logging, settings.Protocol, accessToken: settings.Token))
+            .Select(p => LabeleeAgent.Create(settings.Hub, p, labeller, logging, settings.Protocol, accessToken: settings.Token, certificateValidation: certificateValidation))
             .ToList();
         try
         {

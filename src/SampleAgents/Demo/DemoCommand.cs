@@ -83,7 +83,7 @@ internal sealed class DemoCommand : Command
                 {
                     var bar = ctx.AddTask(strategy, maxValue: perRun);
                     var summary = await LoadRunner.RunAsync(client, LabeleeAgent.Method, perRun, concurrency, images.Payload,
-                        new SubmitOptions { Strategy = strategy }, _ => bar.Increment(1), stop, judge);
+                        new SubmitOptions { Strategy = new RoutingStrategy(strategy) }, _ => bar.Increment(1), stop, judge);
                     runs.Add((strategy, summary));
                 }
 

@@ -1,6 +1,8 @@
-using System.Text.Json;
+using System.Net.Security;
 using Aicp.Agent.Sdk.Agent;
 using Aicp.Agent.Sdk.Batching;
+using Aicp.Agent.Sdk.Connection;
+using Aicp.Protocol;
 using Aicp.SampleAgents.Labelling;
 using Microsoft.Extensions.Logging;
 
@@ -15,8 +17,9 @@ internal static class LabeleeAgent
     public const string Method = "image.label";
 
     /// <param name="batchSize">Above 1: serve through the SDK's dynamic batching, one forward pass per batch.</param>
+    /// <param name="certificateValidation">The hub's TLS certificate check for an https:// hub; null: the system's trust store.</param>
     public static AicpAgent Create(string hubUrl, LabeleeProfile profile, DigitLabeller labeller, ILoggerFactory? loggerFactory = null,
-        string? protocol = null, int batchSize = 1, string? accessToken = null)
+        HubProtocol protocol = HubProtocol.Json, int batchSize = 1, string? accessToken = null, RemoteCertificateValidationCallback? certificateValidation = null)
     {
         var model = labeller.Description;
         var agent = new AicpAgent(new AgentOptions
@@ -24,17 +27,19 @@ internal static class LabeleeAgent
             HubUrl = hubUrl,
             AgentId = profile.Id,
             MaxConcurrency = profile.Concurrency,
-            Protocol = protocol ?? Agent.Sdk.Connection.HubProtocols.Json,
+            Protocol = protocol,
             AccessToken = accessToken,
+            RemoteCertificateValidationCallback = certificateValidation,
             Metadata = new() { ["model"] = model, ["delayMs"] = profile.DelayMs.ToString() },
         }, loggerFactory);
         var random = new Random(profile.Id.GetHashCode(StringComparison.Ordinal));
         if (batchSize > 1)
         {
-            agent.HandleBatch(Method, async (batch, ct) =>
+            // The raw payload (TaskPayload) as the batch's request: the image is read straight from the received bytes.
+            agent.HandleBatch<TaskPayload?, LabelResponse>(Method, async (batch, ct) =>
             {
                 await SimulateAsync(profile, random, ct);
-                var valid = new List<(BatchItem Item, byte[] Pixels, int TopK)>(batch.Count);
+                var valid = new List<(BatchItem<TaskPayload?, LabelResponse> Item, byte[] Pixels, int TopK)>(batch.Count);
                 foreach (var item in batch)
                 {
                     try
@@ -64,7 +69,7 @@ internal static class LabeleeAgent
             try
             {
                 var labels = labeller.Classify(ImageBytes(task).Span, TopK(task));
-                return JsonSerializer.SerializeToElement(new LabelResponse { Labels = labels, Agent = profile.Id, Model = model }, AgentJson.Options);
+                return new LabelResponse { Labels = labels, Agent = profile.Id, Model = model };
             }
             catch (InvalidImageException ex)
             {

@@ -5,9 +5,10 @@ using Aicp.SampleAgents.Onnx;
 
 namespace Aicp.SampleAgents.Load;
 
-/// <summary>Judges an <c>image.label</c> result against the digit's true label.</summary>
+/// <summary>Judges a result against the digit's true label.</summary>
 internal static class LabelCheck
 {
+    /// <summary>For <c>image.label</c>: whether the top label is the true digit.</summary>
     public static bool? IsCorrect(SampleImages images, int index, TaskResult result)
     {
         if (result.Status != TaskStatuses.Completed)
@@ -15,7 +16,7 @@ internal static class LabelCheck
             return null;
         }
 
-        var top = result.ResultAs<LabelResponse>()?.Labels.FirstOrDefault()?.Label;
+        var top = result.GetResult<LabelResponse>()?.Labels.FirstOrDefault()?.Label;
         return top == images.Label(index);
     }
 

@@ -1,15 +1,20 @@
+using System.Net.Security;
 using Aicp.Agent.Sdk.Agent;
 using Aicp.Agent.Sdk.Batching;
 using Aicp.Agent.Sdk.Connection;
+using Aicp.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Aicp.SampleAgents.Onnx;
 
-/// <summary>How a model agent connects and serves. <paramref name="BatchWait"/>: how long a batch waits for more tasks (default 2 ms).</summary>
+/// <summary>
+/// How a model agent connects and serves. <paramref name="BatchWait"/>: how long a batch waits for more tasks (default
+/// 2 ms); <paramref name="CertificateValidation"/>: the hub's TLS certificate check for an https:// hub (null: the system's trust store).
+/// </summary>
 internal sealed record OnnxAgentSettings(
-    string HubUrl, string AgentId, string Capability, int Concurrency = 16, int BatchSize = 1, string Protocol = HubProtocols.Json,
-    string? AccessToken = null, TimeSpan? BatchWait = null);
+    string HubUrl, string AgentId, string Capability, int Concurrency = 16, int BatchSize = 1, HubProtocol Protocol = HubProtocol.Json,
+    string? AccessToken = null, TimeSpan? BatchWait = null, RemoteCertificateValidationCallback? CertificateValidation = null);
 
 /// <summary>
 /// An agent that serves any ONNX model with float32 tensor inputs as one capability: each task carries named tensors
@@ -29,6 +34,7 @@ internal static class OnnxAgent
             MaxConcurrency = settings.Concurrency,
             Protocol = settings.Protocol,
             AccessToken = settings.AccessToken,
+            RemoteCertificateValidationCallback = settings.CertificateValidation,
             Metadata = new()
             {
                 ["model"] = model.Name,
@@ -38,9 +44,11 @@ internal static class OnnxAgent
             },
         }, loggerFactory);
 
+        // Payloads are read as they arrived (TaskPayload: MessagePack bytes, or JSON) and results are built as
+        // MessagePack, which the SDK sends as they are (as JSON on a JSON connection).
         if (settings.BatchSize > 1)
         {
-            agent.HandleBatch(settings.Capability, (batch, _) =>
+            agent.HandleBatch<TaskPayload?, TaskPayload>(settings.Capability, (batch, _) =>
             {
                 RunBatch(model, batch, settings.AgentId);
                 return ValueTask.CompletedTask;
@@ -48,11 +56,10 @@ internal static class OnnxAgent
             return agent;
         }
 
-        agent.Handle(settings.Capability, (task, _) =>
+        agent.Handle<TaskPayload>(settings.Capability, (task, _) =>
         {
-            TensorRequest request = TensorRequest.Read(task, model);
-            task.SetResultMessagePack(TensorResult.Write(RunOne(model, request), request.Binary, model.Name, settings.AgentId));
-            return ValueTask.FromResult(default(System.Text.Json.JsonElement));
+            TensorRequest request = TensorRequest.Read(task.Payload, model);
+            return ValueTask.FromResult(Result(RunOne(model, request), request, model, settings.AgentId));
         });
         return agent;
     }
@@ -61,14 +68,14 @@ internal static class OnnxAgent
     /// Gives every item of <paramref name="batch"/> its own outcome: requests that read and share their shapes beyond
     /// the first dimension run together, once per group; the rest run alone.
     /// </summary>
-    internal static void RunBatch(OnnxModel model, IReadOnlyList<BatchItem> batch, string agentId)
+    internal static void RunBatch(OnnxModel model, IReadOnlyList<BatchItem<TaskPayload?, TaskPayload>> batch, string agentId)
     {
-        var requests = new List<(BatchItem Item, TensorRequest Request)>(batch.Count);
-        foreach (BatchItem item in batch)
+        var requests = new List<(BatchItem<TaskPayload?, TaskPayload> Item, TensorRequest Request)>(batch.Count);
+        foreach (var item in batch)
         {
             try
             {
-                requests.Add((item, TensorRequest.Read(item.Task, model)));
+                requests.Add((item, TensorRequest.Read(item.Request, model)));
             }
             catch (AgentTaskException ex)
             {
@@ -84,9 +91,7 @@ internal static class OnnxAgent
                 var (item, request) = members[i];
                 try
                 {
-                    var result = outputs?[i] ?? RunOne(model, request);
-                    item.Task.SetResultMessagePack(TensorResult.Write(result, request.Binary, model.Name, agentId));
-                    item.Succeed(default(System.Text.Json.JsonElement));
+                    item.Succeed(Result(outputs?[i] ?? RunOne(model, request), request, model, agentId));
                 }
                 catch (AgentTaskException ex)
                 {
@@ -95,6 +100,9 @@ internal static class OnnxAgent
             }
         }
     }
+
+    private static TaskPayload Result(IReadOnlyList<FloatTensor> outputs, TensorRequest request, OnnxModel model, string agentId) =>
+        TaskPayload.FromMessagePack(TensorResult.Write(outputs, request.Binary, model.Name, agentId));
 
     /// <summary>Runs one request.</summary>
     /// <exception cref="AgentTaskException"><see cref="TensorErrorCodes.InferenceFailed"/> when ONNX Runtime refuses the inputs.</exception>
@@ -114,10 +122,11 @@ internal static class OnnxAgent
     /// Requests stack when the model batches along the first dimension, every input of a request has the same rows
     /// there, and the requests ask for the same outputs with the same dimensions past the first. Others run alone.
     /// </summary>
-    private static List<List<(BatchItem Item, TensorRequest Request)>> Groups(OnnxModel model, List<(BatchItem Item, TensorRequest Request)> requests)
+    private static List<List<(BatchItem<TaskPayload?, TaskPayload> Item, TensorRequest Request)>> Groups(
+        OnnxModel model, List<(BatchItem<TaskPayload?, TaskPayload> Item, TensorRequest Request)> requests)
     {
-        var groups = new List<List<(BatchItem, TensorRequest)>>();
-        var byKey = new Dictionary<string, List<(BatchItem, TensorRequest)>>(StringComparer.Ordinal);
+        var groups = new List<List<(BatchItem<TaskPayload?, TaskPayload>, TensorRequest)>>();
+        var byKey = new Dictionary<string, List<(BatchItem<TaskPayload?, TaskPayload>, TensorRequest)>>(StringComparer.Ordinal);
         foreach (var entry in requests)
         {
             TensorRequest request = entry.Request;

@@ -73,14 +73,12 @@ internal sealed class TensorRequest
         return Aicp.Protocol.TaskPayload.FromMessagePack(buffer.WrittenMemory);
     }
 
-    /// <summary>Reads the task's payload as a request to <paramref name="model"/>.</summary>
+    /// <summary>Reads a task's payload (as it arrived: MessagePack, or JSON converted to MessagePack) as a request to <paramref name="model"/>.</summary>
     /// <exception cref="AgentTaskException">With a <see cref="TensorErrorCodes"/> code.</exception>
-    public static TensorRequest Read(AgentTaskContext task, OnnxModel model)
-    {
-        ReadOnlyMemory<byte> messagePack = task.PayloadMessagePack
-                                           ?? Aicp.Protocol.TaskPayload.FromJson(task.Payload).MessagePack;
-        return Read(messagePack, model);
-    }
+    public static TensorRequest Read(Aicp.Protocol.TaskPayload? payload, OnnxModel model) =>
+        payload is null
+            ? throw Fail(TensorErrorCodes.InvalidPayload, "the payload is missing: {inputs: {name: {shape, data}}, outputs?: [names]}")
+            : Read(payload.MessagePack, model);
 
     /// <summary>Reads one MessagePack payload as a request to <paramref name="model"/>.</summary>
     /// <exception cref="AgentTaskException">With a <see cref="TensorErrorCodes"/> code.</exception>

@@ -15,14 +15,14 @@ public sealed class HubHarness : IAsyncDisposable
 {
     private readonly List<IAsyncDisposable> _owned = [];
 
-    private HubHarness(HubFactory hub, string protocol)
+    private HubHarness(HubFactory hub, HubProtocol protocol)
     {
         Hub = hub;
         Protocol = protocol;
     }
 
     /// <summary>The wire protocol the harness's agents and clients speak.</summary>
-    public string Protocol { get; }
+    public HubProtocol Protocol { get; }
 
     /// <summary>The hub: its own Program hosted by Mvc.Testing on a loopback port.</summary>
     public HubFactory Hub { get; private set; }
@@ -34,7 +34,7 @@ public sealed class HubHarness : IAsyncDisposable
     internal TaskDispatcher Dispatcher => Hub.Services.GetRequiredService<TaskDispatcher>();
 
     public static Task<HubHarness> StartAsync(IDictionary<string, string?>? settings = null, string url = "http://127.0.0.1:0",
-        ILoggerProvider? logs = null, string protocol = HubProtocols.Json) =>
+        ILoggerProvider? logs = null, HubProtocol protocol = HubProtocol.Json) =>
         Task.Run(() => new HubHarness(StartHub(settings, url, logs), protocol));
 
     /// <summary>Stops the hub and starts a new one on the same address (agents must reconnect).</summary>
@@ -45,25 +45,34 @@ public sealed class HubHarness : IAsyncDisposable
         Hub = await Task.Run(() => StartHub(settings, url));
     }
 
-    public async Task<AicpAgent> StartAgentAsync(string id, AgentHandler handler, int maxConcurrency = 8, string method = "image.label",
-        string? accessToken = null)
+    /// <summary>Starts an agent whose handler answers with a JSON value (an undefined one: no result).</summary>
+    public Task<AicpAgent> StartAgentAsync(string id, Func<AgentTaskContext, CancellationToken, ValueTask<JsonElement>> handler, int maxConcurrency = 8,
+        string method = "image.label", string? accessToken = null, Action<AgentOptions>? configure = null) =>
+        StartAgentAsync<JsonElement>(id, handler, maxConcurrency, method, accessToken, configure);
+
+    public async Task<AicpAgent> StartAgentAsync<TResponse>(string id, Func<AgentTaskContext, CancellationToken, ValueTask<TResponse>> handler, int maxConcurrency = 8, string method = "image.label",
+        string? accessToken = null, Action<AgentOptions>? configure = null)
     {
-        var agent = new AicpAgent(new AgentOptions
+        var options = new AgentOptions
         {
             HubUrl = Hub.BaseUrl.ToString(), AgentId = id, MaxConcurrency = maxConcurrency, Protocol = Protocol, AccessToken = accessToken,
             ReconnectInitialDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
             DrainTimeout = TimeSpan.FromSeconds(5),
             LoadReportInterval = TimeSpan.Zero, // reports only when a test sends one: status snapshots stay comparable
-        });
+        };
+        configure?.Invoke(options);
+        var agent = new AicpAgent(options);
         agent.Handle(method, handler);
         _owned.Add(agent);
         await agent.StartAsync().DefaultTimeout();
         return agent;
     }
 
-    public async Task<AicpTaskClient> StartClientAsync(string? accessToken = null)
+    public async Task<AicpTaskClient> StartClientAsync(string? accessToken = null, Action<AicpConnectionOptions>? configure = null)
     {
-        var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = Hub.BaseUrl.ToString(), Protocol = Protocol, AccessToken = accessToken });
+        var options = new AicpConnectionOptions { HubUrl = Hub.BaseUrl.ToString(), Protocol = Protocol, AccessToken = accessToken };
+        configure?.Invoke(options);
+        var client = new AicpTaskClient(options);
         _owned.Add(client);
         await client.ConnectAsync().DefaultTimeout();
         return client;
@@ -113,5 +122,6 @@ public sealed class HubHarness : IAsyncDisposable
     }
 
     /// <summary>A handler that answers at once with the agent's id.</summary>
-    public static AgentHandler Echo(string id) => (task, _) => ValueTask.FromResult(JsonSerializer.SerializeToElement(new { agent = id, attempt = task.Attempt }));
+    public static Func<AgentTaskContext, CancellationToken, ValueTask<JsonElement>> Echo(string id) =>
+        (task, _) => ValueTask.FromResult(JsonSerializer.SerializeToElement(new { agent = id, attempt = task.Attempt }));
 }

@@ -17,9 +17,15 @@ public sealed class MetricsScrape
     /// <summary>Series (name and labels as written) to value text.</summary>
     public IReadOnlyDictionary<string, string> Samples { get; }
 
-    public static async Task<MetricsScrape> FetchAsync(Uri hub)
+    /// <summary>Scrapes <c>/metrics</c>, presenting <paramref name="token"/> when the hub requires a credential.</summary>
+    public static async Task<MetricsScrape> FetchAsync(Uri hub, string? token = null)
     {
         using var http = new HttpClient { BaseAddress = hub };
+        if (token is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        }
+
         return new MetricsScrape(await http.GetStringAsync("/metrics").DefaultTimeout());
     }
 

@@ -14,21 +14,27 @@ internal sealed class RoutingFixture
     public RoutingFixture(AgentHealthOptions? options = null)
     {
         Policy = new AgentHealthPolicy(options ?? new AgentHealthOptions(), Time);
+        Pool = new CapabilityPool(Method, 100, Policy);
     }
 
-    public FakeTimeProvider Time { get; } = new();
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
 
     public AgentHealthPolicy Policy { get; }
 
-    public CapabilityPool Pool { get; } = new(Method, 100);
+    public CapabilityPool Pool { get; }
 
     public AgentState Agent(string id, int maxConcurrency = 10) =>
         new(id, "c-" + id, [Method], maxConcurrency, new Dictionary<string, string>(), Time.GetUtcNow(), Policy);
 
-    /// <summary>A pool of fresh agents; time then moves past slow start unless told not to.</summary>
+    /// <summary>A pool of fresh agents, joined to <see cref="Pool"/> as the registry joins them; time then moves past slow start unless told not to.</summary>
     public AgentState[] Agents(int count, int maxConcurrency = 10, bool pastSlowStart = true)
     {
         var agents = Enumerable.Range(0, count).Select(i => Agent($"a{i}", maxConcurrency)).ToArray();
+        foreach (var agent in agents)
+        {
+            agent.JoinPool(Pool);
+        }
+
         Pool.Replace(agents);
         if (pastSlowStart)
         {

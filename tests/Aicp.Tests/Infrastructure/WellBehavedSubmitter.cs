@@ -27,7 +27,7 @@ public sealed class WellBehavedSubmitter
                 }
 
                 _results++;
-                await Task.Delay(1); // stays well under the default rate limit (5,000/s)
+                await Task.Delay(1); // a steady, modest rate alongside the traffic under test
             }
         });
     }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Aicp.Agent.Sdk.Agent;
 using Aicp.Agent.Sdk.Batching;
 using Aicp.Agent.Sdk.Connection;
@@ -15,12 +16,12 @@ public sealed class BatchingIntegrationTests
         await using var h = await HubHarness.StartAsync();
         var sizes = new ConcurrentQueue<int>();
         await using var agent = new AicpAgent(new AgentOptions { HubUrl = h.Hub.BaseUrl.ToString(), AgentId = "batcher", MaxConcurrency = 16 });
-        agent.HandleBatch("image.label", (batch, _) =>
+        agent.HandleBatch<JsonElement, object>("image.label", (batch, _) =>
         {
             sizes.Enqueue(batch.Count);
             foreach (var item in batch)
             {
-                var n = item.Task.Payload.GetProperty("n").GetInt32();
+                var n = item.Request.GetProperty("n").GetInt32();
                 if (n % 5 == 0)
                 {
                     item.Fail("invalid_image", $"image {n} is invalid");

@@ -15,7 +15,7 @@ public sealed class BinaryPayloadIntegrationTests
 
     private static byte[] Image(int seed) => [.. Enumerable.Range(0, Size).Select(k => (byte)((k * 31 + seed) % 251))];
 
-    private static async Task<AicpAgent> StartAgentAsync(HubHarness h, string id, string protocol, AgentHandler handler, string method)
+    private static async Task<AicpAgent> StartAgentAsync(HubHarness h, string id, HubProtocol protocol, Func<AgentTaskContext, CancellationToken, ValueTask<JsonElement>> handler, string method)
     {
         var agent = h.Own(new AicpAgent(new AgentOptions
         {
@@ -27,7 +27,7 @@ public sealed class BinaryPayloadIntegrationTests
         return agent;
     }
 
-    private static async Task<AicpTaskClient> StartClientAsync(HubHarness h, string protocol)
+    private static async Task<AicpTaskClient> StartClientAsync(HubHarness h, HubProtocol protocol)
     {
         var client = h.Own(new AicpTaskClient(new AicpConnectionOptions { HubUrl = h.Hub.BaseUrl.ToString(), Protocol = protocol }));
         await client.ConnectAsync().DefaultTimeout();
@@ -37,11 +37,12 @@ public sealed class BinaryPayloadIntegrationTests
     [Fact]
     public async Task MessagePackSubmitter_64KiBBin_ReachesMessagePackAgentAsRawBytes()
     {
-        await using var h = await HubHarness.StartAsync(protocol: HubProtocols.MessagePack);
+        await using var h = await HubHarness.StartAsync(protocol: HubProtocol.MessagePack);
         var seen = new List<(bool Raw, bool Bin, bool SameBuffer, byte[] Bytes)>();
         await h.StartAgentAsync("mp-agent", (task, _) =>
         {
-            var raw = task.PayloadMessagePack!.Value;
+            Assert.True(task.Payload!.IsMessagePack);
+            var raw = task.Payload.MessagePack;
             Assert.True(task.TryGetBinary("image", out var image));
             // A slice of the received MessagePack: no base64, no copy.
             var sameBuffer = MemoryMarshal.TryGetArray(raw, out var whole) && MemoryMarshal.TryGetArray(image, out var part) && whole.Array == part.Array;
@@ -51,7 +52,7 @@ public sealed class BinaryPayloadIntegrationTests
                 seen.Add((true, binMarker, sameBuffer, image.ToArray()));
             }
 
-            return ValueTask.FromResult(JsonSerializer.SerializeToElement(new { length = image.Length, index = task.Payload.GetProperty("index").GetInt32() }));
+            return ValueTask.FromResult(JsonSerializer.SerializeToElement(new { length = image.Length, index = task.Payload!.Json.GetProperty("index").GetInt32() }));
         }, method: "image.label");
         var client = await h.StartClientAsync();
 
@@ -71,40 +72,39 @@ public sealed class BinaryPayloadIntegrationTests
     [Fact]
     public async Task MessagePackSubmitter_Bin_ReachesJsonAgentAsBase64()
     {
-        await using var h = await HubHarness.StartAsync(protocol: HubProtocols.MessagePack);
+        await using var h = await HubHarness.StartAsync(protocol: HubProtocol.MessagePack);
         string? base64 = null;
-        ReadOnlyMemory<byte>? raw = default;
+        bool? arrivedAsMessagePack = null;
         byte[]? decoded = null;
-        await StartAgentAsync(h, "json-agent", HubProtocols.Json, (task, _) =>
+        await StartAgentAsync(h, "json-agent", HubProtocol.Json, (task, _) =>
         {
-            base64 = task.Payload.GetProperty("image").GetString();
-            raw = task.PayloadMessagePack;
+            base64 = task.Payload!.Json.GetProperty("image").GetString();
+            arrivedAsMessagePack = task.Payload.IsMessagePack;
             decoded = task.TryGetBinary("image", out var bytes) ? bytes.ToArray() : null;
             return ValueTask.FromResult(JsonSerializer.SerializeToElement(new { ok = true }));
         }, "image.label");
-        var client = await StartClientAsync(h, HubProtocols.MessagePack);
+        var client = await StartClientAsync(h, HubProtocol.MessagePack);
 
         var image = Image(2);
         var result = await client.SubmitAsync("image.label", new { image }).DefaultTimeout();
 
         Assert.Equal(TaskStatuses.Completed, result.Status);
         Assert.Equal(Convert.ToBase64String(image), base64);
-        Assert.Null(raw);
+        Assert.False(arrivedAsMessagePack);
         Assert.Equal(image, decoded);
     }
 
     [Fact]
     public async Task MessagePackAgent_BinResult_ReachesMessagePackSubmitterAsBin_AndJsonSubmitterAsBase64()
     {
-        await using var h = await HubHarness.StartAsync(protocol: HubProtocols.MessagePack);
+        await using var h = await HubHarness.StartAsync(protocol: HubProtocol.MessagePack);
         var mask = Image(3);
         await h.StartAgentAsync("mp-agent", (task, _) =>
         {
-            task.SetResult(new { mask, label = "cat" });
-            return ValueTask.FromResult(default(JsonElement));
+            return ValueTask.FromResult<object>(new { mask, label = "cat" });
         }, method: "image.segment");
         var client = await h.StartClientAsync();
-        var jsonClient = await StartClientAsync(h, HubProtocols.Json);
+        var jsonClient = await StartClientAsync(h, HubProtocol.Json);
 
         var result = await client.SubmitAsync("image.segment", new { n = 1 }).DefaultTimeout();
 
@@ -126,10 +126,10 @@ public sealed class BinaryPayloadIntegrationTests
     [Fact]
     public async Task TypedHandler_ByteArrayResponse_TravelsAsBin_JsonSubmitterBase64_ReachesAgentDecodable()
     {
-        await using var h = await HubHarness.StartAsync(protocol: HubProtocols.MessagePack);
+        await using var h = await HubHarness.StartAsync(protocol: HubProtocol.MessagePack);
         var agent = h.Own(new AicpAgent(new AgentOptions
         {
-            HubUrl = h.Hub.BaseUrl.ToString(), AgentId = "typed", Protocol = HubProtocols.MessagePack, DrainTimeout = TimeSpan.FromSeconds(5),
+            HubUrl = h.Hub.BaseUrl.ToString(), AgentId = "typed", Protocol = HubProtocol.MessagePack, DrainTimeout = TimeSpan.FromSeconds(5),
         }));
         agent.Handle<Request, Response>("blob.reverse", (request, task, _) =>
         {
@@ -140,31 +140,30 @@ public sealed class BinaryPayloadIntegrationTests
         await agent.StartAsync().DefaultTimeout();
 
         // A JSON submitter sends base64: the agent's accessor decodes it, the typed binding works as before.
-        var jsonClient = await StartClientAsync(h, HubProtocols.Json);
+        var jsonClient = await StartClientAsync(h, HubProtocol.Json);
         var result = await jsonClient.SubmitAsync("blob.reverse", new Request { Data = [1, 2, 3] }).DefaultTimeout();
         Assert.Equal(TaskStatuses.Completed, result.Status);
-        Assert.Equal(new byte[] { 3, 2, 1 }, result.ResultAs<Response>()!.Data);
+        Assert.Equal(new byte[] { 3, 2, 1 }, result.GetResult<Response>()!.Data);
 
         var client = await h.StartClientAsync();
         var binary = await client.SubmitAsync("blob.reverse", new Request { Data = Image(4) }).DefaultTimeout();
         Assert.Equal(TaskStatuses.Completed, binary.Status);
         Assert.True(binary.TryGetResultBinary("data", out var reversed));
         Assert.Equal(Image(4).Reverse(), reversed.ToArray());
-        Assert.Equal(Size, binary.ResultAs<Response>()!.Length);
+        Assert.Equal(Size, binary.GetResult<Response>()!.Length);
     }
 
     [Theory]
-    [InlineData(HubProtocols.MessagePack, 1_000_000)]
-    [InlineData(HubProtocols.Json, 700_000)]
-    public async Task PayloadNearTheLimit_EchoedBack_ArrivesWholeBothWays(string protocol, int size)
+    [InlineData(HubProtocol.MessagePack, 1_000_000)]
+    [InlineData(HubProtocol.Json, 700_000)]
+    public async Task PayloadNearTheLimit_EchoedBack_ArrivesWholeBothWays(HubProtocol protocol, int size)
     {
         // Payloads under the default 1 MiB limit, in frames near the 1 MiB + 64 KiB message limit (base64 in JSON).
         await using var h = await HubHarness.StartAsync(protocol: protocol);
         await h.StartAgentAsync("big", (task, _) =>
         {
             Assert.True(task.TryGetBinary("data", out var data));
-            task.SetResult(new { data });
-            return ValueTask.FromResult(default(JsonElement));
+            return ValueTask.FromResult<object>(new { data });
         }, method: "blob.echo");
         var client = await h.StartClientAsync();
         var data = Enumerable.Range(0, size).Select(k => (byte)(k * 13 % 251)).ToArray();

@@ -11,7 +11,7 @@ namespace Aicp.Tests.Integration;
 public abstract class DispatchIntegrationTests
 {
     /// <summary>The wire protocol agents and clients speak in this run.</summary>
-    protected abstract string Protocol { get; }
+    protected abstract HubProtocol Protocol { get; }
 
     private Task<HubHarness> StartHarnessAsync(IDictionary<string, string?>? settings = null) =>
         HubHarness.StartAsync(settings, protocol: Protocol);
@@ -29,7 +29,7 @@ public abstract class DispatchIntegrationTests
         var perAgent = new Dictionary<string, int>();
         for (var i = 0; i < 300; i++)
         {
-            var result = await client.SubmitAsync("image.label", new { i }, new SubmitOptions { Strategy = "round-robin" }).DefaultTimeout();
+            var result = await client.SubmitAsync("image.label", new { i }, new SubmitOptions { Strategy = new RoutingStrategy("round-robin") }).DefaultTimeout();
             Assert.Equal(TaskStatuses.Completed, result.Status);
             perAgent[result.AgentId!] = perAgent.GetValueOrDefault(result.AgentId!) + 1;
         }
@@ -51,18 +51,63 @@ public abstract class DispatchIntegrationTests
             return JsonSerializer.SerializeToElement("busy");
         });
         var client = await h.StartClientAsync();
-        var blocked = Enumerable.Range(0, 3).Select(_ => client.SubmitAsync("image.label", null, new SubmitOptions { Strategy = "least-loaded" })).ToList();
+        var blocked = Enumerable.Range(0, 3).Select(_ => client.SubmitAsync("image.label", null, new SubmitOptions { Strategy = new RoutingStrategy("least-loaded") })).ToList();
         await TestTimeouts.Eventually(() => Volatile.Read(ref started) == 3, "three tasks running on the busy agent");
 
         await h.StartAgentAsync("idle", HubHarness.Echo("idle"));
         for (var i = 0; i < 20; i++)
         {
-            var result = await client.SubmitAsync("image.label", null, new SubmitOptions { Strategy = "least-loaded" }).DefaultTimeout();
+            var result = await client.SubmitAsync("image.label", null, new SubmitOptions { Strategy = new RoutingStrategy("least-loaded") }).DefaultTimeout();
             Assert.Equal("idle", result.AgentId);
         }
 
         gate.SetResult();
         Assert.All(await Task.WhenAll(blocked).DefaultTimeout(), r => Assert.Equal(TaskStatuses.Completed, r.Status));
+        await h.AssertNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task Submit_AdaptiveThreeParallelAgentsOneTenTimesSlower_SlowOneGetsAlmostNothing()
+    {
+        await using var h = await StartHarnessAsync();
+        foreach (var (id, ms) in new[] { ("quick1", 5), ("quick2", 5), ("slow", 50) })
+        {
+            // each agent runs up to 32 tasks side by side at its own pace
+            await h.StartAgentAsync(id, async (_, ct) =>
+            {
+                await Task.Delay(ms, ct);
+                return JsonSerializer.SerializeToElement(id);
+            }, maxConcurrency: 32);
+        }
+
+        var client = await h.StartClientAsync();
+        async Task<ConcurrentDictionary<string, int>> RunAsync(int tasks)
+        {
+            var perAgent = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+            using var window = new SemaphoreSlim(16);
+            await Task.WhenAll(Enumerable.Range(0, tasks).Select(async i =>
+            {
+                await window.WaitAsync();
+                try
+                {
+                    var result = await client.SubmitAsync("image.label", new { i });
+                    Assert.Equal(TaskStatuses.Completed, result.Status);
+                    perAgent.AddOrUpdate(result.AgentId!, 1, (_, n) => n + 1);
+                }
+                finally
+                {
+                    window.Release();
+                }
+            })).DefaultTimeout();
+            return perAgent;
+        }
+
+        // Until its first answers come back the hub knows nothing about the slow agent, and it gets its share of the
+        // first tasks; after that (within this run, before its evidence fades and it is probed again) nothing.
+        await RunAsync(100);
+        var measured = await RunAsync(300);
+        var slow = measured.GetValueOrDefault("slow");
+        Assert.True(slow <= 3, $"the slow agent got {slow} of 300 tasks ({string.Join(", ", measured.Select(p => $"{p.Key}={p.Value}"))})");
         await h.AssertNothingPendingAsync();
     }
 
@@ -107,7 +152,7 @@ public abstract class DispatchIntegrationTests
             return default;
         });
         var client = await h.StartClientAsync();
-        var submitted = client.SubmitAsync("image.label", null, new SubmitOptions { TimeoutMs = 400 });
+        var submitted = client.SubmitAsync("image.label", null, new SubmitOptions { Timeout = TimeSpan.FromMilliseconds(400) });
         await running.Task.DefaultTimeout();
         await h.StartAgentAsync("answers", HubHarness.Echo("answers"));
 
@@ -141,7 +186,12 @@ public abstract class DispatchIntegrationTests
         await using var h = await StartHarnessAsync();
         await h.StartAgentAsync("a1", HubHarness.Echo("a1"));
         var client = await h.StartClientAsync();
-        var result = await client.SubmitAsync("image.label", null, new SubmitOptions { Strategy = strategy, TimeoutMs = timeoutMs, MaxAttempts = maxAttempts }).DefaultTimeout();
+        var result = await client.SubmitAsync("image.label", null, new SubmitOptions
+        {
+            Strategy = strategy is null ? null : new RoutingStrategy(strategy),
+            Timeout = timeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+            MaxAttempts = maxAttempts,
+        }).DefaultTimeout();
         Assert.Equal(TaskStatuses.Rejected, result.Status);
         Assert.Equal(code, result.Error?.Code);
         Assert.False(string.IsNullOrWhiteSpace(result.Error?.Message));
@@ -168,7 +218,7 @@ public abstract class DispatchIntegrationTests
             return JsonSerializer.SerializeToElement("late");
         });
         var client = await h.StartClientAsync();
-        var result = await client.SubmitAsync("image.label", null, new SubmitOptions { TimeoutMs = 150, MaxAttempts = 1 }).DefaultTimeout();
+        var result = await client.SubmitAsync("image.label", null, new SubmitOptions { Timeout = TimeSpan.FromMilliseconds(150), MaxAttempts = 1 }).DefaultTimeout();
         Assert.Equal(TaskStatuses.Timeout, result.Status);
         Assert.Equal(ErrorCodes.AgentTimeout, result.Error?.Code);
 
@@ -226,7 +276,11 @@ public abstract class DispatchIntegrationTests
         await using var h = await StartHarnessAsync();
         var agent = await h.StartAgentAsync("phoenix", HubHarness.Echo("phoenix"));
         var registrations = 0;
-        agent.RegistrationAccepted += _ => Interlocked.Increment(ref registrations);
+        agent.Registered += _ =>
+        {
+            Interlocked.Increment(ref registrations);
+            return Task.CompletedTask;
+        };
 
         await h.RestartHubAsync();
         // The hub records the agent before its acknowledgement reaches the agent: wait for both sides.
@@ -293,12 +347,12 @@ public abstract class DispatchIntegrationTests
 
 public sealed class JsonDispatchIntegrationTests : DispatchIntegrationTests
 {
-    protected override string Protocol => HubProtocols.Json;
+    protected override HubProtocol Protocol => HubProtocol.Json;
 }
 
 public sealed class MessagePackDispatchIntegrationTests : DispatchIntegrationTests
 {
-    protected override string Protocol => HubProtocols.MessagePack;
+    protected override HubProtocol Protocol => HubProtocol.MessagePack;
 }
 
 /// <summary>Requests that only a hand-written client sends.</summary>

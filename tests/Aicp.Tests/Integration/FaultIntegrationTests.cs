@@ -109,7 +109,7 @@ public sealed class FaultIntegrationTests
         });
 
         var results = await Task.WhenAll(Enumerable.Range(0, Tasks).Select(n =>
-            clients[n % 2].SubmitAsync("image.label", new { n }, new SubmitOptions { MaxAttempts = 10, TimeoutMs = 5_000 }))).WaitAsync(TimeSpan.FromSeconds(60));
+            clients[n % 2].SubmitAsync("image.label", new { n }, new SubmitOptions { MaxAttempts = 10, Timeout = TimeSpan.FromMilliseconds(5_000) }))).WaitAsync(TimeSpan.FromSeconds(60));
         done.Cancel();
         await flapping.WaitAsync(TestTimeouts.Default);
 

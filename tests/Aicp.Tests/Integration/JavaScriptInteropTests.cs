@@ -12,25 +12,28 @@ public sealed class JavaScriptInteropTests
 {
     private static async Task<NodeClient> StartJsAgentAsync(HubHarness h, string id, string behaviour, string capability = "js.work")
     {
-        var node = NodeClient.Start("agent", h.Hub.BaseUrl.ToString(), h.Protocol, id, capability, behaviour);
+        var node = NodeClient.Start("agent", h.Hub.BaseUrl.ToString(), JsProtocol(h), id, capability, behaviour);
         var line = await node.ReadLineAsync();
         Assert.StartsWith("registered ", line);
         Assert.True(JsonDocument.Parse(line["registered ".Length..]).RootElement.GetProperty("accepted").GetBoolean());
         return node;
     }
 
+    /// <summary>The protocol's name as tests/interop/client.mjs takes it.</summary>
+    private static string JsProtocol(HubHarness h) => h.Protocol == HubProtocol.MessagePack ? "messagepack" : "json";
+
     private static async Task<List<TaskResult>> JsSubmitAsync(HubHarness h, string method, int count, string? strategy = null, int? bytes = null)
     {
-        string[] args = ["submit", h.Hub.BaseUrl.ToString(), h.Protocol, method, count.ToString(), strategy ?? "-"];
+        string[] args = ["submit", h.Hub.BaseUrl.ToString(), JsProtocol(h), method, count.ToString(), strategy ?? "-"];
         await using var node = NodeClient.Start(bytes is { } b ? [.. args, b.ToString()] : args);
         var lines = await node.ReadUntilAsync("done");
-        return [.. lines.Select(l => JsonSerializer.Deserialize<TaskResult>(l, AgentJson.Options)!)];
+        return [.. lines.Select(l => JsonSerializer.Deserialize<TaskResult>(l, Wire.Options)!)];
     }
 
     [Theory]
-    [InlineData(HubProtocols.MessagePack)]
-    [InlineData(HubProtocols.Json)]
-    public async Task JsAgent_DotNetSubmitter_CompletesWithPayloadEchoed(string protocol)
+    [InlineData(HubProtocol.MessagePack)]
+    [InlineData(HubProtocol.Json)]
+    public async Task JsAgent_DotNetSubmitter_CompletesWithPayloadEchoed(HubProtocol protocol)
     {
         await using var h = await HubHarness.StartAsync(protocol: protocol);
         await using var js = await StartJsAgentAsync(h, "js-agent", "echo");
@@ -50,15 +53,15 @@ public sealed class JavaScriptInteropTests
     }
 
     [Theory]
-    [InlineData(HubProtocols.MessagePack)]
-    [InlineData(HubProtocols.Json)]
-    public async Task JsSubmitter_DotNetAgent_EveryTaskCompleted(string protocol)
+    [InlineData(HubProtocol.MessagePack)]
+    [InlineData(HubProtocol.Json)]
+    public async Task JsSubmitter_DotNetAgent_EveryTaskCompleted(HubProtocol protocol)
     {
         await using var h = await HubHarness.StartAsync(protocol: protocol);
         await h.StartAgentAsync("dotnet-agent", (task, _) => ValueTask.FromResult(JsonSerializer.SerializeToElement(new
         {
-            index = task.Payload.GetProperty("index").GetInt32(),
-            text = task.Payload.GetProperty("text").GetString(),
+            index = task.Payload!.Json.GetProperty("index").GetInt32(),
+            text = task.Payload!.Json.GetProperty("text").GetString(),
         })), method: "js.work");
 
         var results = await JsSubmitAsync(h, "js.work", 25);
@@ -73,7 +76,7 @@ public sealed class JavaScriptInteropTests
     [Fact]
     public async Task JsSubmitter_BinaryPayloadOverMessagePack_ArrivesIntact()
     {
-        await using var h = await HubHarness.StartAsync(protocol: HubProtocols.MessagePack);
+        await using var h = await HubHarness.StartAsync(protocol: HubProtocol.MessagePack);
         await using var js = await StartJsAgentAsync(h, "js-bytes", "bytes", "blob.sum");
         const int size = 64 * 1024;
 
@@ -108,11 +111,11 @@ public sealed class JavaScriptInteropTests
     [Fact]
     public async Task JsSubmitter_BinaryPayloadToDotNetAgent_BytesIntact()
     {
-        await using var h = await HubHarness.StartAsync(protocol: HubProtocols.MessagePack);
+        await using var h = await HubHarness.StartAsync(protocol: HubProtocol.MessagePack);
         await h.StartAgentAsync("dotnet-bytes", (task, _) =>
         {
-            var bytes = task.Payload.GetProperty("data").GetBytesFromBase64();
-            var index = task.Payload.GetProperty("index").GetInt32();
+            var bytes = task.Payload!.Json.GetProperty("data").GetBytesFromBase64();
+            var index = task.Payload!.Json.GetProperty("index").GetInt32();
             var intact = bytes.Select((b, k) => b == (k * 7 + index) % 256).All(x => x);
             return ValueTask.FromResult(JsonSerializer.SerializeToElement(new { length = bytes.Length, intact }));
         }, method: "blob.check");
@@ -128,9 +131,9 @@ public sealed class JavaScriptInteropTests
     }
 
     [Theory]
-    [InlineData(HubProtocols.MessagePack)]
-    [InlineData(HubProtocols.Json)]
-    public async Task JsAgentFailing_FailsOverToDotNetAgent_AllCompleted(string protocol)
+    [InlineData(HubProtocol.MessagePack)]
+    [InlineData(HubProtocol.Json)]
+    public async Task JsAgentFailing_FailsOverToDotNetAgent_AllCompleted(HubProtocol protocol)
     {
         await using var h = await HubHarness.StartAsync(protocol: protocol);
         await using var js = await StartJsAgentAsync(h, "js-failing", "fail");
@@ -151,9 +154,9 @@ public sealed class JavaScriptInteropTests
     }
 
     [Theory]
-    [InlineData(HubProtocols.MessagePack)]
-    [InlineData(HubProtocols.Json)]
-    public async Task JsSubmitter_BadRequests_TypedErrors(string protocol)
+    [InlineData(HubProtocol.MessagePack)]
+    [InlineData(HubProtocol.Json)]
+    public async Task JsSubmitter_BadRequests_TypedErrors(HubProtocol protocol)
     {
         await using var h = await HubHarness.StartAsync(protocol: protocol);
         await h.StartAgentAsync("a1", HubHarness.Echo("a1"), method: "js.work");

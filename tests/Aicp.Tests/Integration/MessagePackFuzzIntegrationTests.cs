@@ -25,7 +25,7 @@ public sealed class MessagePackFuzzIntegrationTests(ITestOutputHelper output)
     public async Task Hub_TenThousandHostileMessagePackFrames_StaysUpAndWellBehavedClientSeesNoError()
     {
         var logs = new CapturingLoggerProvider();
-        await using var h = await HubHarness.StartAsync(logs: logs, protocol: HubProtocols.MessagePack);
+        await using var h = await HubHarness.StartAsync(logs: logs, protocol: HubProtocol.MessagePack);
         await h.StartAgentAsync("good", HubHarness.Echo("good"));
         var client = await h.StartClientAsync();
 

@@ -23,7 +23,7 @@ public sealed class MetricsEndpointTests
 
         for (var i = 0; i < 12; i++)
         {
-            var result = await client.SubmitAsync("image.label", new { i }, new SubmitOptions { Strategy = "round-robin" }).DefaultTimeout();
+            var result = await client.SubmitAsync("image.label", new { i }, new SubmitOptions { Strategy = new RoutingStrategy("round-robin") }).DefaultTimeout();
             Assert.Equal(TaskStatuses.Completed, result.Status);
         }
 
@@ -111,11 +111,11 @@ public sealed class MetricsEndpointTests
 
         for (var i = 0; i < 12; i++)
         {
-            var result = await client.SubmitAsync("image.label", new { i }, new SubmitOptions { Strategy = "round-robin" }).DefaultTimeout();
+            var result = await client.SubmitAsync("image.label", new { i }, new SubmitOptions { Strategy = new RoutingStrategy("round-robin") }).DefaultTimeout();
             Assert.Equal(TaskStatuses.Completed, result.Status);
         }
 
-        Assert.Equal(TaskStatuses.Timeout, (await client.SubmitAsync("slow.work", null, new SubmitOptions { TimeoutMs = 150, MaxAttempts = 1 }).DefaultTimeout()).Status);
+        Assert.Equal(TaskStatuses.Timeout, (await client.SubmitAsync("slow.work", null, new SubmitOptions { Timeout = TimeSpan.FromMilliseconds(150), MaxAttempts = 1 }).DefaultTimeout()).Status);
         release.SetResult();
         await TestTimeouts.Eventually(() => h.Counters.LateCompletions == 1, "the late completion to be counted");
         Assert.Equal(TaskStatuses.NoAgents, (await client.SubmitAsync("nobody.serves-this", null).DefaultTimeout()).Status);
@@ -186,7 +186,7 @@ public sealed class MetricsEndpointTests
         var client = await h.StartClientAsync();
         for (var i = 0; i < 6; i++)
         {
-            await client.SubmitAsync("image.label", null, new SubmitOptions { Strategy = "round-robin" }).DefaultTimeout();
+            await client.SubmitAsync("image.label", null, new SubmitOptions { Strategy = new RoutingStrategy("round-robin") }).DefaultTimeout();
         }
 
         var before = await MetricsScrape.FetchAsync(h.Hub.BaseUrl);

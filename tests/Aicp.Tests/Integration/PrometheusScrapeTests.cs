@@ -80,6 +80,64 @@ public sealed class PrometheusScrapeTests
         }
     }
 
+    [Fact]
+    public async Task PrometheusScrape_DeployConfigAgainstSecuredHub_SendsTheMetricsKey()
+    {
+        var prometheusPath = ExternalTool.Prometheus;
+        await using var h = await HubHarness.StartAsync(TestCredentials.Secured());
+
+        // deploy/prometheus as shipped, pointed at the test hub, with the test's metrics key in the credentials file it
+        // names; plus a job without the credential, which the hub must refuse.
+        var deploy = Path.Combine(ExternalTool.RepositoryRoot, "deploy", "prometheus");
+        var dir = Directory.CreateTempSubdirectory("aicp-prometheus-");
+        File.Copy(Path.Combine(deploy, "alerts.yml"), Path.Combine(dir.FullName, "alerts.yml"));
+        Directory.CreateDirectory(Path.Combine(dir.FullName, "secrets"));
+        await File.WriteAllTextAsync(Path.Combine(dir.FullName, "secrets", "hub-metrics-key"), TestCredentials.MetricsKey + "\n");
+        var shipped = await File.ReadAllTextAsync(Path.Combine(deploy, "prometheus.yml"));
+        Assert.Contains("credentials_file: secrets/hub-metrics-key", shipped);
+        var config = Path.Combine(dir.FullName, "prometheus.yml");
+        await File.WriteAllTextAsync(config, shipped
+            .Replace("scrape_interval: 5s", "scrape_interval: 1s", StringComparison.Ordinal)
+            .Replace("\"hub:5000\"", $"\"{h.Hub.BaseUrl.Authority}\"", StringComparison.Ordinal) + $"""
+
+              - job_name: aicp-hub-without-key
+                metrics_path: /metrics
+                static_configs:
+                  - targets: ["{h.Hub.BaseUrl.Authority}"]
+            """);
+        var port = FreeLoopbackPort();
+        var log = new StringBuilder();
+        using var prometheus = StartPrometheus(prometheusPath, config, port, Path.Combine(dir.FullName, "data"), log);
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
+
+            var targets = await PollAsync(async () =>
+            {
+                using var doc = JsonDocument.Parse(await http.GetStringAsync("/api/v1/targets"));
+                var active = doc.RootElement.GetProperty("data").GetProperty("activeTargets").EnumerateArray()
+                    .ToDictionary(t => t.GetProperty("labels").GetProperty("job").GetString()!,
+                        t => (Health: t.GetProperty("health").GetString(), Error: t.GetProperty("lastError").GetString()));
+                return active.Count == 2 && active.Values.All(t => t.Health != "unknown") ? active : null;
+            }, "Prometheus to scrape both jobs", prometheus, log);
+
+            Assert.Equal("up", targets["aicp-hub"].Health);
+            Assert.Equal("down", targets["aicp-hub-without-key"].Health);
+            Assert.Contains("401", targets["aicp-hub-without-key"].Error);
+            Assert.Equal(0, await QueryAsync(http, "aicp_security_events_total{job=\"aicp-hub\",kind=\"key_revoked\"}"));
+        }
+        finally
+        {
+            if (!prometheus.HasExited)
+            {
+                prometheus.Kill(entireProcessTree: true);
+                await prometheus.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            }
+
+            dir.Delete(recursive: true);
+        }
+    }
+
     private static Process StartPrometheus(string path, string config, int port, string data, StringBuilder log)
     {
         var info = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -44,10 +44,10 @@ public sealed class QueueIntegrationTests
             return JsonSerializer.SerializeToElement(1);
         }, maxConcurrency: 1);
         var client = await h.StartClientAsync();
-        var running = client.SubmitAsync("image.label", null, new SubmitOptions { TimeoutMs = 10_000 });
+        var running = client.SubmitAsync("image.label", null, new SubmitOptions { Timeout = TimeSpan.FromMilliseconds(10_000) });
         await TestTimeouts.Eventually(() => h.Registry.GetById("one")!.Pending == 1, "the first task running");
 
-        var waited = await client.SubmitAsync("image.label", null, new SubmitOptions { TimeoutMs = 200 }).DefaultTimeout();
+        var waited = await client.SubmitAsync("image.label", null, new SubmitOptions { Timeout = TimeSpan.FromMilliseconds(200) }).DefaultTimeout();
         Assert.Equal(TaskStatuses.Timeout, waited.Status);
         Assert.Equal(ErrorCodes.QueueTimeout, waited.Error?.Code);
         Assert.Equal(0, waited.Attempts);
@@ -70,9 +70,9 @@ public sealed class QueueIntegrationTests
             return default;
         }, maxConcurrency: 1);
         var client = await h.StartClientAsync();
-        var first = client.SubmitAsync("image.label", null, new SubmitOptions { TimeoutMs = 60_000 });
+        var first = client.SubmitAsync("image.label", null, new SubmitOptions { Timeout = TimeSpan.FromMilliseconds(60_000) });
         await started.Task.DefaultTimeout();
-        var second = client.SubmitAsync("image.label", null, new SubmitOptions { TimeoutMs = 60_000 });
+        var second = client.SubmitAsync("image.label", null, new SubmitOptions { Timeout = TimeSpan.FromMilliseconds(60_000) });
         await TestTimeouts.Eventually(() => h.Registry.GetPool("image.label")?.Waiters.Count == 1, "the second task queued");
 
         await agent.AbortAsync().DefaultTimeout();

@@ -17,61 +17,14 @@ namespace Aicp.Tests.Integration;
 /// <summary>API keys, JWTs, roles, agent bindings, status access, payload limit and rate limit over real sockets.</summary>
 public sealed class SecurityIntegrationTests
 {
-    private const string AgentKey = "agent-secret-0001";
-    private const string SubmitterKey = "submitter-secret-0002";
-    private const string AdminKey = "admin-secret-0003";
-    private const string WorkerKey = "worker-secret-0004"; // agent + submitter
-    private const string JwtKey = "a-test-signing-key-of-at-least-32-bytes!";
+    private const string AgentKey = TestCredentials.AgentKey;
+    private const string SubmitterKey = TestCredentials.SubmitterKey;
+    private const string AdminKey = TestCredentials.AdminKey;
+    private const string WorkerKey = TestCredentials.WorkerKey; // agent + submitter
 
-    private static Dictionary<string, string?> Secured(Dictionary<string, string?>? extra = null)
-    {
-        var settings = new Dictionary<string, string?>();
-        AddKey(settings, 0, "gpu-fleet", AgentKey, ["agent"], agentIds: ["gpu-*"], capabilities: ["image.*"]);
-        AddKey(settings, 1, "frontend", SubmitterKey, ["submitter"]);
-        AddKey(settings, 2, "ops", AdminKey, ["admin"]);
-        AddKey(settings, 3, "worker", WorkerKey, ["agent", "submitter"]);
-        settings["Aicp:Security:Jwt:SigningKey"] = JwtKey;
-        settings["Aicp:Security:Jwt:Issuer"] = "test-issuer";
-        settings["Aicp:Security:Jwt:Audience"] = "aicp";
-        foreach (var (k, v) in extra ?? [])
-        {
-            settings[k] = v;
-        }
+    private static Dictionary<string, string?> Secured(Dictionary<string, string?>? extra = null) => TestCredentials.Secured(extra);
 
-        return settings;
-    }
-
-    private static void AddKey(Dictionary<string, string?> settings, int i, string name, string key, string[] roles,
-        string[]? agentIds = null, string[]? capabilities = null)
-    {
-        var at = $"Aicp:Security:ApiKeys:{i}:";
-        settings[at + "Name"] = name;
-        settings[at + "Sha256"] = ApiKeyStore.Hash(key);
-        for (var r = 0; r < roles.Length; r++)
-        {
-            settings[at + "Roles:" + r] = roles[r];
-        }
-
-        for (var a = 0; a < (agentIds?.Length ?? 0); a++)
-        {
-            settings[at + "AgentIds:" + a] = agentIds![a];
-        }
-
-        for (var c = 0; c < (capabilities?.Length ?? 0); c++)
-        {
-            settings[at + "Capabilities:" + c] = capabilities![c];
-        }
-    }
-
-    private static string Jwt(params string[] roles)
-    {
-        var claims = new Dictionary<string, object> { ["sub"] = "jwt-user", ["role"] = roles };
-        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = "test-issuer", Audience = "aicp", Claims = claims, Expires = DateTime.UtcNow.AddMinutes(5),
-            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(JwtKey)), SecurityAlgorithms.HmacSha256),
-        });
-    }
+    private static string Jwt(params string[] roles) => TestCredentials.Jwt(roles);
 
     [Fact]
     public async Task Connect_KeysConfiguredNoToken_Refused401()
@@ -136,7 +89,7 @@ public sealed class SecurityIntegrationTests
         }).Handle("image.label", HubHarness.Echo("cpu-9")));
         using var stop = new CancellationTokenSource(TestTimeouts.Default);
         var starting = agent.StartAsync(stop.Token);
-        await TestTimeouts.Eventually(() => agent.LastRegistration?.Error?.Code == ErrorCodes.Forbidden, "the registration to be refused as forbidden");
+        await TestTimeouts.Eventually(() => agent.Registration?.Error?.Code == ErrorCodes.Forbidden, "the registration to be refused as forbidden");
         stop.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => starting).DefaultTimeout();
         Assert.Equal(0, h.Registry.Count);

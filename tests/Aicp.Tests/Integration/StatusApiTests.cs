@@ -27,7 +27,7 @@ public sealed class StatusApiTests
         var results = new List<TaskResult>();
         for (var i = 0; i < 10; i++)
         {
-            results.Add(await client.SubmitAsync("image.label", new { i }, new SubmitOptions { Strategy = "round-robin" }).DefaultTimeout());
+            results.Add(await client.SubmitAsync("image.label", new { i }, new SubmitOptions { Strategy = new RoutingStrategy("round-robin") }).DefaultTimeout());
         }
 
         Assert.All(results, r => Assert.Equal(TaskStatuses.Completed, r.Status));
@@ -147,9 +147,9 @@ public sealed class StatusApiTests
     }
 
     [Theory]
-    [InlineData(HubProtocols.Json)]
-    [InlineData(HubProtocols.MessagePack)]
-    public async Task HubStatusMethods_SameStateAsHttp_ReturnTheSameRecords(string protocol)
+    [InlineData(HubProtocol.Json)]
+    [InlineData(HubProtocol.MessagePack)]
+    public async Task HubStatusMethods_SameStateAsHttp_ReturnTheSameRecords(HubProtocol protocol)
     {
         await using var h = await HubHarness.StartAsync(ExpectTextEmbed(), protocol: protocol);
         await h.StartAgentAsync("a1", HubHarness.Echo("a1"), maxConcurrency: 3);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Aicp.Agent.Sdk.Agent;
 using Aicp.Protocol;
+using Aicp.Tests.Infrastructure;
 
 namespace Aicp.Tests.Protocol;
 
@@ -13,8 +14,25 @@ public sealed class ContractSerializationTests
         {
             Method = "image.label", Payload = TaskPayload.FromJson(JsonSerializer.SerializeToElement(new { image = "AA==" })),
             Strategy = "round-robin", TimeoutMs = 500, MaxAttempts = 2,
-        }, AgentJson.Options);
+        }, Wire.Options);
         Assert.Equal("""{"method":"image.label","payload":{"image":"AA=="},"strategy":"round-robin","timeoutMs":500,"maxAttempts":2}""", json);
+    }
+
+    [Fact]
+    public void Serialize_DeadlineAndRouteFields_CamelCaseKeysOnBothProtocols()
+    {
+        var request = new TaskRequest { Method = "image.label", DeadlineMs = 250 };
+        Assert.Contains("\"deadlineMs\":250", JsonSerializer.Serialize(request, Wire.Options));
+        var entry = new RouteEntry { AgentId = "a1", Outcome = AttemptOutcomes.Superseded, PredictedMs = 12.5, Hedge = true };
+        var json = JsonSerializer.Serialize(entry, Wire.Options);
+        Assert.Contains("\"predictedMs\":12.5", json);
+        Assert.Contains("\"hedge\":true", json);
+
+        var packed = MessagePack.MessagePackSerializer.ConvertToJson(MessagePack.MessagePackSerializer.Serialize(entry));
+        Assert.Contains("\"predictedMs\":12.5", packed);
+        Assert.Contains("\"hedge\":true", packed);
+        Assert.Contains("\"outcome\":\"superseded\"", packed);
+        Assert.Contains("\"deadlineMs\":250", MessagePack.MessagePackSerializer.ConvertToJson(MessagePack.MessagePackSerializer.Serialize(request)));
     }
 
     [Fact]
@@ -25,7 +43,7 @@ public sealed class ContractSerializationTests
              "latencyMs":12.5,"route":[{"agentId":"a0","outcome":"timeout","ms":5,"error":{"code":"agent_timeout","message":"m"}},
              {"agentId":"a1","outcome":"completed","ms":7.5}]}
             """;
-        var result = JsonSerializer.Deserialize<TaskResult>(json, AgentJson.Options)!;
+        var result = JsonSerializer.Deserialize<TaskResult>(json, Wire.Options)!;
         Assert.Equal(TaskStatuses.Completed, result.Status);
         Assert.Equal(2, result.Attempts);
         Assert.Equal(JsonValueKind.Object, result.Result!.Json.ValueKind);
@@ -40,14 +58,14 @@ public sealed class ContractSerializationTests
         {
             AgentId = "gpu-1", Capabilities = ["image.label"], MaxConcurrency = 16, Metadata = new Dictionary<string, string> { ["device"] = "cpu" },
         };
-        var back = JsonSerializer.Deserialize<AgentRegistration>(JsonSerializer.Serialize(registration, AgentJson.Options), AgentJson.Options)!;
+        var back = JsonSerializer.Deserialize<AgentRegistration>(JsonSerializer.Serialize(registration, Wire.Options), Wire.Options)!;
         Assert.Equal("gpu-1", back.AgentId);
         Assert.Equal(["image.label"], back.Capabilities);
         Assert.Equal(16, back.MaxConcurrency);
         Assert.Equal("cpu", back.Metadata!["device"]);
 
         var completion = new TaskCompletion { TaskId = "t", Attempt = 3, Ok = false, Error = TaskError.Of("model_error", "x") };
-        var json = JsonSerializer.Serialize(completion, AgentJson.Options);
+        var json = JsonSerializer.Serialize(completion, Wire.Options);
         Assert.Equal("""{"taskId":"t","attempt":3,"ok":false,"error":{"code":"model_error","message":"x"}}""", json);
     }
 }

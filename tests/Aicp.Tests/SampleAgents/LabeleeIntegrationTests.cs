@@ -12,11 +12,11 @@ namespace Aicp.Tests.SampleAgents;
 public sealed class LabeleeIntegrationTests
 {
     [Theory]
-    [InlineData(1, HubProtocols.Json)]
-    [InlineData(8, HubProtocols.Json)]
-    [InlineData(1, HubProtocols.MessagePack)]
-    [InlineData(8, HubProtocols.MessagePack)]
-    public async Task Submit_HeldOutDigits_LabelledCorrectlyAndBadImagesRejected(int batchSize, string protocol)
+    [InlineData(1, HubProtocol.Json)]
+    [InlineData(8, HubProtocol.Json)]
+    [InlineData(1, HubProtocol.MessagePack)]
+    [InlineData(8, HubProtocol.MessagePack)]
+    public async Task Submit_HeldOutDigits_LabelledCorrectlyAndBadImagesRejected(int batchSize, HubProtocol protocol)
     {
         await using var h = await HubHarness.StartAsync(protocol: protocol);
         using var labeller = DigitLabeller.LoadDefault();
@@ -31,9 +31,9 @@ public sealed class LabeleeIntegrationTests
             new { image = data.Image(index).ToArray(), topK = 2 }))).DefaultTimeout(); // base64 in JSON, bin over MessagePack
 
         Assert.All(results, r => Assert.Equal(TaskStatuses.Completed, r.Status));
-        var correct = results.Zip(digits).Count(p => p.First.ResultAs<LabelResponse>()!.Labels[0].Label == data.Labels[p.Second].ToString());
+        var correct = results.Zip(digits).Count(p => p.First.GetResult<LabelResponse>()!.Labels[0].Label == data.Labels[p.Second].ToString());
         Assert.True(correct >= 57, $"only {correct}/60 held-out digits labelled correctly");
-        Assert.All(results, r => Assert.Equal(2, r.ResultAs<LabelResponse>()!.Labels.Count));
+        Assert.All(results, r => Assert.Equal(2, r.GetResult<LabelResponse>()!.Labels.Count));
 
         var notBase64 = await client.SubmitAsync(LabeleeAgent.Method, new { image = "%%%" }, new SubmitOptions { MaxAttempts = 1 }).DefaultTimeout();
         Assert.Equal(TaskStatuses.Failed, notBase64.Status);

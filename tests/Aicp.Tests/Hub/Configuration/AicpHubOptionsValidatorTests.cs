@@ -37,6 +37,24 @@ public sealed class AicpHubOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_BadRetryBudgetAndHedging_AllErrorsTogether()
+    {
+        var options = new AicpHubOptions
+        {
+            RetryBudget = { Ratio = -0.1, Window = TimeSpan.FromMilliseconds(500) },
+            Hedging = { Capabilities = ["image.label", "Not Valid"], Delay = TimeSpan.Zero, Percentile = 1, BudgetRatio = 2 },
+        };
+        var errors = Validator.Validate(null, options).Failures!.ToList();
+        Assert.Equal(6, errors.Count);
+        Assert.Contains(errors, e => e.Contains("Aicp:RetryBudget:Ratio"));
+        Assert.Contains(errors, e => e.Contains("Aicp:RetryBudget:Window"));
+        Assert.Contains(errors, e => e.Contains("'Not Valid' is not a valid capability name"));
+        Assert.Contains(errors, e => e.Contains("Aicp:Hedging:Delay"));
+        Assert.Contains(errors, e => e.Contains("Aicp:Hedging:Percentile"));
+        Assert.Contains(errors, e => e.Contains("Aicp:Hedging:BudgetRatio"));
+    }
+
+    [Fact]
     public void StrategyFor_CapabilityWithEntry_ThatStrategyElseDefault()
     {
         var options = new AicpHubOptions { CapabilityStrategies = { ["image.label"] = RoutingStrategyNames.PowerOfTwo } };

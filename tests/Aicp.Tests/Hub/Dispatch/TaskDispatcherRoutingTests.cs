@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Aicp.Hub.Configuration;
 using Aicp.Hub.Dispatch;
+using Aicp.Hub.Health;
 using Aicp.Hub.Registry;
 using Aicp.Hub.Routing;
 using Aicp.Protocol;

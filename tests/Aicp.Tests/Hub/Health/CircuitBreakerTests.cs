@@ -7,10 +7,15 @@ namespace Aicp.Tests.Hub.Health;
 
 public sealed class CircuitBreakerTests
 {
-    private readonly FakeTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
+    private readonly List<CircuitTransition> _transitions = [];
     private readonly CircuitBreaker _breaker;
 
-    public CircuitBreakerTests() => _breaker = new CircuitBreaker(new AgentHealthPolicy(new AgentHealthOptions(), _time), _time.GetTimestamp());
+    public CircuitBreakerTests()
+    {
+        var policy = new AgentHealthPolicy(new AgentHealthOptions(), _time) { Transitioned = _transitions.Add };
+        _breaker = new CircuitBreaker(policy, _time.GetTimestamp(), "a1");
+    }
 
     private long Now => _time.GetTimestamp();
 
@@ -164,5 +169,65 @@ public sealed class CircuitBreakerTests
         Assert.Equal((1 + 3) / 5.0, _breaker.SuccessRate(Now), 9);
         _time.Advance(TimeSpan.FromSeconds(31));
         Assert.Equal(1, _breaker.SuccessRate(Now));
+    }
+
+    [Fact]
+    public void Transitions_OpenProbeCloseThenProbeFails_EachReportedOnceInOrder()
+    {
+        Fail(5);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(CircuitState.HalfOpen, _breaker.StateAt(Now));
+        Assert.Single(_transitions); // reading the lazy turn is not a transition; claiming the probe is
+        Assert.True(_breaker.TryAdmit(Now, panic: false));
+        _breaker.OnSuccess(Now);
+        Fail(5);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.True(_breaker.TryAdmit(Now, panic: false));
+        Fail();
+
+        Assert.Equal(
+        [
+            (CircuitState.Closed, CircuitState.Open), (CircuitState.Open, CircuitState.HalfOpen), (CircuitState.HalfOpen, CircuitState.Closed),
+            (CircuitState.Closed, CircuitState.Open), (CircuitState.Open, CircuitState.HalfOpen), (CircuitState.HalfOpen, CircuitState.Open),
+        ], _transitions.Select(t => (t.From, t.To)));
+        Assert.All(_transitions, t => Assert.Equal("a1", t.AgentId));
+        var breakTicks = _time.TimestampFrequency * 30;
+        Assert.Equal([breakTicks, breakTicks, 2 * breakTicks], _transitions.Where(t => t.To == CircuitState.Open).Select(t => t.BreakTicks));
+        Assert.Equal(1, _transitions[^1].Reopens);
+    }
+}
+
+public sealed class CircuitPartsTests
+{
+    private static readonly AgentHealthPolicy Policy = new(new AgentHealthOptions(), new FakeTimeProvider());
+
+    [Fact]
+    public void ShouldOpen_FifthConsecutiveFailure_TrueAndASuccessResetsTheRun()
+    {
+        var rule = new CircuitTripRule(Policy);
+        Assert.Equal([false, false, false, false, true], Enumerable.Range(0, 5).Select(_ => rule.ShouldOpen(ok: false, total: 1, failed: 1)));
+        Assert.False(rule.ShouldOpen(ok: true, total: 1, failed: 0));
+        Assert.False(rule.ShouldOpen(ok: false, total: 1, failed: 1));
+    }
+
+    [Theory]
+    [InlineData(10, 5, true)]
+    [InlineData(10, 4, false)]
+    [InlineData(9, 9, false)] // below the minimum throughput, and only one failure in a row
+    public void ShouldOpen_FailureRatioOverMinimumThroughput(int total, int failed, bool opens) =>
+        Assert.Equal(opens, new CircuitTripRule(Policy).ShouldOpen(ok: false, total, failed));
+
+    [Fact]
+    public void Add_OutcomesAcrossBuckets_TotalsOverTheWindowOnly()
+    {
+        var ticksPerSecond = TimeSpan.TicksPerSecond;
+        var window = new OutcomeWindow(30 * ticksPerSecond);
+        var start = new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero).UtcTicks;
+        Assert.Equal((1, 0), window.Add(start, ok: true));
+        Assert.Equal((2, 1), window.Add(start + 10 * ticksPerSecond, ok: false));
+        Assert.Equal((2, 1), window.Add(start + 31 * ticksPerSecond, ok: true)); // the first left the window
+        Assert.Equal((1 + 3) / 5.0, window.SuccessRate(start + 31 * ticksPerSecond), 9);
+        window.Clear();
+        Assert.Equal(1, window.SuccessRate(start + 31 * ticksPerSecond));
     }
 }

@@ -13,9 +13,9 @@ namespace Aicp.Tests.Hub.Hubs;
 public sealed class AicpHubLifetimeManagerTests
 {
     [Theory]
-    [InlineData(HubProtocols.Json)]
-    [InlineData(HubProtocols.MessagePack)]
-    public async Task AgentConnection_IsReachableWhileConnected_AndForgottenWhenItLeaves(string protocol)
+    [InlineData(HubProtocol.Json)]
+    [InlineData(HubProtocol.MessagePack)]
+    public async Task AgentConnection_IsReachableWhileConnected_AndForgottenWhenItLeaves(HubProtocol protocol)
     {
         await using var h = await HubHarness.StartAsync(protocol: protocol);
         var lifetime = Assert.IsType<AicpHubLifetimeManager>(h.Hub.Services.GetRequiredService<HubLifetimeManager<AicpHub>>());

@@ -34,7 +34,7 @@ public sealed class TracingTests
         do
         {
             // Round-robin alternates the two agents: within two tasks one starts on the bad agent and fails over.
-            result = await client.SubmitAsync("trace.test", null, new SubmitOptions { Strategy = "round-robin", MaxAttempts = 2 }).DefaultTimeout();
+            result = await client.SubmitAsync("trace.test", null, new SubmitOptions { Strategy = new RoutingStrategy("round-robin"), MaxAttempts = 2 }).DefaultTimeout();
         }
         while (result.Attempts != 2 && ++tries < 4);
 

@@ -72,31 +72,70 @@ public sealed class LoadAwareStrategyTests
     }
 
     [Fact]
-    public void Pick_Adaptive_RemembersTheCheaperCandidateAndComparesItNext()
+    public void Pick_AdaptiveParallelAgentUnderLoad_PreferredToAQueueingAgentWithLessLoad()
     {
         var f = new RoutingFixture();
-        var agents = f.Agents(4);
-        var strategy = new AdaptiveStrategy();
-        RoutingFixture.Load(agents[1], 4);
-        Assert.Same(agents[0], f.Pick(strategy, new ScriptedRandom(1, 0))); // a1 (4 pending) vs a0 (0)
-        Assert.Same(agents[0], f.Pool.Remembered);
+        var agents = f.Agents(2, maxConcurrency: 64);
+        var (parallel, serial) = (agents[0], agents[1]);
+        for (var i = 0; i < 40; i++)
+        {
+            var load = i % 8;
+            parallel.RecordCompletion(Method, 10, ok: true, f.Time.GetUtcNow(), load); // flat: runs tasks side by side
+            serial.RecordCompletion(Method, 10 * (load + 1), ok: true, f.Time.GetUtcNow(), load); // one at a time
+            f.Time.Advance(TimeSpan.FromMilliseconds(50));
+        }
 
-        // next pick: remembered a0 against random a3, both idle: the remembered one wins the tie, and a3 is
-        // remembered because it is the cheaper once a0 carries this task
-        Assert.Same(agents[0], f.Pick(strategy, new ScriptedRandom(3)));
-        Assert.Same(agents[3], f.Pool.Remembered);
+        RoutingFixture.Load(parallel, 6);
+        RoutingFixture.Load(serial, 2);
+        var now = f.Time.GetTimestamp();
+        Assert.InRange(AgentScores.PredictedCompletionMs(parallel, Method, now), 9, 13);
+        Assert.InRange(AgentScores.PredictedCompletionMs(serial, Method, now), 28, 32);
+        for (var start = 0; start < 2; start++)
+        {
+            Assert.Same(parallel, f.Pick(new AdaptiveStrategy(), new ScriptedRandom(start)));
+        }
     }
 
     [Fact]
-    public void Pick_AdaptiveRememberedAgentFull_FallsBackToTwoRandom()
+    public void Pick_AdaptiveTenTimesSlowerAgentIdle_FastAgentsWithWorkInFlightStillWin()
     {
         var f = new RoutingFixture();
-        var agents = f.Agents(3, maxConcurrency: 1);
-        f.Pool.Remembered = agents[0];
+        var agents = f.Agents(3);
+        for (var i = 0; i < 30; i++)
+        {
+            agents[0].RecordCompletion(Method, 10, ok: true, f.Time.GetUtcNow(), i % 6);
+            agents[1].RecordCompletion(Method, 12, ok: true, f.Time.GetUtcNow(), i % 6);
+            f.Time.Advance(TimeSpan.FromMilliseconds(100));
+        }
+
+        agents[2].RecordCompletion(Method, 100, ok: true, f.Time.GetUtcNow(), 0);
+        RoutingFixture.Load(agents[0], 5);
+        RoutingFixture.Load(agents[1], 5);
+        var random = new DefaultRandomSource(4);
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.NotSame(agents[2], f.Pick(new AdaptiveStrategy(), random));
+        }
+    }
+
+    [Fact]
+    public void Pick_AdaptiveAgentHoldingWorkWithoutProgress_AvoidedLongBeforeItsTimeout()
+    {
+        var f = new RoutingFixture();
+        var agents = f.Agents(2);
+        foreach (var agent in agents)
+        {
+            agent.RecordCompletion(Method, 10, ok: true, f.Time.GetUtcNow(), 0);
+        }
+
         RoutingFixture.Load(agents[0], 1);
-        var picked = f.Pick(new AdaptiveStrategy(), new DefaultRandomSource(1));
-        Assert.NotNull(picked);
-        Assert.NotSame(agents[0], picked);
+        f.Time.Advance(TimeSpan.FromMilliseconds(5));
+        // busy for 5 ms: no sign of a stall, the model decides (one sample at load 0, so one task at a time: 2 x 10 ms)
+        Assert.InRange(AgentScores.PredictedCompletionMs(agents[0], Method, f.Time.GetTimestamp()), 19.9, 20);
+
+        f.Time.Advance(TimeSpan.FromMilliseconds(495));
+        Assert.Equal(500, AgentScores.PredictedCompletionMs(agents[0], Method, f.Time.GetTimestamp()), 3);
+        Assert.Same(agents[1], f.Pick(new AdaptiveStrategy(), new ScriptedRandom(0)));
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using Aicp.Agent.Sdk.Client;
+using Aicp.Agent.Sdk.Connection;
 using System.CommandLine;
 using Aicp.SampleAgents.Cli;
 using Aicp.SampleAgents.Demo;
@@ -20,7 +22,7 @@ public class SampleAgentsCliTests
 
         Assert.Equal("http://127.0.0.1:5000", settings.Hub);
         Assert.Equal(new("flaky-1", 40, 20, 0.2, 4), settings.Profile);
-        Assert.Equal("json", settings.Protocol);
+        Assert.Equal(HubProtocol.Json, settings.Protocol);
         Assert.Equal(1, settings.Batch);
         Assert.Null(settings.Token);
         Assert.Equal("auto", settings.Device);
@@ -35,7 +37,7 @@ public class SampleAgentsCliTests
 
         var settings = labelee.Bind(result);
 
-        Assert.Equal(new LabeleeSettings("http://hub:5000", new("fast-1", 0, 600_000, 1, 16), "messagepack", 4096, "@key", "cpu"), settings);
+        Assert.Equal(new LabeleeSettings("http://hub:5000", new("fast-1", 0, 600_000, 1, 16), HubProtocol.MessagePack, 4096, "@key", "cpu"), settings);
     }
 
     [Fact]
@@ -48,7 +50,8 @@ public class SampleAgentsCliTests
         var settings = onnx.Bind(result);
 
         Assert.Equal(("models/digits.onnx", "cuda"), (settings.Model, settings.Device));
-        Assert.Equal(new OnnxAgentSettings("http://127.0.0.1:5000", "cnn-1", "digits.cnn", 64, 32, "messagepack", "k"), settings.Agent);
+        Assert.Equal(("http://127.0.0.1:5000", "cnn-1", "digits.cnn", 64, 32, HubProtocol.MessagePack, "k"),
+            (settings.Agent.HubUrl, settings.Agent.AgentId, settings.Agent.Capability, settings.Agent.Concurrency, settings.Agent.BatchSize, settings.Agent.Protocol, settings.Agent.AccessToken));
     }
 
     [Fact]
@@ -58,7 +61,7 @@ public class SampleAgentsCliTests
 
         var settings = onnx.Bind(result);
 
-        Assert.Equal((1, 16, "json", "auto"), (settings.Agent.BatchSize, settings.Agent.Concurrency, settings.Agent.Protocol, settings.Device));
+        Assert.Equal((1, 16, HubProtocol.Json, "auto"), (settings.Agent.BatchSize, settings.Agent.Concurrency, settings.Agent.Protocol, settings.Device));
     }
 
     [Fact]
@@ -68,9 +71,9 @@ public class SampleAgentsCliTests
 
         var settings = submit.Bind(result);
 
-        Assert.Equal(("http://127.0.0.1:5000", "image.label", 500, 8, true, "json"),
+        Assert.Equal(("http://127.0.0.1:5000", "image.label", 500, 8, true, HubProtocol.Json),
             (settings.Hub, settings.Method, settings.Count, settings.Concurrency, settings.Json, settings.Protocol));
-        Assert.Equal((null, null, null), (settings.Options.Strategy, settings.Options.TimeoutMs, settings.Options.MaxAttempts));
+        Assert.Equal(((RoutingStrategy?)null, (TimeSpan?)null, (int?)null), (settings.Options.Strategy, settings.Options.Timeout, settings.Options.MaxAttempts));
     }
 
     [Fact]
@@ -82,7 +85,7 @@ public class SampleAgentsCliTests
         var settings = submit.Bind(result);
 
         Assert.Equal("echo", settings.Method);
-        Assert.Equal(("least-loaded", 250, 3), (settings.Options.Strategy, settings.Options.TimeoutMs, settings.Options.MaxAttempts));
+        Assert.Equal((RoutingStrategy.LeastLoaded, TimeSpan.FromMilliseconds(250), 3), (settings.Options.Strategy!.Value, settings.Options.Timeout!.Value, settings.Options.MaxAttempts!.Value));
         Assert.False(settings.Json);
     }
 
@@ -114,7 +117,7 @@ public class SampleAgentsCliTests
     {
         var (swarm, result) = Parse<SwarmCommand>("swarm", "--hub", "http://127.0.0.1:5000", "--count", "8");
 
-        Assert.Equal(new SwarmSettings("http://127.0.0.1:5000", 8, "json", "auto", null), swarm.Bind(result));
+        Assert.Equal(new SwarmSettings("http://127.0.0.1:5000", 8, HubProtocol.Json, "auto", null), swarm.Bind(result));
     }
 
     [Fact]
@@ -159,6 +162,7 @@ public class SampleAgentsCliTests
     [InlineData("--fail-rate must be a number within 0..1; got '1.5'.", "labelee", "--hub", "http://h", "--id", "a", "--fail-rate", "1.5")]
     [InlineData("--count must be an integer within 1..10000000; got 'many'.", "submit", "--hub", "http://h", "--count", "many")]
     [InlineData("--max-attempts must be an integer within 1..10; got '11'.", "submit", "--hub", "http://h", "--max-attempts", "11")]
+    [InlineData("--ca-cert: the file '/nonexistent/ca.crt' does not exist.", "submit", "--hub", "https://h", "--ca-cert", "/nonexistent/ca.crt")]
     [InlineData("--tasks must be an integer within 10..1000000; got '5'.", "demo", "--tasks", "5")]
     [InlineData("--hidden takes comma-separated widths within 1..4096; got '256,0'.", "train", "--arch", "mlp", "--hidden", "256,0")]
     [InlineData("--hidden takes one width with --arch cnn.", "train", "--hidden", "128,64")]

@@ -1,9 +1,13 @@
 using Aicp.Agent.Sdk.Agent;
 using Aicp.Agent.Sdk.Batching;
+using Aicp.Agent.Sdk.Connection;
+using Aicp.Agent.Sdk.Serialization;
 using Aicp.Protocol;
 using Aicp.SampleAgents.Onnx;
 using Aicp.Tests.Infrastructure;
 using Aicp.Tests.SampleAgents.Labelling;
+
+using Item = Aicp.Agent.Sdk.Batching.BatchItem<Aicp.Protocol.TaskPayload?, Aicp.Protocol.TaskPayload>;
 
 namespace Aicp.Tests.SampleAgents.Onnx;
 
@@ -19,7 +23,7 @@ public class OnnxAgentBatchTests
             .SelectMany(i => data.Image(data.TestIndices[i]).ToArray().Select(p => p / 255f)).ToArray();
         (string, long[], object) Input(int first, int count) => ("input", [count, 1, 28, 28], TensorPayloads.Bytes(Digits(first, count)));
 
-        BatchItem[] batch =
+        Item[] batch =
         [
             Item(TensorPayloads.Request([Input(0, 1)])),
             Item(TensorPayloads.Request([Input(1, 3)])),                                        // three digits in one task
@@ -40,7 +44,7 @@ public class OnnxAgentBatchTests
         int[][] digitsOf = [[0], [1, 2, 3], [], [], [], [4, 5]];
         foreach (int t in new[] { 0, 1, 5 })
         {
-            var logits = TensorPayloads.Outputs(batch[t].Task.Result!)["logits"];
+            var logits = TensorPayloads.Outputs(outcomes[t].Result!)["logits"];
             Assert.Equal([digitsOf[t].Length, 10L], logits.Shape);
             Assert.Equal(t != 5, logits.Binary); // bytes in, bytes out; numbers in, numbers out
             var alone = model.Run([new FloatTensor("input", [digitsOf[t].Length, 1, 28, 28], Digits(digitsOf[t][0], digitsOf[t].Length))])[0].Data;
@@ -56,29 +60,29 @@ public class OnnxAgentBatchTests
             }
         }
 
-        Assert.Equal("digits.onnx", TensorPayloads.Field(batch[0].Task.Result!, "model"));
-        Assert.Equal("agent-1", TensorPayloads.Field(batch[0].Task.Result!, "agent"));
+        Assert.Equal("digits.onnx", TensorPayloads.Field(outcomes[0].Result!, "model"));
+        Assert.Equal("agent-1", TensorPayloads.Field(outcomes[0].Result!, "agent"));
     }
 
     [Fact]
     public async Task RunBatch_FixedFirstDimension_EachTaskRunsAlone()
     {
         using var model = OnnxModel.Load(TestModels.FixedRelu);
-        BatchItem[] batch = [.. Enumerable.Range(0, 3).Select(i => Item(TensorPayloads.Request([("x", [2, 3], new float[] { -1, i, 2, -3, 4, -5 })])))];
+        Item[] batch = [.. Enumerable.Range(0, 3).Select(i => Item(TensorPayloads.Request([("x", [2, 3], new float[] { -1, i, 2, -3, 4, -5 })])))];
 
         OnnxAgent.RunBatch(model, batch, "agent-1");
 
         Assert.Equal(3, model.RunCount);
         var outcomes = await Task.WhenAll(batch.Select(Outcome)).DefaultTimeout();
         Assert.All(outcomes, o => Assert.Null(o.Error));
-        Assert.Equal([0f, 2, 2, 0, 4, 0], TensorPayloads.Outputs(batch[2].Task.Result!)["y"].Data);
+        Assert.Equal([0f, 2, 2, 0, 4, 0], TensorPayloads.Outputs(outcomes[2].Result!)["y"].Data);
     }
 
     [Fact]
     public async Task RunBatch_RowsThatOnnxRuntimeRefuses_OnlyThatTaskFailsWithInferenceFailed()
     {
         using var model = OnnxModel.Load(TestModels.TwoInputAdd);
-        BatchItem[] batch =
+        Item[] batch =
         [
             Item(TensorPayloads.Request([("a", [1, 3], new float[] { 1, 2, 3 }), ("b", [1, 3], new float[] { 1, 1, 1 })])),
             Item(TensorPayloads.Request([("a", [2, 3], new float[6]), ("b", [3, 3], new float[9])])), // 2 and 3 rows do not broadcast
@@ -90,21 +94,25 @@ public class OnnxAgentBatchTests
         var outcomes = await Task.WhenAll(batch.Select(Outcome)).DefaultTimeout();
         Assert.Equal([null, TensorErrorCodes.InferenceFailed, null], outcomes.Select(o => o.Error));
         Assert.Equal(2, model.RunCount); // the two agreeing tasks stacked, the other alone
-        Assert.Equal([6f, 7, 8], TensorPayloads.Outputs(batch[2].Task.Result!)["sum"].Data);
+        Assert.Equal([6f, 7, 8], TensorPayloads.Outputs(outcomes[2].Result!)["sum"].Data);
     }
 
-    private static BatchItem Item(TaskPayload payload) => new(TensorRequestTests.Context(payload, messagePack: true), CancellationToken.None);
+    private static readonly PayloadSerializer Serializer = new(AicpConnectionOptions.CreateSerializerOptions(), HubProtocol.MessagePack);
 
-    private static async Task<(string? Error, string? Message)> Outcome(BatchItem item)
+    /// <summary>A task of the batch as the SDK hands it to the handler: the raw payload as its request.</summary>
+    private static Item Item(TaskPayload payload) => new(payload,
+        new AgentTaskContext(new TaskAssignment { TaskId = Guid.NewGuid().ToString("N"), Attempt = 1, Method = "model.run", Payload = payload, TimeoutMs = 5000 }, Serializer),
+        CancellationToken.None);
+
+    private static async Task<(string? Error, TaskPayload? Result)> Outcome(Item item)
     {
         try
         {
-            await item.Outcome;
-            return (null, null);
+            return (null, await item.Outcome);
         }
         catch (AgentTaskException ex)
         {
-            return (ex.Code, ex.Message);
+            return (ex.Code, null);
         }
     }
 }

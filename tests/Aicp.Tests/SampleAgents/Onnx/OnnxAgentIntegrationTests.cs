@@ -13,9 +13,9 @@ namespace Aicp.Tests.SampleAgents.Onnx;
 public sealed class OnnxAgentIntegrationTests
 {
     [Theory]
-    [InlineData(HubProtocols.Json)]
-    [InlineData(HubProtocols.MessagePack)]
-    public async Task Submit_CnnAndMlpAgents_OutputsMatchDirectRunsAndBadTensorsFailWithTheirCodes(string protocol)
+    [InlineData(HubProtocol.Json)]
+    [InlineData(HubProtocol.MessagePack)]
+    public async Task Submit_CnnAndMlpAgents_OutputsMatchDirectRunsAndBadTensorsFailWithTheirCodes(HubProtocol protocol)
     {
         await using var h = await HubHarness.StartAsync(protocol: protocol);
         using var cnn = OnnxModel.Load(TestModels.ShippedCnn);
@@ -40,7 +40,7 @@ public sealed class OnnxAgentIntegrationTests
             Assert.Equal(TaskStatuses.Completed, cnnResults[i].Status);
             var logits = TensorPayloads.Outputs(cnnResults[i].Result!)["logits"];
             Assert.Equal([1L, 10L], logits.Shape);
-            Assert.Equal(protocol == HubProtocols.MessagePack, logits.Binary);
+            Assert.Equal(protocol == HubProtocol.MessagePack, logits.Binary);
             for (int k = 0; k < 10; k++)
             {
                 Assert.Equal(expected[i * 10 + k], logits.Data[k], 1e-4f);
@@ -92,9 +92,9 @@ public sealed class OnnxAgentIntegrationTests
     }
 
     [Theory]
-    [InlineData(HubProtocols.Json)]
-    [InlineData(HubProtocols.MessagePack)]
-    public async Task LoadRunner_ShippedDigitsAsTensors_BothModelsLabelThemAndEveryResultIsJudged(string protocol)
+    [InlineData(HubProtocol.Json)]
+    [InlineData(HubProtocol.MessagePack)]
+    public async Task LoadRunner_ShippedDigitsAsTensors_BothModelsLabelThemAndEveryResultIsJudged(HubProtocol protocol)
     {
         await using var h = await HubHarness.StartAsync(protocol: protocol);
         using var cnn = OnnxModel.Load(TestModels.ShippedCnn);
@@ -120,8 +120,8 @@ public sealed class OnnxAgentIntegrationTests
     }
 
     /// <summary>Over MessagePack the data is a bin inside the tensor map; over JSON an array of numbers.</summary>
-    private static object Payload(string protocol, string name, long[] shape, float[] values) =>
-        protocol == HubProtocols.MessagePack
+    private static object Payload(HubProtocol protocol, string name, long[] shape, float[] values) =>
+        protocol == HubProtocol.MessagePack
             ? TensorPayloads.Request([(name, shape, TensorPayloads.Bytes(values))])
             : new { inputs = new Dictionary<string, object> { [name] = new { shape, data = values } } };
 }

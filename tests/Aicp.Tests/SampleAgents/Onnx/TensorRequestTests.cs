@@ -40,7 +40,7 @@ public sealed class TensorRequestTests : IDisposable
             Outputs = new[] { "sum" },
         });
 
-        var request = TensorRequest.Read(Context(TaskPayload.FromJson(json), messagePack: false), _add);
+        var request = TensorRequest.Read(TaskPayload.FromJson(json), _add);
 
         Assert.Equal(["a", "b"], request.Inputs.Select(t => t.Name)); // the model's order
         Assert.Equal([1f, 2.5f, -3f], request.Inputs[1].Data);
@@ -105,6 +105,11 @@ public sealed class TensorRequestTests : IDisposable
         Assert.Null(request.Rows);
     }
 
-    internal static AgentTaskContext Context(TaskPayload payload, bool messagePack) =>
-        new(new TaskAssignment { TaskId = Guid.NewGuid().ToString("N"), Attempt = 1, Method = "model.run", Payload = payload, TimeoutMs = 5000 }, messagePack);
+    [Fact]
+    public void Read_NoPayload_InvalidPayload()
+    {
+        var error = Assert.Throws<AgentTaskException>(() => TensorRequest.Read((TaskPayload?)null, _add));
+
+        Assert.Equal(TensorErrorCodes.InvalidPayload, error.Code);
+    }
 }

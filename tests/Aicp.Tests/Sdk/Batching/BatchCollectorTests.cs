@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Aicp.Agent.Sdk.Agent;
 using Aicp.Agent.Sdk.Batching;
+using Aicp.Agent.Sdk.Connection;
+using Aicp.Agent.Sdk.Serialization;
 using Aicp.Protocol;
 using Aicp.Tests.Infrastructure;
 
@@ -9,15 +11,19 @@ namespace Aicp.Tests.Sdk.Batching;
 
 public sealed class BatchCollectorTests
 {
-    private static AgentTaskContext Task(int i) =>
-        new(new TaskAssignment { TaskId = $"t{i}", Attempt = 1, Method = "image.label", Payload = TaskPayload.FromJson(JsonSerializer.SerializeToElement(new { i })), TimeoutMs = 30_000 }, messagePackWire: false);
+    private static readonly PayloadSerializer Json = new(AicpConnectionOptions.CreateSerializerOptions(), HubProtocol.Json);
 
-    private static BatchHandler Echo(ConcurrentQueue<int> sizes) => (batch, _) =>
+    private sealed record Item(int I);
+
+    private static AgentTaskContext Task(int i) =>
+        new(new TaskAssignment { TaskId = $"t{i}", Attempt = 1, Method = "image.label", Payload = TaskPayload.FromJson(JsonSerializer.SerializeToElement(new { i })), TimeoutMs = 30_000 }, Json);
+
+    private static Func<IReadOnlyList<BatchItem<Item, int>>, CancellationToken, ValueTask> Echo(ConcurrentQueue<int> sizes) => (batch, _) =>
     {
         sizes.Enqueue(batch.Count);
         foreach (var item in batch)
         {
-            item.Succeed(new { i = item.Task.Payload.GetProperty("i").GetInt32() * 10 });
+            item.Succeed(item.Request.I * 10);
         }
 
         return ValueTask.CompletedTask;
@@ -27,30 +33,30 @@ public sealed class BatchCollectorTests
     public async Task RunAsync_MoreTasksThanMaxBatchSize_SplitIntoFullBatchesThenRemainder()
     {
         var sizes = new ConcurrentQueue<int>();
-        await using var collector = new BatchCollector(Echo(sizes), new BatchOptions { MaxBatchSize = 4, MaxWait = TimeSpan.FromSeconds(1) });
+        await using var collector = new BatchCollector<Item, int>(Echo(sizes), new BatchOptions { MaxBatchSize = 4, MaxWait = TimeSpan.FromSeconds(1) });
 
         var results = await System.Threading.Tasks.Task.WhenAll(Enumerable.Range(0, 10).Select(i => collector.RunAsync(Task(i), default).AsTask())).DefaultTimeout();
 
         Assert.Equal([4, 4, 2], sizes);
-        Assert.Equal(Enumerable.Range(0, 10).Select(i => i * 10), results.Select(r => r.GetProperty("i").GetInt32()));
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => i * 10), results);
     }
 
     [Fact]
     public async Task RunAsync_LoneTask_RunsAfterMaxWaitAsBatchOfOne()
     {
         var sizes = new ConcurrentQueue<int>();
-        await using var collector = new BatchCollector(Echo(sizes), new BatchOptions { MaxBatchSize = 16, MaxWait = TimeSpan.FromMilliseconds(20) });
+        await using var collector = new BatchCollector<Item, int>(Echo(sizes), new BatchOptions { MaxBatchSize = 16, MaxWait = TimeSpan.FromMilliseconds(20) });
 
         var result = await collector.RunAsync(Task(7), default).AsTask().DefaultTimeout();
 
-        Assert.Equal(70, result.GetProperty("i").GetInt32());
+        Assert.Equal(70, result);
         Assert.Equal([1], sizes);
     }
 
     [Fact]
     public async Task RunAsync_HandlerFailsOneItem_OnlyThatTaskFails()
     {
-        await using var collector = new BatchCollector((batch, _) =>
+        await using var collector = new BatchCollector<Item, string>((batch, _) =>
         {
             foreach (var item in batch)
             {
@@ -70,14 +76,14 @@ public sealed class BatchCollectorTests
         var runs = Enumerable.Range(0, 3).Select(i => collector.RunAsync(Task(i), default).AsTask()).ToArray();
         var error = await Assert.ThrowsAsync<AgentTaskException>(() => runs[1].DefaultTimeout());
         Assert.Equal("invalid_image", error.Code);
-        Assert.Equal("ok", (await runs[0].DefaultTimeout()).GetString());
-        Assert.Equal("ok", (await runs[2].DefaultTimeout()).GetString());
+        Assert.Equal("ok", (await runs[0].DefaultTimeout()));
+        Assert.Equal("ok", (await runs[2].DefaultTimeout()));
     }
 
     [Fact]
     public async Task RunAsync_HandlerThrows_UnansweredItemsFailAndAnsweredKeepResults()
     {
-        await using var collector = new BatchCollector((batch, _) =>
+        await using var collector = new BatchCollector<Item, string>((batch, _) =>
         {
             batch[0].Succeed("first");
             throw new InvalidOperationException("device lost");
@@ -88,7 +94,7 @@ public sealed class BatchCollectorTests
         {
             try
             {
-                return (await r).GetString();
+                return await r;
             }
             catch (AgentTaskException ex)
             {
@@ -103,7 +109,7 @@ public sealed class BatchCollectorTests
     public async Task RunAsync_OneTaskCancelledBeforeBatchStarts_LeftOutAndOthersComplete()
     {
         var seen = new ConcurrentQueue<string>();
-        await using var collector = new BatchCollector((batch, _) =>
+        await using var collector = new BatchCollector<Item, string>((batch, _) =>
         {
             foreach (var item in batch)
             {
@@ -121,8 +127,8 @@ public sealed class BatchCollectorTests
         cancel.Cancel();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => dropped.DefaultTimeout());
-        Assert.Equal("done", (await kept.DefaultTimeout()).GetString());
-        Assert.Equal("done", (await kept2.DefaultTimeout()).GetString());
+        Assert.Equal("done", (await kept.DefaultTimeout()));
+        Assert.Equal("done", (await kept2.DefaultTimeout()));
         Assert.Equal(["t0", "t2"], seen.Order(StringComparer.Ordinal));
     }
 
@@ -131,7 +137,7 @@ public sealed class BatchCollectorTests
     {
         var inside = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var collector = new BatchCollector(async (batch, _) =>
+        await using var collector = new BatchCollector<Item, string>(async (batch, _) =>
         {
             inside.TrySetResult();
             await release.Task;
@@ -149,13 +155,13 @@ public sealed class BatchCollectorTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.DefaultTimeout());
 
         release.SetResult();
-        Assert.Equal("done", (await kept.DefaultTimeout()).GetString());
+        Assert.Equal("done", (await kept.DefaultTimeout()));
     }
 
     [Fact]
     public void Constructor_InvalidOptions_Throws()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new BatchCollector((_, _) => ValueTask.CompletedTask, new BatchOptions { MaxBatchSize = 0 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new BatchCollector((_, _) => ValueTask.CompletedTask, new BatchOptions { MaxConcurrentBatches = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BatchCollector<Item, string>((_, _) => ValueTask.CompletedTask, new BatchOptions { MaxBatchSize = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BatchCollector<Item, string>((_, _) => ValueTask.CompletedTask, new BatchOptions { MaxConcurrentBatches = 0 }));
     }
 }

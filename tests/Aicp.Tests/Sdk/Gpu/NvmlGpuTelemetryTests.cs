@@ -1,6 +1,6 @@
-using Aicp.Agent.Sdk.Telemetry;
+using Aicp.Agent.Sdk.Gpu;
 
-namespace Aicp.Tests.Sdk.Telemetry;
+namespace Aicp.Tests.Sdk.Gpu;
 
 public sealed class NvmlGpuTelemetryTests
 {

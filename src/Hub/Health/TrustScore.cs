@@ -1,4 +1,4 @@
-namespace Aicp.Hub.Registry;
+namespace Aicp.Hub.Health;
 
 /// <summary>
 /// A trust score in [0, 1], starting at 0.5 (no evidence either way). The rule:

@@ -1,15 +1,16 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Aicp.Agent.Sdk.Telemetry;
 using Aicp.Protocol;
 
-namespace Aicp.Agent.Sdk.Telemetry;
+namespace Aicp.Agent.Sdk.Gpu;
 
 /// <summary>
 /// Reads GPU name, memory and utilization through the NVIDIA management library (libnvidia-ml.so.1),
 /// loaded at run time. Where the library does not load (no NVIDIA driver) <see cref="TryOpen"/> returns
 /// null and nothing else happens. Calls are serialized by one lock.
 /// </summary>
-public sealed unsafe class NvmlGpuTelemetry : IDisposable
+public sealed unsafe class NvmlGpuTelemetry : IGpuTelemetrySource, IDisposable
 {
     private const int Success = 0;
     private const int NameLength = 96;
@@ -110,6 +111,7 @@ public sealed unsafe class NvmlGpuTelemetry : IDisposable
         }
     }
 
+    /// <summary>Shuts NVML down and frees the library.</summary>
     public void Dispose()
     {
         lock (_gate)

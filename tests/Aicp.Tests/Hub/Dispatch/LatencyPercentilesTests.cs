@@ -1,0 +1,56 @@
+using Aicp.Hub.Dispatch;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Aicp.Tests.Hub.Dispatch;
+
+public sealed class LatencyPercentilesTests
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
+
+    private LatencyPercentiles Create() => new(TimeSpan.FromSeconds(10), _time.TimestampFrequency);
+
+    [Theory]
+    [InlineData(0.5, 500)]
+    [InlineData(0.95, 950)]
+    [InlineData(0.99, 990)]
+    public void Percentile_OneToAThousandMs_UpperEdgeOfTheRightBucket(double quantile, double exact)
+    {
+        var latencies = Create();
+        for (var ms = 1; ms <= 1000; ms++)
+        {
+            latencies.Record(ms, _time.GetTimestamp());
+        }
+
+        var value = latencies.Percentile(quantile, _time.GetTimestamp(), minSamples: 20)!.Value;
+        Assert.InRange(value, exact, exact * 1.1); // buckets are 9% wide; the upper edge errs long
+    }
+
+    [Fact]
+    public void Percentile_FewerSamplesThanAsked_Null()
+    {
+        var latencies = Create();
+        for (var i = 0; i < 19; i++)
+        {
+            latencies.Record(10, _time.GetTimestamp());
+        }
+
+        Assert.Null(latencies.Percentile(0.95, _time.GetTimestamp(), minSamples: 20));
+        latencies.Record(10, _time.GetTimestamp());
+        Assert.NotNull(latencies.Percentile(0.95, _time.GetTimestamp(), minSamples: 20));
+    }
+
+    [Fact]
+    public void Percentile_TwoWindowsLater_OldSamplesGone()
+    {
+        var latencies = Create();
+        for (var i = 0; i < 50; i++)
+        {
+            latencies.Record(100, _time.GetTimestamp());
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.NotNull(latencies.Percentile(0.5, _time.GetTimestamp(), minSamples: 20)); // the previous window still counts
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Null(latencies.Percentile(0.5, _time.GetTimestamp(), minSamples: 1));
+    }
+}

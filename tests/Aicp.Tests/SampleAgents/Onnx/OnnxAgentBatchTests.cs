@@ -35,7 +35,7 @@ public class OnnxAgentBatchTests
 
         OnnxAgent.RunBatch(model, batch, "agent-1");
 
-        Assert.Equal(1, model.RunCount); // the four good tasks (seven digits) stacked into one run
+        Assert.Equal(1, model.RunCount); // the three good tasks (six digits) stacked into one run
         var outcomes = await Task.WhenAll(batch.Select(Outcome)).DefaultTimeout();
         Assert.Equal([null, null, TensorErrorCodes.DataLengthMismatch, TensorErrorCodes.ShapeMismatch, TensorErrorCodes.UnknownInput, null],
             outcomes.Select(o => o.Error));

@@ -19,10 +19,13 @@ internal sealed class AgentCapability(string method, AgentHealthPolicy policy)
     /// <summary>Links the agent's model to the capability's typical agent: it leans on it, and feeds it.</summary>
     public void JoinPool(CapabilityPool pool) => Service.Typical = pool.Typical;
 
-    /// <summary>An attempt sent when the agent held <paramref name="load"/> tasks ended after <paramref name="latencyMs"/>.</summary>
-    public void Record(double latencyMs, int load, long now)
+    /// <summary>
+    /// An attempt sent when the agent held <paramref name="load"/> tasks ended after <paramref name="latencyMs"/>;
+    /// <paramref name="weight"/> is how much the sample counts in the service-time model (its slow start).
+    /// </summary>
+    public void Record(double latencyMs, int load, long now, double weight = 1)
     {
         Latency.Record(latencyMs, now);
-        Service.Record(latencyMs, load, now);
+        Service.Record(latencyMs, load, now, weight);
     }
 }

@@ -192,7 +192,7 @@ internal sealed class AgentState
     public void RecordCompletion(string method, double latencyMs, bool ok, DateTimeOffset at, int load = 0)
     {
         var now = Policy.Time.GetTimestamp();
-        For(method)?.Record(latencyMs, load, now);
+        For(method)?.Record(latencyMs, load, now, Health.SlowStart(now));
         Health.RecordAnswer(ok, now, at);
     }
 

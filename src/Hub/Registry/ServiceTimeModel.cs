@@ -17,12 +17,14 @@ namespace Aicp.Hub.Registry;
 /// assumed to behave like its peers, and it takes a spread of loads to show otherwise. Slopes below zero are cut to zero.
 /// </para>
 /// <para>
-/// Few samples say little, so the base is also shrunk toward the typical agent's, with the weight of
-/// <see cref="PriorWeight"/> samples against the agent's own evidence decayed to the time of the read. An agent without
-/// samples is taken to be the typical agent; one that has not been sent anything for a while drifts back to it, so an
-/// agent avoided for a bad number is tried again (the role the decay toward zero plays in Finagle's peak EWMA), and one
-/// unlucky sample cannot price a rarely used agent out for long. Without any history in the capability: the default
-/// latency, one task at a time.
+/// Few samples say little, so when read the base and the slope are also shrunk toward the typical agent's, with the
+/// weight of <see cref="PriorWeight"/> samples against the agent's own evidence decayed to the time of the read, but
+/// only where that makes the agent look better (optimism under uncertainty). An agent without samples is taken to be
+/// the typical agent; one avoided for a bad number drifts back to it as its evidence fades, so it is tried again (the
+/// role the decay toward zero plays in Finagle's peak EWMA), and a few unlucky samples cannot price a rarely used agent
+/// out for long. An agent whose few samples look better than its peers is believed, not pulled back toward them: it is
+/// sent work, which tests the belief, instead of being starved while better-known peers take everything (the rich get
+/// richer). Without any history in the capability: the default latency, one task at a time.
 /// </para>
 /// <para>
 /// Writes (one per attempt end) take a private lock; reads are lock-free and may see the fields of two different
@@ -80,8 +82,8 @@ internal sealed class ServiceTimeModel(AgentHealthPolicy policy, TypicalServiceT
 
     /// <summary>
     /// The predicted latency in milliseconds of a task sent now to an agent holding <paramref name="load"/> tasks:
-    /// <c>base' + perTask x load</c>, where <c>base'</c> is the agent's base shrunk toward the typical agent's by the
-    /// evidence behind it. Without samples: the typical agent, or the default latency one task at a time.
+    /// <c>base' + perTask' x load</c>, where <c>base'</c> and <c>perTask'</c> are the agent's fit shrunk toward the typical
+    /// agent's by the evidence behind it, where that is lower. Without samples: the typical agent, or the default latency one task at a time.
     /// </summary>
     public double Predict(int load, long now, int maxConcurrency = int.MaxValue)
     {
@@ -95,27 +97,37 @@ internal sealed class ServiceTimeModel(AgentHealthPolicy policy, TypicalServiceT
                 : typicalBase + Math.Max(typical!.PerTaskMs, typicalBase / maxConcurrency) * load;
         }
 
+        var perTask = Volatile.Read(ref _perTask);
         if (!double.IsNaN(typicalBase))
         {
+            // Shrunk toward the typical agent only where that is better: optimism under uncertainty. An agent whose
+            // own few samples look better than its peers is believed (and sent work, which tests the belief); one whose
+            // few samples look worse is not priced out on them.
             var evidence = Evidence(now);
-            baseMs = (evidence * baseMs + PriorWeight * typicalBase) / (evidence + PriorWeight);
+            baseMs = Math.Min(baseMs, (evidence * baseMs + PriorWeight * typicalBase) / (evidence + PriorWeight));
+            perTask = Math.Min(perTask, (evidence * perTask + PriorWeight * typical!.PerTaskMs) / (evidence + PriorWeight));
         }
 
-        return baseMs + Math.Max(Volatile.Read(ref _perTask), baseMs / maxConcurrency) * load;
+        return baseMs + Math.Max(perTask, baseMs / maxConcurrency) * load;
     }
 
-    /// <summary>A task sent when the agent held <paramref name="load"/> tasks ended after <paramref name="latencyMs"/>.</summary>
-    public void Record(double latencyMs, int load, long now)
+    /// <summary>
+    /// A task sent when the agent held <paramref name="load"/> tasks ended after <paramref name="latencyMs"/>. The
+    /// sample counts <paramref name="weight"/> (0 .. 1) samples: less while the agent is warming up (its slow start),
+    /// so a newly connected agent's first, slow answers (JIT, cold caches) do not price it out of the pool for long.
+    /// </summary>
+    public void Record(double latencyMs, int load, long now, double weight = 1)
     {
+        weight = Math.Clamp(weight, 0.01, 1);
         double baseMs, perTask;
         lock (_gate)
         {
             var w = double.IsNaN(_base) ? 0 : Math.Exp(-Math.Max(0, now - _stamp) / policy.DecayTicks);
-            _weight = _weight * w + 1;
-            _sumLoad = _sumLoad * w + load;
-            _sumLatency = _sumLatency * w + latencyMs;
-            _sumLoadSquared = _sumLoadSquared * w + (double)load * load;
-            _sumLoadLatency = _sumLoadLatency * w + load * latencyMs;
+            _weight = _weight * w + weight;
+            _sumLoad = _sumLoad * w + (weight * load);
+            _sumLatency = _sumLatency * w + (weight * latencyMs);
+            _sumLoadSquared = _sumLoadSquared * w + (weight * load * load);
+            _sumLoadLatency = _sumLoadLatency * w + (weight * load * latencyMs);
 
             var meanLoad = _sumLoad / _weight;
             var meanLatency = _sumLatency / _weight;

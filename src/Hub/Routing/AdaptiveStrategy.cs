@@ -12,9 +12,10 @@ namespace Aicp.Hub.Routing;
 /// starting point: the best of that many random choices, which for load is as good as all of them (the maximum load
 /// with d choices falls as log log n / log d), at a bounded cost per decision.
 /// <para>
-/// Costs within about 4% of each other count as equal, and the candidate holding less work wins among them: agents
-/// whose latency does not grow with load (any split of the work is as fast) share it instead of the one with the
-/// slightly luckier estimate taking it all. Exact ties go to the first candidate after a random starting point.
+/// Costs within <see cref="Tolerance"/> of the lowest count as equal, and the candidate holding the least work relative to
+/// its slots wins among them: agents whose latency does not grow with load (any split of the work is as fast) share it,
+/// instead of the one with the slightly luckier estimate taking it all. Exact ties go to the first candidate after a
+/// random starting point.
 /// </para>
 /// </summary>
 /// <remarks>
@@ -25,6 +26,13 @@ internal sealed class AdaptiveStrategy : IRoutingStrategy
 {
     /// <summary>Most candidates scored per decision: 32.</summary>
     public const int MaxScored = 32;
+
+    /// <summary>
+    /// Costs within this share of the lowest count as equal: 0.2 (20%). Chosen with the routing simulator: equal agents
+    /// that run tasks in parallel (scenarios B and H) share the work, while a 1.5x slower agent (scenario E) is not
+    /// mistaken for an equal one.
+    /// </summary>
+    public const double Tolerance = 0.2;
 
     public string Name => RoutingStrategyNames.Adaptive;
 
@@ -39,32 +47,37 @@ internal sealed class AdaptiveStrategy : IRoutingStrategy
 
         var method = context.Method;
         var now = context.Now;
-        AgentState? best = null;
-        var bestBand = long.MaxValue;
-        var bestLoad = int.MaxValue;
-        var i = context.Random.Next(n);
+        var start = context.Random.Next(n);
         var scored = Math.Min(n, MaxScored);
-        for (var k = 0; k < scored; k++, i = i + 1 == n ? 0 : i + 1)
+        Span<double> costs = stackalloc double[MaxScored];
+        Span<int> loads = stackalloc int[MaxScored];
+        var bestCost = double.MaxValue;
+        for (int k = 0, i = start; k < scored; k++, i = i + 1 == n ? 0 : i + 1)
         {
             var agent = candidates[i];
-            var load = agent.Load(now);
-            var cost = AgentScores.PredictedCompletionMs(agent, method, now, load) / AgentScores.Confidence(agent, now);
-            var band = Band(cost);
-            if (band < bestBand || (band == bestBand && load < bestLoad))
+            loads[k] = agent.Load(now);
+            costs[k] = AgentScores.PredictedCompletionMs(agent, method, now, loads[k]) / AgentScores.Confidence(agent, now);
+            bestCost = Math.Min(bestCost, costs[k]);
+        }
+
+        // Among the candidates as good as the best (within the tolerance), the one holding the least work relative to its
+        // capacity; the first after the random start on a tie.
+        var limit = bestCost * (1 + Tolerance);
+        AgentState? best = null;
+        var bestShare = double.MaxValue;
+        for (int k = 0, i = start; k < scored; k++, i = i + 1 == n ? 0 : i + 1)
+        {
+            if (costs[k] <= limit)
             {
-                best = agent;
-                bestBand = band;
-                bestLoad = load;
+                var share = (double)loads[k] / candidates[i].MaxConcurrency;
+                if (share < bestShare)
+                {
+                    best = candidates[i];
+                    bestShare = share;
+                }
             }
         }
 
         return best;
     }
-
-    /// <summary>
-    /// The cost's band on a log scale, 16 bands per doubling (about 4.4% wide): the exponent and the top four mantissa
-    /// bits of the positive double, which order as the value does. The width was chosen with the routing simulator
-    /// (scenarios B and H: equal agents that work in parallel).
-    /// </summary>
-    private static long Band(double cost) => BitConverter.DoubleToInt64Bits(cost) >> 48;
 }

@@ -1,4 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using Aicp.Agent.Sdk.Agent;
+using Aicp.SampleAgents.Labelling;
 using Microsoft.Extensions.Logging;
 
 namespace Aicp.SampleAgents.Cli;
@@ -19,6 +21,25 @@ internal static class AgentLifetime
         }
 
         await Task.WhenAll(agents.Select(a => a.StopAsync()));
+    }
+
+    /// <summary>
+    /// Loads the shipped digit labeller on <paramref name="device"/>; a model that does not load (missing, damaged, or
+    /// CUDA asked for and not available) is one line on stderr and false, not a stack trace.
+    /// </summary>
+    public static bool TryLoadLabeller(string device, ILoggerFactory logging, [NotNullWhen(true)] out DigitLabeller? labeller)
+    {
+        try
+        {
+            labeller = DigitLabeller.LoadDefault(device, logging.CreateLogger("Aicp.SampleAgents.Onnx"));
+            return true;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}");
+            labeller = null;
+            return false;
+        }
     }
 
     public static ILoggerFactory ConsoleLogging() => LoggerFactory.Create(b => b

@@ -3,7 +3,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Net.Security;
 using Aicp.Agent.Sdk.Connection;
-using Aicp.SampleAgents.Labelling.Inference;
+using Aicp.SampleAgents.Onnx;
 
 namespace Aicp.SampleAgents.Cli;
 
@@ -93,9 +93,9 @@ internal static class CliOptions
         DefaultValueFactory = _ => HubProtocol.Json,
     };
 
-    /// <summary>--device auto|cpu|cuda (default auto: CUDA when the NVIDIA driver loads, else CPU).</summary>
-    public static Option<string> Device() => Choice("--device", "Inference backend (auto: CUDA when the NVIDIA driver loads, else CPU)",
-        InferenceBackends.Auto, InferenceBackends.Auto, InferenceBackends.Cpu, InferenceBackends.Cuda);
+    /// <summary>--device auto|cpu|cuda (default auto: ONNX Runtime's CUDA execution provider when it loads, else the CPU).</summary>
+    public static Option<string> Device() => Choice("--device", "Where ONNX Runtime runs the model (auto: CUDA when its execution provider loads, else CPU)",
+        InferenceDevices.Auto, [.. InferenceDevices.All]);
 
     /// <summary>A flag: present or not.</summary>
     public static Option<bool> Flag(string name, string description) => new(name) { Description = description };

@@ -12,15 +12,18 @@ namespace Aicp.SampleAgents.Cli;
 internal static class SampleAgentsCli
 {
     /// <summary>Every command, in the order the help lists them.</summary>
-    public static RootCommand CreateRootCommand() => new("AICP sample agents: the digit labeller as agents, a load generator and an all-in-one demo. " +
-                                                         "labelee, swarm and submit take --token KEY when the hub requires an API key or JWT.")
+    public static RootCommand CreateRootCommand() => new("AICP sample agents: the digit labeller and any ONNX model as agents, a load generator, " +
+                                                         "an all-in-one demo and the trainer. labelee, onnx, swarm and submit take --token KEY " +
+                                                         "when the hub requires an API key or JWT.")
     {
         new DemoCommand(),
         new LabeleeCommand(),
+        new OnnxCommand(),
         new SwarmCommand(),
         new SubmitCommand(),
         new TrainCommand(),
         new EvaluateCommand(),
+        new ExportSampleCommand(),
     };
 
     /// <summary>Parses a command line against <see cref="CreateRootCommand"/>.</summary>

@@ -3,17 +3,22 @@ using System.Text.Json;
 using Aicp.Agent.Sdk.Agent;
 using Aicp.Agent.Sdk.Client;
 using Aicp.Agent.Sdk.Connection;
+using Aicp.Protocol;
 using Aicp.SampleAgents.Labelee;
 using Aicp.SampleAgents.Load;
 using Spectre.Console;
 
 namespace Aicp.SampleAgents.Cli;
 
-/// <summary>What <c>submit</c> was asked to send.</summary>
+/// <summary>What <c>submit</c> was asked to send; <paramref name="Tensor"/> and <paramref name="Shape"/>: digits as a model agent's input instead of images.</summary>
 internal sealed record SubmitSettings(
-    string Hub, string Method, int Count, int Concurrency, SubmitOptions Options, bool Json, HubProtocol Protocol, string? Token, string? CaCert = null);
+    string Hub, string Method, int Count, int Concurrency, SubmitOptions Options, bool Json, HubProtocol Protocol, string? Token, string? CaCert = null,
+    string? Tensor = null, long[]? Shape = null);
 
-/// <summary><c>submit --hub URL [...]</c>: submits sample images and prints a summary (a table, or JSON with --json).</summary>
+/// <summary>
+/// <c>submit --hub URL [...]</c>: submits the shipped held-out digits — as <c>image.label</c> requests, or with
+/// <c>--tensor NAME [--shape DIMS]</c> as a model agent's float32 input — and prints a summary (a table, or JSON with --json).
+/// </summary>
 internal sealed class SubmitCommand : Command
 {
     public const string CommandName = "submit";
@@ -40,11 +45,35 @@ internal sealed class SubmitCommand : Command
     public Option<HubProtocol> Protocol { get; } = CliOptions.Protocol();
 
     public Option<bool> Json { get; } = CliOptions.Flag("--json",
-        "Print one JSON object: {total, completed, failed, timeout, statuses{}, perAgent{}, failovers, p50Ms, p95Ms, p99Ms}");
+        "Print one JSON object: {total, completed, failed, timeout, statuses{}, perAgent{}, failovers, accuracy, tasksPerSecond, p50Ms, p95Ms, p99Ms}");
 
     public Option<string> Token { get; } = CliOptions.Token();
 
     public Option<string> CaCert { get; } = CliOptions.CaCert();
+
+    public Option<string> Tensor { get; } = new("--tensor")
+    {
+        Description = "Send each digit as this float32 input of a model agent (onnx), e.g. input; correct = the largest of the first output's 10 values",
+        HelpName = "NAME",
+    };
+
+    public Option<long[]> Shape { get; } = new("--shape")
+    {
+        Description = "The tensor's shape with --tensor, 784 values in all (default 1,1,28,28)",
+        HelpName = "DIMS",
+        CustomParser = result =>
+        {
+            var raw = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            var dims = raw.Split(',').Select(d => long.TryParse(d, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : 0).ToArray();
+            if (dims.Any(d => d < 1) || dims.Aggregate(1L, (a, d) => a * d) != 784)
+            {
+                result.AddError($"--shape takes comma-separated dimensions whose product is 784; got '{raw}'.");
+                return [];
+            }
+
+            return dims;
+        },
+    };
 
     public SubmitCommand()
         : base(CommandName, "Submits tasks and prints a summary (JSON with --json).")
@@ -61,6 +90,8 @@ internal sealed class SubmitCommand : Command
         Options.Add(Json);
         Options.Add(Token);
         Options.Add(CaCert);
+        Options.Add(Tensor);
+        Options.Add(Shape);
         SetAction((parse, stop) => ExitCodes.OrInterrupted(RunAsync(Bind(parse), stop), stop));
     }
 
@@ -78,7 +109,9 @@ internal sealed class SubmitCommand : Command
         parse.GetValue(Json),
         parse.GetValue(Protocol),
         parse.GetValue(Token),
-        parse.GetValue(CaCert));
+        parse.GetValue(CaCert),
+        parse.GetValue(Tensor),
+        parse.GetValue(Tensor) is null ? null : parse.GetValue(Shape) is { Length: > 0 } shape ? shape : [1, 1, 28, 28]);
 
     private static readonly JsonSerializerOptions JsonOutput = AicpConnectionOptions.CreateSerializerOptions();
 
@@ -96,8 +129,10 @@ internal sealed class SubmitCommand : Command
 
         var method = settings.Method;
         var count = settings.Count;
-        var summary = await LoadRunner.RunAsync(client, method, count, settings.Concurrency, images.Payload, settings.Options, cancellationToken: stop,
-            isCorrect: method == LabeleeAgent.Method && images.HasLabels ? (i, r) => LabelCheck.IsCorrect(images, i, r) : null);
+        Func<int, object?> payload = settings.Tensor is { } tensor ? i => images.TensorPayload(i, tensor, settings.Shape!) : images.Payload;
+        Func<int, TaskResult, bool?>? judge = settings.Tensor is not null ? (i, r) => LabelCheck.IsCorrectTensor(images, i, r)
+            : method == LabeleeAgent.Method ? (i, r) => LabelCheck.IsCorrect(images, i, r) : null;
+        var summary = await LoadRunner.RunAsync(client, method, count, settings.Concurrency, payload, settings.Options, cancellationToken: stop, isCorrect: judge);
         if (settings.Json)
         {
             Console.WriteLine(JsonSerializer.Serialize(summary.ToJson(), JsonOutput));
@@ -118,7 +153,7 @@ internal sealed class SubmitCommand : Command
         }
 
         AnsiConsole.Write(agents);
-        AnsiConsole.MarkupLine($"latency p50 [bold]{summary.Percentile(0.5)}[/] ms, p95 [bold]{summary.Percentile(0.95)}[/] ms, p99 [bold]{summary.Percentile(0.99)}[/] ms; failovers {summary.Failovers}");
+        AnsiConsole.MarkupLine($"latency p50 [bold]{summary.Percentile(0.5)}[/] ms, p95 [bold]{summary.Percentile(0.95)}[/] ms, p99 [bold]{summary.Percentile(0.99)}[/] ms; failovers {summary.Failovers}; [bold]{summary.TasksPerSecond:F0}[/] tasks/s");
         if (summary.Accuracy is { } accuracy)
         {
             AnsiConsole.MarkupLine($"labels correct on held-out MNIST digits: [bold]{accuracy:P2}[/]");

@@ -1,7 +1,6 @@
-using Aicp.Agent.Sdk.Connection;
 using System.CommandLine;
+using Aicp.Agent.Sdk.Connection;
 using Aicp.SampleAgents.Labelee;
-using Aicp.SampleAgents.Labelling;
 
 namespace Aicp.SampleAgents.Cli;
 
@@ -44,8 +43,13 @@ internal sealed class SwarmCommand : Command
     private static async Task<int> RunAsync(SwarmSettings settings, CancellationToken stop)
     {
         using var logging = AgentLifetime.ConsoleLogging();
-        using var labeller = DigitLabeller.LoadDefault(settings.Device, out var note);
-        Console.WriteLine($"labeller: mnist-mlp {labeller.Architecture} on {note}");
+        if (!AgentLifetime.TryLoadLabeller(settings.Device, logging, out var loaded))
+        {
+            return ExitCodes.Failure;
+        }
+
+        using var labeller = loaded;
+        Console.WriteLine($"labeller: {labeller.Description}; {labeller.Model.DeviceNote}");
         var certificateValidation = CliOptions.CertificateValidation(settings.CaCert);
         var agents = LabeleeProfile.Swarm(settings.Count)
             .Select(p => LabeleeAgent.Create(settings.Hub, p, labeller, logging, settings.Protocol, accessToken: settings.Token, certificateValidation: certificateValidation))

@@ -7,6 +7,7 @@ using Aicp.SampleAgents.Cli;
 using Aicp.SampleAgents.Labelee;
 using Aicp.SampleAgents.Labelling;
 using Aicp.SampleAgents.Labelling.Data;
+using Aicp.SampleAgents.Onnx;
 using Aicp.SampleAgents.Load;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
@@ -54,12 +55,11 @@ internal sealed class DemoCommand : Command
         await using var hub = await EmbeddedHub.StartAsync(configure: b => b.Logging.ClearProviders());
         AnsiConsole.MarkupLine($"[bold]AICP Hub[/] embedded at [link]{hub.BaseUrl}[/] (SignalR endpoint {ProtocolDefaults.HubPath})");
 
-        using var labeller = DigitLabeller.LoadDefault(Labelling.Inference.InferenceBackends.Auto, out var backendNote);
+        using var labeller = DigitLabeller.LoadDefault(InferenceDevices.Auto);
         var images = SampleImages.Load();
-        AnsiConsole.MarkupLine(images.HasLabels
-            ? $"  model: mnist-mlp {labeller.Architecture} on {Markup.Escape(backendNote)}; inputs: held-out MNIST digits"
-            : $"  model: mnist-mlp {labeller.Architecture} on {Markup.Escape(backendNote)}; inputs: synthetic images ({Markup.Escape(MnistLocator.FetchHint)} to label real digits)");
-        Func<int, TaskResult, bool?>? judge = images.HasLabels ? (i, r) => LabelCheck.IsCorrect(images, i, r) : null;
+        AnsiConsole.MarkupLine($"  model: {Markup.Escape(labeller.Description)} on ONNX Runtime, {Markup.Escape(labeller.Model.DeviceNote)}");
+        AnsiConsole.MarkupLine($"  inputs: {images.Count} held-out MNIST digits shipped in {Markup.Escape(DigitSample.DefaultRelativePath)} (MNIST: Y. LeCun, C. Cortes, C. J. C. Burges; see data/README.md)");
+        Func<int, TaskResult, bool?> judge = (i, r) => LabelCheck.IsCorrect(images, i, r);
 
         var agents = LabeleeProfile.DemoTrio.Select(p => LabeleeAgent.Create(hub.BaseUrl.ToString(), p, labeller)).ToList();
         await Task.WhenAll(agents.Select(a => a.StartAsync(stop)));

@@ -20,6 +20,6 @@ public sealed class LabelResponse
     /// <summary>The agent that labelled the image.</summary>
     public string Agent { get; init; } = "";
 
-    /// <summary>Which model produced the labels, e.g. <c>mnist-mlp 784-256-10 (cpu)</c>.</summary>
+    /// <summary>Which model produced the labels and where it ran, e.g. <c>digits.onnx conv5x5x16-pool-conv5x5x32-pool-128-10 (cpu)</c>.</summary>
     public string Model { get; init; } = "";
 }

@@ -21,7 +21,7 @@ internal static class LabeleeAgent
     public static AicpAgent Create(string hubUrl, LabeleeProfile profile, DigitLabeller labeller, ILoggerFactory? loggerFactory = null,
         HubProtocol protocol = HubProtocol.Json, int batchSize = 1, string? accessToken = null, RemoteCertificateValidationCallback? certificateValidation = null)
     {
-        var model = $"mnist-mlp {labeller.Architecture} ({labeller.BackendName})";
+        var model = labeller.Description;
         var agent = new AicpAgent(new AgentOptions
         {
             HubUrl = hubUrl,

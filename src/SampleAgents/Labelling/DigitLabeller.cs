@@ -1,16 +1,18 @@
 using System.Buffers;
+using System.Numerics.Tensors;
+using Aicp.SampleAgents.Labelling.Export;
 using Aicp.SampleAgents.Labelling.Imaging;
-using Aicp.SampleAgents.Labelling.Inference;
-using Aicp.SampleAgents.Labelling.Model;
+using Aicp.SampleAgents.Onnx;
+using Microsoft.Extensions.Logging;
 
 namespace Aicp.SampleAgents.Labelling;
 
 /// <summary>
-/// Labels 28x28 handwritten digits with a small MLP trained on MNIST.
-/// An image is either 784 raw grey bytes (row-major, 0 = background, white digit on black as in MNIST) or a
-/// 28x28 PNG (8-bit grey, grey+alpha, RGB or RGBA, non-interlaced). Anything else throws
-/// <see cref="InvalidImageException"/>.
-/// Thread-safe: the weights are read-only after loading and every call uses its own scratch memory.
+/// Labels 28x28 handwritten digits with an ONNX model run by ONNX Runtime: by default the CNN shipped as
+/// <c>models/digits.onnx</c> (input <c>input</c> float32 [N,1,28,28] in [0, 1], output <c>logits</c> float32 [N,10]).
+/// An image is either 784 raw grey bytes (row-major, 0 = background, white digit on black as in MNIST) or a 28x28 PNG
+/// (8-bit grey, grey+alpha, RGB or RGBA, non-interlaced). Anything else throws <see cref="InvalidImageException"/>.
+/// Thread-safe: ONNX Runtime sessions accept concurrent runs and every call uses its own buffers.
 /// </summary>
 public sealed class DigitLabeller : IDisposable
 {
@@ -18,46 +20,52 @@ public sealed class DigitLabeller : IDisposable
     public const int PixelCount = ImageInput.PixelCount;
     public const int ClassCount = 10;
 
-    /// <summary>Where the shipped weights are copied, relative to the application's base directory.</summary>
-    public static readonly string DefaultModelRelativePath = Path.Combine("Labelling", "Model", "mnist-mlp.bin");
+    /// <summary>Where the shipped model is copied, relative to the application's base directory.</summary>
+    public static readonly string DefaultModelRelativePath = Path.Combine("models", "digits.onnx");
 
     private static readonly string[] LabelNames = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
-    private readonly IInferenceBackend _backend;
+    private static readonly long[] InputDimensions = [-1, 1, ImageSide, ImageSide];
+    private static readonly long[] OutputDimensions = [-1, ClassCount];
+    private readonly string[] _output = [OnnxExport.CnnOutput];
 
-    internal DigitLabeller(MlpModel model, IInferenceBackend? backend = null)
+    private DigitLabeller(OnnxModel model) => Model = model;
+
+    /// <summary>The model and the execution provider it runs on.</summary>
+    public OnnxModel Model { get; }
+
+    /// <summary>The execution provider: "cpu" or "cuda".</summary>
+    public string Provider => Model.Provider;
+
+    /// <summary>The network's layers as the model file records them (e.g. <c>conv5x5x16-pool-conv5x5x32-pool-128-10</c>), else the file name.</summary>
+    public string Architecture => Model.Metadata.TryGetValue(OnnxExport.ArchitectureKey, out var architecture) ? architecture : Model.Name;
+
+    /// <summary>Model, architecture and provider in one line, e.g. <c>digits.onnx conv5x5x16-...-10 (cpu)</c>.</summary>
+    public string Description => $"{Model.Name} {Architecture} ({Provider})";
+
+    /// <summary>Loads the shipped model (<see cref="DefaultModelRelativePath"/>) on the CPU.</summary>
+    public static DigitLabeller LoadDefault() => LoadDefault(InferenceDevices.Cpu);
+
+    /// <summary>Loads the shipped model (<see cref="DefaultModelRelativePath"/>) on <paramref name="device"/> (<see cref="InferenceDevices"/>).</summary>
+    public static DigitLabeller LoadDefault(string device, ILogger? logger = null) =>
+        Load(Path.Combine(AppContext.BaseDirectory, DefaultModelRelativePath), device, logger);
+
+    /// <summary>Loads a digits model: one input <c>input</c> [N,1,28,28] and an output <c>logits</c> [N,10], float32.</summary>
+    /// <exception cref="InvalidDataException">Not such a model.</exception>
+    public static DigitLabeller Load(string path, string device = InferenceDevices.Cpu, ILogger? logger = null)
     {
-        if (model.InputSize != PixelCount || model.OutputSize != ClassCount)
+        var model = OnnxModel.Load(path, device, logger);
+        bool fits = model.Inputs is [{ Name: OnnxExport.CnnInput } input] && input.Dimensions.SequenceEqual(InputDimensions)
+                    && model.Outputs.Any(o => o.Name == OnnxExport.CnnOutput && o.Dimensions.SequenceEqual(OutputDimensions));
+        if (!fits)
         {
-            throw new ArgumentException($"Model {model.Architecture} does not map {PixelCount} pixels to {ClassCount} classes.", nameof(model));
+            model.Dispose();
+            throw new InvalidDataException(
+                $"{path} is not a digits model: it takes {string.Join("; ", model.Inputs)} and gives {string.Join("; ", model.Outputs)}; " +
+                $"expected {OnnxExport.CnnInput} float32 [N,1,28,28] and {OnnxExport.CnnOutput} float32 [N,10].");
         }
-        Model = model;
-        _backend = backend ?? new CpuInferenceBackend(model);
+
+        return new DigitLabeller(model);
     }
-
-    /// <summary>Name of the backend running inference ("cpu" unless an accelerator was chosen).</summary>
-    public string BackendName => _backend.Name;
-
-    /// <summary>Layer widths, e.g. "784-256-10".</summary>
-    public string Architecture => Model.Architecture;
-
-    internal MlpModel Model { get; }
-
-    /// <summary>Loads the weights shipped with the application (<see cref="DefaultModelRelativePath"/>).</summary>
-    public static DigitLabeller LoadDefault() => Load(Path.Combine(AppContext.BaseDirectory, DefaultModelRelativePath));
-
-    /// <summary>
-    /// Loads the shipped weights onto <paramref name="device"/>: <c>auto</c> (CUDA when libcuda.so.1 loads, else CPU),
-    /// <c>cpu</c> or <c>cuda</c>. <paramref name="note"/> says what was chosen and why.
-    /// </summary>
-    public static DigitLabeller LoadDefault(string device, out string note)
-    {
-        var model = ModelFile.Read(Path.Combine(AppContext.BaseDirectory, DefaultModelRelativePath));
-        return new DigitLabeller(model, Inference.InferenceBackends.Create(model, device, out note));
-    }
-
-    /// <summary>Loads a weights file written by <see cref="TrainCommand"/>.</summary>
-    /// <exception cref="InvalidDataException">The file is not a valid weights file.</exception>
-    public static DigitLabeller Load(string path) => new(ModelFile.Read(path));
 
     /// <summary>Classifies one image and returns the <paramref name="topK"/> most likely labels, most likely first.</summary>
     /// <exception cref="InvalidImageException">The image cannot be read.</exception>
@@ -66,15 +74,13 @@ public sealed class DigitLabeller : IDisposable
         ValidateTopK(topK);
         Span<byte> pixels = stackalloc byte[PixelCount];
         ImageInput.ToPixels(image, pixels);
-        Span<float> input = stackalloc float[PixelCount];
-        ImageInput.ToInput(pixels, input);
-        Span<float> probabilities = stackalloc float[ClassCount];
-        _backend.Forward(input, 1, probabilities);
-        return TopK(probabilities, topK);
+        Span<float> logits = stackalloc float[ClassCount];
+        Logits(pixels, 1, logits);
+        return TopK(logits, topK);
     }
 
     /// <summary>
-    /// Classifies a batch in one forward pass (cheaper per image than single calls). Results are in input order.
+    /// Classifies a batch in one model run (cheaper per image than single calls). Results are in input order.
     /// If any image is invalid, nothing is classified and the exception's <see cref="InvalidImageException.BatchIndex"/> says which.
     /// </summary>
     /// <exception cref="InvalidImageException">An image cannot be read.</exception>
@@ -86,7 +92,7 @@ public sealed class DigitLabeller : IDisposable
 
         int batch = images.Count;
         byte[] pixels = ArrayPool<byte>.Shared.Rent(batch * PixelCount);
-        float[] probabilities = ArrayPool<float>.Shared.Rent(batch * ClassCount);
+        float[] logits = ArrayPool<float>.Shared.Rent(batch * ClassCount);
         try
         {
             for (int i = 0; i < batch; i++)
@@ -100,41 +106,57 @@ public sealed class DigitLabeller : IDisposable
                     throw ex.WithBatchIndex(i);
                 }
             }
-            ClassifyPixels(pixels.AsSpan(0, batch * PixelCount), batch, probabilities);
 
+            Logits(pixels.AsSpan(0, batch * PixelCount), batch, logits);
             var results = new IReadOnlyList<LabelPrediction>[batch];
             for (int i = 0; i < batch; i++)
             {
-                results[i] = TopK(probabilities.AsSpan(i * ClassCount, ClassCount), topK);
+                results[i] = TopK(logits.AsSpan(i * ClassCount, ClassCount), topK);
             }
+
             return results;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(pixels);
-            ArrayPool<float>.Shared.Return(probabilities);
+            ArrayPool<float>.Shared.Return(logits);
         }
     }
 
-    /// <summary>Raw probabilities for <paramref name="batch"/> images of 784 grey bytes each (evaluation and benchmarks).</summary>
-    internal void ClassifyPixels(ReadOnlySpan<byte> pixels, int batch, Span<float> probabilities)
+    /// <summary>The model's logits for <paramref name="batch"/> images of 784 grey bytes each, in one run (evaluation and benchmarks).</summary>
+    internal void Logits(ReadOnlySpan<byte> pixels, int batch, Span<float> logits)
     {
-        float[] input = ArrayPool<float>.Shared.Rent(batch * PixelCount);
-        try
-        {
-            ImageInput.ToInput(pixels[..(batch * PixelCount)], input);
-            _backend.Forward(input.AsSpan(0, batch * PixelCount), batch, probabilities);
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(input);
-        }
+        var input = new float[batch * PixelCount];
+        ImageInput.ToInput(pixels[..(batch * PixelCount)], input);
+        FloatTensor output = Model.Run([new FloatTensor(OnnxExport.CnnInput, [batch, 1, ImageSide, ImageSide], input)], _output)[0];
+        output.Data.AsSpan(0, batch * ClassCount).CopyTo(logits);
     }
 
-    public void Dispose() => _backend.Dispose();
-
-    private static IReadOnlyList<LabelPrediction> TopK(ReadOnlySpan<float> probabilities, int k)
+    /// <summary>The share of <paramref name="labels"/> whose image (784 grey bytes each in <paramref name="pixels"/>) gets the right top label, in runs of 256.</summary>
+    internal (int Correct, int Total) Score(ReadOnlySpan<byte> pixels, ReadOnlySpan<byte> labels)
     {
+        const int chunk = 256;
+        var logits = new float[chunk * ClassCount];
+        int correct = 0;
+        for (int start = 0; start < labels.Length; start += chunk)
+        {
+            int batch = Math.Min(chunk, labels.Length - start);
+            Logits(pixels.Slice(start * PixelCount, batch * PixelCount), batch, logits);
+            for (int i = 0; i < batch; i++)
+            {
+                if (TensorPrimitives.IndexOfMax(logits.AsSpan(i * ClassCount, ClassCount)) == labels[start + i]) correct++;
+            }
+        }
+
+        return (correct, labels.Length);
+    }
+
+    public void Dispose() => Model.Dispose();
+
+    private static IReadOnlyList<LabelPrediction> TopK(ReadOnlySpan<float> logits, int k)
+    {
+        Span<float> probabilities = stackalloc float[ClassCount];
+        TensorPrimitives.SoftMax(logits, probabilities);
         Span<int> order = stackalloc int[ClassCount];
         for (int i = 0; i < ClassCount; i++) order[i] = i;
         // Ten classes: an insertion sort by descending probability (ties keep the lower digit first).
@@ -147,6 +169,7 @@ public sealed class DigitLabeller : IDisposable
                 order[j + 1] = order[j];
                 j--;
             }
+
             order[j + 1] = current;
         }
 
@@ -155,6 +178,7 @@ public sealed class DigitLabeller : IDisposable
         {
             result[i] = new LabelPrediction(LabelNames[order[i]], probabilities[order[i]]);
         }
+
         return result;
     }
 

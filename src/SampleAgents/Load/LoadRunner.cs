@@ -13,12 +13,13 @@ internal static class LoadRunner
     {
         var summary = new LoadSummary(count);
         var next = -1;
+        var started = Stopwatch.GetTimestamp();
         var workers = Enumerable.Range(0, Math.Min(concurrency, count)).Select(async _ =>
         {
             int i;
             while ((i = Interlocked.Increment(ref next)) < count)
             {
-                var started = Stopwatch.GetTimestamp();
+                var sent = Stopwatch.GetTimestamp();
                 TaskResult result;
                 try
                 {
@@ -29,11 +30,12 @@ internal static class LoadRunner
                     result = new TaskResult { Status = "client_error", Error = TaskError.Of("client_error", ex.Message) };
                 }
 
-                summary.Record(result, Stopwatch.GetElapsedTime(started).TotalMilliseconds, isCorrect?.Invoke(i, result));
+                summary.Record(result, Stopwatch.GetElapsedTime(sent).TotalMilliseconds, isCorrect?.Invoke(i, result));
                 onResult?.Invoke(i);
             }
         });
         await Task.WhenAll(workers);
+        summary.Elapsed = Stopwatch.GetElapsedTime(started);
         return summary;
     }
 }
@@ -50,6 +52,12 @@ internal sealed class LoadSummary(int total)
     private int _correct;
 
     public int Total { get; } = total;
+
+    /// <summary>From the first submission to the last result.</summary>
+    public TimeSpan Elapsed { get; set; }
+
+    /// <summary>Results per second over <see cref="Elapsed"/>.</summary>
+    public double TasksPerSecond => Elapsed > TimeSpan.Zero ? Total / Elapsed.TotalSeconds : 0;
 
     public int Count(string status)
     {
@@ -144,6 +152,7 @@ internal sealed class LoadSummary(int total)
         perAgent = PerAgent,
         failovers = Failovers,
         accuracy = Accuracy is { } a ? Math.Round(a, 4) : (double?)null,
+        tasksPerSecond = Math.Round(TasksPerSecond, 1),
         p50Ms = Percentile(0.50),
         p95Ms = Percentile(0.95),
         p99Ms = Percentile(0.99),

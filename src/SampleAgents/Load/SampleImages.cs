@@ -1,48 +1,45 @@
 using Aicp.SampleAgents.Labelling.Data;
+using Aicp.SampleAgents.Onnx;
 
 namespace Aicp.SampleAgents.Load;
 
 /// <summary>
-/// Payloads for <c>image.label</c>: the held-out MNIST digits when the data set is installed
-/// (scripts/fetch-mnist.sh), otherwise synthetic grey images (still valid input, but with no true label).
+/// Payloads for <c>image.label</c>: the held-out MNIST digits shipped with the program (<see cref="DigitSample"/>), each
+/// with its true label, cycled when more tasks than digits are sent.
 /// </summary>
 internal sealed class SampleImages
 {
-    private readonly MnistDataset? _digits;
+    private readonly DigitSample _digits;
 
-    private SampleImages(MnistDataset? digits) => _digits = digits;
+    private SampleImages(DigitSample digits) => _digits = digits;
 
-    /// <summary>Whether payloads are real digits with known labels.</summary>
-    public bool HasLabels => _digits is not null;
+    /// <summary>How many distinct digits there are.</summary>
+    public int Count => _digits.Count;
 
-    public static SampleImages Load()
-    {
-        var directory = MnistLocator.TryFind();
-        return new SampleImages(directory is null ? null : MnistDataset.Load(directory));
-    }
+    /// <summary>Loads the shipped sample.</summary>
+    /// <exception cref="FileNotFoundException">The sample file is missing from the program's folder.</exception>
+    /// <exception cref="InvalidDataException">The sample file is damaged.</exception>
+    public static SampleImages Load() => new(DigitSample.LoadDefault());
 
     /// <summary>The request payload: the image as bytes (base64 in JSON, <c>bin</c> over MessagePack).</summary>
-    public object Payload(int index) => new Labelee.LabelRequest { Image = Pixels(index), TopK = 3 };
+    public object Payload(int index) => new Labelee.LabelRequest { Image = _digits.Image(index % _digits.Count).ToArray(), TopK = 3 };
 
-    /// <summary>The true digit of payload <paramref name="index"/>, or null for synthetic images.</summary>
-    public string? Label(int index) =>
-        _digits is { } d ? d.Labels[d.TestIndices[index % d.TestIndices.Length]].ToString() : null;
-
-    private byte[] Pixels(int index)
+    /// <summary>
+    /// A model agent's payload: digit <paramref name="index"/> (grey / 255) as float32 tensor <paramref name="name"/>
+    /// of <paramref name="shape"/> (784 values, e.g. [1,1,28,28] or [1,784]), sent as bytes.
+    /// </summary>
+    public object TensorPayload(int index, string name, long[] shape)
     {
-        if (_digits is { } d)
+        ReadOnlySpan<byte> image = _digits.Image(index % _digits.Count);
+        var values = new float[image.Length];
+        for (int i = 0; i < values.Length; i++)
         {
-            return d.Image(d.TestIndices[index % d.TestIndices.Length]).ToArray();
+            values[i] = image[i] / 255f;
         }
 
-        var pixels = new byte[784];
-        var seed = (uint)(index * 2654435761u);
-        for (var i = 0; i < pixels.Length; i++)
-        {
-            seed = seed * 1664525u + 1013904223u;
-            pixels[i] = (byte)(seed >> 24);
-        }
-
-        return pixels;
+        return TensorRequest.Create([new FloatTensor(name, shape, values)]);
     }
+
+    /// <summary>The true digit of payload <paramref name="index"/>.</summary>
+    public string Label(int index) => _digits.Labels[index % _digits.Count].ToString();
 }

@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Numerics.Tensors;
 using Aicp.SampleAgents.Labelling.Data;
 using Aicp.SampleAgents.Labelling.Imaging;
-using Aicp.SampleAgents.Labelling.Inference;
-using Aicp.SampleAgents.Labelling.Model;
 
 namespace Aicp.SampleAgents.Labelling.Training;
 
@@ -92,34 +90,41 @@ internal sealed class MlpTrainer(TrainingOptions options)
         return model;
     }
 
-    /// <summary>Fraction of <paramref name="indices"/> whose most likely label is right.</summary>
+    /// <summary>Fraction of <paramref name="indices"/> whose most likely label is right (the trainer's own forward pass).</summary>
     public static double Evaluate(MlpModel model, MnistDataset data, IReadOnlyList<int> indices)
     {
-        using var labeller = new DigitLabeller(model, new CpuInferenceBackend(model));
-        return Evaluate(labeller, data, indices);
+        float[] probabilities = Probabilities(model, data, indices);
+        int correct = 0;
+        for (int i = 0; i < indices.Count; i++)
+        {
+            int predicted = TensorPrimitives.IndexOfMax(probabilities.AsSpan(i * MnistDataset.ClassCount, MnistDataset.ClassCount));
+            if (predicted == data.Labels[indices[i]]) correct++;
+        }
+
+        return (double)correct / indices.Count;
     }
 
-    public static double Evaluate(DigitLabeller labeller, MnistDataset data, IReadOnlyList<int> indices)
+    /// <summary>The trainer's softmax outputs for the given images, [count, classes].</summary>
+    public static float[] Probabilities(MlpModel model, MnistDataset data, IReadOnlyList<int> indices)
     {
         const int chunk = 256;
-        var pixels = new byte[chunk * ImageInput.PixelCount];
-        var probabilities = new float[chunk * MnistDataset.ClassCount];
-        int correct = 0;
+        var probabilities = new float[indices.Count * model.OutputSize];
+        var activations = new float[model.LayerCount + 1][];
+        for (int l = 0; l <= model.LayerCount; l++) activations[l] = new float[chunk * model.Dims[l]];
+        var sequential = new ParallelOptions { MaxDegreeOfParallelism = 1 };
         for (int start = 0; start < indices.Count; start += chunk)
         {
             int batch = Math.Min(chunk, indices.Count - start);
             for (int i = 0; i < batch; i++)
             {
-                data.Image(indices[start + i]).CopyTo(pixels.AsSpan(i * ImageInput.PixelCount));
+                ImageInput.ToInput(data.Image(indices[start + i]), activations[0].AsSpan(i * ImageInput.PixelCount, ImageInput.PixelCount));
             }
-            labeller.ClassifyPixels(pixels, batch, probabilities);
-            for (int i = 0; i < batch; i++)
-            {
-                int predicted = TensorPrimitives.IndexOfMax(probabilities.AsSpan(i * MnistDataset.ClassCount, MnistDataset.ClassCount));
-                if (predicted == data.Labels[indices[start + i]]) correct++;
-            }
+
+            Forward(model, activations, batch, sequential);
+            activations[model.LayerCount].AsSpan(0, batch * model.OutputSize).CopyTo(probabilities.AsSpan(start * model.OutputSize));
         }
-        return (double)correct / indices.Count;
+
+        return probabilities;
     }
 
     private static void Forward(MlpModel model, float[][] activations, int batch, ParallelOptions parallel)

@@ -1,10 +1,19 @@
 namespace Aicp.SampleAgents.Labelling.Training;
 
-/// <summary>Hyper-parameters of <see cref="MlpTrainer"/>. Defaults are the recipe behind the shipped weights.</summary>
+/// <summary>
+/// Hyper-parameters of <see cref="CnnTrainer"/> and <see cref="MlpTrainer"/>. Defaults are the recipe behind the
+/// shipped model (models/digits.onnx).
+/// </summary>
 internal sealed class TrainingOptions
 {
-    /// <summary>Hidden layer widths. The default is one layer of 256.</summary>
-    public int[] HiddenSizes { get; init; } = [256];
+    /// <summary>Filters of the two convolutions (CNN). The default is 32 and 64.</summary>
+    public int[] Channels { get; init; } = [32, 64];
+
+    /// <summary>Hidden dense layer widths: the CNN uses the first, the MLP all. The default is one layer of 128.</summary>
+    public int[] HiddenSizes { get; init; } = [128];
+
+    /// <summary>Probability of dropping a hidden dense unit while training (CNN). The default is 0.</summary>
+    public float Dropout { get; init; }
 
     /// <summary>Passes over the training split. The default is 30.</summary>
     public int Epochs { get; init; } = 30;
@@ -45,6 +54,8 @@ internal sealed class TrainingOptions
     public IEnumerable<string> Validate()
     {
         if (HiddenSizes.Length == 0 || HiddenSizes.Any(h => h is < 1 or > 4096)) yield return "hidden sizes must be 1..4096 and at least one layer";
+        if (Channels.Length != 2 || Channels.Any(c => c is < 1 or > 256)) yield return "channels must be two widths within 1..256";
+        if (Dropout is < 0 or >= 1) yield return "dropout must be in [0, 1)";
         if (Epochs < 1) yield return "epochs must be >= 1";
         if (BatchSize < 1) yield return "batch size must be >= 1";
         if (LearningRate <= 0) yield return "learning rate must be > 0";

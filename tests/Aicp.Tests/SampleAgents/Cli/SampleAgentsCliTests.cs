@@ -4,6 +4,8 @@ using System.CommandLine;
 using Aicp.SampleAgents.Cli;
 using Aicp.SampleAgents.Demo;
 using Aicp.SampleAgents.Labelling;
+using Aicp.SampleAgents.Labelling.Training;
+using Aicp.SampleAgents.Onnx;
 using Aicp.Tests.Infrastructure;
 
 namespace Aicp.Tests.SampleAgents.Cli;
@@ -24,7 +26,6 @@ public class SampleAgentsCliTests
         Assert.Equal(1, settings.Batch);
         Assert.Null(settings.Token);
         Assert.Equal("auto", settings.Device);
-        Assert.False(settings.SelfTest);
     }
 
     [Fact]
@@ -36,18 +37,31 @@ public class SampleAgentsCliTests
 
         var settings = labelee.Bind(result);
 
-        Assert.Equal(new LabeleeSettings("http://hub:5000", new("fast-1", 0, 600_000, 1, 16), HubProtocol.MessagePack, 4096, "@key", "cpu", false), settings);
+        Assert.Equal(new LabeleeSettings("http://hub:5000", new("fast-1", 0, 600_000, 1, 16), HubProtocol.MessagePack, 4096, "@key", "cpu"), settings);
     }
 
     [Fact]
-    public void Parse_LabeleeSelfTest_NeedsNoHubOrId()
+    public void Parse_OnnxEveryOption_BindsModelCapabilityAndAgent()
     {
-        var (labelee, result) = Parse<LabeleeCommand>("labelee", "--self-test", "--device", "cuda");
+        var (onnx, result) = Parse<OnnxCommand>(
+            "onnx", "--model", "models/digits.onnx", "--capability", "digits.cnn", "--hub", "http://127.0.0.1:5000", "--id", "cnn-1",
+            "--batch", "32", "--concurrency", "64", "--protocol", "messagepack", "--device", "cuda", "--token", "k");
 
-        var settings = labelee.Bind(result);
+        var settings = onnx.Bind(result);
 
-        Assert.True(settings.SelfTest);
-        Assert.Equal("cuda", settings.Device);
+        Assert.Equal(("models/digits.onnx", "cuda"), (settings.Model, settings.Device));
+        Assert.Equal(("http://127.0.0.1:5000", "cnn-1", "digits.cnn", 64, 32, HubProtocol.MessagePack, "k"),
+            (settings.Agent.HubUrl, settings.Agent.AgentId, settings.Agent.Capability, settings.Agent.Concurrency, settings.Agent.BatchSize, settings.Agent.Protocol, settings.Agent.AccessToken));
+    }
+
+    [Fact]
+    public void Parse_OnnxDefaults_NoBatchingJsonAuto()
+    {
+        var (onnx, result) = Parse<OnnxCommand>("onnx", "--model", "m.onnx", "--capability", "m", "--hub", "http://h", "--id", "a");
+
+        var settings = onnx.Bind(result);
+
+        Assert.Equal((1, 16, HubProtocol.Json, "auto"), (settings.Agent.BatchSize, settings.Agent.Concurrency, settings.Agent.Protocol, settings.Device));
     }
 
     [Fact]
@@ -75,6 +89,18 @@ public class SampleAgentsCliTests
         Assert.False(settings.Json);
     }
 
+    [Fact]
+    public void Parse_SubmitTensor_BindsNameAndShapeWithImageDefault()
+    {
+        var (submit, result) = Parse<SubmitCommand>("submit", "--hub", "http://h", "--method", "digits.mlp", "--tensor", "pixels", "--shape", "1,784");
+        var (plain, plainResult) = Parse<SubmitCommand>("submit", "--hub", "http://h", "--method", "digits.cnn", "--tensor", "input");
+
+        Assert.Equal("pixels", submit.Bind(result).Tensor);
+        Assert.Equal([1L, 784], submit.Bind(result).Shape!);
+        Assert.Equal([1L, 1, 28, 28], plain.Bind(plainResult).Shape!);
+        Assert.Null(Parse<SubmitCommand>("submit", "--hub", "http://h").Command.Bind(SampleAgentsCli.Parse(["submit", "--hub", "http://h"])).Tensor);
+    }
+
     [Theory]
     [InlineData(new[] { "demo" }, 600)]
     [InlineData(new[] { "demo", "--quick" }, 150)]
@@ -95,15 +121,40 @@ public class SampleAgentsCliTests
     }
 
     [Fact]
-    public void Parse_TrainHiddenAndSeed_BindTrainingOptions()
+    public void Parse_TrainMlpHiddenAndSeed_BindTrainingOptions()
     {
-        var (train, result) = Parse<TrainCommand>("train", "--hidden", "128,64", "--seed", "7", "--limit", "1000", "--no-augment", "--float32");
+        var (train, result) = Parse<TrainCommand>("train", "--arch", "mlp", "--hidden", "128,64", "--seed", "7", "--limit", "1000", "--no-augment");
 
         var settings = train.Bind(result);
 
         Assert.Equal([128, 64], settings.Options.HiddenSizes);
-        Assert.Equal((7ul, 30, false), (settings.Options.Seed, settings.Options.Epochs, settings.Options.Augment));
-        Assert.Equal((1000, true, "mnist-mlp.bin"), (settings.Limit, settings.Float32, settings.Output));
+        Assert.Equal((7ul, new TrainingOptions().Epochs, false), (settings.Options.Seed, settings.Options.Epochs, settings.Options.Augment));
+        Assert.Equal(("mlp", 1000, "digits-mlp.onnx"), (settings.Architecture, settings.Limit, settings.Output));
+    }
+
+    [Fact]
+    public void Parse_TrainDefaults_TheShippedCnnRecipe()
+    {
+        var (train, result) = Parse<TrainCommand>("train", "--out", "models/digits.onnx");
+
+        var settings = train.Bind(result);
+        var recipe = new TrainingOptions();
+
+        Assert.Equal(("cnn", "models/digits.onnx"), (settings.Architecture, settings.Output));
+        Assert.Equal(recipe.Channels, settings.Options.Channels);
+        Assert.Equal(recipe.HiddenSizes, settings.Options.HiddenSizes);
+        Assert.Equal((recipe.Epochs, recipe.Dropout, recipe.LearningRate, recipe.Seed, true),
+            (settings.Options.Epochs, settings.Options.Dropout, settings.Options.LearningRate, settings.Options.Seed, settings.Options.Augment));
+    }
+
+    [Fact]
+    public void Parse_EvaluateBench_BindsRunsAndDevice()
+    {
+        var (evaluate, result) = Parse<EvaluateCommand>("evaluate", "--bench", "--batch", "32", "--runs", "5", "--device", "cpu", "--model", "m.onnx");
+
+        var settings = evaluate.Bind(result);
+
+        Assert.Equal(new EvaluateSettings(null, "m.onnx", "cpu", true, 32, 3.0, 5), settings);
     }
 
     [Theory]
@@ -113,13 +164,20 @@ public class SampleAgentsCliTests
     [InlineData("--max-attempts must be an integer within 1..10; got '11'.", "submit", "--hub", "http://h", "--max-attempts", "11")]
     [InlineData("--ca-cert: the file '/nonexistent/ca.crt' does not exist.", "submit", "--hub", "https://h", "--ca-cert", "/nonexistent/ca.crt")]
     [InlineData("--tasks must be an integer within 10..1000000; got '5'.", "demo", "--tasks", "5")]
-    [InlineData("--hidden takes comma-separated widths within 1..4096; got '256,0'.", "train", "--hidden", "256,0")]
+    [InlineData("--hidden takes comma-separated widths within 1..4096; got '256,0'.", "train", "--arch", "mlp", "--hidden", "256,0")]
+    [InlineData("--hidden takes one width with --arch cnn.", "train", "--hidden", "128,64")]
+    [InlineData("--channels takes 2 widths; got '8'.", "train", "--channels", "8")]
+    [InlineData("'tree'", "train", "--arch", "tree")]
+    [InlineData("--capability 'Digits' does not match", "onnx", "--model", "m", "--capability", "Digits", "--hub", "http://h", "--id", "a")]
+    [InlineData("'--model' is required", "onnx", "--capability", "m", "--hub", "http://h", "--id", "a")]
+    [InlineData("'tpu'", "onnx", "--model", "m", "--capability", "m", "--hub", "http://h", "--id", "a", "--device", "tpu")]
     [InlineData("'--bogus'", "labelee", "--hub", "http://h", "--id", "a", "--bogus")]
     [InlineData("'--jsn'", "submit", "--hub", "http://h", "--jsn")]
     [InlineData("'xml'", "labelee", "--hub", "http://h", "--id", "a", "--protocol", "xml")]
     [InlineData("'--hub' is required", "swarm", "--count", "3")]
     [InlineData("'--id' is required", "labelee", "--hub", "http://h")]
-    [InlineData("'--hub' does not apply to --self-test", "labelee", "--self-test", "--hub", "http://h")]
+    [InlineData("'--self-test'", "labelee", "--self-test")]
+    [InlineData("--shape takes comma-separated dimensions whose product is 784; got '28,28,2'.", "submit", "--hub", "http://h", "--tensor", "x", "--shape", "28,28,2")]
     [InlineData("'launch'", "launch")]
     public async Task InvokeAsync_BadCommandLine_UsageErrorNamingTheProblem(string expectedError, params string[] args)
     {
@@ -128,6 +186,33 @@ public class SampleAgentsCliTests
         Assert.Equal(ExitCodes.Usage, exitCode);
         Assert.Contains(expectedError, error);
         Assert.Contains("Usage:", output); // the command's help follows the error
+    }
+
+    [Theory]
+    [InlineData("onnx", "--model", "no-such-model.onnx", "--capability", "m", "--hub", "http://127.0.0.1:9", "--id", "a")]
+    [InlineData("evaluate", "--model", "no-such-model.onnx")]
+    [InlineData("onnx", "--model", "no-such-model.onnx", "--capability", "m", "--hub", "http://127.0.0.1:9", "--id", "a", "--device", "cpu")]
+    public async Task InvokeAsync_MissingModel_FailureExitCodeWithoutConnecting(params string[] args)
+    {
+        var (exitCode, _, _) = await InvokeAsync(args);
+
+        Assert.Equal(ExitCodes.Failure, exitCode);
+    }
+
+    [Theory]
+    [InlineData("labelee", "--hub", "http://127.0.0.1:9", "--id", "a", "--device", "cuda")]
+    [InlineData("swarm", "--hub", "http://127.0.0.1:9", "--device", "cuda")]
+    [InlineData("evaluate", "--device", "cuda")]
+    public async Task InvokeAsync_CudaAskedForWithoutItsProvider_FailureExitCodeWithoutConnecting(params string[] args)
+    {
+        if (Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
+        {
+            return; // the CUDA build: whether it loads depends on the machine's GPU and libraries
+        }
+
+        var (exitCode, _, _) = await InvokeAsync(args);
+
+        Assert.Equal(ExitCodes.Failure, exitCode);
     }
 
     [Fact]

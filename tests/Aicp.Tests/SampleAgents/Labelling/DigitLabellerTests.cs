@@ -1,6 +1,5 @@
 using Aicp.SampleAgents.Labelling;
 using Aicp.SampleAgents.Labelling.Data;
-using Aicp.SampleAgents.Labelling.Training;
 
 namespace Aicp.Tests.SampleAgents.Labelling;
 
@@ -9,16 +8,42 @@ public class DigitLabellerTests
     private static readonly Lazy<DigitLabeller> Shipped = new(DigitLabeller.LoadDefault);
 
     [Fact]
-    public void LoadDefault_ShippedWeights_ReachAtLeast97PercentOnHeldOutSplit()
+    public void LoadDefault_ShippedModel_AtLeast99PercentOnHeldOutSplit()
     {
         MnistDataset data = MnistTestData.Get();
+        byte[] labels = data.TestIndices.Select(i => data.Labels[i]).ToArray();
+        byte[] pixels = data.TestIndices.SelectMany(i => data.Image(i).ToArray()).ToArray();
 
-        double accuracy = MlpTrainer.Evaluate(Shipped.Value, data, data.TestIndices);
+        var (correct, total) = Shipped.Value.Score(pixels, labels);
 
-        Assert.True(data.TestIndices.Length >= 1900, $"held-out split has only {data.TestIndices.Length} images");
-        Assert.True(accuracy >= 0.97, $"held-out accuracy {accuracy:P2} is below 97%");
-        Assert.Equal("784-256-10", Shipped.Value.Architecture);
-        Assert.Equal("cpu", Shipped.Value.BackendName);
+        Assert.Equal(1996, total);
+        Assert.True(correct >= 0.99 * total, $"held-out accuracy {100.0 * correct / total:F2}% ({correct}/{total}) is below 99.0%");
+        Assert.StartsWith("conv5x5x", Shipped.Value.Architecture);
+        Assert.Equal("cpu", Shipped.Value.Provider);
+        Assert.StartsWith("digits.onnx conv5x5x", Shipped.Value.Description);
+    }
+
+    [Fact]
+    public void LoadDefault_ShippedSample_AtLeast99PercentAndAllHeldOut()
+    {
+        MnistDataset data = MnistTestData.Get();
+        DigitSample sample = DigitSample.LoadDefault();
+
+        var (correct, total) = Shipped.Value.Score(sample.Pixels, sample.Labels);
+
+        Assert.Equal(500, total);
+        Assert.True(correct >= 0.99 * total, $"accuracy on the shipped sample {100.0 * correct / total:F2}% ({correct}/{total})");
+        var expected = DigitSample.FromHeldOut(data, perClass: 50);
+        Assert.Equal(expected.Labels, sample.Labels);
+        Assert.Equal(expected.Pixels, sample.Pixels);
+    }
+
+    [Fact]
+    public void Load_NotADigitsModel_InvalidDataNamingTheShapes()
+    {
+        var error = Assert.Throws<InvalidDataException>(() => DigitLabeller.Load(Onnx.TestModels.Mlp));
+
+        Assert.Contains("pixels float32 [N,784]", error.Message);
     }
 
     [Fact]

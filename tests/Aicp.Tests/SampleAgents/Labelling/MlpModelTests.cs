@@ -1,4 +1,4 @@
-using Aicp.SampleAgents.Labelling.Model;
+using Aicp.SampleAgents.Labelling.Training;
 
 namespace Aicp.Tests.SampleAgents.Labelling;
 

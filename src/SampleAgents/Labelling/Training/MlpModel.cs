@@ -1,15 +1,14 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using Aicp.SampleAgents.Labelling.Training;
 
-namespace Aicp.SampleAgents.Labelling.Model;
+namespace Aicp.SampleAgents.Labelling.Training;
 
 /// <summary>
 /// A fully connected network: <c>Dims[0]</c> inputs, ReLU hidden layers, <c>Dims[^1]</c> softmax outputs.
 /// Layer <c>l</c> holds a row-major weight matrix <c>[Dims[l+1], Dims[l]]</c> (one row per output neuron,
 /// so a neuron's activation is one contiguous dot product) and a bias vector <c>[Dims[l+1]]</c>.
-/// Immutable once handed to a <see cref="DigitLabeller"/>; only the trainer writes the arrays.
+/// Written to an ONNX file by <see cref="Export.OnnxExport.Mlp"/>; only the trainer writes the arrays.
 /// </summary>
 internal sealed class MlpModel
 {

@@ -1,3 +1,4 @@
+using Aicp.Hub.Dashboard;
 using Aicp.Hub.Hubs;
 using Aicp.Hub.Observability;
 using Aicp.Hub.Security;
@@ -28,6 +29,7 @@ public static class AicpHubApplication
 
         var app = builder.Build();
         app.UseWebSockets();
+        app.UseAicpDashboard(); // a static page, open to all: its data comes through SubscribeStatus (admin)
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseMiddleware<ConnectionLimitMiddleware>();

@@ -1,4 +1,5 @@
 using Aicp.Hub.Configuration;
+using Aicp.Hub.Dashboard;
 using Aicp.Hub.Dispatch;
 using Aicp.Hub.Hubs;
 using Aicp.Hub.Observability;
@@ -33,6 +34,7 @@ public static class AicpHubServiceCollectionExtensions
         services.TryAddSingleton<IAgentChannel, SignalRAgentChannel>();
         services.TryAddSingleton<TaskDispatcher>();
         services.AddAicpObservability(configuration);
+        services.AddAicpDashboard();
 
         // Registered before AddSignalR, whose open-generic default then does not apply to this hub.
         services.TryAddSingleton<Microsoft.AspNetCore.SignalR.HubLifetimeManager<AicpHub>, AicpHubLifetimeManager>();

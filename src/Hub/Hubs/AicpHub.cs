@@ -1,3 +1,4 @@
+using Aicp.Hub.Dashboard;
 using Aicp.Hub.Dispatch;
 using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;
@@ -20,9 +21,11 @@ internal sealed partial class AicpHub : Microsoft.AspNetCore.SignalR.Hub
     private readonly HubCallGate _gate;
     private readonly ILogger<AicpHub> _logger;
     private readonly TimeProvider _time;
+    private readonly StatusFeed _statusFeed;
 
-    public AicpHub(AgentRegistry registry, TaskDispatcher dispatcher, HubCallGate gate, TimeProvider time, ILogger<AicpHub> logger)
+    public AicpHub(AgentRegistry registry, TaskDispatcher dispatcher, HubCallGate gate, StatusFeed statusFeed, TimeProvider time, ILogger<AicpHub> logger)
     {
+        _statusFeed = statusFeed;
         _time = time;
         _registry = registry;
         _dispatcher = dispatcher;
@@ -123,6 +126,7 @@ internal sealed partial class AicpHub : Microsoft.AspNetCore.SignalR.Hub
 
     public override Task OnDisconnectedAsync(Exception? exception)
     {
+        _statusFeed.Unsubscribe(Context.ConnectionId);
         var agent = _registry.RemoveConnection(Context.ConnectionId);
         if (agent is not null)
         {

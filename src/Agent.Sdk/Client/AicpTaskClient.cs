@@ -58,6 +58,8 @@ public sealed class AicpTaskClient : IAsyncDisposable
     /// Connects, retrying until it succeeds or <paramref name="cancellationToken"/> fires. Optional: the first submit
     /// starts connecting by itself and waits for the connection.
     /// </summary>
+    /// <exception cref="AicpConnectionRefusedException">The hub refused the credential (HTTP 401 or 403); submits waiting
+    /// for the connection throw it too.</exception>
     public Task ConnectAsync(CancellationToken cancellationToken = default) => _connection.StartAsync(cancellationToken);
 
     /// <summary>
@@ -114,6 +116,10 @@ public sealed class AicpTaskClient : IAsyncDisposable
         catch (OperationCanceledException)
         {
             // disposed before the hub answered
+        }
+        catch (AicpConnectionRefusedException)
+        {
+            // refused for good: the submits waiting for the connection throw it
         }
     }
 

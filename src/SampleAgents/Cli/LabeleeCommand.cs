@@ -19,7 +19,7 @@ internal sealed class LabeleeCommand : Command
 
     public Option<string> Hub { get; } = CliOptions.Hub("required unless --self-test");
 
-    public Option<string> Id { get; } = new("--id") { Description = "Agent id, unique per hub; required unless --self-test", HelpName = "ID" };
+    public Option<string> Id { get; } = CliOptions.AgentId("Agent id, unique per hub; required unless --self-test");
 
     public Option<int> DelayMs { get; } = CliOptions.Int("--delay-ms", "Simulated work per image, ms", 10, 0, 600_000, "MS");
 
@@ -93,7 +93,6 @@ internal sealed class LabeleeCommand : Command
         Console.WriteLine($"labeller: mnist-mlp {labeller.Architecture} on {note}");
         await using var agent = LabeleeAgent.Create(settings.Hub!, settings.Profile, labeller, logging, settings.Protocol, settings.Batch, settings.Token,
             CliOptions.CertificateValidation(settings.CaCert));
-        await AgentLifetime.RunUntilStoppedAsync([agent], stop);
-        return 0;
+        return await AgentLifetime.RunUntilStoppedAsync([agent], stop, CommandName, settings.Token is not null);
     }
 }

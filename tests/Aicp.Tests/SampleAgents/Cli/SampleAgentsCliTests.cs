@@ -114,6 +114,8 @@ public class SampleAgentsCliTests
     [InlineData("--ca-cert: the file '/nonexistent/ca.crt' does not exist.", "submit", "--hub", "https://h", "--ca-cert", "/nonexistent/ca.crt")]
     [InlineData("--tasks must be an integer within 10..1000000; got '5'.", "demo", "--tasks", "5")]
     [InlineData("--hidden takes comma-separated widths within 1..4096; got '256,0'.", "train", "--hidden", "256,0")]
+    [InlineData("--id must match ^[a-z0-9][a-z0-9._-]{0,127}$ (lower case); got 'Bad_ID'.", "labelee", "--hub", "http://h", "--id", "Bad_ID")]
+    [InlineData("--hub: Hub URL '127.0.0.1:5000' is not an absolute http, https, ws or wss URL.", "submit", "--hub", "127.0.0.1:5000")]
     [InlineData("'--bogus'", "labelee", "--hub", "http://h", "--id", "a", "--bogus")]
     [InlineData("'--jsn'", "submit", "--hub", "http://h", "--jsn")]
     [InlineData("'xml'", "labelee", "--hub", "http://h", "--id", "a", "--protocol", "xml")]

@@ -73,6 +73,25 @@ internal static class HubConfigurationCheck
         return problems;
     }
 
+    /// <summary>
+    /// The type a configuration key (e.g. <c>Aicp:Security:ApiKeys:0:Roles:0</c>) binds to in the hub's settings; null for
+    /// a key no setting binds (a typo, or a section such as <c>Logging</c> the hub does not own).
+    /// </summary>
+    internal static Type? SettingType(string key)
+    {
+        foreach (var (type, section) in Sections)
+        {
+            var prefix = section + ConfigurationPath.KeyDelimiter;
+            if (key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)
+                && TargetType(type, key[prefix.Length..].Split(ConfigurationPath.KeyDelimiter)) is { } target)
+            {
+                return target;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Validates one options type, adding its failures; returns the options as bound (for the checks across types).</summary>
     private static T Validate<T>(IServiceProvider services, IConfiguration configuration, string section, HashSet<Type> partlyBound, List<string> problems)
         where T : class, new()

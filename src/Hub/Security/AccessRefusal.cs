@@ -15,7 +15,8 @@ internal static class AccessRefusal
 {
     public const string Realm = "aicp";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // The body is application/json, never embedded in HTML: quotes and angle brackets stay readable ('admin', <key or JWT>).
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>401: no credential, or one the hub does not accept.</summary>
     public static Task WriteUnauthorizedAsync(HttpContext context)

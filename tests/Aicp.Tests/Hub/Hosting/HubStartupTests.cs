@@ -1,4 +1,11 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Aicp.Agent.Sdk.Client;
+using Aicp.Agent.Sdk.Connection;
 using Aicp.Hub.Hosting;
+using Aicp.Hub.Security;
+using Aicp.Tests.Docs;
 using Aicp.Tests.Infrastructure;
 
 namespace Aicp.Tests.Hub.Hosting;
@@ -70,5 +77,48 @@ public sealed class HubStartupTests
             p => Assert.Equal("Aicp:RouteLogCapacity must be within 1..100000.", p),
             p => Assert.Equal("Aicp:Security:Jwt:SigningKey must be at least 32 bytes (HS256).", p),
             p => Assert.Equal("Aicp:Security:Jwt:Issuer and Aicp:Security:Jwt:Audience are required with a signing key.", p));
+    }
+
+    /// <summary>
+    /// docs/SECURITY.md's command for a hub that serves HTTPS, with the test's certificate and keys files in place of
+    /// /etc/aicp and 127.0.0.1 with a free port in place of 0.0.0.0:5001 (tests listen on loopback only); what 0.0.0.0
+    /// changes (credentials are required there) is checked on the documented address itself.
+    /// </summary>
+    [Fact]
+    public async Task Program_DocumentedHttpsCommand_ServesTlsToAKeyHolder()
+    {
+        var block = Markdown.Read("docs/SECURITY.md").Blocks().Single(b => b.Text.StartsWith("dotnet Aicp.Hub.dll --urls https://", StringComparison.Ordinal));
+        var documented = DocCommandsTests.BlockCommands(block.Text).Single().Split(' ');
+        Assert.Equal(["dotnet", "Aicp.Hub.dll", "--urls", "https://0.0.0.0:5001"], documented[..4]);
+        using var certificates = TestCertificates.Create();
+        var keysFile = Path.Combine(Path.GetDirectoryName(certificates.AuthorityPemPath)!, "keys.json");
+        TestCredentials.WriteKeysFile(keysFile, new TestCredentials.Key("frontend", TestCredentials.SubmitterKey, ["submitter"]));
+        int port;
+        using (var listener = new TcpListener(IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        var args = documented[2..].Select(a => a
+            .Replace("https://0.0.0.0:5001", $"https://127.0.0.1:{port}", StringComparison.Ordinal)
+            .Replace("/etc/aicp/keys.json", keysFile, StringComparison.Ordinal)
+            .Replace("/etc/aicp/tls/hub.crt", certificates.HubCertPemPath, StringComparison.Ordinal)
+            .Replace("/etc/aicp/tls/hub.key", certificates.HubKeyPemPath, StringComparison.Ordinal));
+        await using var hub = ProgramProcess.Start(ProgramProcess.Hub, args);
+        await hub.WaitForOutputAsync($"Now listening on: https://127.0.0.1:{port}", TimeSpan.FromSeconds(60));
+        await using var client = new AicpTaskClient(new AicpConnectionOptions
+        {
+            HubUrl = $"https://127.0.0.1:{port}", AccessToken = TestCredentials.SubmitterKey,
+            RemoteCertificateValidationCallback = HubCertificates.TrustRoots(certificates.Authority),
+        });
+
+        await client.ConnectAsync().DefaultTimeout();
+        hub.Signal(PosixSignal.SIGTERM);
+
+        Assert.Equal(0, await hub.WaitForExitAsync());
+        var withKeys = new AicpSecurityOptions { KeysFile = keysFile };
+        Assert.Null(ListenAddressGuard.Refusal(["https://0.0.0.0:5001"], withKeys)); // the documented address, with the documented keys file
+        Assert.NotNull(ListenAddressGuard.Refusal(["https://0.0.0.0:5001"], new AicpSecurityOptions())); // ... and without it
     }
 }

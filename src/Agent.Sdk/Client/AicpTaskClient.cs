@@ -64,8 +64,11 @@ public sealed class AicpTaskClient : IAsyncDisposable
 
     /// <summary>
     /// Submits a task and returns its final result, whatever its status. Throws only when the connection fails
-    /// mid-call. The payload is written in the connection's protocol (byte buffers as <c>bin</c> over MessagePack).
+    /// mid-call, or when the hub refused it for good. The payload is written in the connection's protocol (byte buffers
+    /// as <c>bin</c> over MessagePack).
     /// </summary>
+    /// <exception cref="AicpConnectionRefusedException">The hub refused the credential (HTTP 401 or 403) before the
+    /// connection was first up.</exception>
     public async Task<TaskResult> SubmitAsync(string method, object? payload, SubmitOptions? options = null, CancellationToken cancellationToken = default)
     {
         var request = new TaskRequest

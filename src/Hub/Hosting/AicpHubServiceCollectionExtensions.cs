@@ -41,6 +41,8 @@ public static class AicpHubServiceCollectionExtensions
         services.AddSignalR()
             .AddJsonProtocol(o => o.PayloadSerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)
             .AddMessagePackProtocol(); // the contracts carry their MessagePack keys and payload formatter (Aicp.Protocol)
+        // The HTTP status API writes the same records as the status hub methods, and leaves out null fields as they do.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull);
         services.AddOptions<Microsoft.AspNetCore.SignalR.HubOptions>().Configure<IOptions<AicpHubOptions>>((hub, aicp) =>
         {
             hub.MaximumParallelInvocationsPerClient = aicp.Value.MaxParallelInvocationsPerConnection;

@@ -138,6 +138,9 @@ public static class ErrorCodes
     /// <summary>A batch handler returned without an outcome for this task (raised by the Agent.Sdk).</summary>
     public const string BatchItemUnanswered = "batch_item_unanswered";
 
+    /// <summary>An HTTP front door was called without a valid credential (HTTP 401).</summary>
+    public const string Unauthorized = "unauthorized";
+
     /// <summary>The caller's credentials do not allow this call (role, or agent id / capability binding).</summary>
     public const string Forbidden = "forbidden";
 

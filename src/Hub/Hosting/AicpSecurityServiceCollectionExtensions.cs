@@ -93,6 +93,13 @@ public static class AicpSecurityServiceCollectionExtensions
                 .AddAuthenticationSchemes(AicpAuthenticationSchemes.Default)
                 .RequireAuthenticatedUser()
                 .RequireRole(AicpRoles.Connect))
+            .AddPolicy(AicpAuthenticationSchemes.CallerPolicy, p => p
+                .AddAuthenticationSchemes(AicpAuthenticationSchemes.Default)
+                .RequireAuthenticatedUser())
+            .AddPolicy(AicpAuthenticationSchemes.SubmitPolicy, p => p
+                .AddAuthenticationSchemes(AicpAuthenticationSchemes.Default)
+                .RequireAuthenticatedUser()
+                .RequireRole(AicpRoles.Submitter))
             .AddPolicy(AicpAuthenticationSchemes.StatusPolicy, p => p
                 .AddAuthenticationSchemes(AicpAuthenticationSchemes.Default)
                 .AddRequirements(new StatusAccessRequirement()))

@@ -1,4 +1,5 @@
 using Aicp.Hub.Dispatch;
+using Aicp.Hub.FrontDoors;
 using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;
 using Aicp.Hub.Security;
@@ -20,9 +21,11 @@ internal sealed partial class AicpHub : Microsoft.AspNetCore.SignalR.Hub
     private readonly HubCallGate _gate;
     private readonly ILogger<AicpHub> _logger;
     private readonly TimeProvider _time;
+    private readonly HubMetrics _metrics;
 
-    public AicpHub(AgentRegistry registry, TaskDispatcher dispatcher, HubCallGate gate, TimeProvider time, ILogger<AicpHub> logger)
+    public AicpHub(AgentRegistry registry, TaskDispatcher dispatcher, HubCallGate gate, TimeProvider time, HubMetrics metrics, ILogger<AicpHub> logger)
     {
+        _metrics = metrics;
         _time = time;
         _registry = registry;
         _dispatcher = dispatcher;
@@ -116,10 +119,12 @@ internal sealed partial class AicpHub : Microsoft.AspNetCore.SignalR.Hub
     }
 
     /// <summary>Runs a task and returns its one final result. Many may run at once on one connection.</summary>
-    public Task<TaskResult> Submit(TaskRequest request) =>
-        _gate.CheckSubmit(Caller, Context.ConnectionId, request) is { } refused
-            ? Task.FromResult(refused)
-            : _dispatcher.SubmitAsync(request, Context.ConnectionAborted);
+    public async Task<TaskResult> Submit(TaskRequest request)
+    {
+        var result = _gate.CheckSubmit(Caller, Context.ConnectionId, request) ?? await _dispatcher.SubmitAsync(request, Context.ConnectionAborted);
+        _metrics.FrontDoorRequest(FrontDoorNames.SignalR, result.Status);
+        return result;
+    }
 
     public override Task OnDisconnectedAsync(Exception? exception)
     {

@@ -40,6 +40,9 @@ internal sealed class HubCounters(HubMetrics metrics)
     public IReadOnlyDictionary<string, long> SecurityEvents() =>
         Enum.GetValues<Security.SecurityEventKind>().ToDictionary(Security.SecurityEventKinds.Label, metrics.SecurityEventsTotal);
 
+    /// <summary>Requests per front door and outcome (<c>aicp_front_door_requests_total</c>); outcomes never seen are left out.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>> FrontDoors() => metrics.FrontDoorTotals();
+
     /// <summary>Tasks that finished with <paramref name="status"/> (a <see cref="TaskStatuses"/> value).</summary>
     public long Finished(string status) => metrics.CompletedTotal(status);
 

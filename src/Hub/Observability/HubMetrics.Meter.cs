@@ -34,6 +34,7 @@ internal sealed partial class HubMetrics
         ObservableCounter(DeadlineMisses, DeadlineMissMeasurements);
         ObservableCounter(CircuitTransitions, () => Enumerable.Range(0, CircuitStates.Length).Select(i =>
             new Measurement<double>(_circuitTransitions[i].Value, new KeyValuePair<string, object?>(Tags.State, CircuitStates[i]))));
+        ObservableCounter(FrontDoorRequests, FrontDoorMeasurements);
         ObservableCounter(LateCompletions, () => [new(_lateCompletions.Value)]);
         ObservableCounter(ForeignCompletions, () => [new(_foreignCompletions.Value)]);
         ObservableCounter(ForbiddenCalls, () => [new(_forbiddenCalls.Value)]);

@@ -100,6 +100,7 @@ internal sealed partial class HubMetrics : IDisposable
         _oversizeResults = CreateCounter(factory, OversizeResults);
         var securityEvents = CreateCounter(factory, SecurityEvents);
         _securityEvents = Array.ConvertAll(Security.SecurityEventKinds.Labels, kind => securityEvents.WithLabels(kind)); // every kind at 0 from the start
+        CreateFrontDoorCounters(factory);
 
         // Unlabelled series exist (at 0) from the start, the method labels known so far from now on, later ones as they come.
         foreach (var unlabelled in new[] { _lateCompletions, _foreignCompletions, _forbiddenCalls, _oversizeResults })

@@ -37,6 +37,10 @@ internal static class MetricFamilies
         "Tasks that ended on their deadline, by method and code (deadline_unreachable: refused at once; deadline_exceeded: passed while waiting or between attempts).",
         "{task}", [Tags.Method, Tags.Code]);
 
+    public static readonly MetricFamily FrontDoorRequests = new("aicp_front_door_requests_total",
+        "Requests by front door (signalr, signalr_stream, http, openai, openai_stream, mcp) and outcome: the task's final status, or invalid_request / unauthorized for a request refused before it became a task.",
+        "{request}", [Tags.Door, Tags.Status]);
+
     public static readonly MetricFamily CircuitTransitions = new("aicp_circuit_transitions_total",
         "Agent circuit-breaker transitions, by the state entered (open, half-open, closed).", "{transition}", [Tags.State]);
 
@@ -115,5 +119,6 @@ internal static class MetricFamilies
         public const string State = "state";
         public const string Generation = "generation";
         public const string Kind = "kind";
+        public const string Door = "door";
     }
 }

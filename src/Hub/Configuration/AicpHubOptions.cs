@@ -23,6 +23,9 @@ public sealed class AicpHubOptions
     /// <summary>Hedged requests for idempotent capabilities (<c>Aicp:Hedging</c>); off unless capabilities are listed.</summary>
     public HedgingOptions Hedging { get; set; } = new();
 
+    /// <summary>Streamed results: buffer bound, chunk size limit and stall timeout (<c>Aicp:Streaming</c>).</summary>
+    public StreamingOptions Streaming { get; set; } = new();
+
     /// <summary>Per-attempt timeout when a request sets none. The default value is 30,000 ms.</summary>
     public int DefaultTimeoutMs { get; set; } = ProtocolDefaults.TimeoutMs;
 

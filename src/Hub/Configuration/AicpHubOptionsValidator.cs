@@ -31,6 +31,7 @@ internal sealed class AicpHubOptionsValidator(RoutingStrategyCatalog strategies)
         ValidateHealth(options.Health, errors);
         ValidateRetryBudget(options.RetryBudget, errors);
         ValidateHedging(options.Hedging, errors);
+        ValidateStreaming(options.Streaming, errors);
 
         if (options.DefaultTimeoutMs is < ProtocolDefaults.MinTimeoutMs or > ProtocolDefaults.MaxTimeoutMs)
         {
@@ -113,6 +114,30 @@ internal sealed class AicpHubOptionsValidator(RoutingStrategyCatalog strategies)
         if (!(hedging.BudgetRatio is >= 0 and <= 1))
         {
             errors.Add("Aicp:Hedging:BudgetRatio must be within [0, 1].");
+        }
+    }
+
+    private static void ValidateStreaming(StreamingOptions? streaming, List<string> errors)
+    {
+        if (streaming is null)
+        {
+            errors.Add("Aicp:Streaming must not be null.");
+            return;
+        }
+
+        if (streaming.MaxBufferedChunks is < 1 or > 100_000)
+        {
+            errors.Add("Aicp:Streaming:MaxBufferedChunks must be within 1..100000.");
+        }
+
+        if (streaming.MaxChunkBytes < 16)
+        {
+            errors.Add("Aicp:Streaming:MaxChunkBytes must be at least 16.");
+        }
+
+        if (streaming.StallTimeout <= TimeSpan.Zero)
+        {
+            errors.Add("Aicp:Streaming:StallTimeout must be positive.");
         }
     }
 

@@ -27,6 +27,12 @@ internal sealed class HubCounters(HubMetrics metrics)
     /// <summary>Completions for an attempt the hub had already ended (timeout, failover, cancel).</summary>
     public long LateCompletions => metrics.LateCompletionsTotal;
 
+    /// <summary>Chunks of streamed tasks taken for their submitters (<c>aicp_stream_chunks_total</c>).</summary>
+    public long StreamChunks => metrics.StreamChunksTotal;
+
+    /// <summary>Chunks refused because their attempt had ended or takes no output (<c>aicp_late_chunks_total</c>).</summary>
+    public long LateChunks => metrics.LateChunksTotal;
+
     /// <summary>Completions from a connection the attempt was not assigned to.</summary>
     public long ForeignCompletions => metrics.ForeignCompletionsTotal;
 
@@ -60,6 +66,8 @@ internal sealed class HubCounters(HubMetrics metrics)
         snapshot["hedgesWon"] = HedgesWon;
         snapshot["retryBudgetExhausted"] = RetryBudgetExhausted;
         snapshot["lateCompletions"] = LateCompletions;
+        snapshot["streamChunks"] = StreamChunks;
+        snapshot["lateChunks"] = LateChunks;
         snapshot["foreignCompletions"] = ForeignCompletions;
         snapshot["forbiddenCalls"] = ForbiddenCalls;
         snapshot["oversizeResults"] = OversizeResults;

@@ -36,6 +36,8 @@ internal sealed partial class HubMetrics
             new Measurement<double>(_circuitTransitions[i].Value, new KeyValuePair<string, object?>(Tags.State, CircuitStates[i]))));
         ObservableCounter(FrontDoorRequests, FrontDoorMeasurements);
         ObservableCounter(LateCompletions, () => [new(_lateCompletions.Value)]);
+        ObservableCounter(StreamChunks, () => PerMethod(static s => s.StreamChunks.Value));
+        ObservableCounter(LateChunks, () => [new(_lateChunks.Value)]);
         ObservableCounter(ForeignCompletions, () => [new(_foreignCompletions.Value)]);
         ObservableCounter(ForbiddenCalls, () => [new(_forbiddenCalls.Value)]);
         ObservableCounter(OversizeResults, () => [new(_oversizeResults.Value)]);

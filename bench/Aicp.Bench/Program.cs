@@ -13,6 +13,7 @@ var root = new RootCommand("AICP Hub benchmarks, the routing simulator and the c
     ConnectionsCommand.Create(),
     FailoverCommand.Create(),
     DispatchCostCommand.Create(),
+    DashboardCostCommand.Create(),
     BenchCli.Role(HubRole.Name, HubRole.RunAsync),
     BenchCli.Role(EchoHubRole.Name, EchoHubRole.RunAsync),
     AgentsRole.Create(),

@@ -20,7 +20,8 @@ for round in $(seq 1 "$rounds"); do
         name=${entry%%=*}; dll=${entry#*=}
         json=$(dotnet "$dll" e2e --agents 2 --submitters 2 --seconds "$seconds" --hub-only --inflight "$inflight" \
           --protocol "$protocol" --payload-bytes "$bytes" ${extra:-} --json 2>/dev/null | tail -n 1)
-        python3 -c 'import json,sys; r=json.loads(sys.argv[1]); a=sys.argv; print("\t".join(str(x) for x in [a[2],a[3],a[4],a[5]+(" "+a[6] if a[6] else ""),a[7],round(r["tasksPerSec"]),r["p50Ms"],r["p99Ms"],round(r["hubCpuUsPerTask"]),round(r["agentsCpuUsPerTask"]),round(r["submittersCpuUsPerTask"]),a[8]]))' \
+        node -e 'const [r, a] = [JSON.parse(process.argv[1]), process.argv.slice(1)]; console.log([a[1], a[2], a[3], a[4] + (a[5] ? " " + a[5] : ""), a[6],
+          Math.round(r.tasksPerSec), r.p50Ms, r.p99Ms, Math.round(r.hubCpuUsPerTask), Math.round(r.agentsCpuUsPerTask), Math.round(r.submittersCpuUsPerTask), a[7]].join("\t"))' \
           "$json" "$round" "$name" "$protocol" "$bytes" "${extra:-}" "$inflight" "$(cut -d' ' -f1 /proc/loadavg)"
       done
     done

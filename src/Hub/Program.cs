@@ -1,6 +1,6 @@
 using Aicp.Hub.Hosting;
 
-AicpHubApplication.Build(args).Run();
+return await AicpHubApplication.RunAsync(args);
 
 /// <summary>The hub's entry point (also the anchor type for test hosts).</summary>
 public partial class Program;

@@ -150,11 +150,14 @@ public static class ErrorCodes
     /// <summary>A batch handler returned without an outcome for this task (raised by the Agent.Sdk).</summary>
     public const string BatchItemUnanswered = "batch_item_unanswered";
 
-    /// <summary>An HTTP front door was called without a valid credential (HTTP 401).</summary>
-    public const string Unauthorized = "unauthorized";
-
-    /// <summary>The caller's credentials do not allow this call (role, or agent id / capability binding).</summary>
+    /// <summary>The caller's credentials do not allow this call (role, or agent id / capability binding); HTTP 403 on a route.</summary>
     public const string Forbidden = "forbidden";
+
+    /// <summary>
+    /// A route or the hub endpoint refused the request for want of an accepted credential: none was presented, or the hub
+    /// does not accept it (HTTP 401, in the <see cref="ProtocolDefaults.ErrorCodeHeader"/> header).
+    /// </summary>
+    public const string Unauthorized = "unauthorized";
 
     /// <summary>The task payload's JSON is larger than the hub's limit.</summary>
     public const string PayloadTooLarge = "payload_too_large";

@@ -147,7 +147,13 @@ public sealed partial class AicpAgent : IAsyncDisposable
         return this;
     }
 
-    /// <summary>Connects and registers, retrying until it succeeds or <paramref name="cancellationToken"/> fires.</summary>
+    /// <summary>
+    /// Connects and registers, retrying until it succeeds or <paramref name="cancellationToken"/> fires; once registered,
+    /// the agent reconnects and registers again by itself whenever the connection is lost.
+    /// </summary>
+    /// <exception cref="AicpRegistrationRefusedException">The hub refused the registration for good (<c>forbidden</c>,
+    /// <c>invalid_agent_id</c>, ...: <see cref="AicpRegistrationRefusedException.IsTransient"/> false).</exception>
+    /// <exception cref="AicpConnectionRefusedException">The hub refused the credential (HTTP 401 or 403).</exception>
     public Task StartAsync(CancellationToken cancellationToken = default)
     {
         if (_handlers.Count == 0)
@@ -313,7 +319,7 @@ public sealed partial class AicpAgent : IAsyncDisposable
         Registration = ack;
         if (!ack.Accepted)
         {
-            throw new InvalidOperationException($"The hub refused the registration: {ack.Error?.Code} {ack.Error?.Message}");
+            throw new AicpRegistrationRefusedException(_options.AgentId, ack.Error?.Code, ack.Error?.Message);
         }
 
         LogRegistered(_logger, ack.AgentId, string.Join(",", ack.Capabilities));

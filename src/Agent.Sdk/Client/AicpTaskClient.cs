@@ -58,12 +58,17 @@ public sealed class AicpTaskClient : IAsyncDisposable
     /// Connects, retrying until it succeeds or <paramref name="cancellationToken"/> fires. Optional: the first submit
     /// starts connecting by itself and waits for the connection.
     /// </summary>
+    /// <exception cref="AicpConnectionRefusedException">The hub refused the credential (HTTP 401 or 403); submits waiting
+    /// for the connection throw it too.</exception>
     public Task ConnectAsync(CancellationToken cancellationToken = default) => _connection.StartAsync(cancellationToken);
 
     /// <summary>
     /// Submits a task and returns its final result, whatever its status. Throws only when the connection fails
-    /// mid-call. The payload is written in the connection's protocol (byte buffers as <c>bin</c> over MessagePack).
+    /// mid-call, or when the hub refused it for good. The payload is written in the connection's protocol (byte buffers
+    /// as <c>bin</c> over MessagePack).
     /// </summary>
+    /// <exception cref="AicpConnectionRefusedException">The hub refused the credential (HTTP 401 or 403) before the
+    /// connection was first up.</exception>
     public async Task<TaskResult> SubmitAsync(string method, object? payload, SubmitOptions? options = null, CancellationToken cancellationToken = default)
     {
         var request = Request(method, payload, options);
@@ -142,6 +147,10 @@ public sealed class AicpTaskClient : IAsyncDisposable
         catch (OperationCanceledException)
         {
             // disposed before the hub answered
+        }
+        catch (AicpConnectionRefusedException)
+        {
+            // refused for good: the submits waiting for the connection throw it
         }
     }
 

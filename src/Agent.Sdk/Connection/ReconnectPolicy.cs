@@ -9,7 +9,8 @@ namespace Aicp.Agent.Sdk.Connection;
 /// <see cref="AicpConnectionOptions.ReconnectInitialDelay"/>, doubling up to <see cref="AicpConnectionOptions.ReconnectMaxDelay"/>,
 /// each delay drawn in [50%, 100%) of its step so a fleet that lost its hub does not come back in step; forever,
 /// until the owner stops. The same delays drive the Polly retry of the first connect (and of any connect after the
-/// SignalR client gave up) and, through <see cref="IRetryPolicy"/>, SignalR's own automatic reconnect.
+/// SignalR client gave up) and, through <see cref="IRetryPolicy"/>, SignalR's own automatic reconnect. The owner decides
+/// which failures the retry handles (<c>retryable</c>); the others end the connect step with their exception.
 /// </summary>
 internal sealed class ReconnectPolicy : IRetryPolicy
 {
@@ -19,7 +20,7 @@ internal sealed class ReconnectPolicy : IRetryPolicy
     private readonly CancellationToken _stopping;
 
     public ReconnectPolicy(AicpConnectionOptions options, CancellationToken stopping, Action<OnRetryArguments<object>>? onRetry = null,
-        Func<double>? random = null)
+        Func<double>? random = null, Func<Exception, bool>? retryable = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.ReconnectInitialDelay, TimeSpan.Zero, nameof(options.ReconnectInitialDelay));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.ReconnectMaxDelay, options.ReconnectInitialDelay, nameof(options.ReconnectMaxDelay));
@@ -29,8 +30,9 @@ internal sealed class ReconnectPolicy : IRetryPolicy
         _stopping = stopping;
         Pipeline = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
-            // Any failure to connect or to run the owner's on-connected step is retried; the owner's token ends it.
-            ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is not null),
+            // A failure to connect or to run the owner's on-connected step is retried unless the owner says it is final;
+            // the owner's token ends the retries.
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } ex && (retryable?.Invoke(ex) ?? true)),
             MaxRetryAttempts = int.MaxValue,
             DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(Delay(args.AttemptNumber)),
             OnRetry = args =>

@@ -14,7 +14,9 @@ namespace Aicp.Agent.Sdk.Connection;
 /// SignalR's <see cref="HubConnection"/> over WebSockets (no negotiate round trip), kept connected by
 /// <see cref="ReconnectPolicy"/>: Polly retries the first connect, SignalR's automatic reconnect brings a lost
 /// connection back, and after each (re)connect the owner's <c>onConnected</c> step runs (agents re-register there).
-/// If that step fails, or SignalR closes the connection for good, the connection is restarted through Polly.
+/// If that step fails, or SignalR closes the connection for good, the connection is restarted through Polly. A refusal
+/// that trying again cannot change (<see cref="IsFinal"/>) ends the first connect with its exception instead of being
+/// retried; once the connection has been up, every failure is retried.
 /// <see cref="State"/> and the <see cref="Reconnecting"/> / <see cref="Reconnected"/> / <see cref="Closed"/> events
 /// describe the connection as the owner sees it: connected means the owner's step has run.
 /// </summary>
@@ -37,6 +39,7 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
     private TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private AicpConnectionState _state = AicpConnectionState.Disconnected;
     private bool _closed;
+    private volatile bool _upOnce;
     private int _disposed;
 
     public ResilientHubConnection(AicpConnectionOptions options, Action<HubConnection> configureHandlers,
@@ -46,7 +49,8 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
         _onConnected = onConnected;
         _logger = (ILogger?)loggerFactory?.CreateLogger<ResilientHubConnection>() ?? NullLogger.Instance;
         _policy = new ReconnectPolicy(options, _stopping.Token, args =>
-            LogConnectFailed(_logger, Endpoint, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception?.Message ?? ""));
+            LogConnectFailed(_logger, Endpoint, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception?.Message ?? ""),
+            retryable: ex => _upOnce || !IsFinal(ex));
 
         var messagePack = options.Protocol switch
         {
@@ -107,10 +111,30 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
 
     private string Endpoint => _factory.CurrentEndpoint?.ToString() ?? _options.ResolveEndpoints()[0].ToString();
 
-    /// <summary>Connects, retrying until it succeeds or <paramref name="cancellationToken"/> fires.</summary>
+    /// <summary>
+    /// Whether a failure is one that trying again cannot change: a refused credential (401, 403) or a registration the
+    /// hub refuses for good (see <see cref="AicpConnectionRefusedException.IsTransient"/> and
+    /// <see cref="Agent.AicpRegistrationRefusedException.IsTransient"/>).
+    /// </summary>
+    internal static bool IsFinal(Exception exception) => exception switch
+    {
+        AicpConnectionRefusedException refused => !refused.IsTransient,
+        Agent.AicpRegistrationRefusedException refused => !refused.IsTransient,
+        _ => false,
+    };
+
+    /// <summary>
+    /// Connects, retrying until it succeeds or <paramref name="cancellationToken"/> fires. Before the connection has
+    /// first been up, a final refusal (<see cref="IsFinal"/>) is thrown at once, and <see cref="Ready"/> fails with it.
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Transition(AicpConnectionState.Disconnected, AicpConnectionState.Connecting);
+        if (_ready.Task.IsFaulted)
+        {
+            _ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously); // a new try after a refusal
+        }
+
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
         try
         {
@@ -131,6 +155,17 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
         catch (OperationCanceledException)
         {
             Transition(AicpConnectionState.Connecting, AicpConnectionState.Disconnected);
+            throw;
+        }
+        catch (Exception ex) when (IsFinal(ex))
+        {
+            LogRefused(_logger, Endpoint, ex.Message);
+            Transition(AicpConnectionState.Connecting, AicpConnectionState.Disconnected);
+            if (_ready.TrySetException(ex))
+            {
+                _ = _ready.Task.Exception; // observed: it is also thrown to the caller
+            }
+
             throw;
         }
     }
@@ -219,6 +254,7 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
             }
         }
 
+        _upOnce = true;
         _ready.TrySetResult();
         if (previous == AicpConnectionState.Reconnecting)
         {
@@ -288,9 +324,9 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
 
     private async Task OnClosedAsync(Exception? error)
     {
-        if (_stopping.IsCancellationRequested)
+        if (_stopping.IsCancellationRequested || !_upOnce)
         {
-            return;
+            return; // before the first time up, the connect step that failed (and stopped the connection) retries or throws
         }
 
         await OnLostAsync(error).ConfigureAwait(false);
@@ -366,6 +402,9 @@ internal sealed partial class ResilientHubConnection : IAsyncDisposable
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Connection to {HubUrl} lost ({Reason}); reconnecting")]
     private static partial void LogDisconnected(ILogger logger, string hubUrl, string reason);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Error, Message = "Connecting to {HubUrl} failed for good, not retrying: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string hubUrl, string reason);
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "A connection event handler threw")]
     private static partial void LogEventHandlerFailed(ILogger logger, Exception exception);

@@ -57,7 +57,8 @@ public static class AicpAgentServiceCollectionExtensions
 
             return agent;
         });
-        services.AddSingleton<IHostedService>(sp => new AicpAgentHostedService(sp.GetRequiredKeyedService<AicpAgent>(agentId)));
+        services.AddSingleton<IHostedService>(sp => new AicpAgentHostedService(sp.GetRequiredKeyedService<AicpAgent>(agentId),
+            sp.GetService<ILoggerFactory>()?.CreateLogger<AicpAgentHostedService>() ?? (ILogger)Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance));
         return builder;
     }
 
@@ -107,10 +108,27 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             : ValidateOptionsResult.Success;
 }
 
-/// <summary>Starts the agent in the background (the host does not wait for the hub) and drains it on stop.</summary>
-internal sealed class AicpAgentHostedService(AicpAgent agent) : BackgroundService
+/// <summary>
+/// Starts the agent in the background (the host does not wait for the hub) and drains it on stop. A refusal that trying
+/// again cannot change (a credential or a registration the hub refuses for good) stops this agent with an error in the
+/// log; the host and its other services keep running, and the agent's health check reports it stopped.
+/// </summary>
+internal sealed partial class AicpAgentHostedService(AicpAgent agent, ILogger logger) : BackgroundService
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => agent.StartAsync(stoppingToken);
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await agent.StartAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AicpRegistrationRefusedException or AicpConnectionRefusedException)
+        {
+            LogAgentStopped(logger, agent.AgentId, ex.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 5110, Level = LogLevel.Error, Message = "Agent {AgentId} stopped: {Reason} The host keeps running; fix the agent's settings or credential and restart it.")]
+    private static partial void LogAgentStopped(ILogger logger, string agentId, string reason);
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using Aicp.Hub.Configuration;
+using Aicp.Hub.Dashboard;
 using Aicp.Hub.Dispatch;
 using Aicp.Hub.Hubs;
 using Aicp.Hub.Observability;
@@ -33,12 +34,15 @@ public static class AicpHubServiceCollectionExtensions
         services.TryAddSingleton<IAgentChannel, SignalRAgentChannel>();
         services.TryAddSingleton<TaskDispatcher>();
         services.AddAicpObservability(configuration);
+        services.AddAicpDashboard();
 
         // Registered before AddSignalR, whose open-generic default then does not apply to this hub.
         services.TryAddSingleton<Microsoft.AspNetCore.SignalR.HubLifetimeManager<AicpHub>, AicpHubLifetimeManager>();
         services.AddSignalR()
             .AddJsonProtocol(o => o.PayloadSerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)
             .AddMessagePackProtocol(); // the contracts carry their MessagePack keys and payload formatter (Aicp.Protocol)
+        // The HTTP status API writes the same records as the status hub methods, and leaves out null fields as they do.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull);
         services.AddOptions<Microsoft.AspNetCore.SignalR.HubOptions>().Configure<IOptions<AicpHubOptions>>((hub, aicp) =>
         {
             hub.MaximumParallelInvocationsPerClient = aicp.Value.MaxParallelInvocationsPerConnection;

@@ -76,14 +76,15 @@ public static class AicpSecurityServiceCollectionExtensions
                     context.HttpContext.RequestServices.GetRequiredService<SecurityEvents>().AuthenticationFailed(
                         ApiKeyAuthenticationHandler.RequestName(context.Request), ApiKeyAuthenticationHandler.RemoteAddress(context.HttpContext),
                         context.AuthenticateFailure?.Message ?? context.ErrorDescription ?? "invalid JWT");
-                    return Task.CompletedTask;
+                    context.HandleResponse(); // the same answer as for an API key, without the validator's details
+                    return AccessRefusal.WriteUnauthorizedAsync(context.HttpContext);
                 },
                 OnForbidden = context =>
                 {
                     context.HttpContext.RequestServices.GetRequiredService<SecurityEvents>().RoleRefused(
                         ApiKeyAuthenticationHandler.RequestName(context.Request), context.HttpContext.User.FindFirst(AicpClaimTypes.Name)?.Value ?? "anonymous",
                         ApiKeyAuthenticationHandler.RemoteAddress(context.HttpContext), "the role this route needs is missing");
-                    return Task.CompletedTask;
+                    return AccessRefusal.WriteForbiddenAsync(context.HttpContext);
                 },
             };
         });

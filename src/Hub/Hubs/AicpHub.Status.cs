@@ -1,3 +1,4 @@
+using Aicp.Hub.Dashboard;
 using Aicp.Hub.Observability;
 using Aicp.Protocol;
 using Microsoft.AspNetCore.Mvc;
@@ -7,7 +8,7 @@ namespace Aicp.Hub.Hubs;
 
 /// <summary>
 /// The status API for WebSocket clients: the same records as <c>GET /v1/agents</c>, <c>/v1/capabilities</c>,
-/// <c>/v1/routes</c> and <c>/v1/capacity</c>, under the same rule (the admin role, or a loopback caller when
+/// <c>/v1/routes</c> and <c>/v1/capacity</c>, and the live feed of <c>/dashboard</c> (<c>SubscribeStatus</c>), under the same rule (the admin role, or a loopback caller when
 /// <c>StatusOpenOnLoopback</c> is set). A refused call fails with a <see cref="HubException"/> whose message starts with
 /// <c>forbidden:</c>. The results are arrays: the MessagePack protocol serializes a result by its runtime type, which
 /// must be one the MessagePack library knows (not a compiler-made list type).
@@ -37,6 +38,20 @@ internal sealed partial class AicpHub
         RequireStatusAccess(nameof(GetCapacity));
         return [.. status.Capacity()];
     }
+
+    /// <summary>
+    /// Subscribes this connection to the live status feed (client method <c>Status</c>, about once a second), or changes
+    /// what it looks at. Ends with <see cref="UnsubscribeStatus"/> or when the connection closes.
+    /// </summary>
+    public StatusSubscription SubscribeStatus(StatusView? view, [FromServices] StatusFeed feed)
+    {
+        RequireStatusAccess(nameof(SubscribeStatus));
+        return feed.Subscribe(Context.ConnectionId, view)
+            ?? throw new HubException($"{ErrorCodes.Overloaded}: the status feed has as many subscribers as Aicp:Dashboard:MaxSubscribers allows.");
+    }
+
+    /// <summary>Ends this connection's status subscription; false when it had none.</summary>
+    public bool UnsubscribeStatus([FromServices] StatusFeed feed) => feed.Unsubscribe(Context.ConnectionId);
 
     private void RequireStatusAccess(string method)
     {

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Aicp.Hub.Dashboard;
 using Aicp.Hub.Dispatch;
 using Aicp.Hub.FrontDoors;
 using Aicp.Hub.Observability;
@@ -23,10 +24,13 @@ internal sealed partial class AicpHub : Microsoft.AspNetCore.SignalR.Hub
     private readonly ILogger<AicpHub> _logger;
     private readonly TimeProvider _time;
     private readonly HubMetrics _metrics;
+    private readonly StatusFeed _statusFeed;
 
-    public AicpHub(AgentRegistry registry, TaskDispatcher dispatcher, HubCallGate gate, TimeProvider time, HubMetrics metrics, ILogger<AicpHub> logger)
+    public AicpHub(AgentRegistry registry, TaskDispatcher dispatcher, HubCallGate gate, StatusFeed statusFeed, TimeProvider time, HubMetrics metrics,
+        ILogger<AicpHub> logger)
     {
         _metrics = metrics;
+        _statusFeed = statusFeed;
         _time = time;
         _registry = registry;
         _dispatcher = dispatcher;
@@ -169,6 +173,7 @@ internal sealed partial class AicpHub : Microsoft.AspNetCore.SignalR.Hub
 
     public override Task OnDisconnectedAsync(Exception? exception)
     {
+        _statusFeed.Unsubscribe(Context.ConnectionId);
         var agent = _registry.RemoveConnection(Context.ConnectionId);
         if (agent is not null)
         {

@@ -57,6 +57,9 @@ internal sealed class AicpHubLifetimeManager(ILogger<DefaultHubLifetimeManager<A
         return base.OnDisconnectedAsync(connection);
     }
 
+    /// <summary>Open hub connections.</summary>
+    public int ConnectionCount => _connections.Count;
+
     /// <summary>The live connection with this id, if any.</summary>
     public bool TryGetConnection(string connectionId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out HubConnectionContext? connection)
     {

@@ -22,6 +22,9 @@ internal sealed partial class HubMetrics
     /// <summary>The hub's meter: observable views over the counters above, the live state and the process.</summary>
     public Meter Meter { get; }
 
+    /// <summary>The task duration histogram on <see cref="Meter"/> (tags method and status), recorded while something listens to it.</summary>
+    public Instrument TaskDurationInstrument => _meterTaskDuration;
+
     private (Histogram<double> TaskDuration, Histogram<double> RoutingDecision) CreateMeterInstruments()
     {
         ObservableCounter(TasksSubmitted, () => PerMethod(static s => s.Submitted.Value));

@@ -26,6 +26,19 @@ public sealed class ObservabilityOptions
 
     /// <summary>OpenTelemetry (OTLP) export; off unless <see cref="OtlpOptions.Endpoint"/> is set.</summary>
     public OtlpOptions Otlp { get; set; } = new();
+
+    /// <summary>The live status feed behind <c>/dashboard</c> (<c>SubscribeStatus</c>).</summary>
+    public DashboardOptions Dashboard { get; set; } = new();
+}
+
+/// <summary>The live status feed (<c>Aicp:Dashboard</c>).</summary>
+public sealed class DashboardOptions
+{
+    /// <summary>How often subscribers get a snapshot, in milliseconds (100..60,000). The default value is 1,000.</summary>
+    public int PushIntervalMs { get; set; } = ObservabilityDefaults.DashboardPushIntervalMs;
+
+    /// <summary>Most connections subscribed at once (1..1,000); later subscriptions are refused. The default value is 16.</summary>
+    public int MaxSubscribers { get; set; } = ObservabilityDefaults.DashboardMaxSubscribers;
 }
 
 /// <summary>OTLP export of the hub's traces and metrics.</summary>
@@ -51,4 +64,6 @@ public static class ObservabilityDefaults
     public const double TargetUtilization = 0.7;
     public const int RouteLogCapacity = 1_000;
     public const int MaxCapabilityLabels = 1_000;
+    public const int DashboardPushIntervalMs = 1_000;
+    public const int DashboardMaxSubscribers = 16;
 }

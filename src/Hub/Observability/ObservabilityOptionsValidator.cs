@@ -57,6 +57,16 @@ internal sealed class ObservabilityOptionsValidator : IValidateOptions<Observabi
             errors.Add("Aicp:Otlp:MetricExportIntervalMs must be at least 100.");
         }
 
+        if (options.Dashboard.PushIntervalMs is < 100 or > 60_000)
+        {
+            errors.Add("Aicp:Dashboard:PushIntervalMs must be within 100..60000.");
+        }
+
+        if (options.Dashboard.MaxSubscribers is < 1 or > 1_000)
+        {
+            errors.Add("Aicp:Dashboard:MaxSubscribers must be within 1..1000.");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

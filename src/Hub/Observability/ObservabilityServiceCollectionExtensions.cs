@@ -48,7 +48,16 @@ internal static class ObservabilityServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddAicpOtlpExport(this IServiceCollection services, IConfiguration configuration)
     {
-        var otlp = configuration.GetSection(Configuration.AicpHubOptions.SectionName).GetSection(nameof(ObservabilityOptions.Otlp)).Get<OtlpOptions>();
+        OtlpOptions? otlp;
+        try
+        {
+            otlp = configuration.GetSection(Configuration.AicpHubOptions.SectionName).GetSection(nameof(ObservabilityOptions.Otlp)).Get<OtlpOptions>();
+        }
+        catch (InvalidOperationException)
+        {
+            otlp = null; // a value that does not convert: the configuration check reports it, and the hub does not start
+        }
+
         OtlpExport.Register(services, otlp ?? new OtlpOptions());
         return services;
     }

@@ -15,31 +15,34 @@ internal sealed class StatusQueries(AgentRegistry registry, MetricLabels labels,
 
     public IReadOnlyList<AgentStatus> Agents() => [.. registry.Agents
         .OrderBy(a => a.AgentId, StringComparer.Ordinal)
-        .Select(a => new AgentStatus
-        {
-            Id = a.AgentId,
-            Capabilities = a.Capabilities,
-            Pending = a.Pending,
-            MaxConcurrency = a.MaxConcurrency,
-            Draining = a.IsDraining,
-            Healthy = AgentSignals.IsHealthy(a),
-            Trust = Math.Round(a.Trust.Value, 4),
-            LatencyMs = a.Capabilities
-                .Select(m => (Method: m, Ms: AgentSignals.LatencyMs(a, m)))
-                .Where(l => l.Ms.HasValue)
-                .ToDictionary(l => l.Method, l => Math.Round(l.Ms!.Value, 3), StringComparer.Ordinal),
-            SuccessRate = Math.Round(AgentSignals.SuccessRate(a), 4),
-            CircuitState = CircuitStateName(AgentSignals.CircuitState(a)),
-            Completed = a.Completed,
-            Failed = a.Failed,
-            TimedOut = a.TimedOut,
-            ConnectedAt = a.ConnectedAt,
-            LastCompletion = a.LastCompletion,
-            Metadata = a.Metadata,
-            ReportedLoad = a.ReportedLoad is { } load
-                ? new ReportedLoadStatus { QueueDepth = load.Report.QueueDepth, FreeSlots = load.Report.FreeSlots, Gpus = load.Report.Gpus, ReceivedAt = load.ReceivedAt }
-                : null,
-        })];
+        .Select(Describe)];
+
+    /// <summary>One agent's status record, as <see cref="Agents"/> reports it.</summary>
+    public static AgentStatus Describe(AgentState a) => new()
+    {
+        Id = a.AgentId,
+        Capabilities = a.Capabilities,
+        Pending = a.Pending,
+        MaxConcurrency = a.MaxConcurrency,
+        Draining = a.IsDraining,
+        Healthy = AgentSignals.IsHealthy(a),
+        Trust = Math.Round(a.Trust.Value, 4),
+        LatencyMs = a.Capabilities
+            .Select(m => (Method: m, Ms: AgentSignals.LatencyMs(a, m)))
+            .Where(l => l.Ms.HasValue)
+            .ToDictionary(l => l.Method, l => Math.Round(l.Ms!.Value, 3), StringComparer.Ordinal),
+        SuccessRate = Math.Round(AgentSignals.SuccessRate(a), 4),
+        CircuitState = CircuitStateName(AgentSignals.CircuitState(a)),
+        Completed = a.Completed,
+        Failed = a.Failed,
+        TimedOut = a.TimedOut,
+        ConnectedAt = a.ConnectedAt,
+        LastCompletion = a.LastCompletion,
+        Metadata = a.Metadata,
+        ReportedLoad = a.ReportedLoad is { } load
+            ? new ReportedLoadStatus { QueueDepth = load.Report.QueueDepth, FreeSlots = load.Report.FreeSlots, Gpus = load.Report.Gpus, ReceivedAt = load.ReceivedAt }
+            : null,
+    };
 
     public IReadOnlyList<CapabilityStatus> Capabilities()
     {

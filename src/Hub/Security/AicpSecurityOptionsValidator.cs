@@ -45,14 +45,16 @@ internal sealed class AicpSecurityOptionsValidator(IOptions<AicpHubOptions> hub)
             }
         }
 
-        if (options.MaxPayloadBytes < 1 || options.MaxPayloadBytes > hub.Value.MaxMessageBytes)
+        // Checked against the frame limit only when the hub's own settings are valid: otherwise their validator reports them.
+        var maxMessageBytes = MaxMessageBytes();
+        if (options.MaxPayloadBytes < 1 || options.MaxPayloadBytes > maxMessageBytes)
         {
-            errors.Add($"Aicp:Security:MaxPayloadBytes must be within 1..Aicp:MaxMessageBytes ({hub.Value.MaxMessageBytes}); raise MaxMessageBytes first.");
+            errors.Add($"Aicp:Security:MaxPayloadBytes must be within 1..Aicp:MaxMessageBytes ({maxMessageBytes}); raise MaxMessageBytes first.");
         }
 
-        if (options.MaxResultBytes < 1 || options.MaxResultBytes > hub.Value.MaxMessageBytes)
+        if (options.MaxResultBytes < 1 || options.MaxResultBytes > maxMessageBytes)
         {
-            errors.Add($"Aicp:Security:MaxResultBytes must be within 1..Aicp:MaxMessageBytes ({hub.Value.MaxMessageBytes}).");
+            errors.Add($"Aicp:Security:MaxResultBytes must be within 1..Aicp:MaxMessageBytes ({maxMessageBytes}).");
         }
 
         CheckRateLimit(errors, "Aicp:Security:RateLimit", options.RateLimit);
@@ -64,6 +66,18 @@ internal sealed class AicpSecurityOptionsValidator(IOptions<AicpHubOptions> hub)
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private long? MaxMessageBytes()
+    {
+        try
+        {
+            return hub.Value.MaxMessageBytes;
+        }
+        catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The rules for a list of keys (also applied to every reload of them); <paramref name="at"/> names the list in errors.</summary>

@@ -9,7 +9,7 @@ namespace Aicp.Hub.Security;
 /// credentials configured at all (open mode) every request authenticates as an anonymous holder of every
 /// role; start-up refuses open mode on a non-loopback address unless <c>AllowAnonymous</c> is set.
 /// A key with an expiry puts it in the ticket (<see cref="AuthenticationProperties.ExpiresUtc"/>), which is when
-/// SignalR closes a connection opened with it. Refusals (401 and 403) are security events.
+/// SignalR closes a connection opened with it. Refusals (401 and 403) are security events, answered by <see cref="AccessRefusal"/>.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
@@ -45,16 +45,16 @@ internal sealed class ApiKeyAuthenticationHandler(
     {
         var result = await HandleAuthenticateOnceSafeAsync();
         events.AuthenticationFailed(RequestName(Request), RemoteAddress(Context), result.Failure?.Message ?? NoCredential);
-        await base.HandleChallengeAsync(properties);
+        await AccessRefusal.WriteUnauthorizedAsync(Context);
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
         events.RoleRefused(RequestName(Request), Context.User.FindFirst(AicpClaimTypes.Name)?.Value ?? "anonymous", RemoteAddress(Context), "the role this route needs is missing");
-        return base.HandleForbiddenAsync(properties);
+        return AccessRefusal.WriteForbiddenAsync(Context);
     }
 
-    internal static string RequestName(HttpRequest request) => $"{request.Method} {request.Path}";
+    internal static string RequestName(HttpRequest request) => AccessRefusal.RequestName(request);
 
     internal static string RemoteAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "";
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Aicp.Hub.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Aicp.Hub.Security;
@@ -98,28 +99,31 @@ internal sealed class ListenAddressGuard(IOptions<AicpSecurityOptions> options, 
         }
     }
 
-    private void Check(IEnumerable<string> addresses)
+    /// <summary>Why the hub must not start on <paramref name="addresses"/> with these settings; null when it may.</summary>
+    internal static string? Refusal(IEnumerable<string> addresses, AicpSecurityOptions security)
     {
-        var security = options.Value;
-        if (security.HasCredentials)
+        if (security.HasCredentials || security.AllowAnonymous)
         {
-            return;
+            return null;
         }
 
         var exposed = addresses.Where(a => !IsLoopback(a)).ToList();
-        if (exposed.Count == 0)
+        return exposed.Count == 0
+            ? null
+            : $"Refusing to start: the hub would listen on {string.Join(", ", exposed)} with no API keys or JWT key configured. " +
+              "Configure Aicp:Security:ApiKeys or Aicp:Security:Jwt, bind to 127.0.0.1, or set Aicp:Security:AllowAnonymous=true to run open on purpose.";
+    }
+
+    private void Check(IEnumerable<string> addresses)
+    {
+        var security = options.Value;
+        var list = addresses.ToList();
+        if (Refusal(list, security) is { } refusal)
         {
-            return;
+            throw new AicpConfigurationException([refusal]);
         }
 
-        if (!security.AllowAnonymous)
-        {
-            throw new InvalidOperationException(
-                $"Refusing to start: the hub would listen on {string.Join(", ", exposed)} with no API keys or JWT key configured. " +
-                "Configure Aicp:Security:ApiKeys or Aicp:Security:Jwt, bind to 127.0.0.1, or set Aicp:Security:AllowAnonymous=true to run open on purpose.");
-        }
-
-        if (_warned)
+        if (security.HasCredentials || _warned || list.Where(a => !IsLoopback(a)).ToList() is not { Count: > 0 } exposed)
         {
             return;
         }

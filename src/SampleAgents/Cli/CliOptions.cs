@@ -51,11 +51,36 @@ internal static class CliOptions
     };
 
     /// <summary>--hub URL: the hub's base URL (the SDK appends /aicp unless the URL has a path).</summary>
-    public static Option<string> Hub(string? note = null) => new("--hub")
+    public static Option<string> Hub(string? note = null)
     {
-        Description = "The hub's base URL, e.g. http://127.0.0.1:5000 (/aicp is appended unless the URL has a path)" + (note is null ? "" : $"; {note}"),
-        HelpName = "URL",
-    };
+        var option = new Option<string>("--hub")
+        {
+            Description = "The hub's base URL, e.g. http://127.0.0.1:5000 (/aicp is appended unless the URL has a path)" + (note is null ? "" : $"; {note}"),
+            HelpName = "URL",
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } url && new AicpConnectionOptions { HubUrl = url }.ValidateConnection() is [var problem, ..])
+            {
+                result.AddError($"--hub: {problem}");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>--id ID: an agent id, checked against the hub's name grammar.</summary>
+    public static Option<string> AgentId(string description)
+    {
+        var option = new Option<string>("--id") { Description = description, HelpName = "ID" };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } id && !Aicp.Protocol.Names.IsValid(id))
+            {
+                result.AddError($"--id must match ^[a-z0-9][a-z0-9._-]{{0,127}}$ (lower case); got '{id}'.");
+            }
+        });
+        return option;
+    }
 
     /// <summary>--token KEY: an API key or JWT for a hub that requires one.</summary>
     public static Option<string> Token() => new("--token")

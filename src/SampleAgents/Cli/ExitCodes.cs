@@ -5,7 +5,10 @@ internal static class ExitCodes
 {
     public const int Success = 0;
 
-    /// <summary>The command ran and failed (e.g. the MNIST data or a weights file is missing or corrupt).</summary>
+    /// <summary>
+    /// The command ran and failed: the hub refused the credential or the registration, no submitted task completed, the
+    /// hub could not be reached in time, or the MNIST data or a weights file is missing or corrupt.
+    /// </summary>
     public const int Failure = 1;
 
     /// <summary>The command line is wrong: an unknown command or option, a missing or out-of-range value.</summary>

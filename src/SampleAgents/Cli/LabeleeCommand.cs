@@ -18,7 +18,7 @@ internal sealed class LabeleeCommand : Command
 
     public Option<string> Hub { get; } = CliOptions.Hub();
 
-    public Option<string> Id { get; } = new("--id") { Description = "Agent id, unique per hub", HelpName = "ID" };
+    public Option<string> Id { get; } = CliOptions.AgentId("Agent id, unique per hub");
 
     public Option<int> DelayMs { get; } = CliOptions.Int("--delay-ms", "Simulated work per image, ms", 10, 0, 600_000, "MS");
 
@@ -74,7 +74,6 @@ internal sealed class LabeleeCommand : Command
         Console.WriteLine($"labeller: {labeller.Description}; {labeller.Model.DeviceNote}");
         await using var agent = LabeleeAgent.Create(settings.Hub, settings.Profile, labeller, logging, settings.Protocol, settings.Batch, settings.Token,
             CliOptions.CertificateValidation(settings.CaCert));
-        await AgentLifetime.RunUntilStoppedAsync([agent], stop);
-        return 0;
+        return await AgentLifetime.RunUntilStoppedAsync([agent], stop, CommandName, settings.Token is not null);
     }
 }

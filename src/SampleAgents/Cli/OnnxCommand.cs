@@ -29,7 +29,7 @@ internal sealed class OnnxCommand : Command
 
     public Option<string> Hub { get; } = CliOptions.Hub();
 
-    public Option<string> Id { get; } = new("--id") { Description = "Agent id, unique per hub", HelpName = "ID", Required = true };
+    public Option<string> Id { get; } = CliOptions.AgentId("Agent id, unique per hub");
 
     public Option<int> Concurrency { get; } = CliOptions.Int("--concurrency", "Tasks in progress at once (also the largest batch)", 16, 1, 10_000);
 
@@ -48,6 +48,7 @@ internal sealed class OnnxCommand : Command
                             "Ctrl+C or SIGTERM drains it and exits.")
     {
         Hub.Required = true;
+        Id.Required = true;
         foreach (var option in new Option[] { Model, Capability, Hub, Id, Concurrency, Batch, Protocol, Token, CaCert, Device })
         {
             Options.Add(option);
@@ -94,9 +95,7 @@ internal sealed class OnnxCommand : Command
                     : "  batching: the model's first dimensions are fixed, so each task of a batch runs alone"
                 : "  batching: off (--batch 1)");
             await using var agent = OnnxAgent.Create(settings.Agent, model, logging);
-            await AgentLifetime.RunUntilStoppedAsync([agent], stop);
+            return await AgentLifetime.RunUntilStoppedAsync([agent], stop, CommandName, settings.Agent.AccessToken is not null);
         }
-
-        return ExitCodes.Success;
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Aicp.Agent.Sdk.Agent;
 using Aicp.Agent.Sdk.Client;
 using Aicp.Agent.Sdk.Connection;
+using Aicp.Hub.Security;
 using Aicp.Protocol;
 using Aicp.SampleAgents.Labelee;
 using Aicp.SampleAgents.Load;
@@ -17,7 +18,9 @@ internal sealed record SubmitSettings(
 
 /// <summary>
 /// <c>submit --hub URL [...]</c>: submits the shipped held-out digits — as <c>image.label</c> requests, or with
-/// <c>--tensor NAME [--shape DIMS]</c> as a model agent's float32 input — and prints a summary (a table, or JSON with --json).
+/// <c>--tensor NAME [--shape DIMS]</c> as a model agent's float32 input — and prints a summary (a table, or JSON with
+/// --json); the error codes of tasks that did not complete go to stderr. Exits with 1 when no task completed or the hub
+/// refused the connection.
 /// </summary>
 internal sealed class SubmitCommand : Command
 {
@@ -45,7 +48,7 @@ internal sealed class SubmitCommand : Command
     public Option<HubProtocol> Protocol { get; } = CliOptions.Protocol();
 
     public Option<bool> Json { get; } = CliOptions.Flag("--json",
-        "Print one JSON object: {total, completed, failed, timeout, statuses{}, perAgent{}, failovers, accuracy, tasksPerSecond, p50Ms, p95Ms, p99Ms}");
+        "Print one JSON object: {total, completed, failed, timeout, statuses{}, perAgent{}, errorCodes{}, failovers, accuracy, tasksPerSecond, p50Ms, p95Ms, p99Ms}");
 
     public Option<string> Token { get; } = CliOptions.Token();
 
@@ -115,17 +118,39 @@ internal sealed class SubmitCommand : Command
 
     private static readonly JsonSerializerOptions JsonOutput = AicpConnectionOptions.CreateSerializerOptions();
 
+    /// <summary>How long submit waits for the hub to accept its connection before it gives up.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Connects (retries are logged on stderr), submits, prints the summary and the error codes of the tasks that did not
+    /// complete. A refused credential, a hub that cannot be reached within <see cref="ConnectTimeout"/>, or a run in which
+    /// no task completed is <see cref="ExitCodes.Failure"/>, with the reason on stderr.
+    /// </summary>
     private static async Task<int> RunAsync(SubmitSettings settings, CancellationToken stop)
     {
         var images = SampleImages.Load();
+        using var logging = AgentLifetime.ErrorLogging();
         await using var client = new AicpTaskClient(new AicpConnectionOptions
         {
             HubUrl = settings.Hub, Protocol = settings.Protocol, AccessToken = settings.Token,
             RemoteCertificateValidationCallback = CliOptions.CertificateValidation(settings.CaCert),
-        });
+        }, logging);
         using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        connectTimeout.CancelAfter(TimeSpan.FromSeconds(30));
-        await client.ConnectAsync(connectTimeout.Token);
+        connectTimeout.CancelAfter(ConnectTimeout);
+        try
+        {
+            await client.ConnectAsync(connectTimeout.Token);
+        }
+        catch (AicpConnectionRefusedException ex)
+        {
+            await Console.Error.WriteLineAsync(HubRefusals.Describe(ex, CommandName, AicpRoles.Submitter, settings.Token is not null));
+            return ExitCodes.Failure;
+        }
+        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync($"error: could not connect to the hub at {settings.Hub} within {ConnectTimeout.TotalSeconds:F0} s (the warnings above say why); is it running?");
+            return ExitCodes.Failure;
+        }
 
         var method = settings.Method;
         var count = settings.Count;
@@ -136,9 +161,17 @@ internal sealed class SubmitCommand : Command
         if (settings.Json)
         {
             Console.WriteLine(JsonSerializer.Serialize(summary.ToJson(), JsonOutput));
-            return 0;
+        }
+        else
+        {
+            PrintTables(summary, count);
         }
 
+        return await ReportFailuresAsync(summary, settings);
+    }
+
+    private static void PrintTables(LoadSummary summary, int count)
+    {
         var table = new Table().AddColumns("status", "count");
         foreach (var (status, n) in summary.ByStatus)
         {
@@ -146,6 +179,17 @@ internal sealed class SubmitCommand : Command
         }
 
         AnsiConsole.Write(table);
+        if (summary.ByError.Count > 0)
+        {
+            var errors = new Table().AddColumns("status", "error code", "count", "message (first seen)");
+            foreach (var (code, (n, status, message)) in summary.ByError)
+            {
+                errors.AddRow(Markup.Escape(status), Markup.Escape(code), n.ToString(), Markup.Escape(message));
+            }
+
+            AnsiConsole.Write(errors);
+        }
+
         var agents = new Table().AddColumns("agent", "tasks", "share");
         foreach (var (agent, n) in summary.PerAgent)
         {
@@ -158,7 +202,23 @@ internal sealed class SubmitCommand : Command
         {
             AnsiConsole.MarkupLine($"labels correct on held-out MNIST digits: [bold]{accuracy:P2}[/]");
         }
+    }
 
-        return 0;
+    /// <summary>On stderr: each error code with a hint where one helps; the exit code (failure when no task completed).</summary>
+    private static async Task<int> ReportFailuresAsync(LoadSummary summary, SubmitSettings settings)
+    {
+        foreach (var (code, (n, status, message)) in summary.ByError)
+        {
+            var hint = HubRefusals.HintFor(code, CommandName, settings.Token is not null);
+            await Console.Error.WriteLineAsync($"{n} task(s) {status} ({code}): {message}" + (hint is null ? "" : $" Hint: {hint}"));
+        }
+
+        if (summary.Count(TaskStatuses.Completed) > 0)
+        {
+            return ExitCodes.Success;
+        }
+
+        await Console.Error.WriteLineAsync($"error: none of the {summary.Total} task(s) completed.");
+        return ExitCodes.Failure;
     }
 }

@@ -56,7 +56,7 @@ internal sealed class SwarmCommand : Command
             .ToList();
         try
         {
-            await AgentLifetime.RunUntilStoppedAsync(agents, stop);
+            return await AgentLifetime.RunUntilStoppedAsync(agents, stop, CommandName, settings.Token is not null);
         }
         finally
         {
@@ -65,7 +65,5 @@ internal sealed class SwarmCommand : Command
                 await agent.DisposeAsync();
             }
         }
-
-        return 0;
     }
 }

@@ -75,37 +75,55 @@ internal sealed class DemoCommand : Command
         await LoadRunner.RunAsync(client, LabeleeAgent.Method, 60, concurrency, images.Payload, new SubmitOptions(), cancellationToken: stop);
 
         var runs = new List<(string Name, LoadSummary Summary)>();
-        await AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .StartAsync(async ctx =>
+        async Task RunAllAsync(Func<string, Action<int>> track)
+        {
+            foreach (var strategy in hub.StrategyNames)
             {
-                foreach (var strategy in hub.StrategyNames)
-                {
-                    var bar = ctx.AddTask(strategy, maxValue: perRun);
-                    var summary = await LoadRunner.RunAsync(client, LabeleeAgent.Method, perRun, concurrency, images.Payload,
-                        new SubmitOptions { Strategy = new RoutingStrategy(strategy) }, _ => bar.Increment(1), stop, judge);
-                    runs.Add((strategy, summary));
-                }
+                var summary = await LoadRunner.RunAsync(client, LabeleeAgent.Method, perRun, concurrency, images.Payload,
+                    new SubmitOptions { Strategy = new RoutingStrategy(strategy) }, track(strategy), stop, judge);
+                runs.Add((strategy, summary));
+            }
 
-                var killBar = ctx.AddTask($"{hub.DefaultStrategy} + kill {KilledAgent}", maxValue: perRun);
-                var done = 0;
-                Task? kill = null;
-                var failover = await LoadRunner.RunAsync(client, LabeleeAgent.Method, perRun, concurrency, images.Payload,
-                    new SubmitOptions(), _ =>
+            var name = $"{hub.DefaultStrategy} + kill";
+            var advance = track($"{hub.DefaultStrategy} + kill {KilledAgent}");
+            var done = 0;
+            Task? kill = null;
+            var failover = await LoadRunner.RunAsync(client, LabeleeAgent.Method, perRun, concurrency, images.Payload,
+                new SubmitOptions(), i =>
+                {
+                    advance(i);
+                    if (Interlocked.Increment(ref done) == perRun / 2)
                     {
-                        killBar.Increment(1);
-                        if (Interlocked.Increment(ref done) == perRun / 2)
-                        {
-                            kill = agents.Single(a => a.AgentId == KilledAgent).AbortAsync();
-                        }
-                    }, stop, judge);
-                if (kill is not null)
-                {
-                    await kill;
-                }
+                        kill = agents.Single(a => a.AgentId == KilledAgent).AbortAsync();
+                    }
+                }, stop, judge);
+            if (kill is not null)
+            {
+                await kill;
+            }
 
-                runs.Add(($"{hub.DefaultStrategy} + kill", failover));
+            runs.Add((name, failover));
+        }
+
+        if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
+        {
+            await AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .StartAsync(ctx => RunAllAsync(name =>
+                {
+                    var bar = ctx.AddTask(name, maxValue: perRun);
+                    return _ => bar.Increment(1);
+                }));
+        }
+        else
+        {
+            // Not a terminal (a pipe, a log file, CI): one plain line per run instead of a redrawn progress display.
+            await RunAllAsync(name =>
+            {
+                Console.WriteLine($"  run {name}: {perRun} tasks");
+                return _ => { };
             });
+        }
 
         Render(runs);
         foreach (var agent in agents)

@@ -46,6 +46,7 @@ internal sealed class LoadSummary(int total)
     private readonly object _gate = new();
     private readonly Dictionary<string, int> _byStatus = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _byAgent = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (int Count, string Status, string Message)> _byError = new(StringComparer.Ordinal);
     private readonly List<double> _latencies = new(total);
     private int _failovers;
     private int _judged;
@@ -89,6 +90,18 @@ internal sealed class LoadSummary(int total)
         }
     }
 
+    /// <summary>Tasks that did not complete, by error code: how many, their status and the first message seen.</summary>
+    public IReadOnlyDictionary<string, (int Count, string Status, string Message)> ByError
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new SortedDictionary<string, (int, string, string)>(_byError, StringComparer.Ordinal);
+            }
+        }
+    }
+
     /// <summary>Extra attempts beyond the first, summed over all tasks.</summary>
     public int Failovers => Volatile.Read(ref _failovers);
 
@@ -118,6 +131,13 @@ internal sealed class LoadSummary(int total)
             if (result.Status == TaskStatuses.Completed && result.AgentId is { } agent)
             {
                 _byAgent[agent] = _byAgent.GetValueOrDefault(agent) + 1;
+            }
+            else if (result.Status != TaskStatuses.Completed)
+            {
+                var code = result.Error?.Code is { Length: > 0 } errorCode ? errorCode : result.Status;
+                _byError[code] = _byError.TryGetValue(code, out var seen)
+                    ? (seen.Count + 1, seen.Status, seen.Message)
+                    : (1, result.Status, result.Error?.Message ?? "");
             }
 
             _latencies.Add(latencyMs);
@@ -150,6 +170,7 @@ internal sealed class LoadSummary(int total)
         timeout = Count(TaskStatuses.Timeout),
         statuses = ByStatus,
         perAgent = PerAgent,
+        errorCodes = ByError.ToDictionary(e => e.Key, e => e.Value.Count, StringComparer.Ordinal),
         failovers = Failovers,
         accuracy = Accuracy is { } a ? Math.Round(a, 4) : (double?)null,
         tasksPerSecond = Math.Round(TasksPerSecond, 1),

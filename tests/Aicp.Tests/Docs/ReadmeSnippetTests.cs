@@ -3,28 +3,37 @@ using Aicp.Tests.Infrastructure;
 
 namespace Aicp.Tests.Docs;
 
-/// <summary>README.md's SDK example is the compiled <see cref="QuickStart"/>, and it works against a real hub.</summary>
+/// <summary>README.md's C# examples are compiled samples (<see cref="QuickStart"/>, <see cref="HostedQuickStart"/>), and they work against a real hub.</summary>
 public sealed class ReadmeSnippetTests
 {
-    private static string RepositoryFile(string relative) => Path.Combine(ExternalTool.RepositoryRoot, relative);
+    /// <summary>The compiled files whose <c>// README begin</c> .. <c>// README end</c> regions README.md shows, in its order.</summary>
+    public static readonly string[] CompiledSamples =
+    [
+        "src/SampleAgents/QuickStart/QuickStart.cs",
+        "src/SampleAgents/QuickStart/HostedQuickStart.cs",
+    ];
 
     private static string[] Trimmed(IEnumerable<string> lines) => [.. lines.Select(l => l.Trim()).Where(l => l.Length > 0)];
 
-    [Fact]
-    public void Readme_UsingTheSdk_IsTheCompiledQuickStart()
+    private static string[] Region(string file)
     {
-        var source = File.ReadAllLines(RepositoryFile("src/SampleAgents/QuickStart/QuickStart.cs"));
+        var source = File.ReadAllLines(Path.Combine(ExternalTool.RepositoryRoot, file));
         var begin = Array.FindIndex(source, l => l.Trim() == "// README begin");
         var end = Array.FindIndex(source, l => l.Trim() == "// README end");
-        var compiled = Trimmed(source[(begin + 1)..end]);
+        Assert.True(begin >= 0 && end > begin + 5, $"{file} has no README region");
+        return Trimmed(source[(begin + 1)..end]);
+    }
 
-        var readme = File.ReadAllText(RepositoryFile("README.md"));
-        var section = readme[readme.IndexOf("## Using the SDK", StringComparison.Ordinal)..];
-        var block = section[(section.IndexOf("```csharp\n", StringComparison.Ordinal) + "```csharp\n".Length)..];
-        block = block[..block.IndexOf("```", StringComparison.Ordinal)];
+    [Fact]
+    public void Readme_EveryCSharpBlock_IsACompiledSample()
+    {
+        var blocks = Markdown.Read("README.md").Blocks().Where(b => b.Info == "csharp").Select(b => Trimmed(b.Text.Split('\n'))).ToList();
 
-        Assert.True(compiled.Length > 5);
-        Assert.Equal(compiled, Trimmed(block.Split('\n')));
+        Assert.Equal(CompiledSamples.Length, blocks.Count);
+        for (var i = 0; i < CompiledSamples.Length; i++)
+        {
+            Assert.Equal(Region(CompiledSamples[i]), blocks[i]);
+        }
     }
 
     [Fact]
@@ -36,5 +45,20 @@ public sealed class ReadmeSnippetTests
 
         Assert.Equal(6, total.Value);
         await h.AssertNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task HostedQuickStart_AgainstARealHub_SumsTheNumbers()
+    {
+        await using var h = await HubHarness.StartAsync();
+        var hubUrl = h.Hub.BaseUrl.ToString();
+
+        var total = await HostedQuickStart.RunAsync(new Dictionary<string, string?>
+        {
+            ["Agents:adder-2:HubUrl"] = hubUrl, ["AicpClient:HubUrl"] = hubUrl,
+        }).DefaultTimeout();
+
+        Assert.Equal(15, total.Value);
+        await TestTimeouts.Eventually(() => h.Registry.Count == 0, "the hosted agent gone with its host");
     }
 }

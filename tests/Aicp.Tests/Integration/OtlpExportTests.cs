@@ -80,7 +80,7 @@ public sealed class OtlpExportTests
     [Fact]
     public async Task ObservabilitySettings_Invalid_StartFailsWithEveryError()
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => EmbeddedHub.StartAsync(new Dictionary<string, string?>
+        var error = await Assert.ThrowsAsync<AicpConfigurationException>(() => EmbeddedHub.StartAsync(new Dictionary<string, string?>
         {
             ["Aicp:LogFormat"] = "xml",
             ["Aicp:Otlp:Endpoint"] = "not a url",
@@ -88,8 +88,8 @@ public sealed class OtlpExportTests
             ["Aicp:ExpectedCapabilities:0"] = "Bad Name",
         }).DefaultTimeout());
 
-        Assert.Equal(4, error.Failures.Count());
-        Assert.Contains(error.Failures, f => f.Contains("Aicp:LogFormat"));
-        Assert.Contains(error.Failures, f => f.Contains("Aicp:Otlp:Endpoint"));
+        Assert.Equal(4, error.Problems.Count);
+        Assert.Contains(error.Problems, f => f.Contains("Aicp:LogFormat"));
+        Assert.Contains(error.Problems, f => f.Contains("Aicp:Otlp:Endpoint"));
     }
 }

@@ -79,7 +79,7 @@ public sealed class SecurityIntegrationTests
     }
 
     [Fact]
-    public async Task Register_AgentSdkOutsideBinding_LastRegistrationForbidden()
+    public async Task Register_AgentSdkOutsideBinding_StartFailsForbidden()
     {
         await using var h = await HubHarness.StartAsync(Secured());
         var agent = h.Own(new AicpAgent(new AgentOptions
@@ -87,11 +87,11 @@ public sealed class SecurityIntegrationTests
             HubUrl = h.Hub.BaseUrl.ToString(), AgentId = "cpu-9", AccessToken = AgentKey,
             ReconnectInitialDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(200),
         }).Handle("image.label", HubHarness.Echo("cpu-9")));
-        using var stop = new CancellationTokenSource(TestTimeouts.Default);
-        var starting = agent.StartAsync(stop.Token);
-        await TestTimeouts.Eventually(() => agent.Registration?.Error?.Code == ErrorCodes.Forbidden, "the registration to be refused as forbidden");
-        stop.Cancel();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => starting).DefaultTimeout();
+
+        var refused = await Assert.ThrowsAsync<AicpRegistrationRefusedException>(() => agent.StartAsync()).DefaultTimeout();
+
+        Assert.Equal(ErrorCodes.Forbidden, refused.ErrorCode);
+        Assert.Equal(ErrorCodes.Forbidden, agent.Registration?.Error?.Code);
         Assert.Equal(0, h.Registry.Count);
     }
 

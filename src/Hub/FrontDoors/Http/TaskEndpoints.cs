@@ -18,7 +18,7 @@ internal static class TaskEndpoints
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     public static IEndpointConventionBuilder MapTaskEndpoints(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapPost(Path, SubmitAsync).WithMetadata(new FrontDoorMetadata(FrontDoorNames.Http, WriteErrorAsync));
+        endpoints.MapPost(Path, SubmitAsync).WithMetadata(new FrontDoorMetadata(FrontDoorNames.Http));
 
     private static async Task SubmitAsync(HttpContext http, FrontDoorTasks tasks)
     {
@@ -69,13 +69,5 @@ internal static class TaskEndpoints
         }
 
         return http.Response.WriteAsJsonAsync(result, Json, http.RequestAborted);
-    }
-
-    /// <summary>A refusal before the request was read (401, 403): the hub's error shape <c>{"error":{code,message}}</c>.</summary>
-    internal static Task WriteErrorAsync(HttpContext http, int statusCode, string code, string message)
-    {
-        http.Response.StatusCode = statusCode;
-        http.Response.Headers[ProtocolDefaults.ErrorCodeHeader] = code;
-        return http.Response.WriteAsJsonAsync(new { error = TaskError.Of(code, message) }, Json, http.RequestAborted);
     }
 }

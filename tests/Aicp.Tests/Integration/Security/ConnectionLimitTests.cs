@@ -79,6 +79,7 @@ public sealed class ConnectionLimitTests
 
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.Equal(ErrorCodes.ConnectionLimit, refused.ErrorCode);
+        Assert.True(refused.IsTransient); // a cap may free up: retried with the reconnect delays
         Assert.IsType<WebSocketException>(refused.InnerException);
     }
 
@@ -93,7 +94,8 @@ public sealed class ConnectionLimitTests
             () => factory.ConnectAsync(new UriEndPoint(options.ResolveEndpoints()[0])).AsTask()).DefaultTimeout();
 
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
-        Assert.Null(refused.ErrorCode);
+        Assert.Equal(ErrorCodes.Unauthorized, refused.ErrorCode);
+        Assert.False(refused.IsTransient);
     }
 
     [Fact]

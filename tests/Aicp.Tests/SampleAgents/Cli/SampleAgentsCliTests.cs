@@ -171,6 +171,8 @@ public class SampleAgentsCliTests
     [InlineData("--capability 'Digits' does not match", "onnx", "--model", "m", "--capability", "Digits", "--hub", "http://h", "--id", "a")]
     [InlineData("'--model' is required", "onnx", "--capability", "m", "--hub", "http://h", "--id", "a")]
     [InlineData("'tpu'", "onnx", "--model", "m", "--capability", "m", "--hub", "http://h", "--id", "a", "--device", "tpu")]
+    [InlineData("--id must match ^[a-z0-9][a-z0-9._-]{0,127}$ (lower case); got 'Bad_ID'.", "labelee", "--hub", "http://h", "--id", "Bad_ID")]
+    [InlineData("--hub: Hub URL '127.0.0.1:5000' is not an absolute http, https, ws or wss URL.", "submit", "--hub", "127.0.0.1:5000")]
     [InlineData("'--bogus'", "labelee", "--hub", "http://h", "--id", "a", "--bogus")]
     [InlineData("'--jsn'", "submit", "--hub", "http://h", "--jsn")]
     [InlineData("'xml'", "labelee", "--hub", "http://h", "--id", "a", "--protocol", "xml")]

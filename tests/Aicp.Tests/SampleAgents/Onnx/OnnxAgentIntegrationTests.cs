@@ -89,6 +89,18 @@ public sealed class OnnxAgentIntegrationTests
         Assert.Equal(TaskStatuses.Completed, result.Status);
         Assert.Equal(System.Text.Json.JsonValueKind.String, result.Result!.Json.GetProperty("outputs").GetProperty("probabilities").GetProperty("data").ValueKind);
         Assert.Equal(1f, TensorPayloads.Outputs(result.Result)["probabilities"].Data.Sum(), 1e-4f);
+
+        // docs/LABELLER.md's payload and result: the keys it shows (tensor names aside) are the ones sent and answered
+        var block = Aicp.Tests.Docs.Markdown.Read("docs/LABELLER.md").Blocks().Single(b => b.Text.StartsWith("{ \"inputs\":", StringComparison.Ordinal)).Text;
+        var resultAt = block.IndexOf("{ \"outputs\"", StringComparison.Ordinal);
+        static string[] Keys(string text) =>
+            [.. System.Text.RegularExpressions.Regex.Matches(text, "\"(\\w+)\":").Select(m => m.Groups[1].Value).Distinct().Order(StringComparer.Ordinal)];
+        Assert.Equal(["data", "input", "inputs", "outputs", "shape"], Keys(block[..resultAt]));
+        var json = result.Result.Json;
+        string[] answered = [.. json.EnumerateObject().Select(p => p.Name)
+            .Concat(json.GetProperty("outputs").EnumerateObject().SelectMany(o => o.Value.EnumerateObject().Select(p => p.Name))).Append("logits")
+            .Distinct().Order(StringComparer.Ordinal)];
+        Assert.Equal(Keys(block[resultAt..]), answered);
     }
 
     [Theory]

@@ -54,6 +54,10 @@ public class OnnxModelTests
         var warning = Assert.Single(logs.Entries, e => e.Level == LogLevel.Warning);
         Assert.Contains("CUDA execution provider not loaded, so digits.onnx runs on the CPU: ", warning.Message);
         Assert.Contains("CUDA did not load", model.DeviceNote);
+
+        // docs/LABELLER.md shows the line the GPU build logs: this category, event id and message up to the reason
+        var documented = Aicp.Tests.Docs.Markdown.Read("docs/LABELLER.md").Blocks().Single(b => b.Text.StartsWith("warn: ", StringComparison.Ordinal)).Text;
+        Assert.StartsWith($"warn: {typeof(OnnxModel).Namespace}[{warning.EventId.Id}] {warning.Message[..(warning.Message.IndexOf(": ", StringComparison.Ordinal) + 2)]}", documented);
         Assert.Contains(logs.Entries, e => e.Level == LogLevel.Information && e.Message.StartsWith("Model digits.onnx runs on cpu", StringComparison.Ordinal));
     }
 

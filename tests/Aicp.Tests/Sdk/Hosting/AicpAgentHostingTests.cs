@@ -123,4 +123,39 @@ public sealed class AicpAgentHostingTests
         await host.StopAsync().DefaultTimeout();
         Assert.Equal(HealthStatus.Unhealthy, (await checks.CheckHealthAsync().DefaultTimeout()).Status);
     }
+
+    [Fact]
+    public async Task AddAicpAgent_RegistrationRefusedForGood_AgentStopsWithAnErrorAndTheHostKeepsRunning()
+    {
+        await using var h = await HubHarness.StartAsync(TestCredentials.Secured());
+        var hubUrl = h.Hub.BaseUrl.ToString();
+        var logs = new CapturingLoggerProvider(LogLevel.Error);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders().AddProvider(logs);
+        builder.Services.AddScoped<TaskScope>();
+        builder.Services.AddAicpAgent("cpu-9", configure: o =>
+        {
+            o.HubUrl = hubUrl;
+            o.AccessToken = TestCredentials.AgentKey; // may register gpu-* only
+        }).AddHandler<Work, Done, WorkHandler>("work.do");
+        builder.Services.AddAicpAgent("gpu-7", configure: o =>
+        {
+            o.HubUrl = hubUrl;
+            o.AccessToken = TestCredentials.AgentKey;
+        }).AddHandler<Work, Done, WorkHandler>("image.label");
+        builder.Services.AddHealthChecks().AddAicpAgentCheck("cpu-9");
+        using var host = builder.Build();
+
+        await host.StartAsync().DefaultTimeout();
+
+        await TestTimeouts.Eventually(() => logs.Entries.Any(e => e.EventId.Id == 5110), "the refused agent's error in the log");
+        var error = logs.Entries.Single(e => e.EventId.Id == 5110);
+        Assert.Equal("Agent cpu-9 stopped: The hub refused to register agent 'cpu-9': forbidden: This credential may not register agent id 'cpu-9'. " +
+                     "The host keeps running; fix the agent's settings or credential and restart it.", error.Message);
+        await TestTimeouts.Eventually(() => h.Registry.GetById("gpu-7") is not null, "the other agent registered");
+        Assert.False(host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested);
+        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync().DefaultTimeout();
+        Assert.Equal(HealthStatus.Unhealthy, health.Status);
+        await host.StopAsync().DefaultTimeout();
+    }
 }

@@ -15,18 +15,9 @@ internal static class FrontDoorNames
     /// <summary><c>POST /v1/tasks</c>.</summary>
     public const string Http = "http";
 
-    /// <summary><c>POST /v1/chat/completions</c> without <c>stream</c>.</summary>
-    public const string OpenAi = "openai";
+    public static readonly string[] All = [SignalR, SignalRStream, Http];
 
-    /// <summary><c>POST /v1/chat/completions</c> with <c>stream: true</c> (server-sent events).</summary>
-    public const string OpenAiStream = "openai_stream";
-
-    /// <summary>The MCP tool <c>route_request</c> at <c>/mcp</c>.</summary>
-    public const string Mcp = "mcp";
-
-    public static readonly string[] All = [SignalR, SignalRStream, Http, OpenAi, OpenAiStream, Mcp];
-
-    /// <summary>A request a door refused before it became a task (malformed JSON, unknown model, oversize body, missing field).</summary>
+    /// <summary>A request a door refused before it became a task (malformed JSON, a body that is not a request, oversize body).</summary>
     public const string InvalidRequest = "invalid_request";
 
     /// <summary>A request refused for want of a valid credential (HTTP 401).</summary>

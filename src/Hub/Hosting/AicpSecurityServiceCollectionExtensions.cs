@@ -97,10 +97,6 @@ public static class AicpSecurityServiceCollectionExtensions
             .AddPolicy(AicpAuthenticationSchemes.CallerPolicy, p => p
                 .AddAuthenticationSchemes(AicpAuthenticationSchemes.Default)
                 .RequireAuthenticatedUser())
-            .AddPolicy(AicpAuthenticationSchemes.SubmitPolicy, p => p
-                .AddAuthenticationSchemes(AicpAuthenticationSchemes.Default)
-                .RequireAuthenticatedUser()
-                .RequireRole(AicpRoles.Submitter))
             .AddPolicy(AicpAuthenticationSchemes.StatusPolicy, p => p
                 .AddAuthenticationSchemes(AicpAuthenticationSchemes.Default)
                 .AddRequirements(new StatusAccessRequirement()))

@@ -54,13 +54,10 @@ public static class AicpAuthenticationSchemes
     public const string StatusPolicy = "aicp-status";
 
     /// <summary>
-    /// Policy on the HTTP front doors that run tasks (<c>/v1/tasks</c>, <c>/v1/chat/completions</c>, <c>/v1/models</c>): an
-    /// authenticated caller; the submitter role is checked per task by <see cref="HubCallGate"/>, as for <c>Submit</c>.
+    /// Policy on the HTTP front doors that run tasks (<c>POST /v1/tasks</c>): an authenticated caller; the submitter role
+    /// is checked per task by <see cref="HubCallGate"/>, as for <c>Submit</c>.
     /// </summary>
     public const string CallerPolicy = "aicp-caller";
-
-    /// <summary>Policy on the MCP endpoint <c>/mcp</c>: a principal with the submitter role.</summary>
-    public const string SubmitPolicy = "aicp-submit";
 
     /// <summary>Policy on <c>/metrics</c>: as <see cref="AicpSecurityOptions.MetricsAccess"/> says.</summary>
     public const string MetricsPolicy = "aicp-metrics";

@@ -39,6 +39,7 @@ public sealed partial class DocSnippetTests
         ("README.md", "dotnet run --project src/SampleAgents -- demo", Kind.Commands),
         ("README.md", "# 1. the hub (http://127.0.0.1:5000, SignalR endpoint /aicp", Kind.Commands),
         ("README.md", "dotnet run --project src/SampleAgents -- onnx", Kind.Commands),
+        ("README.md", "curl -s http://127.0.0.1:5000/v1/tasks", Kind.Commands), // FrontDoors_CurlExamples_AnswerAsDocumented runs them
         ("README.md", "await using var agent = new AicpAgent(", Kind.CompiledSample),
         ("README.md", "builder.Services.AddAicpAgent(\"adder-2\"", Kind.CompiledSample),
         ("docs/ARCHITECTURE.md", "submitter --Submit(request)--> AicpHub", Kind.Diagram),
@@ -48,6 +49,7 @@ public sealed partial class DocSnippetTests
         ("docs/BENCHMARKS.md", "bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench connections --agents 1000 --json", Kind.Commands),
         ("docs/BENCHMARKS.md", "bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench failover --json", Kind.Commands),
         ("docs/BENCHMARKS.md", "dotnet build -c Release src/SampleAgents", Kind.Commands),
+        ("docs/FRONT-DOORS.md", "curl -s http://127.0.0.1:5000/v1/tasks", Kind.Commands), // FrontDoors_CurlExamples_AnswerAsDocumented runs them
         ("docs/LABELLER.md", "input  float32 [N,1,28,28]", Kind.Diagram),
         ("docs/LABELLER.md", "bash scripts/fetch-mnist.sh", Kind.Commands),
         ("docs/LABELLER.md", "dotnet run -c Release --project src/SampleAgents -- train --arch mlp", Kind.Commands),
@@ -66,12 +68,15 @@ public sealed partial class DocSnippetTests
         ("docs/OBSERVABILITY.md", "{\"at\":", Kind.Checked),
         ("docs/PROTOCOL.md", "→ {\"type\":1,\"invocationId\":\"0\",\"target\":\"Register\"", Kind.Checked),
         ("docs/PROTOCOL.md", "→ {\"type\":1,\"invocationId\":\"7\",\"target\":\"Submit\"", Kind.Checked),
+        ("docs/PROTOCOL.md", "→ {\"type\":4,\"invocationId\":\"8\",\"target\":\"SubmitStream\"", Kind.Checked), // Protocol_StreamedExampleFrames_ReplayedAgainstTheHub_HaveTheDocumentedShape
         ("docs/PROTOCOL.md", "import * as signalR from \"@microsoft/signalr\";", Kind.Checked),
         ("docs/SDK.md", "await using var agent = new AicpAgent(", Kind.Checked), // Sdk_Examples_UseOnlyPublicSdkTypesAndMembers, for each
         ("docs/SDK.md", "agent.Handle<LabelResponse>(", Kind.Checked),
+        ("docs/SDK.md", "agent.Handle<ChatRequest, ChatResponse>(", Kind.Checked),
         ("docs/SDK.md", "agent.HandleBatch<LabelRequest, LabelResponse>(", Kind.Checked),
         ("docs/SDK.md", "builder.Services.AddAicpAgent(", Kind.Checked),
         ("docs/SDK.md", "await using var client = new AicpTaskClient(", Kind.Checked),
+        ("docs/SDK.md", "var stream = client.SubmitStream<ChatChunk>(", Kind.Checked),
         ("docs/SDK.md", "try", Kind.Checked),
         ("docs/RELIABILITY.md", "dotnet run -c Release --project bench/Aicp.Bench -- chaos", Kind.Commands),
         ("docs/RELIABILITY.md", "{\"submitted\":20000", Kind.Checked), // .ci/checks/docs-commands.sh: the keys of `chaos --json`
@@ -271,6 +276,7 @@ public sealed partial class DocSnippetTests
         "LabelRequest", "LabelResponse", "LabelHandler", "EmbedRequest", "EmbedResponse", "IModel", "LabelAsync", "Label",
         "TimeSpan", "FromMilliseconds", "FromSeconds", "ValueTask", "FromResult", "CancellationToken", "Select", "ToList",
         "GetSection", "AddHealthChecks",
+        "ChatRequest", "ChatResponse", "ChatChunk", "GenerateAsync", "List", "Add", "Concat", "Console", "Write", "WithCancellation",
     };
 
     /// <summary>

@@ -159,6 +159,6 @@ public sealed class HttpTaskDoorTests
         Assert.Equal(1, doors.FrontDoor("http", TaskStatuses.Rejected));
         Assert.Equal(2, doors.FrontDoor("http", TaskStatuses.Completed));
         Assert.Equal(1, doors.FrontDoor("http", TaskStatuses.RateLimited));
-        Assert.Equal(0, doors.FrontDoor("openai", TaskStatuses.Completed)); // every door's series exists from the start
+        Assert.Equal(0, doors.FrontDoor("signalr_stream", TaskStatuses.Completed)); // every door's series exists from the start
     }
 }

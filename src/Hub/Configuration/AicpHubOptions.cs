@@ -41,6 +41,13 @@ public sealed class AicpHubOptions
     /// <summary>Largest incoming frame in bytes. The default value is 1 MiB + 64 KiB of envelope.</summary>
     public long MaxMessageBytes { get; set; } = (1 << 20) + (64 << 10);
 
+    /// <summary>
+    /// The routing configuration file (YAML; docs/ROUTING.md): per-capability strategy, timeout and attempts. Relative
+    /// paths are taken from the working directory. Checked at start-up with the other settings, read again whenever it
+    /// changes. None by default.
+    /// </summary>
+    public string? RoutingFile { get; set; }
+
     /// <summary>Seed for the routing random source; null seeds from the clock.</summary>
     public int? RandomSeed { get; set; }
 

@@ -1,10 +1,11 @@
 using Aicp.Hub.Routing;
+using Aicp.Hub.RoutingConfiguration;
 using Aicp.Protocol;
 using Microsoft.Extensions.Options;
 
 namespace Aicp.Hub.Configuration;
 
-/// <summary>Checks every setting at start-up and reports all problems together.</summary>
+/// <summary>Checks every setting at start-up, the routing file (<c>Aicp:RoutingFile</c>) included, and reports all problems together.</summary>
 internal sealed class AicpHubOptionsValidator(RoutingStrategyCatalog strategies) : IValidateOptions<AicpHubOptions>
 {
     public ValidateOptionsResult Validate(string? name, AicpHubOptions options)
@@ -56,6 +57,13 @@ internal sealed class AicpHubOptionsValidator(RoutingStrategyCatalog strategies)
         if (options.MaxMessageBytes < 1024)
         {
             errors.Add("Aicp:MaxMessageBytes must be at least 1024.");
+        }
+
+        // The routing file's problems are the configuration's: listed with the others, one line each.
+        if (!string.IsNullOrEmpty(options.RoutingFile)
+            && RoutingRulesReader.ReadFile(Path.GetFullPath(options.RoutingFile), strategies, out var routingErrors) is null)
+        {
+            errors.AddRange(routingErrors.Select(e => "Aicp:RoutingFile: " + e));
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -6,6 +6,7 @@ using Aicp.Hub.Configuration;
 using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;
 using Aicp.Hub.Routing;
+using Aicp.Hub.RoutingConfiguration;
 using Aicp.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -38,10 +39,13 @@ internal sealed partial class TaskDispatcher
     private readonly ResiliencePipeline<AttemptResult> _hedging;
     private readonly ConditionalWeakTable<CapabilityPool, CapabilityDispatch>.CreateValueCallback _newDispatch;
 
+    private readonly RoutingRulesStore _rules;
+
     public TaskDispatcher(AgentRegistry registry, RoutingStrategyCatalog strategies, IAgentChannel channel,
         TimeProvider time, IRandomSource random, IOptions<AicpHubOptions> options,
-        ILogger<TaskDispatcher> logger, TaskTelemetry telemetry)
+        ILogger<TaskDispatcher> logger, TaskTelemetry telemetry, RoutingRulesStore? rules = null)
     {
+        _rules = rules ?? new RoutingRulesStore(RoutingRules.Empty);
         _telemetry = telemetry;
         _registry = registry;
         _strategies = strategies;
@@ -105,13 +109,14 @@ internal sealed partial class TaskDispatcher
         var taskId = Guid.NewGuid().ToString("N");
         stream?.Started(taskId);
 
-        var error = Validate(request, out var strategy, out var timeoutMs, out var maxAttempts);
+        var rules = _rules.Current;
+        var error = Validate(request, rules, out var strategy, out var timeoutMs, out var maxAttempts);
         if (error is not null)
         {
             return new TaskResult
             {
                 TaskId = taskId, Status = TaskStatuses.Rejected, Error = error,
-                Strategy = request?.Strategy ?? _options.StrategyFor(request?.Method ?? ""),
+                Strategy = request?.Strategy ?? rules.StrategyFor(request?.Method ?? "", _options),
             };
         }
 
@@ -411,17 +416,20 @@ internal sealed partial class TaskDispatcher
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
-    private TaskError? Validate(TaskRequest request, out IRoutingStrategy? strategy, out int timeoutMs, out int maxAttempts)
+    /// <summary>Checks the request; the task's settings are its own, else the capability's in the routing rules, else the hub's.</summary>
+    private TaskError? Validate(TaskRequest request, RoutingRules rules, out IRoutingStrategy? strategy, out int timeoutMs, out int maxAttempts)
     {
         strategy = null;
-        timeoutMs = request?.TimeoutMs ?? _options.DefaultTimeoutMs;
-        maxAttempts = request?.MaxAttempts ?? _options.DefaultMaxAttempts;
+        timeoutMs = 0;
+        maxAttempts = 0;
         if (request is null || !Names.IsValid(request.Method))
         {
             return TaskError.Of(ErrorCodes.InvalidMethod, $"Method names match ^[a-z0-9][a-z0-9._-]{{0,127}}$; got '{Truncate(request?.Method)}'.");
         }
 
-        var strategyName = request.Strategy ?? _options.StrategyFor(request.Method);
+        timeoutMs = request.TimeoutMs ?? rules.TimeoutMsFor(request.Method, _options);
+        maxAttempts = request.MaxAttempts ?? rules.MaxAttemptsFor(request.Method, _options);
+        var strategyName = request.Strategy ?? rules.StrategyFor(request.Method, _options);
         if (!_strategies.TryGet(strategyName, out strategy))
         {
             return TaskError.Of(ErrorCodes.UnknownStrategy, $"Unknown strategy '{Truncate(strategyName)}'; known: {string.Join(", ", _strategies.Names)}.");

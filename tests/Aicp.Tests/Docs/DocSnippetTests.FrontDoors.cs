@@ -1,10 +1,12 @@
 using System.Text.Json;
+using Aicp.Hub.RoutingConfiguration;
 using Aicp.Protocol;
+using Aicp.Tests.Hub.RoutingConfiguration;
 using Aicp.Tests.Infrastructure;
 
 namespace Aicp.Tests.Docs;
 
-/// <summary>The front doors' examples (docs/FRONT-DOORS.md, README.md, docs/PROTOCOL.md), run against a hub.</summary>
+/// <summary>The front doors' examples (docs/FRONT-DOORS.md, README.md, docs/PROTOCOL.md) and the routing file's (docs/ROUTING.md), run against a hub.</summary>
 public sealed partial class DocSnippetTests
 {
     private const string CurlFirstLine = "curl -s http://127.0.0.1:5000/v1/tasks";
@@ -45,6 +47,16 @@ public sealed partial class DocSnippetTests
         Assert.Contains(documented[1], lines);
         var refused = JsonDocument.Parse(lines[^1]).RootElement;
         Assert.Equal((TaskStatuses.NoAgents, ErrorCodes.NoAgents), (refused.GetProperty("status").GetString(), refused.GetProperty("error").GetProperty("code").GetString()));
+    }
+
+    /// <summary>docs/ROUTING.md's routing file is a valid one, read as documented.</summary>
+    [Fact]
+    public void Routing_ConfigurationExample_IsAValidRoutingFile()
+    {
+        var rules = RoutingRulesReader.Read(BlockStarting("docs/ROUTING.md", "capabilities:").Text, "ROUTING.md", RoutingRulesReaderTests.Strategies, out var errors);
+
+        Assert.Empty(errors);
+        Assert.Equal(new CapabilityRule("least-loaded", 60_000, 2), Assert.Single(rules!.Capabilities).Value);
     }
 
     /// <summary>

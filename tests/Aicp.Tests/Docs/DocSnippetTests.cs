@@ -44,6 +44,7 @@ public sealed partial class DocSnippetTests
         ("docs/ARCHITECTURE.md", "submitter --Submit(request)--> AicpHub", Kind.Diagram),
         ("docs/BENCHMARKS.md", "dotnet build -c Release bench/Aicp.Bench", Kind.Commands),
         ("docs/BENCHMARKS.md", "git worktree add /tmp/before 3b2e27f", Kind.Commands),
+        ("docs/BENCHMARKS.md", "git worktree add /tmp/before-sdk 7451f97", Kind.Commands),
         ("docs/BENCHMARKS.md", "dotnet bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll dispatch-cost --tasks 200000", Kind.Commands),
         ("docs/BENCHMARKS.md", "bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench connections --agents 1000 --json", Kind.Commands),
         ("docs/BENCHMARKS.md", "bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench failover --json", Kind.Commands),

@@ -55,6 +55,10 @@ run 'bash scripts/fetch-mnist.sh'
 by_test 'dotnet run --project src/SampleAgents -- onnx --model models/digits.onnx --capability digits.cnn --hub http://127.0.0.1:5000 --id cnn-1 --batch 32' 'Aicp.Tests.Docs.ReadmePiecesTests.OnnxServing_AsDocumented_LabelsTheDigits'
 by_test 'dotnet run --project src/SampleAgents -- submit --hub http://127.0.0.1:5000 --method digits.cnn --tensor input --count 1000' 'Aicp.Tests.Docs.ReadmePiecesTests.OnnxServing_AsDocumented_LabelsTheDigits'
 
+# README.md and docs/FRONT-DOORS.md: HTTP tasks (against a hub with keys and an agent; the test checks the answers)
+by_test 'curl -s http://127.0.0.1:5000/v1/tasks -H "Authorization: Bearer $KEY" --json '"'"'{"method":"image.label","payload":{"image":"<base64 PNG>"},"strategy":"least-loaded","timeoutMs":5000}'"'"'' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_CurlExamples_AnswerAsDocumented'
+by_test 'curl -s -i http://127.0.0.1:5000/v1/tasks -H "Authorization: Bearer $KEY" --json '"'"'{"method":"text.nobody"}'"'"'' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_CurlExamples_AnswerAsDocumented'
+
 # docs/SDK.md
 by_test 'dotnet pack Aicp.Packages.slnf -o <folder>' 'Aicp.Tests.Sdk.Packaging.NewUserPathTests.PackedSdk_TemplateAgentAndTinySubmitter_TaskCompletes'
 by_test 'dotnet new' 'Aicp.Tests.Sdk.Packaging.NewUserPathTests.PackedSdk_TemplateAgentAndTinySubmitter_TaskCompletes' # install, then the aicp-agent template

@@ -39,6 +39,7 @@ public sealed partial class DocSnippetTests
         ("README.md", "dotnet run --project src/SampleAgents -- demo", Kind.Commands),
         ("README.md", "# 1. the hub (http://127.0.0.1:5000, SignalR endpoint /aicp", Kind.Commands),
         ("README.md", "dotnet run --project src/SampleAgents -- onnx", Kind.Commands),
+        ("README.md", "curl -s http://127.0.0.1:5000/v1/tasks", Kind.Commands), // FrontDoors_CurlExamples_AnswerAsDocumented runs them
         ("README.md", "await using var agent = new AicpAgent(", Kind.CompiledSample),
         ("README.md", "builder.Services.AddAicpAgent(\"adder-2\"", Kind.CompiledSample),
         ("docs/ARCHITECTURE.md", "submitter --Submit(request)--> AicpHub", Kind.Diagram),
@@ -49,6 +50,7 @@ public sealed partial class DocSnippetTests
         ("docs/BENCHMARKS.md", "bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench connections --agents 1000 --json", Kind.Commands),
         ("docs/BENCHMARKS.md", "bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench failover --json", Kind.Commands),
         ("docs/BENCHMARKS.md", "dotnet build -c Release src/SampleAgents", Kind.Commands),
+        ("docs/FRONT-DOORS.md", "curl -s http://127.0.0.1:5000/v1/tasks", Kind.Commands), // FrontDoors_CurlExamples_AnswerAsDocumented runs them
         ("docs/LABELLER.md", "input  float32 [N,1,28,28]", Kind.Diagram),
         ("docs/LABELLER.md", "bash scripts/fetch-mnist.sh", Kind.Commands),
         ("docs/LABELLER.md", "dotnet run -c Release --project src/SampleAgents -- train --arch mlp", Kind.Commands),
@@ -67,17 +69,21 @@ public sealed partial class DocSnippetTests
         ("docs/OBSERVABILITY.md", "{\"at\":", Kind.Checked),
         ("docs/PROTOCOL.md", "→ {\"type\":1,\"invocationId\":\"0\",\"target\":\"Register\"", Kind.Checked),
         ("docs/PROTOCOL.md", "→ {\"type\":1,\"invocationId\":\"7\",\"target\":\"Submit\"", Kind.Checked),
+        ("docs/PROTOCOL.md", "→ {\"type\":4,\"invocationId\":\"8\",\"target\":\"SubmitStream\"", Kind.Checked), // Protocol_StreamedExampleFrames_ReplayedAgainstTheHub_HaveTheDocumentedShape
         ("docs/PROTOCOL.md", "import * as signalR from \"@microsoft/signalr\";", Kind.Checked),
         ("docs/SDK.md", "await using var agent = new AicpAgent(", Kind.CompiledSample), // tests/Aicp.Tests/Docs/SdkExamples.cs, each
         ("docs/SDK.md", "agent.Handle<LabelResponse>(", Kind.CompiledSample),
+        ("docs/SDK.md", "agent.Handle<ChatRequest, ChatResponse>(", Kind.CompiledSample),
         ("docs/SDK.md", "agent.HandleBatch<LabelRequest, LabelResponse>(", Kind.CompiledSample),
         ("docs/SDK.md", "builder.Services.AddAicpAgent(", Kind.CompiledSample),
         ("docs/SDK.md", "public sealed class LabelHandler(IModel model)", Kind.CompiledSample),
         ("docs/SDK.md", "await using var client = new AicpTaskClient(", Kind.CompiledSample),
+        ("docs/SDK.md", "var stream = client.SubmitStream<ChatChunk>(", Kind.CompiledSample),
         ("docs/SDK.md", "try", Kind.CompiledSample),
         ("docs/RELIABILITY.md", "dotnet run -c Release --project bench/Aicp.Bench -- chaos", Kind.Commands),
         ("docs/RELIABILITY.md", "{\"submitted\":20000", Kind.Checked), // .ci/checks/docs-commands.sh: the keys of `chaos --json`
         ("docs/ROUTING.md", "dotnet run -c Release --project bench/Aicp.Bench -- routing-sim", Kind.Commands),
+        ("docs/ROUTING.md", "capabilities:", Kind.Checked), // Routing_ConfigurationExample_IsAValidRoutingFile
         ("docs/ROUTING.md", "dotnet run -c Release --project bench/Aicp.Bench -- pick-bench", Kind.Commands),
         ("docs/SECURITY.md", "HTTP/1.1 401 Unauthorized", Kind.Checked),
         ("docs/SECURITY.md", "{ \"ApiKeys\": [", Kind.Checked),

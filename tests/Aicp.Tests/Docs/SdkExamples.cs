@@ -43,6 +43,33 @@ public interface IEmbedder
     ValueTask<EmbedResponse> EmbedAsync(EmbedRequest request, CancellationToken ct);
 }
 
+public sealed class ChatMessage
+{
+    public string Role { get; set; } = "";
+
+    public string Content { get; set; } = "";
+}
+
+public sealed class ChatRequest
+{
+    public List<ChatMessage> Messages { get; set; } = [];
+}
+
+public sealed class ChatResponse
+{
+    public string Content { get; set; } = "";
+}
+
+public sealed class ChatChunk
+{
+    public string Delta { get; set; } = "";
+}
+
+public interface IChatModel
+{
+    IAsyncEnumerable<string> GenerateAsync(ChatRequest request, CancellationToken ct);
+}
+
 internal static class Examples
 {
     public static async Task AgentAsync(IModel model, ILoggerFactory loggerFactory, CancellationToken ct)
@@ -71,6 +98,23 @@ internal static class Examples
 
             var topK = task.TryGetInt64("topK", out var k) ? (int)k : 3;
             return ValueTask.FromResult(model.Label(image.Span, topK));
+        });
+        // SDK.md end
+    }
+
+    public static void Streaming(AicpAgent agent, IChatModel model)
+    {
+        // SDK.md begin
+        agent.Handle<ChatRequest, ChatResponse>("text.chat", async (request, task, ct) =>
+        {
+            var words = new List<string>();
+            await foreach (var word in model.GenerateAsync(request, ct))
+            {
+                words.Add(word);
+                await task.WriteChunkAsync(new ChatChunk { Delta = word }, ct); // nothing is sent unless task.IsStreaming
+            }
+
+            return new ChatResponse { Content = string.Concat(words) };
         });
         // SDK.md end
     }
@@ -117,6 +161,19 @@ internal static class Examples
         {
             var top = result.GetResult<LabelResponse>()!.Labels[0];
         }
+        // SDK.md end
+    }
+
+    public static async Task SubmitStreamAsync(AicpTaskClient client, CancellationToken ct)
+    {
+        // SDK.md begin
+        var stream = client.SubmitStream<ChatChunk>("text.chat", new ChatRequest { Messages = [new() { Role = "user", Content = "hi" }] });
+        await foreach (var chunk in stream.WithCancellation(ct))
+        {
+            Console.Write(chunk.Delta);          // as the agent writes them
+        }
+
+        TaskResult result = await stream.Result; // exactly one final result, whatever its status
         // SDK.md end
     }
 

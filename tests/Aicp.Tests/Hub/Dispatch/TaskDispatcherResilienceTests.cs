@@ -1,14 +1,10 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Aicp.Hub.Configuration;
 using Aicp.Hub.Dispatch;
 using Aicp.Hub.Health;
 using Aicp.Hub.Registry;
-using Aicp.Hub.Routing;
 using Aicp.Protocol;
 using Aicp.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Aicp.Tests.Hub.Dispatch;
@@ -19,17 +15,9 @@ public sealed class TaskDispatcherResilienceTests
     private const string Method = "image.label";
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
-    private readonly RecordingChannel _channel = new();
+    private readonly RecordingAgentChannel _channel = new();
 
-    private (TaskDispatcher Dispatcher, AgentRegistry Registry) Create(AicpHubOptions? options = null)
-    {
-        var wrapped = Options.Create(options ?? new AicpHubOptions());
-        var registry = new AgentRegistry(wrapped, _time);
-        var catalog = new RoutingStrategyCatalog(RoutingFixture.AllStrategies());
-        var dispatcher = new TaskDispatcher(registry, catalog, _channel, _time, new DefaultRandomSource(1), wrapped,
-            NullLogger<TaskDispatcher>.Instance, TestTelemetry.Create(registry, _time));
-        return (dispatcher, registry);
-    }
+    private (TaskDispatcher Dispatcher, AgentRegistry Registry) Create(AicpHubOptions? options = null) => TestDispatcher.Create(_time, _channel, options);
 
     private static TaskRequest Request(int timeoutMs = 10_000, int maxAttempts = 3, int? deadlineMs = null, string? strategy = null) => new()
     {
@@ -263,33 +251,5 @@ public sealed class TaskDispatcherResilienceTests
         Assert.True(_channel.IsEmpty);
         Answer(dispatcher, agent, sent);
         Assert.Equal(1, (await task.DefaultTimeout()).Attempts);
-    }
-
-    private sealed class RecordingChannel : IAgentChannel
-    {
-        private readonly ConcurrentQueue<(AgentState Agent, TaskAssignment Assignment)> _sent = new();
-
-        public ConcurrentBag<(string AgentId, string TaskId)> Cancelled { get; } = [];
-
-        public bool IsEmpty => _sent.IsEmpty;
-
-        public Task SendExecuteAsync(AgentState agent, TaskAssignment assignment)
-        {
-            _sent.Enqueue((agent, assignment));
-            return Task.CompletedTask;
-        }
-
-        public Task SendCancelAsync(AgentState agent, string taskId)
-        {
-            Cancelled.Add((agent.AgentId, taskId));
-            return Task.CompletedTask;
-        }
-
-        public async Task<(AgentState Agent, TaskAssignment Assignment)> NextAsync()
-        {
-            await TestTimeouts.Eventually(() => !_sent.IsEmpty, "an assignment sent");
-            Assert.True(_sent.TryDequeue(out var sent));
-            return sent;
-        }
     }
 }

@@ -55,6 +55,10 @@ run 'bash scripts/fetch-mnist.sh'
 by_test 'dotnet run --project src/SampleAgents -- onnx --model models/digits.onnx --capability digits.cnn --hub http://127.0.0.1:5000 --id cnn-1 --batch 32' 'Aicp.Tests.Docs.ReadmePiecesTests.OnnxServing_AsDocumented_LabelsTheDigits'
 by_test 'dotnet run --project src/SampleAgents -- submit --hub http://127.0.0.1:5000 --method digits.cnn --tensor input --count 1000' 'Aicp.Tests.Docs.ReadmePiecesTests.OnnxServing_AsDocumented_LabelsTheDigits'
 
+# README.md and docs/FRONT-DOORS.md: HTTP tasks (against a hub with keys and an agent; the test checks the answers)
+by_test 'curl -s http://127.0.0.1:5000/v1/tasks -H "Authorization: Bearer $KEY" --json '"'"'{"method":"image.label","payload":{"image":"<base64 PNG>"},"strategy":"least-loaded","timeoutMs":5000}'"'"'' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_CurlExamples_AnswerAsDocumented'
+by_test 'curl -s -i http://127.0.0.1:5000/v1/tasks -H "Authorization: Bearer $KEY" --json '"'"'{"method":"text.nobody"}'"'"'' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_CurlExamples_AnswerAsDocumented'
+
 # docs/SDK.md
 by_test 'dotnet pack Aicp.Packages.slnf -o <folder>' 'Aicp.Tests.Sdk.Packaging.NewUserPathTests.PackedSdk_TemplateAgentAndTinySubmitter_TaskCompletes'
 by_test 'dotnet new' 'Aicp.Tests.Sdk.Packaging.NewUserPathTests.PackedSdk_TemplateAgentAndTinySubmitter_TaskCompletes' # install, then the aicp-agent template
@@ -83,8 +87,8 @@ run_as 'dotnet run -c Release -p:OnnxRuntimeGpu=true --project src/SampleAgents 
 
 # docs/BENCHMARKS.md (measurements: CI runs each with every documented option, at a size that takes seconds)
 run 'dotnet build -c Release bench/Aicp.Bench'
-run_as 'dotnet run -c Release --project bench/Aicp.Bench -- e2e [--agents N] [--submitters M] [--inflight K] [--seconds S] [--payload-bytes B] [--protocol json|messagepack] [--binary] [--hub-only] [--workstation-gc] [--server-env NAME=VALUE[,NAME=VALUE]] [--json]' \
-  'dotnet run -c Release --project bench/Aicp.Bench -- e2e --agents 1 --submitters 1 --inflight 2 --seconds 1 --payload-bytes 1024 --protocol messagepack --binary --hub-only --workstation-gc --server-env DOTNET_TieredPGO=0 --json'
+run_as 'dotnet run -c Release --project bench/Aicp.Bench -- e2e [--agents N] [--submitters M] [--inflight K] [--seconds S] [--payload-bytes B] [--protocol json|messagepack] [--binary] [--typed] [--hub-only] [--workstation-gc] [--server-env NAME=VALUE[,NAME=VALUE]] [--json]' \
+  'dotnet run -c Release --project bench/Aicp.Bench -- e2e --agents 1 --submitters 1 --inflight 2 --seconds 1 --payload-bytes 1024 --protocol messagepack --binary --typed --hub-only --workstation-gc --server-env DOTNET_TieredPGO=0 --json'
 run_as 'dotnet run -c Release --project bench/Aicp.Bench -- connections --agents K [--batch 100] [--json]' 'dotnet run -c Release --project bench/Aicp.Bench -- connections --agents 40 --batch 20 --json'
 run_as 'dotnet run -c Release --project bench/Aicp.Bench -- failover [--iterations 20] [--timeout-ms 200] [--json]' 'dotnet run -c Release --project bench/Aicp.Bench -- failover --iterations 2 --timeout-ms 100 --json'
 run_as 'bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench e2e --agents 4 --submitters 4 --seconds 10 --json' 'bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench e2e --agents 4 --submitters 4 --seconds 1 --json'
@@ -93,6 +97,12 @@ run_as 'dotnet bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll e2e --agents 
 run_as 'git worktree add /tmp/before 3b2e27f && dotnet build -c Release /tmp/before/bench/Aicp.Bench' 'git cat-file -e "3b2e27f^{commit}"'
 run_as 'SECONDS_PER_RUN=6 ROUNDS=5 bench/scripts/e2e-compare.sh before=/tmp/before/bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll after=bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll' \
   'SECONDS_PER_RUN=1 ROUNDS=1 INFLIGHT=1 CONFIGS="messagepack 256" bench/scripts/e2e-compare.sh before=bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll after=bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll'
+# The SDK comparison's "before" is a past commit with a bench patch: CI checks the commit is there and the patch applies.
+run_as 'git worktree add /tmp/before-sdk 7451f97 && git -C /tmp/before-sdk apply "$PWD/bench/patches/e2e-typed-before-sdk.patch"' \
+  'git cat-file -e "7451f97^{commit}" && git worktree add -q --detach "$WORK/before-sdk" 7451f97 && git -C "$WORK/before-sdk" apply --check "$PWD/bench/patches/e2e-typed-before-sdk.patch"; status=$?; git worktree remove --force "$WORK/before-sdk"; exit $status'
+run_as 'dotnet build -c Release /tmp/before-sdk/bench/Aicp.Bench && dotnet build -c Release bench/Aicp.Bench' 'dotnet build -c Release bench/Aicp.Bench'
+run_as 'DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 ROUNDS=3 INFLIGHT="1 8" CONFIGS="json 256;messagepack 256;messagepack 256 --typed" bench/scripts/e2e-compare.sh before=/tmp/before-sdk/bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll after=bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll' \
+  'DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 SECONDS_PER_RUN=1 ROUNDS=1 INFLIGHT=1 CONFIGS="messagepack 256 --typed" bench/scripts/e2e-compare.sh before=bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll after=bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll'
 run_as 'dotnet bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll dispatch-cost --json' 'dotnet bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll dispatch-cost --tasks 20000 --json'
 run_as 'dotnet bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll dispatch-cost --tasks 200000' 'dotnet bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll dispatch-cost --tasks 20000'
 run_as 'dotnet run -c Release --project bench/Aicp.Bench -- dispatch-cost' 'dotnet run -c Release --project bench/Aicp.Bench -- dispatch-cost --tasks 20000'

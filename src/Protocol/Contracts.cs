@@ -108,6 +108,54 @@ public sealed class TaskAssignment
     /// <summary>How long the hub waits for this attempt, in milliseconds.</summary>
     [Key("timeoutMs")]
     public int TimeoutMs { get; init; }
+
+    /// <summary>
+    /// True when the submitter reads partial output (<c>SubmitStream</c>): the agent may send chunks with <c>Partial</c>
+    /// before its <c>Complete</c>. Null otherwise: chunks would be discarded.
+    /// </summary>
+    [Key("stream")]
+    public bool? Stream { get; init; }
+}
+
+/// <summary>What an agent sends in <c>Partial</c>: one chunk of a task's output, before its completion.</summary>
+[MessagePackObject]
+public sealed class TaskPartial
+{
+    /// <summary>The task id of the assignment this chunk belongs to.</summary>
+    [Key("taskId")]
+    public string TaskId { get; init; } = "";
+
+    /// <summary>The attempt number of the assignment this chunk belongs to.</summary>
+    [Key("attempt")]
+    public int Attempt { get; init; }
+
+    /// <summary>The chunk, passed to the submitter as the agent encoded it.</summary>
+    [Key("chunk")]
+    public TaskPayload? Chunk { get; init; }
+}
+
+/// <summary>
+/// One item of a <c>SubmitStream</c>: a chunk of the task's output (<see cref="Chunk"/>, numbered by <see cref="Seq"/>), or,
+/// as the last item and only then, the task's one final result (<see cref="Result"/>).
+/// </summary>
+[MessagePackObject]
+public sealed class TaskStreamItem
+{
+    /// <summary>The task's id.</summary>
+    [Key("taskId")]
+    public string TaskId { get; init; } = "";
+
+    /// <summary>The chunk's number, from 0, over the whole task; null on the final item.</summary>
+    [Key("seq")]
+    public int? Seq { get; init; }
+
+    /// <summary>A chunk of the agent's output, as the agent encoded it; null on the final item.</summary>
+    [Key("chunk")]
+    public TaskPayload? Chunk { get; init; }
+
+    /// <summary>The task's final result: set on the last item of the stream, null on every chunk.</summary>
+    [Key("result")]
+    public TaskResult? Result { get; init; }
 }
 
 /// <summary>What an agent sends in <c>Complete</c> when it finishes an assignment.</summary>

@@ -18,6 +18,18 @@ public static class HubMethods
     /// <summary>submitter -> hub: run a task; returns the final <see cref="TaskResult"/>.</summary>
     public const string Submit = nameof(Submit);
 
+    /// <summary>
+    /// submitter -> hub: run a task and stream its output; a SignalR stream of <see cref="TaskStreamItem"/>s: the chunks
+    /// as the agent sends them, then exactly one item carrying the final <see cref="TaskResult"/>.
+    /// </summary>
+    public const string SubmitStream = nameof(SubmitStream);
+
+    /// <summary>
+    /// agent -> hub: one chunk of a streamed task's output (<see cref="TaskPartial"/>); returns true when the chunk was
+    /// taken for the submitter, false when the attempt no longer takes output. Send one at a time per task, awaiting each.
+    /// </summary>
+    public const string Partial = nameof(Partial);
+
     /// <summary>hub -> agent: run this assignment.</summary>
     public const string Execute = nameof(Execute);
 
@@ -176,6 +188,18 @@ public static class ErrorCodes
 
     /// <summary>The attempt was cancelled because another attempt of the task finished first.</summary>
     public const string Superseded = "superseded";
+
+    /// <summary>
+    /// A streamed task's attempt ended without completing after some of its output had reached the submitter; a stream is
+    /// not failed over once output was sent, so the task ended with the attempt's status.
+    /// </summary>
+    public const string StreamInterrupted = "stream_interrupted";
+
+    /// <summary>The submitter of a streamed task did not read its output for the hub's stall timeout; the task was ended.</summary>
+    public const string SlowConsumer = "slow_consumer";
+
+    /// <summary>An agent sent a chunk larger than the hub's limit for one chunk; the attempt ended with this error.</summary>
+    public const string ChunkTooLarge = "chunk_too_large";
 }
 
 /// <summary>Protocol-wide constants.</summary>

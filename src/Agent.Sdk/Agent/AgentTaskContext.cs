@@ -8,15 +8,48 @@ namespace Aicp.Agent.Sdk.Agent;
 public sealed class AgentTaskContext
 {
     private readonly PayloadSerializer _serializer;
+    private readonly Func<TaskPartial, CancellationToken, Task<bool>>? _sendPartial;
+    private bool _streamClosed;
 
-    internal AgentTaskContext(TaskAssignment assignment, PayloadSerializer serializer)
+    internal AgentTaskContext(TaskAssignment assignment, PayloadSerializer serializer, Func<TaskPartial, CancellationToken, Task<bool>>? sendPartial = null)
     {
         _serializer = serializer;
+        _sendPartial = sendPartial;
         TaskId = assignment.TaskId;
         Attempt = assignment.Attempt;
         Method = assignment.Method;
         Payload = assignment.Payload;
         Timeout = TimeSpan.FromMilliseconds(assignment.TimeoutMs);
+        IsStreaming = assignment.Stream == true && sendPartial is not null;
+    }
+
+    /// <summary>
+    /// True when the submitter reads this task's output as it is produced (it called <c>SubmitStream</c>): chunks written
+    /// with <see cref="WriteChunkAsync{T}"/> reach it before the result. False otherwise: writing a chunk does nothing.
+    /// </summary>
+    public bool IsStreaming { get; }
+
+    /// <summary>
+    /// Sends one chunk of the task's output to the submitter, ahead of the result the handler returns (which still
+    /// carries the whole answer). Returns once the hub has taken the chunk: a slow submitter slows the handler down
+    /// (back-pressure). Await each write before the next; chunks are delivered in the order written. Does nothing when
+    /// <see cref="IsStreaming"/> is false, or once the hub has refused a chunk (the attempt no longer takes output; the
+    /// handler's token is then cancelled shortly). A chunk is at most <c>Aicp:Streaming:MaxChunkBytes</c> (64 KiB) in the
+    /// connection's protocol; a larger one ends the attempt with <c>chunk_too_large</c>.
+    /// </summary>
+    /// <returns>True when the chunk was taken for the submitter.</returns>
+    /// <exception cref="Exception">The connection to the hub failed mid-call (the hub fails the attempt over or ends it).</exception>
+    public async ValueTask<bool> WriteChunkAsync<T>(T chunk, CancellationToken cancellationToken = default)
+    {
+        if (!IsStreaming || _streamClosed)
+        {
+            return false;
+        }
+
+        var partial = new TaskPartial { TaskId = TaskId, Attempt = Attempt, Chunk = _serializer.Serialize(chunk, typeof(T)) };
+        var taken = await _sendPartial!(partial, cancellationToken).ConfigureAwait(false);
+        _streamClosed = !taken;
+        return taken;
     }
 
     /// <summary>The task's id, the same in every attempt.</summary>

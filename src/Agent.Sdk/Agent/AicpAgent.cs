@@ -386,7 +386,7 @@ public sealed partial class AicpAgent : IAsyncDisposable
                 throw new AgentTaskException(ErrorCodes.HandlerNotFound, $"This agent has no handler for '{assignment.Method}'.");
             }
 
-            var result = await handler(new AgentTaskContext(assignment, _serializer), running.Cancellation.Token).ConfigureAwait(false);
+            var result = await handler(new AgentTaskContext(assignment, _serializer, SendPartialAsync), running.Cancellation.Token).ConfigureAwait(false);
             completion = new TaskCompletion { TaskId = assignment.TaskId, Attempt = assignment.Attempt, Ok = true, Result = result };
             Interlocked.Increment(ref _completed);
         }
@@ -429,6 +429,11 @@ public sealed partial class AicpAgent : IAsyncDisposable
             running.Finish(_running, assignment.TaskId);
         }
     }
+
+    private Task<bool> SendPartialAsync(TaskPartial partial, CancellationToken cancellationToken) =>
+        _aborted.IsCancellationRequested
+            ? Task.FromResult(false)
+            : _connection.Connection.InvokeAsync<bool>(HubMethods.Partial, partial, cancellationToken);
 
     private TaskCompletion Failure(TaskAssignment assignment, string code, string message)
     {

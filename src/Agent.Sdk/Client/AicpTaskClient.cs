@@ -71,24 +71,48 @@ public sealed class AicpTaskClient : IAsyncDisposable
     /// connection was first up.</exception>
     public async Task<TaskResult> SubmitAsync(string method, object? payload, SubmitOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var request = new TaskRequest
+        var request = Request(method, payload, options);
+        await ReadyAsync(cancellationToken).ConfigureAwait(false);
+        return await _connection.Connection.InvokeAsync<TaskResult>(HubMethods.Submit, request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Submits a task whose output is read as the agent produces it: enumerate the returned stream for the chunks the
+    /// agent writes (<see cref="Agent.AgentTaskContext.WriteChunkAsync{T}"/>), each bound to <typeparamref name="TChunk"/>;
+    /// then its <see cref="AicpTaskStream{TChunk}.Result"/> is the task's one final result. The task starts when the
+    /// enumeration starts. The hub fails a streamed task over only until its first chunk was sent; after that, a lost
+    /// agent ends it with <c>stream_interrupted</c>.
+    /// </summary>
+    public AicpTaskStream<TChunk> SubmitStream<TChunk>(string method, object? payload, SubmitOptions? options = null)
+    {
+        var request = Request(method, payload, options);
+        return new AicpTaskStream<TChunk>(async cancellationToken =>
         {
-            Method = method,
-            Payload = _serializer.Serialize(payload, payload?.GetType() ?? typeof(object)),
-            Strategy = options?.Strategy?.Name,
-            TimeoutMs = Milliseconds(options?.Timeout),
-            MaxAttempts = options?.MaxAttempts,
-            DeadlineMs = Milliseconds(options?.Deadline),
-        };
+            await ReadyAsync(cancellationToken).ConfigureAwait(false);
+            return _connection.Connection.StreamAsync<TaskStreamItem>(HubMethods.SubmitStream, request, cancellationToken);
+        }, _serializer);
+    }
+
+    private TaskRequest Request(string method, object? payload, SubmitOptions? options) => new()
+    {
+        Method = method,
+        Payload = _serializer.Serialize(payload, payload?.GetType() ?? typeof(object)),
+        Strategy = options?.Strategy?.Name,
+        TimeoutMs = Milliseconds(options?.Timeout),
+        MaxAttempts = options?.MaxAttempts,
+        DeadlineMs = Milliseconds(options?.Deadline),
+    };
+
+    private Task ReadyAsync(CancellationToken cancellationToken)
+    {
         if (!_connection.Ready.IsCompletedSuccessfully && _connection.State == AicpConnectionState.Disconnected
             && Interlocked.Exchange(ref _connectStarted, 1) == 0)
         {
-            // Connect in the background, for the client's lifetime; this call waits for it (or its own cancellation).
+            // Connect in the background, for the client's lifetime; the caller waits for it (or its own cancellation).
             _ = ConnectInBackgroundAsync();
         }
 
-        await _connection.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return await _connection.Connection.InvokeAsync<TaskResult>(HubMethods.Submit, request, cancellationToken).ConfigureAwait(false);
+        return _connection.Ready.WaitAsync(cancellationToken);
     }
 
     /// <summary>

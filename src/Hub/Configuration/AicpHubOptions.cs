@@ -23,6 +23,9 @@ public sealed class AicpHubOptions
     /// <summary>Hedged requests for idempotent capabilities (<c>Aicp:Hedging</c>); off unless capabilities are listed.</summary>
     public HedgingOptions Hedging { get; set; } = new();
 
+    /// <summary>Streamed results: buffer bound, chunk size limit and stall timeout (<c>Aicp:Streaming</c>).</summary>
+    public StreamingOptions Streaming { get; set; } = new();
+
     /// <summary>Per-attempt timeout when a request sets none. The default value is 30,000 ms.</summary>
     public int DefaultTimeoutMs { get; set; } = ProtocolDefaults.TimeoutMs;
 
@@ -37,6 +40,13 @@ public sealed class AicpHubOptions
 
     /// <summary>Largest incoming frame in bytes. The default value is 1 MiB + 64 KiB of envelope.</summary>
     public long MaxMessageBytes { get; set; } = (1 << 20) + (64 << 10);
+
+    /// <summary>
+    /// The routing configuration file (YAML; docs/ROUTING.md): per-capability strategy, timeout and attempts. Relative
+    /// paths are taken from the working directory. Checked at start-up with the other settings, read again whenever it
+    /// changes. None by default.
+    /// </summary>
+    public string? RoutingFile { get; set; }
 
     /// <summary>Seed for the routing random source; null seeds from the clock.</summary>
     public int? RandomSeed { get; set; }

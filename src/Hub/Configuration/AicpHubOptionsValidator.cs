@@ -1,10 +1,11 @@
 using Aicp.Hub.Routing;
+using Aicp.Hub.RoutingConfiguration;
 using Aicp.Protocol;
 using Microsoft.Extensions.Options;
 
 namespace Aicp.Hub.Configuration;
 
-/// <summary>Checks every setting at start-up and reports all problems together.</summary>
+/// <summary>Checks every setting at start-up, the routing file (<c>Aicp:RoutingFile</c>) included, and reports all problems together.</summary>
 internal sealed class AicpHubOptionsValidator(RoutingStrategyCatalog strategies) : IValidateOptions<AicpHubOptions>
 {
     public ValidateOptionsResult Validate(string? name, AicpHubOptions options)
@@ -31,6 +32,7 @@ internal sealed class AicpHubOptionsValidator(RoutingStrategyCatalog strategies)
         ValidateHealth(options.Health, errors);
         ValidateRetryBudget(options.RetryBudget, errors);
         ValidateHedging(options.Hedging, errors);
+        ValidateStreaming(options.Streaming, errors);
 
         if (options.DefaultTimeoutMs is < ProtocolDefaults.MinTimeoutMs or > ProtocolDefaults.MaxTimeoutMs)
         {
@@ -55,6 +57,13 @@ internal sealed class AicpHubOptionsValidator(RoutingStrategyCatalog strategies)
         if (options.MaxMessageBytes < 1024)
         {
             errors.Add("Aicp:MaxMessageBytes must be at least 1024.");
+        }
+
+        // The routing file's problems are the configuration's: listed with the others, one line each.
+        if (!string.IsNullOrEmpty(options.RoutingFile)
+            && RoutingRulesReader.ReadFile(Path.GetFullPath(options.RoutingFile), strategies, out var routingErrors) is null)
+        {
+            errors.AddRange(routingErrors.Select(e => "Aicp:RoutingFile: " + e));
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
@@ -113,6 +122,30 @@ internal sealed class AicpHubOptionsValidator(RoutingStrategyCatalog strategies)
         if (!(hedging.BudgetRatio is >= 0 and <= 1))
         {
             errors.Add("Aicp:Hedging:BudgetRatio must be within [0, 1].");
+        }
+    }
+
+    private static void ValidateStreaming(StreamingOptions? streaming, List<string> errors)
+    {
+        if (streaming is null)
+        {
+            errors.Add("Aicp:Streaming must not be null.");
+            return;
+        }
+
+        if (streaming.MaxBufferedChunks is < 1 or > 100_000)
+        {
+            errors.Add("Aicp:Streaming:MaxBufferedChunks must be within 1..100000.");
+        }
+
+        if (streaming.MaxChunkBytes < 16)
+        {
+            errors.Add("Aicp:Streaming:MaxChunkBytes must be at least 16.");
+        }
+
+        if (streaming.StallTimeout <= TimeSpan.Zero)
+        {
+            errors.Add("Aicp:Streaming:StallTimeout must be positive.");
         }
     }
 

@@ -19,7 +19,9 @@ internal readonly record struct AttemptEnd(string Outcome, TaskPayload? Result, 
 /// holds a lock, and what runs next (release the slot, record, pick again or return the result) never blocks.
 /// </summary>
 /// <param name="submitter">The submitter's cancellation: a cancel of the attempt's own token while this one is not cancelled means another attempt of the task won.</param>
-internal sealed class Attempt(string taskId, int number, string method, AgentState agent, CancellationToken submitter) : IAgentAssignment
+/// <param name="stream">The task's stream when its submitter reads partial output; null otherwise.</param>
+internal sealed class Attempt(string taskId, int number, string method, AgentState agent, CancellationToken submitter, TaskStream? stream = null)
+    : IAgentAssignment
 {
     private readonly TaskCompletionSource<AttemptEnd> _end = new();
 
@@ -30,6 +32,9 @@ internal sealed class Attempt(string taskId, int number, string method, AgentSta
     public string Method { get; } = method;
 
     public AgentState Agent { get; } = agent;
+
+    /// <summary>Where the attempt's chunks go, when the submitter streams.</summary>
+    public TaskStream? Stream { get; } = stream;
 
     public Task<AttemptEnd> Ended => _end.Task;
 

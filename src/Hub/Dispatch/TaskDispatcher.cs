@@ -6,6 +6,7 @@ using Aicp.Hub.Configuration;
 using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;
 using Aicp.Hub.Routing;
+using Aicp.Hub.RoutingConfiguration;
 using Aicp.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -38,10 +39,13 @@ internal sealed partial class TaskDispatcher
     private readonly ResiliencePipeline<AttemptResult> _hedging;
     private readonly ConditionalWeakTable<CapabilityPool, CapabilityDispatch>.CreateValueCallback _newDispatch;
 
+    private readonly RoutingRulesStore _rules;
+
     public TaskDispatcher(AgentRegistry registry, RoutingStrategyCatalog strategies, IAgentChannel channel,
         TimeProvider time, IRandomSource random, IOptions<AicpHubOptions> options,
-        ILogger<TaskDispatcher> logger, TaskTelemetry telemetry)
+        ILogger<TaskDispatcher> logger, TaskTelemetry telemetry, RoutingRulesStore? rules = null)
     {
+        _rules = rules ?? new RoutingRulesStore(RoutingRules.Empty);
         _telemetry = telemetry;
         _registry = registry;
         _strategies = strategies;
@@ -62,30 +66,64 @@ internal sealed partial class TaskDispatcher
     public async Task<TaskResult> SubmitAsync(TaskRequest request, CancellationToken cancellationToken)
     {
         using var observation = _telemetry.StartTask(request);
-        var result = await RunTaskAsync(request, cancellationToken);
+        var result = await RunTaskAsync(request, null, cancellationToken);
         observation.Finished(result);
         return result;
     }
 
-    private async Task<TaskResult> RunTaskAsync(TaskRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a task whose submitter reads its output as it comes: the returned stream yields the chunks the agent sends
+    /// with <c>Partial</c>, then the one final result. The task runs as any other (the same routing, limits and
+    /// failover), except that it is not hedged, and that once a chunk was taken for the submitter a failed attempt ends
+    /// the task (<c>stream_interrupted</c>) instead of failing over.
+    /// </summary>
+    public TaskStream SubmitStream(TaskRequest request, CancellationToken cancellationToken)
+    {
+        var stream = new TaskStream(_options.Streaming, _time, cancellationToken);
+        _ = RunStreamAsync(request, stream);
+        return stream;
+    }
+
+    private async Task RunStreamAsync(TaskRequest request, TaskStream stream)
+    {
+        using var observation = _telemetry.StartTask(request);
+        TaskResult result;
+        try
+        {
+            result = await RunTaskAsync(request, stream, stream.Token);
+        }
+        catch (Exception ex)
+        {
+            Log.StreamFailed(_logger, ex, stream.TaskId);
+            stream.Fault(ex); // the reader sees the exception, as a Submit caller would
+            return;
+        }
+
+        observation.Finished(result);
+        stream.Complete(result);
+    }
+
+    private async Task<TaskResult> RunTaskAsync(TaskRequest request, TaskStream? stream, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
         var taskId = Guid.NewGuid().ToString("N");
+        stream?.Started(taskId);
 
-        var error = Validate(request, out var strategy, out var timeoutMs, out var maxAttempts);
+        var rules = _rules.Current;
+        var error = Validate(request, rules, out var strategy, out var timeoutMs, out var maxAttempts);
         if (error is not null)
         {
             return new TaskResult
             {
                 TaskId = taskId, Status = TaskStatuses.Rejected, Error = error,
-                Strategy = request?.Strategy ?? _options.StrategyFor(request?.Method ?? ""),
+                Strategy = request?.Strategy ?? rules.StrategyFor(request?.Method ?? "", _options),
             };
         }
 
         var deadline = request.DeadlineMs is { } deadlineMs ? started + MsToTicks(deadlineMs) : long.MaxValue;
         var pool = _registry.GetPool(request.Method);
         var dispatch = pool is null ? null : _perCapability.GetValue(pool, _newDispatch);
-        var run = new TaskRun(taskId, request, strategy!, timeoutMs, maxAttempts, started, deadline, dispatch, cancellationToken);
+        var run = new TaskRun(taskId, request, strategy!, timeoutMs, maxAttempts, started, deadline, dispatch, cancellationToken, stream);
         dispatch?.TaskSubmitted(started);
 
         if (run.HasDeadline && pool is not null && CompletionForecast.EarliestMs(pool, _random, started) is { } forecast
@@ -137,7 +175,7 @@ internal sealed partial class TaskDispatcher
             }
 
             var number = run.StartAttempt(acquired.Agent.AgentId);
-            last = dispatch is { Hedged: true } && run.AttemptsLeft > 0
+            last = dispatch is { Hedged: true } && run.AttemptsLeft > 0 && stream is null
                 ? await RunHedgedAsync(run, dispatch, acquired, number, attemptTimeoutMs)
                 : await RunAttemptAsync(run, acquired, number, attemptTimeoutMs, hedge: false, cancellationToken);
 
@@ -153,7 +191,17 @@ internal sealed partial class TaskDispatcher
 
             if (end.Outcome == AttemptOutcomes.Cancelled)
             {
-                return Finish(run, TaskStatuses.Cancelled, end.Error, last.Value.Agent);
+                return stream?.Failure is { } failure
+                    ? Finish(run, TaskStatuses.Failed, failure, last.Value.Agent)
+                    : Finish(run, TaskStatuses.Cancelled, end.Error, last.Value.Agent);
+            }
+
+            if (stream is { ChunksForwarded: > 0 } interrupted)
+            {
+                // The submitter has part of this attempt's output: another agent's would not continue it.
+                return Finish(run, StatusOf(end), TaskError.Of(ErrorCodes.StreamInterrupted,
+                    $"Attempt {number} on '{last.Value.Agent.AgentId}' ended {end.Outcome} ({end.Error?.Code}) after {interrupted.ChunksForwarded} chunk(s) reached the submitter; a stream is not failed over once output was sent."),
+                    last.Value.Agent);
             }
         }
 
@@ -190,6 +238,52 @@ internal sealed partial class TaskDispatcher
     }
 
     /// <summary>
+    /// An agent sends a chunk of a streamed task's output. True when it was taken for the submitter (after waiting for
+    /// room while the stream's buffer was full); false when the attempt takes no output (ended, late, another
+    /// connection's, or its task's stream is over). A chunk for a task whose submitter does not stream is discarded
+    /// (true). A chunk over the size limit ends the attempt with <c>chunk_too_large</c>.
+    /// </summary>
+    public async ValueTask<bool> PartialAsync(string connectionId, TaskPartial partial, CancellationToken cancellationToken)
+    {
+        if (partial.TaskId is null || !_inFlight.TryGetValue((partial.TaskId, partial.Attempt), out var attempt) || attempt.Ended.IsCompleted)
+        {
+            _telemetry.LateChunk();
+            return false;
+        }
+
+        if (!string.Equals(attempt.Agent.ConnectionId, connectionId, StringComparison.Ordinal))
+        {
+            _telemetry.ForeignCompletion();
+            Log.ForeignCompletion(_logger, partial.TaskId, connectionId);
+            return false;
+        }
+
+        if (attempt.Stream is not { } stream || partial.Chunk is not { } chunk)
+        {
+            return true;
+        }
+
+        if (chunk.Length > stream.MaxChunkBytes)
+        {
+            if (attempt.TryEnd(new AttemptEnd(AttemptOutcomes.Error, null, TaskError.Of(ErrorCodes.ChunkTooLarge,
+                    $"A chunk of {chunk.Length} bytes exceeds the limit of {stream.MaxChunkBytes}."))))
+            {
+                _ = SendCancelAsync(attempt.Agent, attempt.TaskId);
+            }
+
+            return false;
+        }
+
+        if (!await stream.OfferAsync(attempt.Number, chunk, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        _telemetry.ChunkForwarded(attempt.Method);
+        return true;
+    }
+
+    /// <summary>
     /// Sends one attempt to the agent of <paramref name="acquired"/> (its slot already taken) and waits for its end.
     /// <paramref name="cancellationToken"/> is the submitter's, or, for the attempts of a hedging round, the round's
     /// token for this attempt: cancelled there while the submitter's is not means another attempt finished first.
@@ -199,10 +293,11 @@ internal sealed partial class TaskDispatcher
     {
         var agent = acquired.Agent!;
         var method = run.Method;
-        var attempt = new Attempt(run.TaskId, number, method, agent, run.CancellationToken);
+        var attempt = new Attempt(run.TaskId, number, method, agent, run.CancellationToken, run.Stream);
         var span = _telemetry.StartAttempt(run.TaskId, number, method, agent, hedge);
         var sentAt = _time.GetTimestamp();
         _inFlight[(run.TaskId, number)] = attempt;
+        run.Stream?.BeginAttempt(number);
         AttemptEnd end;
         try
         {
@@ -221,6 +316,7 @@ internal sealed partial class TaskDispatcher
                     await _channel.SendExecuteAsync(agent, new TaskAssignment
                     {
                         TaskId = run.TaskId, Attempt = number, Method = method, Payload = run.Request.Payload, TimeoutMs = timeoutMs,
+                        Stream = run.Stream is null ? null : true,
                     });
                 }
                 catch (Exception ex)
@@ -234,6 +330,7 @@ internal sealed partial class TaskDispatcher
         }
         finally
         {
+            run.Stream?.EndAttempt(number); // no chunk of this attempt is taken from here on
             _inFlight.TryRemove(new KeyValuePair<(string, int), Attempt>((run.TaskId, number), attempt));
             agent.Untrack(attempt);
             agent.ReleaseSlot();
@@ -319,17 +416,20 @@ internal sealed partial class TaskDispatcher
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
-    private TaskError? Validate(TaskRequest request, out IRoutingStrategy? strategy, out int timeoutMs, out int maxAttempts)
+    /// <summary>Checks the request; the task's settings are its own, else the capability's in the routing rules, else the hub's.</summary>
+    private TaskError? Validate(TaskRequest request, RoutingRules rules, out IRoutingStrategy? strategy, out int timeoutMs, out int maxAttempts)
     {
         strategy = null;
-        timeoutMs = request?.TimeoutMs ?? _options.DefaultTimeoutMs;
-        maxAttempts = request?.MaxAttempts ?? _options.DefaultMaxAttempts;
+        timeoutMs = 0;
+        maxAttempts = 0;
         if (request is null || !Names.IsValid(request.Method))
         {
             return TaskError.Of(ErrorCodes.InvalidMethod, $"Method names match ^[a-z0-9][a-z0-9._-]{{0,127}}$; got '{Truncate(request?.Method)}'.");
         }
 
-        var strategyName = request.Strategy ?? _options.StrategyFor(request.Method);
+        timeoutMs = request.TimeoutMs ?? rules.TimeoutMsFor(request.Method, _options);
+        maxAttempts = request.MaxAttempts ?? rules.MaxAttemptsFor(request.Method, _options);
+        var strategyName = request.Strategy ?? rules.StrategyFor(request.Method, _options);
         if (!_strategies.TryGet(strategyName, out strategy))
         {
             return TaskError.Of(ErrorCodes.UnknownStrategy, $"Unknown strategy '{Truncate(strategyName)}'; known: {string.Join(", ", _strategies.Names)}.");

@@ -10,7 +10,7 @@ namespace Aicp.Hub.Dispatch;
 /// one takes the list's lock.
 /// </summary>
 internal sealed class TaskRun(string taskId, TaskRequest request, IRoutingStrategy strategy, int timeoutMs, int maxAttempts,
-    long started, long deadline, CapabilityDispatch? dispatch, CancellationToken cancellationToken)
+    long started, long deadline, CapabilityDispatch? dispatch, CancellationToken cancellationToken, TaskStream? stream = null)
 {
     private readonly string[] _tried = new string[maxAttempts];
     private readonly List<RouteEntry> _route = new(maxAttempts);
@@ -39,8 +39,11 @@ internal sealed class TaskRun(string taskId, TaskRequest request, IRoutingStrate
     /// <summary>The capability's budgets and latencies when it had agents at submission; null otherwise.</summary>
     public CapabilityDispatch? Dispatch { get; } = dispatch;
 
-    /// <summary>The submitter's cancellation (its connection went away).</summary>
+    /// <summary>The submitter's cancellation (its connection went away), or, for a stream, the stream's (<see cref="TaskStream.Token"/>).</summary>
     public CancellationToken CancellationToken { get; } = cancellationToken;
+
+    /// <summary>The task's stream when its submitter reads partial output; null otherwise.</summary>
+    public TaskStream? Stream { get; } = stream;
 
     /// <summary>Attempts started so far.</summary>
     public int Attempts { get; private set; }

@@ -66,6 +66,7 @@ public static class AicpHubApplication
 
         builder.Services.AddAicpHub(builder.Configuration);
         builder.Services.AddAicpSecurity(builder.Configuration);
+        builder.Services.AddAicpFrontDoors();
         configure?.Invoke(builder);
         builder.Services.AddAicpOtlpExport(builder.Configuration); // after configure: it reads the final configuration
 
@@ -81,6 +82,7 @@ public static class AicpHubApplication
             hub.Transports = HttpTransportType.WebSockets; // one long request per connection: what the connection caps count
             hub.CloseOnAuthenticationExpiration = true;
         }).RequireAuthorization(AicpAuthenticationSchemes.ConnectPolicy);
+        app.MapAicpFrontDoors();
         app.MapHealthProbes();
         app.MapHubMetrics().RequireAuthorization(AicpAuthenticationSchemes.MetricsPolicy);
         app.MapStatusEndpoints().RequireAuthorization(AicpAuthenticationSchemes.StatusPolicy);

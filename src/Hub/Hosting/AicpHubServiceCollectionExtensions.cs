@@ -5,6 +5,7 @@ using Aicp.Hub.Hubs;
 using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;
 using Aicp.Hub.Routing;
+using Aicp.Hub.RoutingConfiguration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -29,6 +30,8 @@ public static class AicpHubServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRoutingStrategy, WeightedStrategy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRoutingStrategy, AdaptiveStrategy>());
         services.TryAddSingleton<RoutingStrategyCatalog>();
+        services.TryAddSingleton<RoutingRulesStore>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RoutingRulesStore>(sp => sp.GetRequiredService<RoutingRulesStore>()));
 
         services.TryAddSingleton<AgentRegistry>();
         services.TryAddSingleton<IAgentChannel, SignalRAgentChannel>();

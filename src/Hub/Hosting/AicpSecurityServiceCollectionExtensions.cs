@@ -94,6 +94,9 @@ public static class AicpSecurityServiceCollectionExtensions
                 .AddAuthenticationSchemes(AicpAuthenticationSchemes.Default)
                 .RequireAuthenticatedUser()
                 .RequireRole(AicpRoles.Connect))
+            .AddPolicy(AicpAuthenticationSchemes.CallerPolicy, p => p
+                .AddAuthenticationSchemes(AicpAuthenticationSchemes.Default)
+                .RequireAuthenticatedUser())
             .AddPolicy(AicpAuthenticationSchemes.StatusPolicy, p => p
                 .AddAuthenticationSchemes(AicpAuthenticationSchemes.Default)
                 .AddRequirements(new StatusAccessRequirement()))

@@ -1,5 +1,7 @@
+using System.Runtime.CompilerServices;
 using Aicp.Hub.Dashboard;
 using Aicp.Hub.Dispatch;
+using Aicp.Hub.FrontDoors;
 using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;
 using Aicp.Hub.Security;
@@ -21,10 +23,13 @@ internal sealed partial class AicpHub : Microsoft.AspNetCore.SignalR.Hub
     private readonly HubCallGate _gate;
     private readonly ILogger<AicpHub> _logger;
     private readonly TimeProvider _time;
+    private readonly HubMetrics _metrics;
     private readonly StatusFeed _statusFeed;
 
-    public AicpHub(AgentRegistry registry, TaskDispatcher dispatcher, HubCallGate gate, StatusFeed statusFeed, TimeProvider time, ILogger<AicpHub> logger)
+    public AicpHub(AgentRegistry registry, TaskDispatcher dispatcher, HubCallGate gate, StatusFeed statusFeed, TimeProvider time, HubMetrics metrics,
+        ILogger<AicpHub> logger)
     {
+        _metrics = metrics;
         _statusFeed = statusFeed;
         _time = time;
         _registry = registry;
@@ -88,10 +93,24 @@ internal sealed partial class AicpHub : Microsoft.AspNetCore.SignalR.Hub
         }
     }
 
+    /// <summary>
+    /// One chunk of a streamed task's output from the agent running it; answered once the chunk was taken for the
+    /// submitter (or refused), so an agent that awaits each answer feels a slow submitter's back-pressure.
+    /// </summary>
+    public async Task<bool> Partial(TaskPartial partial)
+    {
+        if (partial is null || !_gate.CheckAgentCall(Caller, Context.ConnectionId, HubMethods.Partial))
+        {
+            return false;
+        }
+
+        return await _dispatcher.PartialAsync(Context.ConnectionId, partial, Context.ConnectionAborted);
+    }
+
     /// <summary>Stops new assignments to this connection's agent; in-flight ones finish.</summary>
     public bool Drain()
     {
-        if (!_gate.CheckDrain(Caller, Context.ConnectionId))
+        if (!_gate.CheckAgentCall(Caller, Context.ConnectionId, HubMethods.Drain))
         {
             return false;
         }
@@ -119,10 +138,38 @@ internal sealed partial class AicpHub : Microsoft.AspNetCore.SignalR.Hub
     }
 
     /// <summary>Runs a task and returns its one final result. Many may run at once on one connection.</summary>
-    public Task<TaskResult> Submit(TaskRequest request) =>
-        _gate.CheckSubmit(Caller, Context.ConnectionId, request) is { } refused
-            ? Task.FromResult(refused)
-            : _dispatcher.SubmitAsync(request, Context.ConnectionAborted);
+    public async Task<TaskResult> Submit(TaskRequest request)
+    {
+        var result = _gate.CheckSubmit(Caller, Context.ConnectionId, request) ?? await _dispatcher.SubmitAsync(request, Context.ConnectionAborted);
+        _metrics.FrontDoorRequest(FrontDoorNames.SignalR, result.Status);
+        return result;
+    }
+
+    /// <summary>
+    /// Runs a task and streams its output: the chunks its agent sends, then one item with the final result. Closing the
+    /// stream (or the connection) cancels the task.
+    /// </summary>
+    public async IAsyncEnumerable<TaskStreamItem> SubmitStream(TaskRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (_gate.CheckSubmit(Caller, Context.ConnectionId, request) is { } refused)
+        {
+            _metrics.FrontDoorRequest(FrontDoorNames.SignalRStream, refused.Status);
+            yield return new TaskStreamItem { TaskId = refused.TaskId, Result = refused };
+            yield break;
+        }
+
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Context.ConnectionAborted);
+        var stream = _dispatcher.SubmitStream(request, cancel.Token);
+        var metrics = _metrics;
+        _ = stream.Finished.ContinueWith(t => metrics.FrontDoorRequest(FrontDoorNames.SignalRStream, t.Result.Status),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        await foreach (var item in stream.ReadAllAsync(cancellationToken))
+        {
+            yield return item;
+        }
+
+        await stream.Finished; // the task's own cancellation was unregistered with its result: the source may go
+    }
 
     public override Task OnDisconnectedAsync(Exception? exception)
     {

@@ -27,6 +27,12 @@ internal sealed class HubCounters(HubMetrics metrics)
     /// <summary>Completions for an attempt the hub had already ended (timeout, failover, cancel).</summary>
     public long LateCompletions => metrics.LateCompletionsTotal;
 
+    /// <summary>Chunks of streamed tasks taken for their submitters (<c>aicp_stream_chunks_total</c>).</summary>
+    public long StreamChunks => metrics.StreamChunksTotal;
+
+    /// <summary>Chunks refused because their attempt had ended or takes no output (<c>aicp_late_chunks_total</c>).</summary>
+    public long LateChunks => metrics.LateChunksTotal;
+
     /// <summary>Completions from a connection the attempt was not assigned to.</summary>
     public long ForeignCompletions => metrics.ForeignCompletionsTotal;
 
@@ -39,6 +45,9 @@ internal sealed class HubCounters(HubMetrics metrics)
     /// <summary>Security events by kind (<c>aicp_security_events_total</c>), keyed by the label value.</summary>
     public IReadOnlyDictionary<string, long> SecurityEvents() =>
         Enum.GetValues<Security.SecurityEventKind>().ToDictionary(Security.SecurityEventKinds.Label, metrics.SecurityEventsTotal);
+
+    /// <summary>Requests per front door and outcome (<c>aicp_front_door_requests_total</c>); outcomes never seen are left out.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>> FrontDoors() => metrics.FrontDoorTotals();
 
     /// <summary>Tasks that finished with <paramref name="status"/> (a <see cref="TaskStatuses"/> value).</summary>
     public long Finished(string status) => metrics.CompletedTotal(status);
@@ -57,6 +66,8 @@ internal sealed class HubCounters(HubMetrics metrics)
         snapshot["hedgesWon"] = HedgesWon;
         snapshot["retryBudgetExhausted"] = RetryBudgetExhausted;
         snapshot["lateCompletions"] = LateCompletions;
+        snapshot["streamChunks"] = StreamChunks;
+        snapshot["lateChunks"] = LateChunks;
         snapshot["foreignCompletions"] = ForeignCompletions;
         snapshot["forbiddenCalls"] = ForbiddenCalls;
         snapshot["oversizeResults"] = OversizeResults;

@@ -37,7 +37,10 @@ internal sealed partial class HubMetrics
         ObservableCounter(DeadlineMisses, DeadlineMissMeasurements);
         ObservableCounter(CircuitTransitions, () => Enumerable.Range(0, CircuitStates.Length).Select(i =>
             new Measurement<double>(_circuitTransitions[i].Value, new KeyValuePair<string, object?>(Tags.State, CircuitStates[i]))));
+        ObservableCounter(FrontDoorRequests, FrontDoorMeasurements);
         ObservableCounter(LateCompletions, () => [new(_lateCompletions.Value)]);
+        ObservableCounter(StreamChunks, () => PerMethod(static s => s.StreamChunks.Value));
+        ObservableCounter(LateChunks, () => [new(_lateChunks.Value)]);
         ObservableCounter(ForeignCompletions, () => [new(_foreignCompletions.Value)]);
         ObservableCounter(ForbiddenCalls, () => [new(_forbiddenCalls.Value)]);
         ObservableCounter(OversizeResults, () => [new(_oversizeResults.Value)]);

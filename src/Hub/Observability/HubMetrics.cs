@@ -56,6 +56,8 @@ internal sealed partial class HubMetrics : IDisposable
     private readonly Histogram _taskDuration;
     private readonly Histogram _routingDecision;
     private readonly Counter _lateCompletions;
+    private readonly Counter _streamChunks;
+    private readonly Counter _lateChunks;
     private readonly Counter _foreignCompletions;
     private readonly Counter _forbiddenCalls;
     private readonly Counter _oversizeResults;
@@ -95,14 +97,17 @@ internal sealed partial class HubMetrics : IDisposable
         _routingDecision = factory.CreateHistogram(RoutingDecision.Name, RoutingDecision.Help, RoutingDecision.Labels,
             new HistogramConfiguration { Buckets = RoutingDecisionBuckets });
         _lateCompletions = CreateCounter(factory, LateCompletions);
+        _streamChunks = CreateCounter(factory, StreamChunks);
+        _lateChunks = CreateCounter(factory, LateChunks);
         _foreignCompletions = CreateCounter(factory, ForeignCompletions);
         _forbiddenCalls = CreateCounter(factory, ForbiddenCalls);
         _oversizeResults = CreateCounter(factory, OversizeResults);
         var securityEvents = CreateCounter(factory, SecurityEvents);
         _securityEvents = Array.ConvertAll(Security.SecurityEventKinds.Labels, kind => securityEvents.WithLabels(kind)); // every kind at 0 from the start
+        CreateFrontDoorCounters(factory);
 
         // Unlabelled series exist (at 0) from the start, the method labels known so far from now on, later ones as they come.
-        foreach (var unlabelled in new[] { _lateCompletions, _foreignCompletions, _forbiddenCalls, _oversizeResults })
+        foreach (var unlabelled in new[] { _lateCompletions, _lateChunks, _foreignCompletions, _forbiddenCalls, _oversizeResults })
         {
             unlabelled.Publish();
         }
@@ -196,6 +201,14 @@ internal sealed partial class HubMetrics : IDisposable
     }
 
     public void LateCompletion() => _lateCompletions.Inc();
+
+    public void LateChunk() => _lateChunks.Inc();
+
+    public void ChunkForwarded(MethodSeries method) => method.StreamChunks.Inc();
+
+    public long LateChunksTotal => (long)_lateChunks.Value;
+
+    public long StreamChunksTotal => SumOverMethods(static s => s.StreamChunks.Value);
 
     /// <summary>Counted twice on purpose: <c>aicp_foreign_completions_total</c> and the security event of the same name.</summary>
     public void ForeignCompletion()
@@ -318,6 +331,7 @@ internal sealed partial class HubMetrics : IDisposable
             Hedges = metrics._hedges.WithLabels(label);
             HedgesWon = metrics._hedgesWon.WithLabels(label);
             RetryBudgetExhausted = metrics._retryBudgetExhausted.WithLabels(label);
+            StreamChunks = metrics._streamChunks.WithLabels(label);
             DeadlineUnreachable = metrics._deadlineMisses.WithLabels(label, ErrorCodes.DeadlineUnreachable);
             DeadlineExceeded = metrics._deadlineMisses.WithLabels(label, ErrorCodes.DeadlineExceeded);
             Completed = Array.ConvertAll(Statuses, status => metrics._completed.WithLabels(label, status));
@@ -335,6 +349,8 @@ internal sealed partial class HubMetrics : IDisposable
         public Counter.Child HedgesWon { get; }
 
         public Counter.Child RetryBudgetExhausted { get; }
+
+        public Counter.Child StreamChunks { get; }
 
         public Counter.Child DeadlineUnreachable { get; }
 

@@ -44,6 +44,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 2005, Level = LogLevel.Debug, Message = "Cancel for task {TaskId} to agent {AgentId} could not be sent")]
     public static partial void CancelSendFailed(ILogger logger, Exception exception, string taskId, string agentId);
 
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "Streamed task {TaskId} failed in the hub")]
+    public static partial void StreamFailed(ILogger logger, Exception exception, string taskId);
+
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Routing rules loaded from {Path}: defaults for {Capabilities} capability(ies)")]
+    public static partial void RoutingRulesLoaded(ILogger logger, string path, int capabilities);
+
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Error, Message = "Routing rules in {Path} refused ({Count} problem(s)); the rules in use stay: {Problems}")]
+    public static partial void RoutingRulesRejected(ILogger logger, string path, int count, string problems);
+
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Exporting traces and metrics over OTLP to {Endpoint} ({Protocol})")]
     public static partial void OtlpExportStarted(ILogger logger, string endpoint, string protocol);
 

@@ -37,6 +37,10 @@ internal static class MetricFamilies
         "Tasks that ended on their deadline, by method and code (deadline_unreachable: refused at once; deadline_exceeded: passed while waiting or between attempts).",
         "{task}", [Tags.Method, Tags.Code]);
 
+    public static readonly MetricFamily FrontDoorRequests = new("aicp_front_door_requests_total",
+        "Requests by front door (signalr, signalr_stream, http) and outcome: the task's final status, or invalid_request / unauthorized for a request refused before it became a task.",
+        "{request}", [Tags.Door, Tags.Status]);
+
     public static readonly MetricFamily CircuitTransitions = new("aicp_circuit_transitions_total",
         "Agent circuit-breaker transitions, by the state entered (open, half-open, closed).", "{transition}", [Tags.State]);
 
@@ -49,8 +53,14 @@ internal static class MetricFamilies
     public static readonly MetricFamily LateCompletions = new("aicp_late_completions_total",
         "Completions for attempts the hub had already ended (timeout, failover, cancel).", "{completion}", []);
 
+    public static readonly MetricFamily StreamChunks = new("aicp_stream_chunks_total",
+        "Chunks of streamed tasks' output taken for their submitters, by method.", "{chunk}", [Tags.Method]);
+
+    public static readonly MetricFamily LateChunks = new("aicp_late_chunks_total",
+        "Chunks (Partial) for attempts that had ended or take no output; each was refused.", "{chunk}", []);
+
     public static readonly MetricFamily ForeignCompletions = new("aicp_foreign_completions_total",
-        "Completions from a connection the attempt was not assigned to.", "{completion}", []);
+        "Completions and chunks from a connection the attempt was not assigned to.", "{completion}", []);
 
     public static readonly MetricFamily ForbiddenCalls = new("aicp_forbidden_calls_total",
         "Hub calls refused because the caller lacks the role or binding.", "{call}", []);
@@ -115,5 +125,6 @@ internal static class MetricFamilies
         public const string State = "state";
         public const string Generation = "generation";
         public const string Kind = "kind";
+        public const string Door = "door";
     }
 }

@@ -53,6 +53,7 @@ internal static class StatusEndpoints
             inFlight = dispatcher.InFlightCount,
             agents = registry.Count,
             securityEvents = counters.SecurityEvents(),
+            frontDoors = counters.FrontDoors(),
         });
         return v1;
     }

@@ -9,7 +9,7 @@ namespace Aicp.Hub.Observability;
 /// transports return the same records.
 /// </summary>
 internal sealed class StatusQueries(AgentRegistry registry, MetricLabels labels, RouteLog routes, CapacityPlanner capacity,
-    IOptions<AicpHubOptions> hubOptions)
+    IOptions<AicpHubOptions> hubOptions, RoutingConfiguration.RoutingRulesStore rules)
 {
     public const int DefaultRouteLimit = 100;
 
@@ -75,10 +75,10 @@ internal sealed class StatusQueries(AgentRegistry registry, MetricLabels labels,
         [.. labels.KnownCapabilities.Where(m => !(registry.GetPool(m)?.Agents.Any(AgentSignals.IsHealthy) ?? false))];
 
     /// <summary>
-    /// The strategy a task for <paramref name="method"/> gets when it names none. One hub-wide default today;
-    /// extend here when per-capability defaults land.
+    /// The strategy a task for <paramref name="method"/> gets when it names none: the routing file's, else
+    /// <c>Aicp:CapabilityStrategies</c>, else <c>Aicp:DefaultStrategy</c> (the dispatcher's own rule).
     /// </summary>
-    public string DefaultStrategyFor(string method) => hubOptions.Value.StrategyFor(method);
+    public string DefaultStrategyFor(string method) => rules.Current.StrategyFor(method, hubOptions.Value);
 
     private static string CircuitStateName(CircuitStateValue state) => state switch
     {

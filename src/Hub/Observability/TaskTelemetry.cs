@@ -36,7 +36,13 @@ internal sealed class TaskTelemetry(HubMetrics metrics, RouteLog routes, Capacit
     /// <summary>A completion arrived for an attempt that had already ended, or for no attempt at all.</summary>
     public void LateCompletion() => metrics.LateCompletion();
 
-    /// <summary>A completion arrived from a connection its attempt was not assigned to.</summary>
+    /// <summary>A chunk arrived for an attempt that had ended, or for no attempt at all.</summary>
+    public void LateChunk() => metrics.LateChunk();
+
+    /// <summary>A chunk of a streamed task was taken for its submitter.</summary>
+    public void ChunkForwarded(string method) => metrics.ChunkForwarded(metrics.ForMethod(method));
+
+    /// <summary>A completion (or a chunk) arrived from a connection its attempt was not assigned to.</summary>
     public void ForeignCompletion() => metrics.ForeignCompletion();
 
     /// <summary>A task's result came from its hedge, not from the attempt the hedge was sent for.</summary>

@@ -49,6 +49,7 @@ internal static class AccessRefusal
         return policies.FirstOrDefault(p => p is not null) switch
         {
             AicpAuthenticationSchemes.ConnectPolicy => "the 'agent', 'submitter' or 'admin' role",
+            AicpAuthenticationSchemes.CallerPolicy => "the 'submitter' role",
             AicpAuthenticationSchemes.StatusPolicy => "the 'admin' role",
             AicpAuthenticationSchemes.MetricsPolicy => "the 'metrics' or 'admin' role",
             _ => "a role this route accepts",

@@ -53,6 +53,12 @@ public static class AicpAuthenticationSchemes
     /// <summary>Policy on <c>/v1/*</c>: the admin role, or a loopback caller when <see cref="AicpSecurityOptions.StatusOpenOnLoopback"/>.</summary>
     public const string StatusPolicy = "aicp-status";
 
+    /// <summary>
+    /// Policy on the HTTP front doors that run tasks (<c>POST /v1/tasks</c>): an authenticated caller; the submitter role
+    /// is checked per task by <see cref="HubCallGate"/>, as for <c>Submit</c>.
+    /// </summary>
+    public const string CallerPolicy = "aicp-caller";
+
     /// <summary>Policy on <c>/metrics</c>: as <see cref="AicpSecurityOptions.MetricsAccess"/> says.</summary>
     public const string MetricsPolicy = "aicp-metrics";
 }

@@ -2,8 +2,6 @@ using System.Collections.Frozen;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.FileProviders.Physical;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
@@ -23,13 +21,10 @@ namespace Aicp.Hub.Security;
 /// </remarks>
 internal sealed class ApiKeyStore : IDisposable
 {
-    private static readonly TimeSpan FileSettleDelay = TimeSpan.FromMilliseconds(250);
-
     private readonly IConfiguration _configuration;
     private readonly string? _keysFile;
     private readonly TimeProvider _time;
     private readonly SecurityEvents _events;
-    private readonly PhysicalFileProvider? _watcher;
     private readonly IDisposable? _reloads;
     private readonly Lock _reloadLock = new();
     private volatile FrozenDictionary<string, ApiKeyEntry> _byHash;
@@ -48,13 +43,7 @@ internal sealed class ApiKeyStore : IDisposable
         _byHash = Index(keys.Select(k => new ApiKeyEntry(k, DefaultLimits)));
         if (_keysFile is not null)
         {
-            var watcher = _watcher = new PhysicalFileProvider(Path.GetDirectoryName(_keysFile)!, ExclusionFilters.None);
-            var name = Path.GetFileName(_keysFile);
-            _reloads = ChangeToken.OnChange(() => watcher.Watch(name), () =>
-            {
-                Thread.Sleep(FileSettleDelay); // as the configuration's own file reload does: let a write finish
-                ReloadSafely();
-            });
+            _reloads = new Configuration.WatchedFile(_keysFile, ReloadSafely);
         }
         else if (security.HasCredentials)
         {
@@ -160,7 +149,6 @@ internal sealed class ApiKeyStore : IDisposable
     public void Dispose()
     {
         _reloads?.Dispose();
-        _watcher?.Dispose();
     }
 
     /// <summary>The keys as their source says now; null when it cannot be read (<paramref name="source"/> then says why).</summary>

@@ -106,7 +106,8 @@ internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitR
         return CompleteVerdict.Accept;
     }
 
-    public bool CheckDrain(CallerGrants caller, string connectionId)
+    /// <summary>Whether the caller may make an agent's call (<c>Drain</c>, <c>Partial</c>); a refusal is counted and raised.</summary>
+    public bool CheckAgentCall(CallerGrants caller, string connectionId, string method)
     {
         if (caller.IsAgent)
         {
@@ -114,7 +115,7 @@ internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitR
         }
 
         metrics.ForbiddenCall();
-        events.RoleRefused(HubMethods.Drain, caller.Name, connectionId, "no agent role");
+        events.RoleRefused(method, caller.Name, connectionId, "no agent role");
         return false;
     }
 

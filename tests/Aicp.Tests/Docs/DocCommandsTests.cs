@@ -19,6 +19,9 @@ public sealed partial class DocCommandsTests
         ["docker-compose up --build"] = "no Docker engine on CI machines: the compose file is validated",
         ["docker-compose up"] = "no Docker engine on CI machines: the compose file is validated",
         ["git worktree add /tmp/before 3b2e27f && dotnet build -c Release /tmp/before/bench/Aicp.Bench"] = "builds a past commit: its presence is checked",
+        ["git worktree add /tmp/before-sdk 7451f97 && git -C /tmp/before-sdk apply \"$PWD/bench/patches/e2e-typed-before-sdk.patch\""] =
+            "checks out and patches a past commit: its presence and the patch applying are checked",
+        ["dotnet build -c Release /tmp/before-sdk/bench/Aicp.Bench && dotnet build -c Release bench/Aicp.Bench"] = "the past commit is not built: only the current bench",
         ["dotnet run -c Release --project bench/Aicp.Bench -- <command>"] = "a placeholder for any command: the command list is printed",
         ["dotnet-counters monitor --counters Aicp.Hub"] = "the tool is installed and pointed at a running hub",
         ["dotnet run -c Release -p:OnnxRuntimeGpu=true --project src/SampleAgents -- evaluate --device cuda --bench"] =

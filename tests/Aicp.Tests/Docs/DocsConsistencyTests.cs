@@ -27,26 +27,29 @@ public sealed partial class DocsConsistencyTests
     private static readonly Markdown Security = Markdown.Read("docs/SECURITY.md");
     private static readonly Markdown Protocol = Markdown.Read("docs/PROTOCOL.md");
 
-    /// <summary>The HTTP GET routes the hub maps, outside its SignalR endpoint.</summary>
+    /// <summary>
+    /// The HTTP routes the hub maps outside its SignalR endpoint, as <c>METHOD /path</c> (<c>GET /v1/agents</c>,
+    /// <c>POST /v1/tasks</c>); a route for any method (a health check) counts as GET.
+    /// </summary>
     private static SortedSet<string> ServedRoutes()
     {
         using var hub = new HubFactory();
         var routes = hub.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods.Contains(HttpMethods.Get) ?? true) // health checks: any method
-            .Select(e => "/" + e.RoutePattern.RawText!.TrimStart('/'))
-            .Where(r => !r.StartsWith(ProtocolDefaults.HubPath, StringComparison.Ordinal));
+            .Select(e => (Path: "/" + e.RoutePattern.RawText!.TrimStart('/'), Methods: e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? new[] { HttpMethods.Get }))
+            .Where(r => !r.Path.StartsWith(ProtocolDefaults.HubPath, StringComparison.Ordinal))
+            .SelectMany(r => r.Methods.Where(m => m is "GET" or "POST" or "PUT" or "PATCH" or "DELETE").Select(m => $"{m} {r.Path}"));
         var served = new SortedSet<string>(routes, StringComparer.Ordinal);
         if (Directory.Exists(Aicp.Hub.Dashboard.DashboardEndpoints.Root))
         {
-            served.Add(Aicp.Hub.Dashboard.DashboardEndpoints.Path + "/"); // static files, not an endpoint route
+            served.Add("GET " + Aicp.Hub.Dashboard.DashboardEndpoints.Path + "/"); // static files, not an endpoint route
         }
 
         return served;
     }
 
-    /// <summary>The routes in an endpoint table's first column (<c>GET /v1/routes?limit=N</c> is <c>/v1/routes</c>).</summary>
+    /// <summary>The routes in an endpoint table's first column, as <c>METHOD /path</c> (<c>GET /v1/routes?limit=N</c> is <c>GET /v1/routes</c>).</summary>
     private static SortedSet<string> DocumentedRoutes(Markdown.Table table) => new(
-        table.Rows.Select(r => Markdown.CodeSpans(r[0]).Single()).Select(c => c.Split(' ')[1].Split('?')[0]), StringComparer.Ordinal);
+        table.Rows.Select(r => Markdown.CodeSpans(r[0]).Single().Split(' ')).Select(c => $"{c[0]} {c[1].Split('?')[0]}"), StringComparer.Ordinal);
 
     [Fact]
     public void Endpoints_ReadmeAndObservabilityTables_AreTheRoutesTheHubServes()
@@ -58,12 +61,15 @@ public sealed partial class DocsConsistencyTests
     }
 
     [Fact]
-    public void Endpoints_SecurityRoleTable_NamesEveryStatusRoute()
+    public void Endpoints_SecurityRoleTable_NamesEveryStatusRouteAndFrontDoor()
     {
-        var row = Security.TableStartingWith("method or route").Rows.Single(r => r[0].Contains("/v1/", StringComparison.Ordinal));
+        var rows = Security.TableStartingWith("method or route").Rows;
+        var row = rows.Single(r => r[0].StartsWith("`GET /v1/", StringComparison.Ordinal));
         var documented = Markdown.CodeSpans(row[0]).Select(c => c.Replace("GET ", "", StringComparison.Ordinal));
 
-        Assert.Equal(ServedRoutes().Where(r => r.StartsWith("/v1/", StringComparison.Ordinal)), documented.Order(StringComparer.Ordinal));
+        Assert.Equal(ServedRoutes().Where(r => r.StartsWith("GET /v1/", StringComparison.Ordinal)).Select(r => r[4..]), documented.Order(StringComparer.Ordinal));
+        Assert.All(ServedRoutes().Where(r => !r.StartsWith("GET ", StringComparison.Ordinal)), route =>
+            Assert.True(rows.Any(r => Markdown.CodeSpans(r[0]).Contains(route)), $"{route} is in no row of docs/SECURITY.md's role table"));
     }
 
     [Fact]
@@ -71,7 +77,7 @@ public sealed partial class DocsConsistencyTests
     {
         await using var h = await HubHarness.StartAsync();
         using var http = new HttpClient { BaseAddress = h.Hub.BaseUrl };
-        foreach (var route in DocumentedRoutes(Readme.TableStartingWith("endpoint")))
+        foreach (var route in DocumentedRoutes(Readme.TableStartingWith("endpoint")).Where(r => r.StartsWith("GET ", StringComparison.Ordinal)).Select(r => r[4..]))
         {
             using var response = await http.GetAsync(route).DefaultTimeout();
             Assert.True(response.IsSuccessStatusCode, $"GET {route}: {(int)response.StatusCode}");
@@ -125,7 +131,7 @@ public sealed partial class DocsConsistencyTests
         var documented = new HashSet<string>(
             ReadmeSettings().Keys.Concat(SecuritySettings().Keys).Concat(OtlpSettings().Keys).Select(k => Concrete(k).Replace(":sample", "", StringComparison.Ordinal)),
             StringComparer.OrdinalIgnoreCase);
-        var settings = Settings(typeof(AicpHubOptions), "Aicp", recurseInto: [typeof(ObservabilityOptions), typeof(OtlpOptions), typeof(RetryBudgetOptions), typeof(HedgingOptions)])
+        var settings = Settings(typeof(AicpHubOptions), "Aicp", recurseInto: [typeof(ObservabilityOptions), typeof(OtlpOptions), typeof(RetryBudgetOptions), typeof(HedgingOptions), typeof(StreamingOptions)])
             .Concat(Settings(typeof(ObservabilityOptions), "Aicp", recurseInto: [typeof(OtlpOptions), typeof(DashboardOptions)]))
             .Concat(Settings(typeof(AicpSecurityOptions), AicpSecurityOptions.SectionName, recurseInto: [typeof(JwtOptions), typeof(ApiKeyOptions)]));
 

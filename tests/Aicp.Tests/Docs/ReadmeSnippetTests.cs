@@ -36,6 +36,33 @@ public sealed class ReadmeSnippetTests
         }
     }
 
+    /// <summary>The regions between <c>// SDK.md begin</c> and <c>// SDK.md end</c> of a compiled file.</summary>
+    private static List<string[]> Regions(string file)
+    {
+        var regions = new List<string[]>();
+        var source = File.ReadAllLines(Path.Combine(ExternalTool.RepositoryRoot, file));
+        for (var begin = Array.FindIndex(source, l => l.Trim() == "// SDK.md begin"); begin >= 0;
+             begin = Array.FindIndex(source, begin + 1, l => l.Trim() == "// SDK.md begin"))
+        {
+            var end = Array.FindIndex(source, begin, l => l.Trim() == "// SDK.md end");
+            regions.Add(Trimmed(source[(begin + 1)..end]));
+        }
+
+        return regions;
+    }
+
+    [Fact]
+    public void Sdk_EveryCSharpBlock_IsACompiledExample()
+    {
+        var blocks = Markdown.Read("docs/SDK.md").Blocks().Where(b => b.Info == "csharp").Select(b => Trimmed(b.Text.Split('\n'))).ToList();
+        var regions = Regions("tests/Aicp.Tests/Docs/SdkExamples.cs");
+
+        Assert.True(blocks.Count >= 7, $"{blocks.Count} C# blocks in docs/SDK.md");
+        Assert.Equal(blocks.Count, regions.Count);
+        Assert.All(blocks, block => Assert.True(regions.Any(r => r.SequenceEqual(block)),
+            $"docs/SDK.md block starting '{block[0]}' is not a region of tests/Aicp.Tests/Docs/SdkExamples.cs, word for word"));
+    }
+
     [Fact]
     public async Task QuickStart_AgainstARealHub_SumsTheNumbers()
     {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Aicp.Hub.Configuration;
 using Aicp.Hub.Dispatch;
@@ -6,8 +5,6 @@ using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;
 using Aicp.Hub.Routing;
 using Aicp.Protocol;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Aicp.Tests.Infrastructure;
@@ -26,7 +23,7 @@ internal sealed class DispatcherFixture
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
 
-    public RecordingChannel Channel { get; } = new();
+    public RecordingAgentChannel Channel { get; } = new();
 
     public TaskDispatcher Dispatcher => _dispatcher ?? Create().Dispatcher;
 
@@ -52,11 +49,7 @@ internal sealed class DispatcherFixture
     /// <summary>Builds the registry and dispatcher with <paramref name="options"/> and the built-in strategies plus <paramref name="strategies"/>.</summary>
     public (TaskDispatcher Dispatcher, AgentRegistry Registry) Create(AicpHubOptions? options = null, params IRoutingStrategy[] strategies)
     {
-        var wrapped = Options.Create(options ?? new AicpHubOptions());
-        _registry = new AgentRegistry(wrapped, Time);
-        var catalog = new RoutingStrategyCatalog([.. RoutingFixture.AllStrategies(), .. strategies]);
-        _dispatcher = new TaskDispatcher(_registry, catalog, Channel, Time, new DefaultRandomSource(1), wrapped,
-            NullLogger<TaskDispatcher>.Instance, TestTelemetry.Create(_registry, Time, out var counters));
+        (_dispatcher, _registry) = TestDispatcher.Create(Time, Channel, out var counters, options, rules: null, strategies);
         _counters = counters;
         return (_dispatcher, _registry);
     }
@@ -90,52 +83,5 @@ internal sealed class DispatcherFixture
     {
         Assert.All(agents, a => Assert.Equal((a.AgentId, 0, 0), (a.AgentId, a.Pending, a.TrackedAssignments)));
         Assert.Equal(0, Dispatcher.InFlightCount);
-    }
-}
-
-/// <summary>An agent channel that records the assignments and cancels it is asked to send; sends to chosen agents fail.</summary>
-internal sealed class RecordingChannel : IAgentChannel
-{
-    private readonly ConcurrentQueue<(AgentState Agent, TaskAssignment Assignment)> _sent = new();
-
-    public ConcurrentBag<(string AgentId, string TaskId)> Cancelled { get; } = [];
-
-    /// <summary>Agents whose Execute sends throw, as a write to a broken connection does.</summary>
-    public ConcurrentDictionary<string, bool> Unreachable { get; } = new();
-
-    public bool IsEmpty => _sent.IsEmpty;
-
-    public int Count => _sent.Count;
-
-    public Task SendExecuteAsync(AgentState agent, TaskAssignment assignment)
-    {
-        if (Unreachable.ContainsKey(agent.AgentId))
-        {
-            throw new IOException($"The connection of {agent.AgentId} is broken.");
-        }
-
-        _sent.Enqueue((agent, assignment));
-        return Task.CompletedTask;
-    }
-
-    public Task SendCancelAsync(AgentState agent, string taskId)
-    {
-        Cancelled.Add((agent.AgentId, taskId));
-        return Task.CompletedTask;
-    }
-
-    /// <summary>The next assignment sent, waiting (bounded) for it.</summary>
-    public async Task<(AgentState Agent, TaskAssignment Assignment)> NextAsync()
-    {
-        await WaitForSendsAsync(1);
-        return Take();
-    }
-
-    public Task WaitForSendsAsync(int count) => TestTimeouts.Eventually(() => _sent.Count >= count, $"{count} assignment(s) sent");
-
-    public (AgentState Agent, TaskAssignment Assignment) Take()
-    {
-        Assert.True(_sent.TryDequeue(out var sent), "an assignment was sent");
-        return sent;
     }
 }

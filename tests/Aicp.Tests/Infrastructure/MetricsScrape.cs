@@ -42,6 +42,9 @@ public sealed class MetricsScrape
         .Where(s => s.Key == family || s.Key.StartsWith(family + "{", StringComparison.Ordinal))
         .Sum(s => double.Parse(s.Value, System.Globalization.CultureInfo.InvariantCulture));
 
+    /// <summary>The count of <c>aicp_front_door_requests_total</c> for one door and outcome.</summary>
+    public double FrontDoor(string door, string status) => Value($"aicp_front_door_requests_total{{door=\"{door}\",status=\"{status}\"}}");
+
     public double Value(string series) => Samples.TryGetValue(series, out var value)
         ? double.Parse(value, System.Globalization.CultureInfo.InvariantCulture)
         : throw new Xunit.Sdk.XunitException($"series {series} not in the scrape:\n{Text}");

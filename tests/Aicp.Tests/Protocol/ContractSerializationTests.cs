@@ -36,6 +36,39 @@ public sealed class ContractSerializationTests
     }
 
     [Fact]
+    public void Serialize_StreamContracts_CamelCaseKeysOnBothProtocols()
+    {
+        var chunk = TaskPayload.FromJson(JsonSerializer.SerializeToElement(new { delta = "word " }));
+        object[] contracts =
+        [
+            new TaskPartial { TaskId = "t1", Attempt = 2, Chunk = chunk },
+            new TaskStreamItem { TaskId = "t1", Seq = 3, Chunk = chunk },
+            new TaskStreamItem { TaskId = "t1", Result = new TaskResult { TaskId = "t1", Status = TaskStatuses.Completed } },
+            new TaskAssignment { TaskId = "t1", Attempt = 1, Method = "text.chat", TimeoutMs = 5, Stream = true },
+        ];
+        string[][] keys =
+        [
+            ["\"taskId\":\"t1\"", "\"attempt\":2", "\"chunk\":{\"delta\":\"word \"}"],
+            ["\"taskId\":\"t1\"", "\"seq\":3", "\"chunk\":{\"delta\":\"word \"}"],
+            ["\"result\":{\"taskId\":\"t1\",\"status\":\"completed\""],
+            ["\"stream\":true"],
+        ];
+
+        for (var i = 0; i < contracts.Length; i++)
+        {
+            var json = JsonSerializer.Serialize(contracts[i], contracts[i].GetType(), Wire.Options);
+            var packed = MessagePack.MessagePackSerializer.ConvertToJson(MessagePack.MessagePackSerializer.Serialize(contracts[i].GetType(), contracts[i]));
+            foreach (var key in keys[i])
+            {
+                Assert.Contains(key, json);
+                Assert.Contains(key, packed);
+            }
+        }
+
+        Assert.DoesNotContain("\"result\"", JsonSerializer.Serialize(contracts[1], Wire.Options)); // a chunk item carries no result
+    }
+
+    [Fact]
     public void Deserialize_TaskResultFromAnotherClient_AllFieldsBound()
     {
         const string json = """

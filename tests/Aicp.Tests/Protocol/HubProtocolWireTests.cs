@@ -138,12 +138,13 @@ public sealed class HubProtocolWireTests
 
         var argument = Pack((ref MessagePackWriter w) =>
         {
-            w.WriteMapHeader(5);
+            w.WriteMapHeader(6);
             w.Write("taskId"); w.Write("t1");
             w.Write("attempt"); w.Write(1);
             w.Write("method"); w.Write("m");
             w.Write("payload"); w.WriteRaw(ImageMap);
             w.Write("timeoutMs"); w.Write(1000);
+            w.Write("stream"); w.WriteNil(); // not a streamed task: nil, as every null over MessagePack
         });
         var expected = Framed([.. Pack((ref MessagePackWriter w) =>
         {

@@ -1,0 +1,36 @@
+using System.Collections.Frozen;
+using Aicp.Hub.Configuration;
+
+namespace Aicp.Hub.RoutingConfiguration;
+
+/// <summary>
+/// The routing configuration in force: per-capability defaults for tasks that do not set their own. Validated and
+/// immutable; the <see cref="RoutingRulesStore"/> swaps a whole new one in when the file changes, so a task reads one
+/// consistent set.
+/// </summary>
+internal sealed class RoutingRules(FrozenDictionary<string, CapabilityRule> capabilities, string? source)
+{
+    /// <summary>No routing file: every capability on the hub's defaults.</summary>
+    public static RoutingRules Empty { get; } = new(FrozenDictionary<string, CapabilityRule>.Empty, null);
+
+    /// <summary>Per-capability defaults, by capability.</summary>
+    public FrozenDictionary<string, CapabilityRule> Capabilities { get; } = capabilities;
+
+    /// <summary>The file the rules came from; null for <see cref="Empty"/>.</summary>
+    public string? Source { get; } = source;
+
+    /// <summary>The strategy for a task of <paramref name="method"/> that names none: the file's, else <c>Aicp:CapabilityStrategies</c>, else the hub default.</summary>
+    public string StrategyFor(string method, AicpHubOptions options) =>
+        Capabilities.TryGetValue(method, out var rule) && rule.Strategy is { } strategy ? strategy : options.StrategyFor(method);
+
+    /// <summary>The per-attempt timeout for a task of <paramref name="method"/> that sets none: the file's, else <c>Aicp:DefaultTimeoutMs</c>.</summary>
+    public int TimeoutMsFor(string method, AicpHubOptions options) =>
+        Capabilities.TryGetValue(method, out var rule) && rule.TimeoutMs is { } timeout ? timeout : options.DefaultTimeoutMs;
+
+    /// <summary>The attempts for a task of <paramref name="method"/> that sets none: the file's, else <c>Aicp:DefaultMaxAttempts</c>.</summary>
+    public int MaxAttemptsFor(string method, AicpHubOptions options) =>
+        Capabilities.TryGetValue(method, out var rule) && rule.MaxAttempts is { } attempts ? attempts : options.DefaultMaxAttempts;
+}
+
+/// <summary>Defaults for one capability's tasks; null fields fall back to the hub's.</summary>
+internal sealed record CapabilityRule(string? Strategy, int? TimeoutMs, int? MaxAttempts);

@@ -1,0 +1,22 @@
+namespace Aicp.Hub.RoutingConfiguration;
+
+// The shape of the routing configuration file (deploy/routing.yaml), as YamlDotNet reads it: camelCase keys, and a key
+// these classes do not have is an error (with its line), so a typo is not silently ignored. Nothing here is validated;
+// RoutingRulesReader turns a document into RoutingRules or a list of every problem.
+
+/// <summary>The whole file.</summary>
+internal sealed class RoutingRulesDocument
+{
+    /// <summary>Per-capability defaults, by capability name.</summary>
+    public Dictionary<string, CapabilityDocument>? Capabilities { get; set; }
+}
+
+/// <summary>Defaults for tasks of one capability that do not set their own.</summary>
+internal sealed class CapabilityDocument
+{
+    public string? Strategy { get; set; }
+
+    public int? TimeoutMs { get; set; }
+
+    public int? MaxAttempts { get; set; }
+}

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Aicp.Hub.RoutingConfiguration;
+using Aicp.Protocol;
+using Aicp.Tests.Hub.RoutingConfiguration;
+using Aicp.Tests.Infrastructure;
+
+namespace Aicp.Tests.Docs;
+
+/// <summary>The front doors' examples (docs/FRONT-DOORS.md, README.md, docs/PROTOCOL.md) and the routing file's (docs/ROUTING.md), run against a hub.</summary>
+public sealed partial class DocSnippetTests
+{
+    private const string CurlFirstLine = "curl -s http://127.0.0.1:5000/v1/tasks";
+
+    /// <summary>
+    /// The curl commands of README.md and docs/FRONT-DOORS.md, as documented (the hub's address replaced), against a hub
+    /// with credentials and an agent for <c>image.label</c>: the first completes, the second gets the documented status
+    /// line and <c>Aicp-Error-Code</c> header.
+    /// </summary>
+    [Fact]
+    public async Task FrontDoors_CurlExamples_AnswerAsDocumented()
+    {
+        var curl = ExternalTool.Require("curl", "apt-get install -y curl");
+        var frontDoors = BlockStarting("docs/FRONT-DOORS.md", CurlFirstLine);
+        var commands = DocCommandsTests.BlockCommands(frontDoors.Text).ToList();
+        Assert.Equal(commands, DocCommandsTests.BlockCommands(BlockStarting("README.md", CurlFirstLine).Text)); // the same two
+        Assert.Equal(2, commands.Count);
+        var documented = frontDoors.Text.Split('\n').Where(l => l.StartsWith("# HTTP/", StringComparison.Ordinal) || l.StartsWith("# Aicp-Error-Code", StringComparison.Ordinal))
+            .Select(l => l[2..]).ToList();
+        Assert.Equal(2, documented.Count);
+        await using var h = await HubHarness.StartAsync(TestCredentials.Secured());
+        await h.StartAgentAsync("labelee-fast", HubHarness.Echo("labelee-fast"), accessToken: TestCredentials.WorkerKey);
+        var hub = h.Hub.BaseUrl.ToString().TrimEnd('/');
+
+        var outputs = new List<string>();
+        foreach (var command in commands)
+        {
+            var (exitCode, output) = await ExternalTool.RunAsync("bash", ["-c", $"KEY={TestCredentials.SubmitterKey}\n{command.Replace("http://127.0.0.1:5000", hub, StringComparison.Ordinal)}"]);
+            Assert.True(exitCode == 0, $"{command}: exit {exitCode}: {output} ({curl})");
+            outputs.Add(output.Replace("\r", "", StringComparison.Ordinal));
+        }
+
+        var completed = JsonDocument.Parse(outputs[0]).RootElement;
+        Assert.Equal((TaskStatuses.Completed, "least-loaded", "labelee-fast"),
+            (completed.GetProperty("status").GetString(), completed.GetProperty("strategy").GetString(), completed.GetProperty("agentId").GetString()));
+        var lines = outputs[1].Split('\n');
+        Assert.Equal(documented[0], lines[0]);
+        Assert.Contains(documented[1], lines);
+        var refused = JsonDocument.Parse(lines[^1]).RootElement;
+        Assert.Equal((TaskStatuses.NoAgents, ErrorCodes.NoAgents), (refused.GetProperty("status").GetString(), refused.GetProperty("error").GetProperty("code").GetString()));
+    }
+
+    /// <summary>docs/ROUTING.md's routing file is a valid one, read as documented.</summary>
+    [Fact]
+    public void Routing_ConfigurationExample_IsAValidRoutingFile()
+    {
+        var rules = RoutingRulesReader.Read(BlockStarting("docs/ROUTING.md", "capabilities:").Text, "ROUTING.md", RoutingRulesReaderTests.Strategies, out var errors);
+
+        Assert.Empty(errors);
+        Assert.Equal(new CapabilityRule("least-loaded", 60_000, 2), Assert.Single(rules!.Capabilities).Value);
+    }
+
+    /// <summary>
+    /// docs/PROTOCOL.md's streamed exchange replayed over raw WebSockets: the documented <c>SubmitStream</c> and
+    /// <c>Partial</c> frames are sent as written, and what the hub sends has the documented shape, in the documented order.
+    /// </summary>
+    [Fact]
+    public async Task Protocol_StreamedExampleFrames_ReplayedAgainstTheHub_HaveTheDocumentedShape()
+    {
+        var frames = BlockStarting("docs/PROTOCOL.md", "→ {\"type\":4,\"invocationId\":\"8\",\"target\":\"SubmitStream\"").Text.Split('\n')
+            .Where(l => l.Length > 0)
+            .Select(l => l[2..l.IndexOf('␞', StringComparison.Ordinal)]
+                .Replace("{…}", "{\"…\":\"…\"}", StringComparison.Ordinal).Replace(",…}", ",\"…\":\"…\"}", StringComparison.Ordinal))
+            .ToList();
+        Assert.Equal(6, frames.Count);
+        JsonElement Frame(int i) => JsonDocument.Parse(frames[i]).RootElement;
+        await using var h = await HubHarness.StartAsync();
+        await using var agent = await RawHubSocket.ConnectAsync(h.Hub.BaseUrl);
+        await using var submitter = await RawHubSocket.ConnectAsync(h.Hub.BaseUrl);
+        await agent.SendRecordAsync("{\"type\":1,\"invocationId\":\"0\",\"target\":\"Register\",\"arguments\":[{\"agentId\":\"chat-1\",\"capabilities\":[\"text.chat\"],\"maxConcurrency\":4}]}");
+        Assert.True((await agent.CompletionAsync("0").DefaultTimeout()).GetProperty("result").GetProperty("accepted").GetBoolean());
+
+        await submitter.SendRecordAsync(frames[0]);
+        var execute = await agent.InvocationAsync(HubMethods.Execute).DefaultTimeout();
+        AssertSameShape(Frame(1), execute, "Execute");
+        var taskId = execute.GetProperty("arguments")[0].GetProperty("taskId").GetString()!;
+        await agent.SendRecordAsync(frames[2].Replace("9a1e…", taskId, StringComparison.Ordinal));
+        Assert.True((await agent.CompletionAsync("3").DefaultTimeout()).GetProperty("result").GetBoolean());
+        var chunk = await submitter.NextAsync(m => m.GetProperty("type").GetInt32() == 2).DefaultTimeout();
+        AssertSameShape(Frame(3), chunk, "chunk item");
+        Assert.Equal("Hello ", chunk.GetProperty("item").GetProperty("chunk").GetProperty("delta").GetString());
+
+        await agent.SendRecordAsync($"{{\"type\":1,\"target\":\"Complete\",\"arguments\":[{{\"taskId\":\"{taskId}\",\"attempt\":1,\"ok\":true,\"result\":{{\"content\":\"Hello \"}}}}]}}");
+        var result = await submitter.NextAsync(m => m.GetProperty("type").GetInt32() == 2).DefaultTimeout();
+        AssertSameShape(Frame(4), result, "result item");
+        Assert.Equal(TaskStatuses.Completed, result.GetProperty("item").GetProperty("result").GetProperty("status").GetString());
+        Assert.Equal(Frame(5).GetRawText(), (await submitter.CompletionAsync("8").DefaultTimeout()).GetRawText());
+    }
+}

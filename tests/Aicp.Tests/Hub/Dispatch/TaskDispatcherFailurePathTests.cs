@@ -50,6 +50,7 @@ public sealed class TaskDispatcherFailurePathTests
 
         Assert.Equal(TaskStatuses.Failed, result.Status);
         Assert.Equal(ErrorCodes.SendFailed, result.Error?.Code);
+        Assert.Equal("The assignment could not be sent to the agent.", result.Error?.Message);
         Assert.Equal(1, result.Attempts);
         Assert.True(_f.Channel.IsEmpty);
         _f.AssertNothingHeld(agent);

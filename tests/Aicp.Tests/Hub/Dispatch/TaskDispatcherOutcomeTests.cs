@@ -34,6 +34,7 @@ public sealed class TaskDispatcherOutcomeTests
 
         Assert.Equal(TaskStatuses.Completed, result.Status);
         Assert.Equal(sent.TaskId, result.TaskId);
+        Assert.Matches("^[0-9a-f]{32}$", result.TaskId);
         Assert.Equal(agent.AgentId, result.AgentId);
         Assert.Equal(agent.AgentId, result.Result?.Deserialize<string>());
         Assert.Equal((1, "round-robin", 40.0), (result.Attempts, result.Strategy, result.LatencyMs));
@@ -170,6 +171,34 @@ public sealed class TaskDispatcherOutcomeTests
         Assert.Equal(ErrorCodes.AgentDisconnected, result.Route[0].Error?.Code);
         Assert.Equal((0L, 0L), (first.Failed, first.TimedOut));
         _f.AssertNothingHeld(first, second);
+    }
+
+    [Fact]
+    public async Task Submit_AttemptsSpentWithAnUntriedAgentLeft_EndsAfterMaxAttempts()
+    {
+        var agents = new[] { _f.Register("a"), _f.Register("b"), _f.Register("c") };
+        var task = _f.Submit(DispatcherFixture.Request(maxAttempts: 2));
+        var (first, sent) = await _f.Channel.NextAsync();
+        _f.Answer(first, sent, ok: false);
+        var (second, failover) = await _f.Channel.NextAsync();
+        _f.Answer(second, failover, ok: false);
+        var result = await task.DefaultTimeout();
+
+        Assert.Equal(TaskStatuses.Failed, result.Status);
+        Assert.Equal(2, result.Attempts);
+        Assert.True(_f.Channel.IsEmpty); // the third agent never got the task
+        _f.AssertNothingHeld(agents);
+    }
+
+    [Fact]
+    public async Task Submit_NoAgentServesTheMethod_NoAgentsAtOnceSayingSo()
+    {
+        var result = await _f.Submit().DefaultTimeout();
+
+        Assert.Equal(TaskStatuses.NoAgents, result.Status);
+        Assert.Equal(ErrorCodes.NoAgents, result.Error?.Code);
+        Assert.Equal("No live agent serves 'image.label'.", result.Error?.Message);
+        Assert.Equal(0, result.Attempts);
     }
 
     [Fact]

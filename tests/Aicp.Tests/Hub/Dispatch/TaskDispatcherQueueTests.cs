@@ -83,6 +83,7 @@ public sealed class TaskDispatcherQueueTests
 
         Assert.Equal(TaskStatuses.Cancelled, result.Status);
         Assert.Equal(ErrorCodes.Cancelled, result.Error?.Code);
+        Assert.Equal("The submitter cancelled the task.", result.Error?.Message);
         Assert.Equal(0, result.Attempts);
         Assert.Empty(result.Route);
         Assert.Equal(0, _f.Pool.Waiters.Count);

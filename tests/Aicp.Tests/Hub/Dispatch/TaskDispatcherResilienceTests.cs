@@ -32,6 +32,8 @@ public sealed class TaskDispatcherResilienceTests
 
         Assert.Equal(TaskStatuses.Failed, result.Status);
         Assert.Equal(ErrorCodes.RetryBudgetExhausted, result.Error?.Code);
+        Assert.Equal("Attempt 1 ended error (model_error); the retry budget for 'image.label' is spent, so the task was not sent to another agent.",
+            result.Error?.Message);
         Assert.Equal(1, result.Attempts);
         Assert.Equal("model_error", Assert.Single(result.Route).Error?.Code);
         Assert.True(_f.Channel.IsEmpty);
@@ -83,6 +85,7 @@ public sealed class TaskDispatcherResilienceTests
 
         Assert.Equal(TaskStatuses.Timeout, result.Status);
         Assert.Equal(ErrorCodes.DeadlineExceeded, result.Error?.Code);
+        Assert.Equal("The deadline (250 ms) passed while the task waited for a slot on 'image.label'; it was not sent.", result.Error?.Message);
         Assert.Equal(0, result.Attempts);
         _f.Answer(agent, first);
         Assert.Equal(TaskStatuses.Completed, (await running.DefaultTimeout()).Status);
@@ -109,6 +112,7 @@ public sealed class TaskDispatcherResilienceTests
         var result = await task.DefaultTimeout();
         Assert.Equal(TaskStatuses.Timeout, result.Status);
         Assert.Equal(ErrorCodes.DeadlineExceeded, result.Error?.Code);
+        Assert.EndsWith("ms) passed after attempt 2 ended timeout; no time was left to fail over.", result.Error?.Message);
         Assert.Equal(2, result.Attempts);
         Assert.Equal([AttemptOutcomes.Error, AttemptOutcomes.Timeout], result.Route.Select(r => r.Outcome));
     }

@@ -44,6 +44,7 @@ public sealed class TaskDispatcherRoutingTests
         var result = await waiting.DefaultTimeout();
         Assert.Equal(TaskStatuses.Timeout, result.Status);
         Assert.Equal(ErrorCodes.QueueTimeout, result.Error?.Code);
+        Assert.Equal("No agent slot for 'image.label' freed up within 200 ms.", result.Error?.Message);
         Assert.Equal(0, result.Attempts);
         Assert.Equal(0, registry.GetPool(Method)!.Waiters.Count);
 
@@ -64,6 +65,7 @@ public sealed class TaskDispatcherRoutingTests
         var refused = await dispatcher.SubmitAsync(Request(10_000), CancellationToken.None).DefaultTimeout();
         Assert.Equal(TaskStatuses.Overloaded, refused.Status);
         Assert.Equal(ErrorCodes.Overloaded, refused.Error?.Code);
+        Assert.Equal("The wait queue for 'image.label' is full (1).", refused.Error?.Message);
 
         Answer();
         Assert.Equal(TaskStatuses.Completed, (await running.DefaultTimeout()).Status);

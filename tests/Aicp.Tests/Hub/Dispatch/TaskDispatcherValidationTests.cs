@@ -84,6 +84,24 @@ public sealed class TaskDispatcherValidationTests
     }
 
     [Fact]
+    public async Task Submit_InvalidMethodOfSixtyFourCharacters_QuotedWhole()
+    {
+        var method = new string('X', 64);
+        var result = await _f.Submit(new TaskRequest { Method = method }).DefaultTimeout();
+
+        Assert.EndsWith($"got '{method}'.", result.Error?.Message);
+    }
+
+    [Fact]
+    public async Task Submit_RejectedRequestNamingAStrategy_ResultNamesThatStrategy()
+    {
+        var result = await _f.Submit(new TaskRequest { Method = "Image.Label", Strategy = "least-loaded" }).DefaultTimeout();
+
+        Assert.Equal(TaskStatuses.Rejected, result.Status);
+        Assert.Equal("least-loaded", result.Strategy);
+    }
+
+    [Fact]
     public async Task Submit_NullRequest_RejectedAsInvalidMethod()
     {
         var result = await _f.Dispatcher.SubmitAsync(null!, CancellationToken.None).DefaultTimeout();

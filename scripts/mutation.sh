@@ -74,7 +74,12 @@ if $dry_run; then
 fi
 
 started=$(date +%s)
-(cd tests/Aicp.Tests && "${command[@]}")
+status=0
+(cd tests/Aicp.Tests && "${command[@]}") || status=$?
+# Stryker leaves its instrumented build of the hub in the test project's output; rebuild so later test runs
+# (dotnet test --no-build included) use the real one.
+dotnet build --no-incremental tests/Aicp.Tests >/dev/null || echo "warning: the rebuild after the mutation run failed" >&2
+[ "$status" -eq 0 ] || exit "$status"
 echo "mutation run took $(( ($(date +%s) - started) / 60 )) min; report: $output/reports/mutation-report.html"
 
 # Score per folder from the JSON report. Ignored mutants that Stryker's own filters removed (outside the scope, or a

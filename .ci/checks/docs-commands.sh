@@ -138,6 +138,10 @@ run_as 'dotnet-counters monitor --counters Aicp.Hub' 'dotnet tool install --tool
        timeout 10 "$WORK/tools/dotnet-counters" monitor --counters Aicp.Hub -p $hub > "$WORK/counters.txt" 2>&1; kill $hub; \
        grep -q "aicp_agents_connected" "$WORK/counters.txt" || { cat "$WORK/hub.txt" "$WORK/counters.txt"; false; }; }'
 
+# docs/TESTING.md: a mutation run takes 30-40 minutes a folder, so CI checks its folders, the tool and its command
+run_as 'bash scripts/mutation.sh Dispatch' 'bash scripts/mutation.sh --dry-run Dispatch'
+run_as 'bash scripts/mutation.sh' 'bash scripts/mutation.sh --dry-run'
+
 # docs/SECURITY.md: the nginx example, checked by nginx itself when it can be installed
 if selected 'nginx -t'; then
   if ! command -v nginx >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

@@ -61,7 +61,7 @@ internal sealed partial class TaskDispatcher
             picked = TryPick(pool, run.Strategy, run.Tried.Span, out _);
             if (picked.Agent is not null)
             {
-                LeaveQueue(pool, waiter);
+                waiter.Leave();
                 return picked;
             }
 
@@ -77,7 +77,7 @@ internal sealed partial class TaskDispatcher
             }
             catch (TimeoutException)
             {
-                LeaveQueue(pool, waiter);
+                waiter.Leave();
                 return deadlineBinds
                     ? Acquisition.Fail(TaskStatuses.Timeout, ErrorCodes.DeadlineExceeded,
                         $"The deadline ({run.Request.DeadlineMs} ms) passed while the task waited for a slot on '{method}'; it was not sent.")
@@ -85,18 +85,9 @@ internal sealed partial class TaskDispatcher
             }
             catch (OperationCanceledException)
             {
-                LeaveQueue(pool, waiter);
+                waiter.Leave();
                 return Acquisition.Fail(TaskStatuses.Cancelled, ErrorCodes.Cancelled, "The submitter cancelled the task.");
             }
-        }
-    }
-
-    private static void LeaveQueue(CapabilityPool pool, SlotWaitQueue.Waiter waiter)
-    {
-        waiter.Leave();
-        if (waiter.Woken.IsCompletedSuccessfully)
-        {
-            pool.Waiters.WakeOne(); // the wake-up this waiter got and will not use goes to the next one
         }
     }
 

@@ -236,6 +236,9 @@ internal sealed class AgentState
 
     public void Untrack(IAgentAssignment assignment) => _assignments.TryRemove(assignment, out _);
 
+    /// <summary>Assignments tracked on the agent now: each attempt from its send until it ends (not for the hot path: it counts under every lock).</summary>
+    public int TrackedAssignments => _assignments.Count;
+
     /// <summary>Marks the agent gone and tells every tracked assignment, each once.</summary>
     public void MarkRemoved()
     {

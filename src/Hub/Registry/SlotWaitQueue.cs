@@ -127,7 +127,17 @@ internal sealed class SlotWaitQueue(int capacity)
 
         internal void Wake(int hops) => _signal.TrySetResult(hops);
 
-        /// <summary>Leaves the queue (deadline passed or task cancelled). Safe to call after a wake-up.</summary>
-        public void Leave() => owner.Remove(this);
+        /// <summary>
+        /// Leaves the queue (the task found a slot, its wait timed out or it was cancelled). A wake-up it got and will not
+        /// use goes to the next waiter, so the slot freed for it is not left idle while others wait.
+        /// </summary>
+        public void Leave()
+        {
+            owner.Remove(this);
+            if (Woken.IsCompletedSuccessfully)
+            {
+                owner.WakeOne();
+            }
+        }
     }
 }

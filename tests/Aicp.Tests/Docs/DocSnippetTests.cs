@@ -90,6 +90,7 @@ public sealed partial class DocSnippetTests
         ("docs/SECURITY.md", "{", Kind.Checked), // the Aicp:Security configuration example
         ("docs/SECURITY.md", "dotnet Aicp.Hub.dll --urls https://0.0.0.0:5001", Kind.Commands),
         ("docs/SECURITY.md", "server {", Kind.Checked), // nginx: .ci/checks/docs-commands.sh runs nginx -t on it
+        ("docs/TESTING.md", "bash scripts/mutation.sh Dispatch", Kind.Commands),
     ];
 
     /// <summary>The kind of <paramref name="block"/>, or null when nobody classified it.</summary>

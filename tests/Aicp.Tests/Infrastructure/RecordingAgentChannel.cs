@@ -5,17 +5,30 @@ using Aicp.Protocol;
 
 namespace Aicp.Tests.Infrastructure;
 
-/// <summary>An agent channel that records what the dispatcher sends instead of sending it.</summary>
+/// <summary>
+/// An agent channel that records what the dispatcher sends instead of sending it; sends to the agents in
+/// <see cref="Unreachable"/> throw, as a write to a broken connection does.
+/// </summary>
 internal sealed class RecordingAgentChannel : IAgentChannel
 {
     private readonly ConcurrentQueue<(AgentState Agent, TaskAssignment Assignment)> _sent = new();
 
     public ConcurrentBag<(string AgentId, string TaskId)> Cancelled { get; } = [];
 
+    /// <summary>Agents whose Execute sends throw.</summary>
+    public ConcurrentDictionary<string, bool> Unreachable { get; } = new();
+
     public bool IsEmpty => _sent.IsEmpty;
+
+    public int Count => _sent.Count;
 
     public Task SendExecuteAsync(AgentState agent, TaskAssignment assignment)
     {
+        if (Unreachable.ContainsKey(agent.AgentId))
+        {
+            throw new IOException($"The connection of {agent.AgentId} is broken.");
+        }
+
         _sent.Enqueue((agent, assignment));
         return Task.CompletedTask;
     }
@@ -26,10 +39,18 @@ internal sealed class RecordingAgentChannel : IAgentChannel
         return Task.CompletedTask;
     }
 
+    /// <summary>The next assignment sent, waiting (bounded) for it.</summary>
     public async Task<(AgentState Agent, TaskAssignment Assignment)> NextAsync()
     {
-        await TestTimeouts.Eventually(() => !_sent.IsEmpty, "an assignment sent");
-        Assert.True(_sent.TryDequeue(out var sent));
+        await WaitForSendsAsync(1);
+        return Take();
+    }
+
+    public Task WaitForSendsAsync(int count) => TestTimeouts.Eventually(() => _sent.Count >= count, $"{count} assignment(s) sent");
+
+    public (AgentState Agent, TaskAssignment Assignment) Take()
+    {
+        Assert.True(_sent.TryDequeue(out var sent), "an assignment was sent");
         return sent;
     }
 }

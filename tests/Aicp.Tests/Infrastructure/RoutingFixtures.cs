@@ -90,3 +90,30 @@ internal sealed class ScriptedRandom(params int[] ints) : IRandomSource
 
     public double NextDouble() => NextDoubleValue;
 }
+
+/// <summary>
+/// A strategy a test scripts: each pick calls <paramref name="pick"/> with the pick's number (from 1) and the decision's
+/// candidates, and picks what it returns (null: none). It may act on the agents first, as a concurrent task would.
+/// </summary>
+internal sealed class ScriptedStrategy(Func<int, AgentState[], AgentState?> pick) : IRoutingStrategy
+{
+    public const string StrategyName = "scripted";
+
+    private int _picks;
+
+    public string Name => StrategyName;
+
+    /// <summary>How many picks the strategy was asked for.</summary>
+    public int Picks => Volatile.Read(ref _picks);
+
+    public AgentState? Pick(in RoutingContext context)
+    {
+        var candidates = new AgentState[context.Candidates.Length];
+        for (var i = 0; i < candidates.Length; i++)
+        {
+            candidates[i] = context.Candidates[i];
+        }
+
+        return pick(Interlocked.Increment(ref _picks), candidates);
+    }
+}

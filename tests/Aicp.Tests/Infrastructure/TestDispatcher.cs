@@ -1,5 +1,6 @@
 using Aicp.Hub.Configuration;
 using Aicp.Hub.Dispatch;
+using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;
 using Aicp.Hub.Routing;
 using Aicp.Hub.RoutingConfiguration;
@@ -12,13 +13,17 @@ namespace Aicp.Tests.Infrastructure;
 internal static class TestDispatcher
 {
     public static (TaskDispatcher Dispatcher, AgentRegistry Registry) Create(TimeProvider time, IAgentChannel channel, AicpHubOptions? options = null,
-        RoutingRules? rules = null)
+        RoutingRules? rules = null) => Create(time, channel, out _, options, rules);
+
+    /// <summary>As above, with the hub-wide totals <c>/v1/stats</c> reads and <paramref name="strategies"/> next to the built-in ones.</summary>
+    public static (TaskDispatcher Dispatcher, AgentRegistry Registry) Create(TimeProvider time, IAgentChannel channel, out HubCounters counters,
+        AicpHubOptions? options = null, RoutingRules? rules = null, params IRoutingStrategy[] strategies)
     {
         var wrapped = Options.Create(options ?? new AicpHubOptions());
         var registry = new AgentRegistry(wrapped, time);
-        var catalog = new RoutingStrategyCatalog(RoutingFixture.AllStrategies());
+        var catalog = new RoutingStrategyCatalog([.. RoutingFixture.AllStrategies(), .. strategies]);
         var dispatcher = new TaskDispatcher(registry, catalog, channel, time, new DefaultRandomSource(1), wrapped,
-            NullLogger<TaskDispatcher>.Instance, TestTelemetry.Create(registry, time), rules is null ? null : new RoutingRulesStore(rules));
+            NullLogger<TaskDispatcher>.Instance, TestTelemetry.Create(registry, time, out counters), rules is null ? null : new RoutingRulesStore(rules));
         return (dispatcher, registry);
     }
 }

@@ -8,7 +8,10 @@ namespace Aicp.Tests.Infrastructure;
 /// <summary>The dispatcher's telemetry wired as the hub wires it, for tests that build a dispatcher by hand.</summary>
 internal static class TestTelemetry
 {
-    public static TaskTelemetry Create(AgentRegistry registry, TimeProvider time)
+    public static TaskTelemetry Create(AgentRegistry registry, TimeProvider time) => Create(registry, time, out _);
+
+    /// <summary>As <see cref="Create(AgentRegistry, TimeProvider)"/>, with the hub-wide totals <c>/v1/stats</c> reads from the same counters.</summary>
+    public static TaskTelemetry Create(AgentRegistry registry, TimeProvider time, out HubCounters counters)
     {
         var services = new ServiceCollection()
             .AddMetrics()
@@ -22,6 +25,7 @@ internal static class TestTelemetry
             .AddSingleton<CapacityPlanner>()
             .AddSingleton<TaskTelemetry>()
             .BuildServiceProvider();
+        counters = new HubCounters(services.GetRequiredService<HubMetrics>());
         return services.GetRequiredService<TaskTelemetry>();
     }
 }

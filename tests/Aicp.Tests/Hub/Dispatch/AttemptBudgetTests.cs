@@ -67,4 +67,22 @@ public sealed class AttemptBudgetTests
         budget.Deposit(_time.GetTimestamp());
         Assert.Equal(1, WithdrawAll(budget));
     }
+
+    [Fact]
+    public void HasBalance_TasksLeaveTheWindowBucketByBucket()
+    {
+        var budget = Budget(0.5, 0);
+        for (var i = 0; i < 10; i++)
+        {
+            budget.Deposit(_time.GetTimestamp()); // on a bucket's first tick
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        budget.Deposit(_time.GetTimestamp()); // the next bucket: 11 tasks in the window
+        _time.Advance(TimeSpan.FromMilliseconds(8_500));
+        Assert.True(budget.HasBalance(_time.GetTimestamp())); // 9.5 s after the first ten: all 11 count (1 <= 5.5)
+
+        _time.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.False(budget.HasBalance(_time.GetTimestamp())); // 10 s: the first ten left, one task buys half an attempt
+    }
 }

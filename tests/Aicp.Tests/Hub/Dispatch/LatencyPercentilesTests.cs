@@ -53,4 +53,44 @@ public sealed class LatencyPercentilesTests
         _time.Advance(TimeSpan.FromSeconds(10));
         Assert.Null(latencies.Percentile(0.5, _time.GetTimestamp(), minSamples: 1));
     }
+
+    [Fact]
+    public void Percentile_SamplesOfThePreviousWindow_CountWithTheCurrentOnes()
+    {
+        var latencies = Create();
+        for (var i = 0; i < 10; i++)
+        {
+            latencies.Record(10, _time.GetTimestamp());
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(10));
+        for (var i = 0; i < 10; i++)
+        {
+            latencies.Record(100, _time.GetTimestamp());
+        }
+
+        // 20 samples, the median exactly the last of the ten at 10 ms: the upper edge of their bucket
+        Assert.InRange(latencies.Percentile(0.5, _time.GetTimestamp(), minSamples: 20)!.Value, 10, 11);
+    }
+
+    [Fact]
+    public void Percentile_SeveralWindowsSkipped_BothWindowsEmpty()
+    {
+        var latencies = Create();
+        latencies.Record(10, _time.GetTimestamp());
+        _time.Advance(TimeSpan.FromSeconds(10));
+        latencies.Record(10, _time.GetTimestamp()); // one sample in each window
+
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Null(latencies.Percentile(0.5, _time.GetTimestamp(), minSamples: 1));
+    }
+
+    [Fact]
+    public void Record_LatencyBeyondTheLargestBucket_CountsInIt()
+    {
+        var latencies = Create();
+        latencies.Record(TimeSpan.FromHours(10).TotalMilliseconds, _time.GetTimestamp());
+
+        Assert.Equal(0.125 * Math.Pow(2, 26), latencies.Percentile(0.5, _time.GetTimestamp(), minSamples: 1));
+    }
 }

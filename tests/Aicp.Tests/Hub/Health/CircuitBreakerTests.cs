@@ -218,6 +218,17 @@ public sealed class CircuitPartsTests
         Assert.Equal(opens, new CircuitTripRule(Policy).ShouldOpen(ok: false, total, failed));
 
     [Fact]
+    public void Add_OutcomeExactlyOneWindowOld_HasLeftTheWindow()
+    {
+        var ticksPerSecond = TimeSpan.TicksPerSecond;
+        var window = new OutcomeWindow(30 * ticksPerSecond); // ten buckets of 3 s
+        var start = new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero).UtcTicks; // a bucket's first tick
+        Assert.Equal((1, 1), window.Add(start, ok: false));
+        Assert.Equal((2, 1), window.Add(start + 29 * ticksPerSecond + ticksPerSecond / 2, ok: true)); // 29.5 s later: still in
+        Assert.Equal((2, 0), window.Add(start + 30 * ticksPerSecond, ok: true)); // 30 s later: gone
+    }
+
+    [Fact]
     public void Add_OutcomesAcrossBuckets_TotalsOverTheWindowOnly()
     {
         var ticksPerSecond = TimeSpan.TicksPerSecond;

@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Aicp.Hub.Configuration;
+using Aicp.Hub.Dispatch;
+using Aicp.Hub.Observability;
+using Aicp.Hub.Registry;
+using Aicp.Hub.Routing;
+using Aicp.Protocol;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Aicp.Tests.Infrastructure;
+
+/// <summary>
+/// A dispatcher and registry wired as the hub wires them, without sockets: a manual clock that starts at a realistic
+/// time (so a timestamp mixed up with a duration shows), and a channel that records what would be sent to agents.
+/// </summary>
+internal sealed class DispatcherFixture
+{
+    public const string Method = "image.label";
+
+    private TaskDispatcher? _dispatcher;
+    private AgentRegistry? _registry;
+    private HubCounters? _counters;
+
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
+
+    public RecordingAgentChannel Channel { get; } = new();
+
+    public TaskDispatcher Dispatcher => _dispatcher ?? Create().Dispatcher;
+
+    public AgentRegistry Registry => _registry ?? Create().Registry;
+
+    /// <summary>The hub-wide totals (failovers, late and foreign completions, ...) as <c>/v1/stats</c> reports them.</summary>
+    public HubCounters Counters
+    {
+        get
+        {
+            if (_counters is null)
+            {
+                Create();
+            }
+
+            return _counters!;
+        }
+    }
+
+    /// <summary>The capability's pool (it exists while an agent serves it).</summary>
+    public CapabilityPool Pool => Registry.GetPool(Method) ?? throw new InvalidOperationException("no agent serves " + Method);
+
+    /// <summary>Builds the registry and dispatcher with <paramref name="options"/> and the built-in strategies plus <paramref name="strategies"/>.</summary>
+    public (TaskDispatcher Dispatcher, AgentRegistry Registry) Create(AicpHubOptions? options = null, params IRoutingStrategy[] strategies)
+    {
+        (_dispatcher, _registry) = TestDispatcher.Create(Time, Channel, out var counters, options, rules: null, strategies);
+        _counters = counters;
+        return (_dispatcher, _registry);
+    }
+
+    public AgentState Register(string id, int maxConcurrency = 4) =>
+        Registry.Register("c-" + id, id, [Method], maxConcurrency, new Dictionary<string, string>()).Agent;
+
+    public static TaskRequest Request(int timeoutMs = 10_000, int maxAttempts = 3, int? deadlineMs = null, string? strategy = null) => new()
+    {
+        Method = Method, Payload = TaskPayload.FromJson(JsonSerializer.SerializeToElement(1)), TimeoutMs = timeoutMs,
+        MaxAttempts = maxAttempts, DeadlineMs = deadlineMs, Strategy = strategy,
+    };
+
+    public Task<TaskResult> Submit(TaskRequest? request = null, CancellationToken cancellationToken = default) =>
+        Dispatcher.SubmitAsync(request ?? Request(), cancellationToken);
+
+    /// <summary>The agent answers the assignment: its id as the result, or an agent error.</summary>
+    public void Answer(AgentState agent, TaskAssignment sent, bool ok = true) =>
+        Dispatcher.Complete(agent.ConnectionId, new TaskCompletion
+        {
+            TaskId = sent.TaskId, Attempt = sent.Attempt, Ok = ok,
+            Result = ok ? TaskPayload.FromJson(JsonSerializer.SerializeToElement(agent.AgentId)) : null,
+            Error = ok ? null : TaskError.Of("model_error", "boom"),
+        });
+
+    /// <summary>Waits until <paramref name="count"/> tasks wait in the capability's queue.</summary>
+    public Task QueuedAsync(int count) => TestTimeouts.Eventually(() => Pool.Waiters.Count == count, $"{count} task(s) queued");
+
+    /// <summary>Every slot given back, every attempt untracked from its agent and gone from the in-flight table.</summary>
+    public void AssertNothingHeld(params AgentState[] agents)
+    {
+        Assert.All(agents, a => Assert.Equal((a.AgentId, 0, 0), (a.AgentId, a.Pending, a.TrackedAssignments)));
+        Assert.Equal(0, Dispatcher.InFlightCount);
+    }
+}

@@ -83,6 +83,13 @@ public sealed class TaskRequest
     /// </summary>
     [Key("deadlineMs")]
     public int? DeadlineMs { get; init; }
+
+    /// <summary>
+    /// Capabilities to try in order when <see cref="Method"/> has no agent to take the task, or when all its attempts
+    /// failed (at most 8, distinct, not the method itself). Replaces the capability's chain in the routing file.
+    /// </summary>
+    [Key("fallbacks")]
+    public string[]? Fallbacks { get; init; }
 }
 
 /// <summary>What the hub sends an agent in <c>Execute</c>.</summary>

@@ -177,6 +177,9 @@ public static class ErrorCodes
     /// <summary>The request's deadlineMs is outside 1 .. 3,600,000.</summary>
     public const string InvalidDeadline = "invalid_deadline";
 
+    /// <summary>The request's <c>fallbacks</c> are not a list of at most 8 distinct capability names other than its method.</summary>
+    public const string InvalidFallbacks = "invalid_fallbacks";
+
     /// <summary>Refused at once: the predicted wait plus service time exceeds the task's deadline.</summary>
     public const string DeadlineUnreachable = "deadline_unreachable";
 
@@ -225,6 +228,9 @@ public static class ProtocolDefaults
 
     /// <summary>Longest end-to-end deadline a request may set: one hour.</summary>
     public const int MaxDeadlineMs = 3_600_000;
+
+    /// <summary>Most capabilities a task may fall back to after its own (a request's <c>fallbacks</c>, or a whole chain in the routing file): 8.</summary>
+    public const int MaxFallbacks = 8;
 
     /// <summary>Most capabilities one agent may register: 256.</summary>
     public const int MaxCapabilitiesPerAgent = 256;

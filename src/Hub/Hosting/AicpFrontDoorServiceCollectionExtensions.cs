@@ -12,6 +12,7 @@ public static class AicpFrontDoorServiceCollectionExtensions
     public static IServiceCollection AddAicpFrontDoors(this IServiceCollection services)
     {
         services.TryAddSingleton<FrontDoorTasks>();
+        services.TryAddSingleton<ModelCatalog>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, FrontDoorAuthorizationResultHandler>();
         return services;
     }

@@ -9,6 +9,9 @@ internal sealed class RoutingRulesDocument
 {
     /// <summary>Per-capability defaults, by capability name.</summary>
     public Dictionary<string, CapabilityDocument>? Capabilities { get; set; }
+
+    /// <summary>Model names clients may ask for (the OpenAI door's <c>model</c>), by name.</summary>
+    public Dictionary<string, ModelDocument>? Models { get; set; }
 }
 
 /// <summary>Defaults for tasks of one capability that do not set their own.</summary>
@@ -19,4 +22,16 @@ internal sealed class CapabilityDocument
     public int? TimeoutMs { get; set; }
 
     public int? MaxAttempts { get; set; }
+
+    public List<string>? Fallbacks { get; set; }
+}
+
+/// <summary>What one model name routes to.</summary>
+internal sealed class ModelDocument
+{
+    public string? Capability { get; set; }
+
+    public string? Strategy { get; set; }
+
+    public List<string>? Fallbacks { get; set; }
 }

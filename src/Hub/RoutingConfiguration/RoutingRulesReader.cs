@@ -9,7 +9,8 @@ namespace Aicp.Hub.RoutingConfiguration;
 
 /// <summary>
 /// Reads a routing configuration file (YAML, on YamlDotNet) into <see cref="RoutingRules"/>, or lists every problem in
-/// it at once: capability names that do not follow the grammar, unknown strategies, values out of range. A file that
+/// it at once: capability names that do not follow the grammar, unknown strategies, values out of range, fallback
+/// chains that loop or grow past <see cref="ProtocolDefaults.MaxFallbacks"/>, models without a capability. A file that
 /// does not parse (a syntax error, a key the format does not have, a key given twice, a value of the wrong type) is one
 /// problem, with its line and column. YamlDotNet does the parsing and binding; what it cannot know (the hub's names,
 /// strategies and ranges) is checked here.
@@ -55,8 +56,10 @@ internal static class RoutingRulesReader
 
         var problems = new List<string>();
         var capabilities = ReadCapabilities(document, strategies, problems);
+        var fallbacks = ReadFallbackChains(document, problems);
+        var models = ReadModels(document, strategies, problems);
         errors = [.. problems.Select(p => $"{source}: {p}")];
-        return problems.Count == 0 ? new RoutingRules(capabilities, source) : null;
+        return problems.Count == 0 ? new RoutingRules(capabilities, fallbacks, models, source) : null;
     }
 
     private static FrozenDictionary<string, CapabilityRule> ReadCapabilities(RoutingRulesDocument document, RoutingStrategyCatalog strategies, List<string> problems)
@@ -87,9 +90,157 @@ internal static class RoutingRulesReader
                 problems.Add($"{at}.maxAttempts must be within 1..{ProtocolDefaults.MaxAttemptsLimit}; got {entry.MaxAttempts}.");
             }
 
+            CheckFallbacks(entry.Fallbacks, name, $"{at}.fallbacks", problems);
             rules[name] = new CapabilityRule(strategy?.Name, entry.TimeoutMs, entry.MaxAttempts); // the strategy as the hub spells it
         }
 
         return rules.ToFrozenDictionary(StringComparer.Ordinal);
     }
+
+    /// <summary>
+    /// Expands each capability's fallbacks into its whole chain (depth first: a fallback, then that capability's own
+    /// chain), refusing a loop (a capability that falls back, directly or not, to itself) and a chain longer than
+    /// <see cref="ProtocolDefaults.MaxFallbacks"/>.
+    /// </summary>
+    private static FrozenDictionary<string, string[]> ReadFallbackChains(RoutingRulesDocument document, List<string> problems)
+    {
+        var direct = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var (name, capability) in document.Capabilities ?? [])
+        {
+            if (capability?.Fallbacks is { Count: > 0 } list)
+            {
+                direct[name] = list;
+            }
+        }
+
+        var chains = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        foreach (var name in direct.Keys)
+        {
+            var chain = new List<string>();
+            var path = new List<string> { name };
+            if (Expand(name, direct, chain, path, problems) && chain.Count > ProtocolDefaults.MaxFallbacks)
+            {
+                problems.Add($"capabilities.{name}.fallbacks: the whole chain ({string.Join(" -> ", chain)}) has {chain.Count} capabilities; at most {ProtocolDefaults.MaxFallbacks}.");
+            }
+
+            chains[name] = [.. chain];
+        }
+
+        return chains.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    // False when a loop was found (reported once, from the capability where the walk started).
+    private static bool Expand(string name, Dictionary<string, List<string>> direct, List<string> chain, List<string> path, List<string> problems)
+    {
+        foreach (var next in direct.GetValueOrDefault(name) ?? [])
+        {
+            if (next == name)
+            {
+                continue; // falls back to itself: listed by CheckFallbacks
+            }
+
+            if (path.Contains(next, StringComparer.Ordinal))
+            {
+                problems.Add($"capabilities.{path[0]}.fallbacks: {string.Join(" -> ", path)} -> {next} is a loop.");
+                return false;
+            }
+
+            if (chain.Contains(next, StringComparer.Ordinal))
+            {
+                continue; // reached already by another branch
+            }
+
+            chain.Add(next);
+            path.Add(next);
+            var ok = Expand(next, direct, chain, path, problems);
+            path.RemoveAt(path.Count - 1);
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static FrozenDictionary<string, ModelRoute> ReadModels(RoutingRulesDocument document, RoutingStrategyCatalog strategies, List<string> problems)
+    {
+        var models = new Dictionary<string, ModelRoute>(StringComparer.Ordinal);
+        foreach (var (name, model) in document.Models ?? [])
+        {
+            var at = $"models.{name}";
+            if (!IsValidModelName(name))
+            {
+                problems.Add($"{at}: '{name}' is not a valid model name (1..{MaxModelNameLength} characters, no spaces or control characters).");
+            }
+
+            var entry = model ?? new ModelDocument();
+            if (entry.Capability is null || !Names.IsValid(entry.Capability))
+            {
+                problems.Add($"{at}.capability: a capability name (^[a-z0-9][a-z0-9._-]{{0,127}}$) is required; got '{entry.Capability}'.");
+            }
+
+            IRoutingStrategy? strategy = null;
+            if (entry.Strategy is not null && !strategies.TryGet(entry.Strategy, out strategy))
+            {
+                problems.Add($"{at}.strategy '{entry.Strategy}' is not a known strategy; known: {string.Join(", ", strategies.Names)}.");
+            }
+
+            CheckFallbacks(entry.Fallbacks, entry.Capability, $"{at}.fallbacks", problems);
+            models[name] = new ModelRoute(entry.Capability ?? "", strategy?.Name, entry.Fallbacks is { Count: > 0 } f ? [.. f] : null);
+        }
+
+        return models.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    /// <summary>Longest model name: 128 characters.</summary>
+    public const int MaxModelNameLength = 128;
+
+    /// <summary>A model name: 1..128 characters, none of them white space or a control character.</summary>
+    public static bool IsValidModelName(string? name) =>
+        name is { Length: > 0 and <= MaxModelNameLength } && !name.Any(c => char.IsWhiteSpace(c) || char.IsControl(c));
+
+    /// <summary>
+    /// The problem with a list of fallbacks for <paramref name="owner"/>, or null: at most
+    /// <see cref="ProtocolDefaults.MaxFallbacks"/> distinct capability names, the owner not among them. Shared by the
+    /// routing file and the dispatcher's check of a request's <c>fallbacks</c>.
+    /// </summary>
+    public static string? FallbacksProblem(IReadOnlyCollection<string> fallbacks, string? owner)
+    {
+        if (fallbacks.Count > ProtocolDefaults.MaxFallbacks)
+        {
+            return $"at most {ProtocolDefaults.MaxFallbacks} capabilities; got {fallbacks.Count}.";
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in fallbacks)
+        {
+            if (!Names.IsValid(name))
+            {
+                return $"'{Truncate(name)}' is not a valid capability name (^[a-z0-9][a-z0-9._-]{{0,127}}$).";
+            }
+
+            if (name == owner)
+            {
+                return $"'{name}' falls back to itself.";
+            }
+
+            if (!seen.Add(name))
+            {
+                return $"'{name}' is listed twice.";
+            }
+        }
+
+        return null;
+    }
+
+    private static void CheckFallbacks(List<string>? fallbacks, string? owner, string at, List<string> problems)
+    {
+        if (fallbacks is not null && FallbacksProblem(fallbacks, owner) is { } problem)
+        {
+            problems.Add($"{at}: {problem}");
+        }
+    }
+
+    private static string Truncate(string? value) => value is null ? "" : value.Length <= 64 ? value : value[..64] + "...";
 }

@@ -104,4 +104,109 @@ public sealed class RoutingRulesReaderTests
 
         Assert.Contains("/nonexistent/routing.yaml: cannot be read", Assert.Single(errors));
     }
+
+    [Fact]
+    public void Read_FallbackChains_ExpandedDepthFirstWithoutRepeats()
+    {
+        var rules = Read("""
+            capabilities:
+              text.chat: { fallbacks: [text.chat.small, text.echo] }
+              text.chat.small: { fallbacks: [text.tiny, text.echo] }
+              text.tiny: { fallbacks: [text.echo] }
+              image.label: {}
+            """);
+
+        Assert.Equal(["text.chat.small", "text.tiny", "text.echo"], rules.FallbacksFor("text.chat"));
+        Assert.Equal(["text.tiny", "text.echo"], rules.FallbacksFor("text.chat.small"));
+        Assert.Equal(["text.echo"], rules.FallbacksFor("text.tiny"));
+        Assert.Empty(rules.FallbacksFor("image.label"));
+        Assert.Empty(rules.FallbacksFor("text.echo"));
+    }
+
+    [Fact]
+    public void Read_FallbackProblems_LoopsLengthsNamesListed()
+    {
+        var errors = Problems("""
+            capabilities:
+              a: { fallbacks: [b] }
+              b: { fallbacks: [c] }
+              c: { fallbacks: [a] }
+              d: { fallbacks: [d] }
+              e: { fallbacks: [f, f] }
+              g: { fallbacks: [Not.Valid] }
+              h: { fallbacks: [h1, h2, h3, h4, h5] }
+              h5: { fallbacks: [h6, h7, h8, h9] }
+            """);
+
+        Assert.Contains(errors, e => e.Contains("capabilities.a.fallbacks: a -> b -> c -> a is a loop."));
+        Assert.Contains(errors, e => e.Contains("capabilities.b.fallbacks: b -> c -> a -> b is a loop."));
+        Assert.Contains(errors, e => e.Contains("capabilities.c.fallbacks: c -> a -> b -> c is a loop."));
+        Assert.Contains(errors, e => e.Contains("capabilities.d.fallbacks: 'd' falls back to itself."));
+        Assert.Contains(errors, e => e.Contains("capabilities.e.fallbacks: 'f' is listed twice."));
+        Assert.Contains(errors, e => e.Contains("capabilities.g.fallbacks: 'Not.Valid' is not a valid capability name"));
+        Assert.Contains(errors, e => e.Contains("capabilities.h.fallbacks: the whole chain (h1 -> h2 -> h3 -> h4 -> h5 -> h6 -> h7 -> h8 -> h9) has 9 capabilities; at most 8."));
+        Assert.Equal(7, errors.Count);
+    }
+
+    [Fact]
+    public void Read_FallbackChainOfEight_Accepted()
+    {
+        var rules = Read("""
+            capabilities:
+              h: { fallbacks: [h1, h2, h3, h4, h5] }
+              h5: { fallbacks: [h6, h7, h8] }
+            """);
+
+        Assert.Equal(["h1", "h2", "h3", "h4", "h5", "h6", "h7", "h8"], rules.FallbacksFor("h"));
+    }
+
+    [Fact]
+    public void Read_ModelMap_Bound()
+    {
+        var rules = Read("""
+            models:
+              gpt-4o-mini: { capability: text.chat, strategy: Least-Loaded, fallbacks: [text.echo] }
+              meta-llama/Llama-3.1-8B:instruct:
+                capability: text.chat.small
+            """);
+
+        var mini = rules.Models["gpt-4o-mini"];
+        Assert.Equal(("text.chat", "least-loaded"), (mini.Capability, mini.Strategy));
+        Assert.Equal(["text.echo"], mini.Fallbacks!);
+        Assert.Equal(new ModelRoute("text.chat.small", null, null), rules.Models["meta-llama/Llama-3.1-8B:instruct"]);
+    }
+
+    [Fact]
+    public void Read_ModelProblems_EveryOneListed()
+    {
+        var errors = Problems("""
+            models:
+              "has space": { capability: text.chat }
+              no-capability: { strategy: random }
+              bad-capability: { capability: Text.Chat }
+              bad-strategy: { capability: text.chat, strategy: fastest }
+              bad-fallbacks: { capability: text.chat, fallbacks: [text.chat] }
+            """);
+
+        Assert.Contains(errors, e => e.Contains("models.has space: 'has space' is not a valid model name"));
+        Assert.Contains(errors, e => e.Contains("models.no-capability.capability: a capability name (^[a-z0-9][a-z0-9._-]{0,127}$) is required; got ''."));
+        Assert.Contains(errors, e => e.Contains("models.bad-capability.capability: a capability name") && e.Contains("got 'Text.Chat'"));
+        Assert.Contains(errors, e => e.Contains("models.bad-strategy.strategy 'fastest' is not a known strategy"));
+        Assert.Contains(errors, e => e.Contains("models.bad-fallbacks.fallbacks: 'text.chat' falls back to itself."));
+        Assert.Equal(5, errors.Count);
+    }
+
+    [Theory]
+    [InlineData("x", true)]
+    [InlineData("gpt-4o-mini", true)]
+    [InlineData("org/model:tag", true)]
+    [InlineData("", false)]
+    [InlineData("two words", false)]
+    [InlineData("tab\there", false)]
+    public void IsValidModelName_PrintableWithoutSpaces(string name, bool valid)
+    {
+        Assert.Equal(valid, RoutingRulesReader.IsValidModelName(name));
+        Assert.True(RoutingRulesReader.IsValidModelName(new string('m', RoutingRulesReader.MaxModelNameLength)));
+        Assert.False(RoutingRulesReader.IsValidModelName(new string('m', RoutingRulesReader.MaxModelNameLength + 1)));
+    }
 }

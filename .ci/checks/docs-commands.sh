@@ -127,6 +127,13 @@ const keys = o => Object.keys(o).sort().join(",");
 if (keys(documented) !== keys(printed)) { console.error("documented: " + keys(documented) + "\nprinted:    " + keys(printed)); process.exit(1); }
 if (!printed.pass) { console.error("the chaos run failed"); process.exit(1); }'"'"' "$WORK/chaos-object.json"'
 
+# docs/CLUSTER.md: two hub nodes on a loopback redis-server, a labelee given both, the cluster view; run as processes by the test
+by_test 'redis-server --port 6379 --bind 127.0.0.1 --save '"'"''"'"' --appendonly no' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
+by_test 'dotnet run --project src/Hub -- --urls http://127.0.0.1:5001 --Aicp:Cluster:Redis=127.0.0.1:6379 --Aicp:Cluster:NodeId=node-1' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
+by_test 'dotnet run --project src/Hub -- --urls http://127.0.0.1:5002 --Aicp:Cluster:Redis=127.0.0.1:6379 --Aicp:Cluster:NodeId=node-2' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
+by_test 'dotnet run --project src/SampleAgents -- labelee --hub http://127.0.0.1:5001,http://127.0.0.1:5002 --id labelee-1' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
+by_test 'curl -s http://127.0.0.1:5002/v1/cluster' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
+
 # docs/ROUTING.md
 run_as 'dotnet run -c Release --project bench/Aicp.Bench -- routing-sim [--scenario A|B|C|D|E|H] [--json] [--seed N]' 'dotnet run -c Release --project bench/Aicp.Bench -- routing-sim --scenario H --json --seed 20261121'
 run_as 'dotnet run -c Release --project bench/Aicp.Bench -- pick-bench [--filter *adaptive*]' 'dotnet run -c Release --project bench/Aicp.Bench -- pick-bench --filter "*random*"'

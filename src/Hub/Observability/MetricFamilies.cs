@@ -121,6 +121,15 @@ internal static class MetricFamilies
     public static readonly MetricFamily GcHeapSize = new("dotnet_gc_heap_size_bytes",
         "Bytes currently thought to be allocated on the managed heap.", "By", []);
 
+    public static readonly MetricFamily ClusterNodes = new("aicp_cluster_nodes",
+        "Hub nodes in this node's view of the cluster, itself included (1 when not a node of a cluster, or while Redis is unreachable).", "{node}", []);
+
+    public static readonly MetricFamily ClusterRedisUp = new("aicp_cluster_redis_up",
+        "1 while this node reaches the cluster's Redis, 0 while it does not (and on a hub that is not a node of a cluster).", "1", []);
+
+    public static readonly MetricFamily ClusterBadSnapshots = new("aicp_cluster_bad_snapshots_total",
+        "Node snapshots or membership entries read from Redis that were not valid, and were dropped.", "{snapshot}", []);
+
     /// <summary>Label (tag) names.</summary>
     public static class Tags
     {

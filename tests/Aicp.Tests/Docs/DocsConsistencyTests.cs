@@ -131,7 +131,7 @@ public sealed partial class DocsConsistencyTests
         var documented = new HashSet<string>(
             ReadmeSettings().Keys.Concat(SecuritySettings().Keys).Concat(OtlpSettings().Keys).Select(k => Concrete(k).Replace(":sample", "", StringComparison.Ordinal)),
             StringComparer.OrdinalIgnoreCase);
-        var settings = Settings(typeof(AicpHubOptions), "Aicp", recurseInto: [typeof(ObservabilityOptions), typeof(OtlpOptions), typeof(RetryBudgetOptions), typeof(HedgingOptions), typeof(StreamingOptions)])
+        var settings = Settings(typeof(AicpHubOptions), "Aicp", recurseInto: [typeof(ObservabilityOptions), typeof(OtlpOptions), typeof(RetryBudgetOptions), typeof(HedgingOptions), typeof(StreamingOptions), typeof(ClusterOptions)])
             .Concat(Settings(typeof(ObservabilityOptions), "Aicp", recurseInto: [typeof(OtlpOptions), typeof(DashboardOptions)]))
             .Concat(Settings(typeof(AicpSecurityOptions), AicpSecurityOptions.SectionName, recurseInto: [typeof(JwtOptions), typeof(ApiKeyOptions)]));
 

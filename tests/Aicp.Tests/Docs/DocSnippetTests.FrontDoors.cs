@@ -30,15 +30,8 @@ public sealed partial class DocSnippetTests
         Assert.Equal(2, documented.Count);
         await using var h = await HubHarness.StartAsync(TestCredentials.Secured());
         await h.StartAgentAsync("labelee-fast", HubHarness.Echo("labelee-fast"), accessToken: TestCredentials.WorkerKey);
-        var hub = h.Hub.BaseUrl.ToString().TrimEnd('/');
 
-        var outputs = new List<string>();
-        foreach (var command in commands)
-        {
-            var (exitCode, output) = await ExternalTool.RunAsync("bash", ["-c", $"KEY={TestCredentials.SubmitterKey}\n{command.Replace("http://127.0.0.1:5000", hub, StringComparison.Ordinal)}"]);
-            Assert.True(exitCode == 0, $"{command}: exit {exitCode}: {output} ({curl})");
-            outputs.Add(output.Replace("\r", "", StringComparison.Ordinal));
-        }
+        var outputs = await RunCurlAsync(commands, h, curl);
 
         var completed = JsonDocument.Parse(outputs[0]).RootElement;
         Assert.Equal((TaskStatuses.Completed, "least-loaded", "labelee-fast"),
@@ -71,13 +64,7 @@ public sealed partial class DocSnippetTests
         var hub = h.Hub.BaseUrl.ToString().TrimEnd('/');
         var answer = DemoResponder.Reply(new ChatRequest { Messages = [new ChatMessage { Role = "user", Content = "Hello" }] });
 
-        var outputs = new List<string>();
-        foreach (var command in commands)
-        {
-            var (exitCode, output) = await ExternalTool.RunAsync("bash", ["-c", $"KEY={TestCredentials.SubmitterKey}\n{command.Replace("http://127.0.0.1:5000", hub, StringComparison.Ordinal)}"]);
-            Assert.True(exitCode == 0, $"{command}: exit {exitCode}: {output} ({curl})");
-            outputs.Add(output.Replace("\r", "", StringComparison.Ordinal));
-        }
+        var outputs = await RunCurlAsync(commands, h, curl);
 
         var completion = JsonDocument.Parse(outputs[0]).RootElement;
         AssertSameShape(JsonDocument.Parse(documented[0]).RootElement, completion, "chat.completion");
@@ -98,6 +85,21 @@ public sealed partial class DocSnippetTests
         var models = JsonDocument.Parse(outputs[2]).RootElement;
         AssertSameShape(JsonDocument.Parse(documented[2]).RootElement, models, "models");
         Assert.Equal(["gpt-4o-mini", "text.chat"], models.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
+    }
+
+    /// <summary>Runs documented curl commands as written, with <c>$KEY</c> a submitter's key and the hub's address in place of 127.0.0.1:5000; their outputs.</summary>
+    private static async Task<List<string>> RunCurlAsync(IEnumerable<string> commands, HubHarness h, string curl)
+    {
+        var hub = h.Hub.BaseUrl.ToString().TrimEnd('/');
+        var outputs = new List<string>();
+        foreach (var command in commands)
+        {
+            var (exitCode, output) = await ExternalTool.RunAsync("bash", ["-c", $"KEY={TestCredentials.SubmitterKey}\n{command.Replace("http://127.0.0.1:5000", hub, StringComparison.Ordinal)}"]);
+            Assert.True(exitCode == 0, $"{command}: exit {exitCode}: {output} ({curl})");
+            outputs.Add(output.Replace("\r", "", StringComparison.Ordinal));
+        }
+
+        return outputs;
     }
 
     private const string OpenAiCurlFirstLine = "curl -s http://127.0.0.1:5000/v1/chat/completions";

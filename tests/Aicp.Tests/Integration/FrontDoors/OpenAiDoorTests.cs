@@ -54,18 +54,9 @@ public sealed class OpenAiDoorTests : IDisposable
     private static ChatClient Chat(HubHarness h, string model = "gpt-4o-mini", string key = "no-key-needed-in-open-mode") =>
         new(model, new ApiKeyCredential(key), ClientOptions(h));
 
-    private static HttpClient Http(HubHarness h, string? token = null)
-    {
-        var http = new HttpClient { BaseAddress = h.Hub.BaseUrl, Timeout = TestTimeouts.Default };
-        if (token is not null)
-        {
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
+    private static HttpClient Http(HubHarness h, string? token = null) => h.HttpClient(token);
 
-        return http;
-    }
-
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+    private static StringContent Json(string json) => HubHarness.Json(json);
 
     private static async Task<(HttpStatusCode Status, JsonElement Error, string? Header)> PostErrorAsync(HttpClient http, HttpContent content)
     {
@@ -393,23 +384,33 @@ public sealed class OpenAiDoorTests : IDisposable
         Assert.Equal(0, doors.FrontDoor(FrontDoorNames.Http, TaskStatuses.Completed)); // counted under its own door only
     }
 
+    /// <summary>A <c>text.chat</c> agent that writes <paramref name="deltas"/>, then waits to be killed; the task says when it wrote them.</summary>
+    private static async Task<(AicpAgent Agent, Task Wrote)> StartAgentKilledMidStreamAsync(HubHarness h, params string[] deltas)
+    {
+        var wrote = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var agent = await h.StartAgentAsync<string>("chat-1", async (task, ct) =>
+        {
+            foreach (var delta in deltas)
+            {
+                await task.WriteChunkAsync(new ChatDelta { Delta = delta }, ct);
+            }
+
+            wrote.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct); // the test kills the agent here
+            return "never";
+        }, method: "text.chat");
+        return (agent, wrote.Task);
+    }
+
     [Fact]
     public async Task ChatCompletionsStream_AgentKilledMidStream_ErrorEventStreamInterruptedAndNoDone()
     {
         await using var h = await StartHubAsync();
-        var wrote = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var agent = await h.StartAgentAsync<string>("chat-1", async (task, ct) =>
-        {
-            await task.WriteChunkAsync(new ChatDelta { Delta = "first " }, ct);
-            await task.WriteChunkAsync(new ChatDelta { Delta = "second " }, ct);
-            wrote.TrySetResult();
-            await Task.Delay(Timeout.Infinite, ct); // killed mid-stream
-            return "never";
-        }, method: "text.chat");
+        var (agent, wrote) = await StartAgentKilledMidStreamAsync(h, "first ", "second ");
         using var http = Http(h);
 
         var reading = PostStreamAsync(http, """{"model":"text.chat","messages":[{"role":"user","content":"x"}],"stream":true}""");
-        await wrote.Task.DefaultTimeout();
+        await wrote.DefaultTimeout();
         await agent.AbortAsync().DefaultTimeout();
         var (response, events) = await reading.DefaultTimeout();
 
@@ -427,14 +428,7 @@ public sealed class OpenAiDoorTests : IDisposable
     public async Task CompleteChatStreaming_AgentKilledMidStream_TheClientEndsAfterTheChunksItGotWithoutAFinishReason()
     {
         await using var h = await StartHubAsync();
-        var wrote = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var agent = await h.StartAgentAsync<string>("chat-1", async (task, ct) =>
-        {
-            await task.WriteChunkAsync(new ChatDelta { Delta = "partial " }, ct);
-            wrote.TrySetResult();
-            await Task.Delay(Timeout.Infinite, ct);
-            return "never";
-        }, method: "text.chat");
+        var (agent, wrote) = await StartAgentKilledMidStreamAsync(h, "partial ");
 
         var texts = new List<string>();
         var finishReasons = new List<ChatFinishReason>();
@@ -447,7 +441,7 @@ public sealed class OpenAiDoorTests : IDisposable
                 finishReasons.AddRange(update.FinishReason is { } reason ? [reason] : []);
             }
         });
-        await wrote.Task.DefaultTimeout();
+        await wrote.DefaultTimeout();
         await agent.AbortAsync().DefaultTimeout();
         var ended = await Record.ExceptionAsync(() => reading.DefaultTimeout());
 

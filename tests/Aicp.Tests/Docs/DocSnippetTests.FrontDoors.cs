@@ -46,7 +46,7 @@ public sealed partial class DocSnippetTests
     /// <summary>
     /// The OpenAI door's curl commands (docs/FRONT-DOORS.md, and the same in README.md after the <c>chat</c> command), as
     /// documented, against a hub with credentials and the shipped <c>deploy/routing.yaml</c> (its model map sends
-    /// <c>gpt-4o-mini</c> to <c>text.chat</c>), served by the chat sample agent: each answer has the documented shape and
+    /// <c>aicp-demo-chat</c> to <c>text.chat</c>), served by the chat sample agent: each answer has the documented shape and
     /// the responder's text, the streamed one as server-sent events ending with <c>data: [DONE]</c>.
     /// </summary>
     [Fact]
@@ -84,7 +84,7 @@ public sealed partial class DocSnippetTests
 
         var models = JsonDocument.Parse(outputs[2]).RootElement;
         AssertSameShape(JsonDocument.Parse(documented[2]).RootElement, models, "models");
-        Assert.Equal(["gpt-4o-mini", "text.chat"], models.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
+        Assert.Equal(["aicp-demo-chat", "text.chat"], models.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
     }
 
     /// <summary>Runs documented curl commands as written, with <c>$KEY</c> a submitter's key and the hub's address in place of 127.0.0.1:5000; their outputs.</summary>
@@ -144,6 +144,24 @@ public sealed partial class DocSnippetTests
 
         Assert.Empty(errors);
         Assert.Equal(new CapabilityRule("least-loaded", 60_000, 2), Assert.Single(rules!.Capabilities).Value);
+        Assert.Equal(["text.chat.small", "text.echo"], rules.FallbacksFor("text.chat"));
+        Assert.Equal(("text.chat", "least-loaded"), (rules.Models["gpt-4o-mini"].Capability, rules.Models["gpt-4o-mini"].Strategy));
+        Assert.Equal(["text.echo"], rules.Models["gpt-4o-mini"].Fallbacks!);
+    }
+
+    /// <summary>docs/ROUTING.md's router is a valid one and classifies as its comments say.</summary>
+    [Fact]
+    public void Routing_RouterExample_ClassifiesAsDocumented()
+    {
+        var rules = RoutingRulesReader.Read(BlockStarting("docs/ROUTING.md", "routers:").Text, "ROUTING.md", RoutingRulesReaderTests.Strategies, out var errors);
+        Assert.Empty(errors);
+        var auto = rules!.Routers["auto"];
+        TaskPayload Ask(string content) => TaskPayload.FromJson(JsonSerializer.SerializeToElement(new { messages = new[] { new { role = "user", content } } }));
+
+        Assert.Equal(("code", "text.code"), auto.Classify(Ask("a Stack Trace from my build")));
+        Assert.Equal(("image", "image.label"), auto.Classify(Ask("what is in holiday-1.JPEG?")));
+        Assert.Equal(("default", "text.chat"), auto.Classify(Ask("tell me a story")));
+        Assert.Equal(("default", "text.chat"), auto.Classify(TaskPayload.FromJson(JsonSerializer.SerializeToElement(new { prompt = "stack trace" }))));
     }
 
     /// <summary>

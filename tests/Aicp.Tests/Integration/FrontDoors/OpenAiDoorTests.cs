@@ -143,6 +143,47 @@ public sealed class OpenAiDoorTests : IDisposable
     }
 
     [Fact]
+    public async Task CompleteChat_MappedModelWhoseCapabilityHasNoAgent_ServedByItsFallback()
+    {
+        var routing = Path.Combine(_directory, "routing.yaml");
+        File.WriteAllText(routing, "models:\n  big-model: { capability: text.large, fallbacks: [text.chat] }\n");
+        await using var h = await HubHarness.StartAsync(new Dictionary<string, string?> { ["Aicp:RoutingFile"] = routing });
+        await h.Own(ChatAgent.Create(h.Hub.BaseUrl.ToString(), "chat-1")).StartAsync().DefaultTimeout();
+
+        var completion = await CompleteAsync(Chat(h, "big-model"), "anyone there");
+
+        Assert.StartsWith(DemoResponder.Preamble, completion.Content[0].Text, StringComparison.Ordinal);
+        Assert.Equal("big-model", completion.Model);
+    }
+
+    [Fact]
+    public async Task CompleteChat_ModelMappedToAnIntentRouter_TheLastMessageChoosesTheCapability()
+    {
+        var routing = Path.Combine(_directory, "routing.yaml");
+        File.WriteAllText(routing, """
+            models:
+              aicp-auto: { capability: auto }
+            routers:
+              auto:
+                field: messages.-1.content
+                rules:
+                  - { name: code, keywords: [stack trace], capability: text.code }
+                default: text.chat
+            """);
+        await using var h = await HubHarness.StartAsync(new Dictionary<string, string?> { ["Aicp:RoutingFile"] = routing });
+        await h.StartAgentAsync("coder", (_, _) => ValueTask.FromResult(JsonSerializer.SerializeToElement(new { content = "from text.code" })), method: "text.code");
+        await h.StartAgentAsync("chatter", (_, _) => ValueTask.FromResult(JsonSerializer.SerializeToElement(new { content = "from text.chat" })), method: "text.chat");
+        var chat = Chat(h, "aicp-auto");
+
+        var code = await chat.CompleteChatAsync([new UserChatMessage("hello"), new AssistantChatMessage("hi"), new UserChatMessage("here is a Stack Trace")]).DefaultTimeout();
+        var earlier = await chat.CompleteChatAsync([new UserChatMessage("a stack trace"), new UserChatMessage("thanks")]).DefaultTimeout();
+
+        Assert.Equal("from text.code", code.Value.Content[0].Text);
+        Assert.Equal("from text.chat", earlier.Value.Content[0].Text); // only the last message is read
+        Assert.Equal("aicp-auto", code.Value.Model);
+    }
+
+    [Fact]
     public async Task CompleteChatStreaming_ChatAgent_EachWordAsAChunkInOrderThenTheFinishAndUsage()
     {
         await using var h = await StartHubAsync();

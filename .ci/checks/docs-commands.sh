@@ -59,6 +59,12 @@ by_test 'dotnet run --project src/SampleAgents -- submit --hub http://127.0.0.1:
 by_test 'curl -s http://127.0.0.1:5000/v1/tasks -H "Authorization: Bearer $KEY" --json '"'"'{"method":"image.label","payload":{"image":"<base64 PNG>"},"strategy":"least-loaded","timeoutMs":5000}'"'"'' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_CurlExamples_AnswerAsDocumented'
 by_test 'curl -s -i http://127.0.0.1:5000/v1/tasks -H "Authorization: Bearer $KEY" --json '"'"'{"method":"text.nobody"}'"'"'' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_CurlExamples_AnswerAsDocumented'
 
+# README.md and docs/FRONT-DOORS.md: the OpenAI-compatible door (against a hub with keys, deploy/routing.yaml and the chat agent; the test checks the answers)
+by_test 'dotnet run --project src/SampleAgents -- chat --hub http://127.0.0.1:5000' 'Aicp.Tests.SampleAgents.Cli.SampleAgentsProcessTests.Chat_AsDocumented_ServesTheOpenAiDoorAndDrainsOnSigterm'
+by_test 'curl -s http://127.0.0.1:5000/v1/chat/completions -H "Authorization: Bearer $KEY" --json '"'"'{"model":"aicp-demo-chat","messages":[{"role":"user","content":"Hello"}]}'"'"'' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_OpenAiCurlExamples_AnswerAsDocumented'
+by_test 'curl -sN http://127.0.0.1:5000/v1/chat/completions -H "Authorization: Bearer $KEY" --json '"'"'{"model":"aicp-demo-chat","messages":[{"role":"user","content":"Hello"}],"stream":true}'"'"'' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_OpenAiCurlExamples_AnswerAsDocumented'
+by_test 'curl -s http://127.0.0.1:5000/v1/models -H "Authorization: Bearer $KEY"' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_OpenAiCurlExamples_AnswerAsDocumented'
+
 # docs/SDK.md
 by_test 'dotnet pack Aicp.Packages.slnf -o <folder>' 'Aicp.Tests.Sdk.Packaging.NewUserPathTests.PackedSdk_TemplateAgentAndTinySubmitter_TaskCompletes'
 by_test 'dotnet new' 'Aicp.Tests.Sdk.Packaging.NewUserPathTests.PackedSdk_TemplateAgentAndTinySubmitter_TaskCompletes' # install, then the aicp-agent template

@@ -45,7 +45,7 @@ internal static class MetricFamilies
         "{task}", [Tags.Method, Tags.Code]);
 
     public static readonly MetricFamily FrontDoorRequests = new("aicp_front_door_requests_total",
-        "Requests by front door (signalr, signalr_stream, http) and outcome: the task's final status, or invalid_request / unauthorized for a request refused before it became a task.",
+        "Requests by front door (signalr, signalr_stream, http, openai) and outcome: the task's final status, or invalid_request / unauthorized for a request refused before it became a task.",
         "{request}", [Tags.Door, Tags.Status]);
 
     public static readonly MetricFamily CircuitTransitions = new("aicp_circuit_transitions_total",

@@ -6,19 +6,27 @@ namespace Aicp.Hub.FrontDoors;
 
 /// <summary>
 /// The models the hub's doors offer by name (the OpenAI door's <c>model</c>, the MCP tools): the routing file's model
-/// map, and every capability a live agent serves, under its own name. A name in the map wins over a capability of the
-/// same name. Read from the rules in force and the live registry on each call.
+/// map, its intent routers (a router classifies each request to a capability), and every capability a live agent
+/// serves, under its own name. A name in the map wins over a router or a capability of the same name. Read from the
+/// rules in force and the live registry on each call.
 /// </summary>
 internal sealed class ModelCatalog(RoutingRulesStore rules, AgentRegistry registry)
 {
     /// <summary>
-    /// What <paramref name="model"/> routes to: the model map's entry, else the capability of that name when a live
-    /// agent serves it. False for any other name.
+    /// What <paramref name="model"/> routes to: the model map's entry, else the intent router of that name, else the
+    /// capability of that name when a live agent serves it. False for any other name.
     /// </summary>
     public bool TryResolve(string? model, out ModelRoute route)
     {
-        if (model is not null && rules.Current.Models.TryGetValue(model, out route!))
+        var current = rules.Current;
+        if (model is not null && current.Models.TryGetValue(model, out route!))
         {
+            return true;
+        }
+
+        if (model is not null && current.Routers.ContainsKey(model))
+        {
+            route = new ModelRoute(model, null, null); // the dispatcher classifies each request
             return true;
         }
 
@@ -32,17 +40,29 @@ internal sealed class ModelCatalog(RoutingRulesStore rules, AgentRegistry regist
         return false;
     }
 
-    /// <summary>Every model: the map's, by name, then each capability with live agents that the map does not name, by name.</summary>
+    /// <summary>
+    /// Every model: the map's, by name; then the intent routers the map does not name (with the live agents of every
+    /// capability they route to); then each capability with live agents that neither names, by name.
+    /// </summary>
     public IReadOnlyList<ModelInfo> List()
     {
-        var models = rules.Current.Models;
+        var current = rules.Current;
+        var models = current.Models;
         var list = new List<ModelInfo>(models.Count);
         foreach (var (name, route) in models.OrderBy(m => m.Key, StringComparer.Ordinal))
         {
             list.Add(new ModelInfo(name, route.Capability, Mapped: true, AgentsServing(route.Capability)));
         }
 
-        foreach (var pool in registry.Pools.Where(p => p.Agents.Length > 0 && !models.ContainsKey(p.Method)).OrderBy(p => p.Method, StringComparer.Ordinal))
+        foreach (var (name, router) in current.Routers.Where(r => !models.ContainsKey(r.Key)).OrderBy(r => r.Key, StringComparer.Ordinal))
+        {
+            var agents = router.Rules.Select(r => r.Capability).Append(router.DefaultCapability)
+                .SelectMany(c => registry.GetPool(c)?.Agents ?? []).Select(a => a.AgentId).Distinct(StringComparer.Ordinal).Count();
+            list.Add(new ModelInfo(name, name, Mapped: false, agents));
+        }
+
+        foreach (var pool in registry.Pools.Where(p => p.Agents.Length > 0 && !models.ContainsKey(p.Method) && !current.Routers.ContainsKey(p.Method))
+            .OrderBy(p => p.Method, StringComparer.Ordinal))
         {
             list.Add(new ModelInfo(pool.Method, pool.Method, Mapped: false, pool.Agents.Length));
         }

@@ -37,20 +37,28 @@ public sealed class ClusterDocTests
 
         var nodeOne = ProgramProcess.Start(ProgramProcess.Hub, Args(commands[1]));
         await using var nodeTwo = ProgramProcess.Start(ProgramProcess.Hub, Args(commands[2]));
-        await using var agent = ProgramProcess.Start(ProgramProcess.SampleAgents, Args(commands[3]));
+        ProgramProcess? agent = null;
         try
         {
             await nodeOne.WaitForOutputAsync($"Now listening on: http://127.0.0.1:{one}", ProgramStart);
             await nodeTwo.WaitForOutputAsync($"Now listening on: http://127.0.0.1:{two}", ProgramStart);
+            agent = ProgramProcess.Start(ProgramProcess.SampleAgents, Args(commands[3])); // once both nodes listen: it takes the first
             await agent.WaitForOutputAsync("1 agent(s) registered", ProgramStart);
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{two}") };
-            async Task<Dictionary<string, string[]>> View() =>
-                (await http.GetFromJsonAsync<JsonElement>("/v1/cluster").DefaultTimeout()).GetProperty("nodes").EnumerateArray().ToDictionary(
+            var last = "";
+            async Task<Dictionary<string, string[]>> View()
+            {
+                var answer = await http.GetFromJsonAsync<JsonElement>("/v1/cluster").DefaultTimeout();
+                last = answer.GetRawText();
+                return answer.GetProperty("nodes").EnumerateArray().ToDictionary(
                     n => n.GetProperty("node").GetString()!, n => n.GetProperty("agents").EnumerateArray().Select(a => a.GetProperty("id").GetString()!).ToArray());
+            }
+
+            string Outputs() => $"view: {last}\nnode-1: {nodeOne.Output}\nnode-2: {nodeTwo.Output}\nagent: {agent?.Output}";
 
             // node-2 sees the agent on node-1 (the first URL)
             await TestTimeouts.EventuallyAsync(async () => (await View()).GetValueOrDefault("node-1")?.SequenceEqual(["labelee-1"]) == true,
-                "labelee-1 on node-1 in node-2's view", TimeSpan.FromSeconds(30));
+                "labelee-1 on node-1 in node-2's view", TimeSpan.FromSeconds(30), Outputs);
             Assert.Empty((await View())["node-2"]);
 
             // the documented answer has the fields the hub's has, at every level
@@ -67,7 +75,7 @@ public sealed class ClusterDocTests
             // the agent re-registers on node-2, and node-1 leaves the view when its entry expires (NodeTtl, 5 s)
             var killed = DateTime.UtcNow;
             await TestTimeouts.EventuallyAsync(async () => (await View()) is var v && !v.ContainsKey("node-1") && v["node-2"].SequenceEqual(["labelee-1"]),
-                "labelee-1 on node-2 and node-1 gone", TimeSpan.FromSeconds(30));
+                "labelee-1 on node-2 and node-1 gone", TimeSpan.FromSeconds(30), Outputs);
             Assert.True(DateTime.UtcNow - killed < TimeSpan.FromSeconds(15), $"took {DateTime.UtcNow - killed}");
             using var ready = await http.GetAsync("/readyz").DefaultTimeout();
             Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
@@ -75,6 +83,10 @@ public sealed class ClusterDocTests
         finally
         {
             await nodeOne.DisposeAsync();
+            if (agent is not null)
+            {
+                await agent.DisposeAsync();
+            }
         }
     }
 }

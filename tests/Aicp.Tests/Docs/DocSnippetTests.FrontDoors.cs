@@ -84,7 +84,7 @@ public sealed partial class DocSnippetTests
 
         var models = JsonDocument.Parse(outputs[2]).RootElement;
         AssertSameShape(JsonDocument.Parse(documented[2]).RootElement, models, "models");
-        Assert.Equal(["aicp-demo-chat", "text.chat"], models.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
+        Assert.Equal(["aicp-demo-chat", "auto", "text.chat"], models.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
     }
 
     /// <summary>Runs documented curl commands as written, with <c>$KEY</c> a submitter's key and the hub's address in place of 127.0.0.1:5000; their outputs.</summary>

@@ -22,6 +22,11 @@ public sealed class ModelCatalogTests
             models:
               gpt-4o-mini: { capability: text.chat, strategy: least-loaded, fallbacks: [text.echo] }
               text.embed: { capability: text.embed.large }
+            routers:
+              auto:
+                field: prompt
+                rules: [{ name: code, keywords: [compile], capability: text.code }]
+                default: text.chat
             """);
         _catalog = new ModelCatalog(new RoutingRulesStore(rules), _registry);
     }
@@ -53,6 +58,14 @@ public sealed class ModelCatalogTests
     public void TryResolve_Unknown_False(string? model) => Assert.False(_catalog.TryResolve(model, out _));
 
     [Fact]
+    public void TryResolve_IntentRouter_TheRouterItself()
+    {
+        Assert.True(_catalog.TryResolve("auto", out var route));
+
+        Assert.Equal(new ModelRoute("auto", null, null), route); // the dispatcher classifies each request
+    }
+
+    [Fact]
     public void TryResolve_MapWinsOverACapabilityOfTheSameName()
     {
         _registry.Register("c1", "a1", ["text.embed"], 2, NoMetadata);
@@ -75,14 +88,17 @@ public sealed class ModelCatalogTests
     {
         _registry.Register("c1", "a1", ["text.chat", "image.label", "text.embed"], 2, NoMetadata);
         _registry.Register("c2", "a2", ["image.label", "audio.transcribe"], 2, NoMetadata);
+        _registry.Register("c3", "a3", ["text.code", "auto"], 2, NoMetadata);
 
         Assert.Equal(
         [
             new ModelInfo("gpt-4o-mini", "text.chat", Mapped: true, Agents: 1),
             new ModelInfo("text.embed", "text.embed.large", Mapped: true, Agents: 0),
+            new ModelInfo("auto", "auto", Mapped: false, Agents: 2), // a1 (text.chat) and a3 (text.code)
             new ModelInfo("audio.transcribe", "audio.transcribe", Mapped: false, Agents: 1),
             new ModelInfo("image.label", "image.label", Mapped: false, Agents: 2),
             new ModelInfo("text.chat", "text.chat", Mapped: false, Agents: 1),
+            new ModelInfo("text.code", "text.code", Mapped: false, Agents: 1),
         ], _catalog.List());
     }
 

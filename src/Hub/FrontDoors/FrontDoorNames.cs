@@ -15,7 +15,14 @@ internal static class FrontDoorNames
     /// <summary><c>POST /v1/tasks</c>.</summary>
     public const string Http = "http";
 
-    public static readonly string[] All = [SignalR, SignalRStream, Http];
+    /// <summary>The MCP tool <c>route_request</c> at <c>/mcp</c>.</summary>
+    public const string Mcp = "mcp";
+
+    public static readonly string[] All =
+    [
+        SignalR, SignalRStream, Http,
+        Mcp,
+    ];
 
     /// <summary>A request a door refused before it became a task (malformed JSON, a body that is not a request, oversize body).</summary>
     public const string InvalidRequest = "invalid_request";

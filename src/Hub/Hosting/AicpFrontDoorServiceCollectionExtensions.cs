@@ -1,12 +1,13 @@
 using Aicp.Hub.FrontDoors;
 using Aicp.Hub.FrontDoors.Http;
+using Aicp.Hub.FrontDoors.Mcp;
 using Aicp.Hub.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Aicp.Hub.Hosting;
 
-/// <summary>Wires the HTTP front doors: tasks over HTTP, and the authorization result handler that writes their refusals.</summary>
+/// <summary>Wires the HTTP front doors: tasks over HTTP, MCP tools, and the authorization result handler that writes their refusals.</summary>
 public static class AicpFrontDoorServiceCollectionExtensions
 {
     public static IServiceCollection AddAicpFrontDoors(this IServiceCollection services)
@@ -14,6 +15,7 @@ public static class AicpFrontDoorServiceCollectionExtensions
         services.TryAddSingleton<FrontDoorTasks>();
         services.TryAddSingleton<ModelCatalog>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, FrontDoorAuthorizationResultHandler>();
+        services.AddMcpDoor();
         return services;
     }
 
@@ -21,6 +23,7 @@ public static class AicpFrontDoorServiceCollectionExtensions
     public static IEndpointRouteBuilder MapAicpFrontDoors(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapTaskEndpoints().RequireAuthorization(AicpAuthenticationSchemes.CallerPolicy);
+        endpoints.MapMcpDoor().RequireAuthorization(AicpAuthenticationSchemes.CallerPolicy);
         return endpoints;
     }
 }

@@ -219,6 +219,33 @@ public sealed class McpDoorTests
     }
 
     [Fact]
+    public async Task RouteRequest_CallerCancels_TheTaskIsCancelledAndTheAgentToo()
+    {
+        await using var h = await HubHarness.StartAsync();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var agentCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await h.StartAgentAsync("slow-1", async (_, ct) =>
+        {
+            await using var registration = ct.Register(() => agentCancelled.TrySetResult());
+            started.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+            return default;
+        });
+        var client = await ConnectAsync(h);
+        using var cancel = new CancellationTokenSource();
+
+        var call = client.CallToolAsync("route_request", new Dictionary<string, object?> { ["target"] = "image.label" }, cancellationToken: cancel.Token).AsTask();
+        await started.Task.DefaultTimeout();
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.DefaultTimeout());
+        await agentCancelled.Task.DefaultTimeout();
+        await TestTimeouts.Eventually(() => h.Counters.Finished(TaskStatuses.Cancelled) == 1, "the task finished cancelled");
+        Assert.Equal(1, (await MetricsScrape.FetchAsync(h.Hub.BaseUrl)).FrontDoor("mcp", TaskStatuses.Cancelled));
+        await h.AssertNothingPendingAsync();
+    }
+
+    [Fact]
     public async Task BadInput_MalformedJsonRpcOversizeBodyAndPayload_ErrorsAndTheHubStaysUp()
     {
         await using var h = await HubHarness.StartAsync(new Dictionary<string, string?> { ["Aicp:MaxMessageBytes"] = "8192", ["Aicp:Security:MaxPayloadBytes"] = "2048", ["Aicp:Security:MaxResultBytes"] = "4096" });

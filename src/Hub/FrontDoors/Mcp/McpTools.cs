@@ -41,7 +41,7 @@ internal sealed class McpTools(FrontDoorTasks tasks, ModelCatalog models, Status
         string target,
         [Description("The task's input: any JSON value, passed to the agent as given.")]
         JsonElement? payload = null,
-        [Description("Routing strategy (e.g. least-loaded, round-robin, power-of-two, weighted); the model's or capability's default when absent.")]
+        [Description("Routing strategy (e.g. adaptive, least-loaded, round-robin, power-of-two); the model's or capability's default when absent.")]
         string? strategy = null,
         [Description("Per-attempt timeout in milliseconds (1 to 600000); the capability's default when absent.")]
         int? timeoutMs = null,

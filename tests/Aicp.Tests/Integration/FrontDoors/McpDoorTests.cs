@@ -130,7 +130,7 @@ public sealed class McpDoorTests
         try
         {
             var routingFile = Path.Combine(directory, "routing.yaml");
-            await File.WriteAllTextAsync(routingFile, "models:\n  labeller: { capability: image.label, strategy: round-robin }\n");
+            File.WriteAllText(routingFile, "models:\n  labeller: { capability: image.label, strategy: round-robin }\n");
             await using var h = await HubHarness.StartAsync(new Dictionary<string, string?> { ["Aicp:RoutingFile"] = routingFile });
             await h.StartAgentAsync("echo-1", HubHarness.Echo("echo-1"));
             var client = await ConnectAsync(h);
@@ -236,7 +236,7 @@ public sealed class McpDoorTests
 
         var call = client.CallToolAsync("route_request", new Dictionary<string, object?> { ["target"] = "image.label" }, cancellationToken: cancel.Token).AsTask();
         await started.Task.DefaultTimeout();
-        await cancel.CancelAsync();
+        await cancel.CancelAsync().DefaultTimeout();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.DefaultTimeout());
         await agentCancelled.Task.DefaultTimeout();

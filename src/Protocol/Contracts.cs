@@ -213,6 +213,10 @@ public sealed class RouteEntry
     [Key("agentId")]
     public string AgentId { get; init; } = "";
 
+    /// <summary>The capability the attempt ran on; set only for a task with fallbacks (null otherwise: the request's method).</summary>
+    [Key("method")]
+    public string? Method { get; init; }
+
     /// <summary>One of <see cref="AttemptOutcomes"/>.</summary>
     [Key("outcome")]
     public string Outcome { get; init; } = "";
@@ -308,6 +312,27 @@ public sealed class TaskResult
     /// <summary>One entry per attempt, in order.</summary>
     [Key("route")]
     public IReadOnlyList<RouteEntry> Route { get; init; } = [];
+
+    /// <summary>For a task sent to a router method: the rule that classified it and the capability it chose; null otherwise.</summary>
+    [Key("intent")]
+    public IntentMatch? Intent { get; init; }
+}
+
+/// <summary>How a router method classified a task (<see cref="TaskResult.Intent"/>).</summary>
+[MessagePackObject]
+public sealed class IntentMatch
+{
+    /// <summary>The router method the task was sent to.</summary>
+    [Key("router")]
+    public string Router { get; init; } = "";
+
+    /// <summary>The rule that matched, or <c>default</c> when none did.</summary>
+    [Key("rule")]
+    public string Rule { get; init; } = "";
+
+    /// <summary>The capability the task ran on (before any fallback).</summary>
+    [Key("method")]
+    public string Method { get; init; } = "";
 }
 
 /// <summary>What an agent tells the hub about its own load (<c>ReportLoad</c>), periodically or on change.</summary>

@@ -10,7 +10,7 @@ public static class Names
     public const int MaxLength = 128;
 
     /// <summary>True when <paramref name="name"/> follows the grammar.</summary>
-    public static bool IsValid(string? name)
+    public static bool IsValid([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? name)
     {
         if (string.IsNullOrEmpty(name) || name.Length > MaxLength)
         {

@@ -85,6 +85,12 @@ public static class AttemptOutcomes
 
     /// <summary>Another attempt of the same task (a hedge, or the attempt it hedged) finished first; this one was cancelled.</summary>
     public const string Superseded = "superseded";
+
+    /// <summary>
+    /// Not an attempt: a capability of a task's fallback chain that sent it nowhere (no agent could take it; the
+    /// entry's error says why) before the task moved to the next one. The entry's agent id is empty.
+    /// </summary>
+    public const string Skipped = "skipped";
 }
 
 /// <summary>Machine-readable error codes carried in <see cref="TaskError.Code"/>.</summary>

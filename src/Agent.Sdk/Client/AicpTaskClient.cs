@@ -101,6 +101,7 @@ public sealed class AicpTaskClient : IAsyncDisposable
         TimeoutMs = Milliseconds(options?.Timeout),
         MaxAttempts = options?.MaxAttempts,
         DeadlineMs = Milliseconds(options?.Deadline),
+        Fallbacks = options?.Fallbacks is { } fallbacks ? [.. fallbacks] : null,
     };
 
     private Task ReadyAsync(CancellationToken cancellationToken)

@@ -18,4 +18,11 @@ public sealed class SubmitOptions
     /// (<c>deadline_exceeded</c>), and gives each attempt only the time left. None when null.
     /// </summary>
     public TimeSpan? Deadline { get; init; }
+
+    /// <summary>
+    /// Capabilities to try in order when the method has no agent to take the task, or when all its attempts failed
+    /// (at most 8, distinct, not the method itself). Replaces the method's chain in the hub's routing file; that chain
+    /// when null.
+    /// </summary>
+    public IReadOnlyList<string>? Fallbacks { get; init; }
 }

@@ -65,8 +65,10 @@ internal sealed partial class TaskDispatcher
     /// <summary>Runs a task to its one final result. Never throws for a bad request or a failing agent.</summary>
     public async Task<TaskResult> SubmitAsync(TaskRequest request, CancellationToken cancellationToken)
     {
+        var rules = _rules.Current;
+        var intent = Classify(rules, ref request);
         using var observation = _telemetry.StartTask(request);
-        var result = await RunTaskAsync(request, null, cancellationToken);
+        var result = await RunTaskAsync(request, rules, intent, null, cancellationToken);
         observation.Finished(result);
         return result;
     }
@@ -86,11 +88,13 @@ internal sealed partial class TaskDispatcher
 
     private async Task RunStreamAsync(TaskRequest request, TaskStream stream)
     {
+        var rules = _rules.Current;
+        var intent = Classify(rules, ref request);
         using var observation = _telemetry.StartTask(request);
         TaskResult result;
         try
         {
-            result = await RunTaskAsync(request, stream, stream.Token);
+            result = await RunTaskAsync(request, rules, intent, stream, stream.Token);
         }
         catch (Exception ex)
         {
@@ -103,33 +107,102 @@ internal sealed partial class TaskDispatcher
         stream.Complete(result);
     }
 
-    private async Task<TaskResult> RunTaskAsync(TaskRequest request, TaskStream? stream, CancellationToken cancellationToken)
+    /// <summary>
+    /// A task sent to a router method of the rules: classified by the router's rules, and from here on a task for the
+    /// capability they chose (the request is copied with that method). Null for any other task.
+    /// </summary>
+    private IntentMatch? Classify(RoutingRules rules, ref TaskRequest request)
+    {
+        if (rules.Routers.Count == 0 || request?.Method is not { } method || !rules.Routers.TryGetValue(method, out var router))
+        {
+            return null;
+        }
+
+        var (rule, capability) = router.Classify(request.Payload);
+        _telemetry.IntentRouted(router.Name, rule);
+        request = new TaskRequest
+        {
+            Method = capability, Payload = request.Payload, Strategy = request.Strategy, TimeoutMs = request.TimeoutMs,
+            MaxAttempts = request.MaxAttempts, DeadlineMs = request.DeadlineMs, Fallbacks = request.Fallbacks,
+        };
+        return new IntentMatch { Router = router.Name, Rule = rule, Method = capability };
+    }
+
+    private async Task<TaskResult> RunTaskAsync(TaskRequest request, RoutingRules rules, IntentMatch? intent, TaskStream? stream,
+        CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
         var taskId = Guid.NewGuid().ToString("N");
         stream?.Started(taskId);
 
-        var rules = _rules.Current;
-        var error = Validate(request, rules, out var strategy, out var timeoutMs, out var maxAttempts);
+        var error = Validate(request, request?.Method, rules, out var strategy, out var timeoutMs, out var maxAttempts)
+            ?? ValidateFallbacks(request!);
         if (error is not null)
         {
             return new TaskResult
             {
                 TaskId = taskId, Status = TaskStatuses.Rejected, Error = error,
-                Strategy = request?.Strategy ?? rules.StrategyFor(request?.Method ?? "", _options),
+                Strategy = request?.Strategy ?? rules.StrategyFor(request?.Method ?? "", _options), Intent = intent,
             };
         }
 
+        var fallbacks = request!.Fallbacks ?? rules.FallbacksFor(request.Method); // the request was checked above
         var deadline = request.DeadlineMs is { } deadlineMs ? started + MsToTicks(deadlineMs) : long.MaxValue;
-        var pool = _registry.GetPool(request.Method);
-        var dispatch = pool is null ? null : _perCapability.GetValue(pool, _newDispatch);
-        var run = new TaskRun(taskId, request, strategy!, timeoutMs, maxAttempts, started, deadline, dispatch, cancellationToken, stream);
-        dispatch?.TaskSubmitted(started);
-
-        if (run.HasDeadline && pool is not null && CompletionForecast.EarliestMs(pool, _random, started) is { } forecast
-            && forecast > request.DeadlineMs)
+        var run = new TaskRun(taskId, request, request.Method, strategy!, timeoutMs, maxAttempts, started, deadline,
+            DispatchFor(request.Method), cancellationToken, stream, hasChain: fallbacks.Count > 0, intent);
+        var result = await RunOnCapabilityAsync(run);
+        for (var hop = 0; hop < fallbacks.Count && FallsBack(result, run); hop++)
         {
-            _telemetry.DeadlineMissed(request.Method, ErrorCodes.DeadlineUnreachable);
+            // The capability could not serve the task: on to the next of the chain, with that capability's settings.
+            var next = fallbacks[hop];
+            _telemetry.FellBack(run.Method);
+            AddSkipped(run, result);
+            Log.FellBack(_logger, taskId, run.Method, next, result.Error?.Code ?? result.Status);
+            Validate(request, next, rules, out strategy, out timeoutMs, out maxAttempts); // the rules and the request were checked: this hop's settings
+            run = run.Next(next, strategy!, timeoutMs, maxAttempts, DispatchFor(next));
+            result = await RunOnCapabilityAsync(run);
+        }
+
+        return result;
+    }
+
+    private CapabilityDispatch? DispatchFor(string method) => _registry.GetPool(method) is { } pool ? _perCapability.GetValue(pool, _newDispatch) : null;
+
+    /// <summary>
+    /// Whether a task that ended as <paramref name="result"/> on one capability goes on to the next of its chain: when
+    /// the capability had no agent to take it (<c>no_agents</c>, <c>overloaded</c>, a queue or deadline forecast refusal)
+    /// or all its attempts failed; not when the submitter cancelled, the deadline passed, or a stream's output was sent.
+    /// </summary>
+    private static bool FallsBack(TaskResult result, TaskRun run) =>
+        result.Status is TaskStatuses.NoAgents or TaskStatuses.Overloaded or TaskStatuses.Failed or TaskStatuses.Timeout
+        && result.Error?.Code is not (ErrorCodes.DeadlineExceeded or ErrorCodes.StreamInterrupted or ErrorCodes.SlowConsumer)
+        && !run.CancellationToken.IsCancellationRequested
+        && run.Stream is not { ChunksForwarded: > 0 };
+
+    /// <summary>A capability of the chain that ended the task without sending it anywhere shows in the route as a skipped hop.</summary>
+    private static void AddSkipped(TaskRun run, TaskResult result)
+    {
+        if (run.Attempts == 0)
+        {
+            run.AddRoute(new RouteEntry
+            {
+                AgentId = "", Method = run.Method, Outcome = AttemptOutcomes.Skipped, Strategy = run.Strategy.Name, Error = result.Error,
+            });
+        }
+    }
+
+    /// <summary>Runs the task on <paramref name="run"/>'s capability: the deadline forecast, then attempts until one completes or none is left.</summary>
+    private async Task<TaskResult> RunOnCapabilityAsync(TaskRun run)
+    {
+        var request = run.Request;
+        var dispatch = run.Dispatch;
+        var stream = run.Stream;
+        dispatch?.TaskSubmitted(run.Started);
+
+        if (run.HasDeadline && _registry.GetPool(run.Method) is { } pool && CompletionForecast.EarliestMs(pool, _random, _time.GetTimestamp()) is { } forecast
+            && forecast > (run.Deadline - _time.GetTimestamp()) * 1000.0 / _time.TimestampFrequency)
+        {
+            _telemetry.DeadlineMissed(run.Method, ErrorCodes.DeadlineUnreachable);
             return Finish(run, TaskStatuses.Timeout, TaskError.Of(ErrorCodes.DeadlineUnreachable,
                 F($"The predicted completion ({forecast:F0} ms) is later than the deadline ({request.DeadlineMs} ms); the task was not sent.")), null);
         }
@@ -143,16 +216,16 @@ internal sealed partial class TaskDispatcher
                 var now = _time.GetTimestamp();
                 if (now >= run.Deadline)
                 {
-                    _telemetry.DeadlineMissed(request.Method, ErrorCodes.DeadlineExceeded);
+                    _telemetry.DeadlineMissed(run.Method, ErrorCodes.DeadlineExceeded);
                     return Finish(run, TaskStatuses.Timeout, TaskError.Of(ErrorCodes.DeadlineExceeded,
-                        $"The deadline ({request.DeadlineMs} ms) passed after attempt {run.Attempts} ended {failed.End.Outcome}; no time was left to fail over."), failed.Agent);
+                        $"The deadline ({request.DeadlineMs} ms) passed after attempt {run.TotalAttempts} ended {failed.End.Outcome}; no time was left to fail over."), failed.Agent);
                 }
 
                 if (dispatch is not null && !dispatch.Retries.TryWithdraw(now))
                 {
-                    _telemetry.RetryBudgetExhausted(request.Method);
+                    _telemetry.RetryBudgetExhausted(run.Method);
                     return Finish(run, StatusOf(failed.End), TaskError.Of(ErrorCodes.RetryBudgetExhausted,
-                        $"Attempt {run.Attempts} ended {failed.End.Outcome} ({failed.End.Error?.Code}); the retry budget for '{request.Method}' is spent, so the task was not sent to another agent."),
+                        $"Attempt {run.TotalAttempts} ended {failed.End.Outcome} ({failed.End.Error?.Code}); the retry budget for '{run.Method}' is spent, so the task was not sent to another agent."),
                         failed.Agent);
                 }
             }
@@ -168,7 +241,7 @@ internal sealed partial class TaskDispatcher
 
                 if (acquired.Error?.Code == ErrorCodes.DeadlineExceeded)
                 {
-                    _telemetry.DeadlineMissed(request.Method, ErrorCodes.DeadlineExceeded);
+                    _telemetry.DeadlineMissed(run.Method, ErrorCodes.DeadlineExceeded);
                 }
 
                 return Finish(run, acquired.Status, acquired.Error, last?.Agent);
@@ -177,15 +250,16 @@ internal sealed partial class TaskDispatcher
             var number = run.StartAttempt(acquired.Agent.AgentId);
             last = dispatch is { Hedged: true } && run.AttemptsLeft > 0 && stream is null
                 ? await RunHedgedAsync(run, dispatch, acquired, number, attemptTimeoutMs)
-                : await RunAttemptAsync(run, acquired, number, attemptTimeoutMs, hedge: false, cancellationToken);
+                : await RunAttemptAsync(run, acquired, number, attemptTimeoutMs, hedge: false, run.CancellationToken);
 
             var end = last.Value.End;
             if (end.Outcome == AttemptOutcomes.Completed)
             {
                 return new TaskResult
                 {
-                    TaskId = taskId, Status = TaskStatuses.Completed, Result = end.Result, AgentId = last.Value.Agent.AgentId,
-                    Attempts = run.Attempts, Strategy = strategy!.Name, Route = run.Route, LatencyMs = Elapsed(started),
+                    TaskId = run.TaskId, Status = TaskStatuses.Completed, Result = end.Result, AgentId = last.Value.Agent.AgentId,
+                    Attempts = run.TotalAttempts, Strategy = run.Strategy.Name, Route = run.Route, LatencyMs = Elapsed(run.Started),
+                    Intent = run.Intent,
                 };
             }
 
@@ -368,7 +442,7 @@ internal sealed partial class TaskDispatcher
         var pick = acquired.Entry;
         var entry = new RouteEntry
         {
-            AgentId = agent.AgentId, Outcome = end.Outcome, Ms = Math.Round(ms, 3), Strategy = run.Strategy.Name,
+            AgentId = agent.AgentId, Method = run.HasChain ? method : null, Outcome = end.Outcome, Ms = Math.Round(ms, 3), Strategy = run.Strategy.Name,
             Candidates = pick.Candidates, Pending = pick.Pending, LatencyEstimateMs = pick.LatencyEstimateMs, PredictedMs = pick.PredictedMs,
             Trust = pick.Trust, Circuit = pick.Circuit, SuccessRate = pick.SuccessRate, SlowStart = pick.SlowStart,
             Hedge = hedge ? true : null, Error = end.Error,
@@ -404,8 +478,8 @@ internal sealed partial class TaskDispatcher
 
     private TaskResult Finish(TaskRun run, string status, TaskError? error, AgentState? agent) => new()
     {
-        TaskId = run.TaskId, Status = status, Error = error, AgentId = agent?.AgentId, Attempts = run.Attempts,
-        Strategy = run.Strategy.Name, Route = run.Route, LatencyMs = Elapsed(run.Started),
+        TaskId = run.TaskId, Status = status, Error = error, AgentId = agent?.AgentId, Attempts = run.TotalAttempts,
+        Strategy = run.Strategy.Name, Route = run.Route, LatencyMs = Elapsed(run.Started), Intent = run.Intent,
     };
 
     private static string StatusOf(AttemptEnd end) => end.Outcome == AttemptOutcomes.Timeout ? TaskStatuses.Timeout : TaskStatuses.Failed;
@@ -416,20 +490,23 @@ internal sealed partial class TaskDispatcher
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Checks the request; the task's settings are its own, else the capability's in the routing rules, else the hub's.</summary>
-    private TaskError? Validate(TaskRequest request, RoutingRules rules, out IRoutingStrategy? strategy, out int timeoutMs, out int maxAttempts)
+    /// <summary>
+    /// Checks the request's settings for a run on <paramref name="method"/> (its own, or a fallback): the task's settings
+    /// are its own, else the capability's in the routing rules, else the hub's.
+    /// </summary>
+    private TaskError? Validate(TaskRequest? request, string? method, RoutingRules rules, out IRoutingStrategy? strategy, out int timeoutMs, out int maxAttempts)
     {
         strategy = null;
         timeoutMs = 0;
         maxAttempts = 0;
-        if (request is null || !Names.IsValid(request.Method))
+        if (request is null || !Names.IsValid(method))
         {
-            return TaskError.Of(ErrorCodes.InvalidMethod, $"Method names match ^[a-z0-9][a-z0-9._-]{{0,127}}$; got '{Truncate(request?.Method)}'.");
+            return TaskError.Of(ErrorCodes.InvalidMethod, $"Method names match ^[a-z0-9][a-z0-9._-]{{0,127}}$; got '{Truncate(method)}'.");
         }
 
-        timeoutMs = request.TimeoutMs ?? rules.TimeoutMsFor(request.Method, _options);
-        maxAttempts = request.MaxAttempts ?? rules.MaxAttemptsFor(request.Method, _options);
-        var strategyName = request.Strategy ?? rules.StrategyFor(request.Method, _options);
+        timeoutMs = request.TimeoutMs ?? rules.TimeoutMsFor(method, _options);
+        maxAttempts = request.MaxAttempts ?? rules.MaxAttemptsFor(method, _options);
+        var strategyName = request.Strategy ?? rules.StrategyFor(method, _options);
         if (!_strategies.TryGet(strategyName, out strategy))
         {
             return TaskError.Of(ErrorCodes.UnknownStrategy, $"Unknown strategy '{Truncate(strategyName)}'; known: {string.Join(", ", _strategies.Names)}.");
@@ -452,6 +529,11 @@ internal sealed partial class TaskDispatcher
 
         return null;
     }
+
+    private static TaskError? ValidateFallbacks(TaskRequest request) =>
+        request.Fallbacks is { } fallbacks && RoutingRulesReader.FallbacksProblem(fallbacks, request.Method) is { } problem
+            ? TaskError.Of(ErrorCodes.InvalidFallbacks, "fallbacks: " + problem)
+            : null;
 
     private static string Truncate(string? value) => value is null ? "" : value.Length <= 64 ? value : value[..64] + "...";
 }

@@ -4,22 +4,32 @@ using Aicp.Protocol;
 namespace Aicp.Hub.Dispatch;
 
 /// <summary>
-/// One submitted task while the dispatcher works on it: its settings, its deadline, the agents it tried and the route
-/// entries of its attempts. Attempts are started by one flow at a time (the failover loop, or the hedging round on its
-/// behalf); route entries may be added by two attempts ending at once (a hedge and the attempt it hedged), so adding
-/// one takes the list's lock.
+/// One submitted task on one capability while the dispatcher works on it: its settings, its deadline, the agents it
+/// tried and the route entries of its attempts. A task with fallbacks runs one after another on each capability of its
+/// chain (<see cref="Next"/>): the hops share the task's id, start, deadline and route, and number their attempts on
+/// from the previous hop's, so no two attempts of a task have the same number. Attempts are started by one flow at a
+/// time (the failover loop, or the hedging round on its behalf); route entries may be added by two attempts ending at
+/// once (a hedge and the attempt it hedged), so adding one takes the list's lock.
 /// </summary>
-internal sealed class TaskRun(string taskId, TaskRequest request, IRoutingStrategy strategy, int timeoutMs, int maxAttempts,
-    long started, long deadline, CapabilityDispatch? dispatch, CancellationToken cancellationToken, TaskStream? stream = null)
+internal sealed class TaskRun(string taskId, TaskRequest request, string method, IRoutingStrategy strategy, int timeoutMs, int maxAttempts,
+    long started, long deadline, CapabilityDispatch? dispatch, CancellationToken cancellationToken, TaskStream? stream = null,
+    bool hasChain = false, IntentMatch? intent = null, int attemptsBefore = 0, List<RouteEntry>? route = null)
 {
     private readonly string[] _tried = new string[maxAttempts];
-    private readonly List<RouteEntry> _route = new(maxAttempts);
+    private readonly List<RouteEntry> _route = route ?? new(maxAttempts);
 
     public string TaskId { get; } = taskId;
 
     public TaskRequest Request { get; } = request;
 
-    public string Method => Request.Method;
+    /// <summary>The capability this run sends the task to: the request's, or a fallback's.</summary>
+    public string Method { get; } = method;
+
+    /// <summary>True when the task has fallbacks: its route entries then name their capability.</summary>
+    public bool HasChain { get; } = hasChain;
+
+    /// <summary>How a router method classified the task; null when it was sent to a capability.</summary>
+    public IntentMatch? Intent { get; } = intent;
 
     public IRoutingStrategy Strategy { get; } = strategy;
 
@@ -45,8 +55,11 @@ internal sealed class TaskRun(string taskId, TaskRequest request, IRoutingStrate
     /// <summary>The task's stream when its submitter reads partial output; null otherwise.</summary>
     public TaskStream? Stream { get; } = stream;
 
-    /// <summary>Attempts started so far.</summary>
+    /// <summary>Attempts started so far on this capability.</summary>
     public int Attempts { get; private set; }
+
+    /// <summary>Attempts started so far for the task, on every capability of its chain.</summary>
+    public int TotalAttempts => attemptsBefore + Attempts;
 
     public int AttemptsLeft => MaxAttempts - Attempts;
 
@@ -55,12 +68,18 @@ internal sealed class TaskRun(string taskId, TaskRequest request, IRoutingStrate
 
     public IReadOnlyList<RouteEntry> Route => _route;
 
-    /// <summary>Records an attempt on <paramref name="agentId"/> and returns its number (1 for the first).</summary>
+    /// <summary>Records an attempt on <paramref name="agentId"/> and returns its number in the task (1 for the first).</summary>
     public int StartAttempt(string agentId)
     {
         _tried[Attempts] = agentId;
-        return ++Attempts;
+        Attempts++;
+        return TotalAttempts;
     }
+
+    /// <summary>The run of the same task on the next capability of its chain, with that capability's settings.</summary>
+    public TaskRun Next(string nextMethod, IRoutingStrategy nextStrategy, int nextTimeoutMs, int nextMaxAttempts, CapabilityDispatch? nextDispatch) =>
+        new(TaskId, Request, nextMethod, nextStrategy, nextTimeoutMs, nextMaxAttempts, Started, Deadline, nextDispatch, CancellationToken, Stream,
+            hasChain: true, Intent, TotalAttempts, _route);
 
     public void AddRoute(RouteEntry entry)
     {

@@ -24,6 +24,9 @@ internal sealed class HubCounters(HubMetrics metrics)
     /// <summary>Tasks that ended without a due failover because the retry budget was spent.</summary>
     public long RetryBudgetExhausted => metrics.RetryBudgetExhaustedTotal;
 
+    /// <summary>Tasks moved to the next capability of their fallback chain (<c>aicp_fallbacks_total</c>).</summary>
+    public long Fallbacks => metrics.FallbacksTotal;
+
     /// <summary>Completions for an attempt the hub had already ended (timeout, failover, cancel).</summary>
     public long LateCompletions => metrics.LateCompletionsTotal;
 
@@ -65,6 +68,7 @@ internal sealed class HubCounters(HubMetrics metrics)
         snapshot["hedges"] = Hedges;
         snapshot["hedgesWon"] = HedgesWon;
         snapshot["retryBudgetExhausted"] = RetryBudgetExhausted;
+        snapshot["fallbacks"] = Fallbacks;
         snapshot["lateCompletions"] = LateCompletions;
         snapshot["streamChunks"] = StreamChunks;
         snapshot["lateChunks"] = LateChunks;

@@ -34,6 +34,9 @@ internal sealed partial class HubMetrics
         ObservableCounter(Hedges, () => PerMethod(static s => s.Hedges.Value));
         ObservableCounter(HedgesWon, () => PerMethod(static s => s.HedgesWon.Value));
         ObservableCounter(MetricFamilies.RetryBudgetExhausted, () => PerMethod(static s => s.RetryBudgetExhausted.Value));
+        ObservableCounter(Fallbacks, () => PerMethod(static s => s.Fallbacks.Value));
+        ObservableCounter(IntentRoutes, () => _intentRules.Select(static r => new Measurement<double>(r.Value.Value,
+            new KeyValuePair<string, object?>(Tags.Router, r.Key.Router), new KeyValuePair<string, object?>(Tags.Rule, r.Key.Rule))));
         ObservableCounter(DeadlineMisses, DeadlineMissMeasurements);
         ObservableCounter(CircuitTransitions, () => Enumerable.Range(0, CircuitStates.Length).Select(i =>
             new Measurement<double>(_circuitTransitions[i].Value, new KeyValuePair<string, object?>(Tags.State, CircuitStates[i]))));

@@ -51,6 +51,9 @@ internal sealed partial class HubMetrics : IDisposable
     private readonly Counter _hedges;
     private readonly Counter _hedgesWon;
     private readonly Counter _retryBudgetExhausted;
+    private readonly Counter _fallbacks;
+    private readonly Counter _intentRoutes;
+    private readonly ConcurrentDictionary<(string Router, string Rule), Counter.Child> _intentRules = new();
     private readonly Counter _deadlineMisses;
     private readonly Counter.Child[] _circuitTransitions;
     private readonly Histogram _taskDuration;
@@ -89,6 +92,8 @@ internal sealed partial class HubMetrics : IDisposable
         _hedges = CreateCounter(factory, Hedges);
         _hedgesWon = CreateCounter(factory, HedgesWon);
         _retryBudgetExhausted = CreateCounter(factory, MetricFamilies.RetryBudgetExhausted);
+        _fallbacks = CreateCounter(factory, Fallbacks);
+        _intentRoutes = CreateCounter(factory, IntentRoutes);
         _deadlineMisses = CreateCounter(factory, DeadlineMisses);
         var transitions = CreateCounter(factory, CircuitTransitions);
         _circuitTransitions = Array.ConvertAll(CircuitStates, state => transitions.WithLabels(state));
@@ -180,6 +185,18 @@ internal sealed partial class HubMetrics : IDisposable
 
     public void RetryBudgetExhausted(MethodSeries method) => method.RetryBudgetExhausted.Inc();
 
+    public void FellBack(MethodSeries method) => method.Fallbacks.Inc();
+
+    /// <summary>
+    /// A router classified a task by <paramref name="rule"/>. The labels are bounded by the routing file (its routers and
+    /// their rules, at most 64 each); a rule's series stays when a reload removes the rule.
+    /// </summary>
+    public void IntentRouted(string router, string rule) =>
+        _intentRules.GetOrAdd((router, rule), static (key, family) => family.WithLabels(key.Router, key.Rule), _intentRoutes).Inc();
+
+    /// <summary>Tasks a router classified by a rule since start (0 for a rule never matched).</summary>
+    public long IntentRoutesTotal(string router, string rule) => _intentRules.TryGetValue((router, rule), out var child) ? (long)child.Value : 0;
+
     /// <summary>A deadline miss; <paramref name="code"/> is <c>deadline_unreachable</c> or <c>deadline_exceeded</c>.</summary>
     public void DeadlineMissed(MethodSeries method, string code) =>
         (code == ErrorCodes.DeadlineUnreachable ? method.DeadlineUnreachable : method.DeadlineExceeded).Inc();
@@ -243,6 +260,8 @@ internal sealed partial class HubMetrics : IDisposable
     public long HedgesWonTotal => SumOverMethods(static s => s.HedgesWon.Value);
 
     public long RetryBudgetExhaustedTotal => SumOverMethods(static s => s.RetryBudgetExhausted.Value);
+
+    public long FallbacksTotal => SumOverMethods(static s => s.Fallbacks.Value);
 
     public long LateCompletionsTotal => (long)_lateCompletions.Value;
 
@@ -331,6 +350,7 @@ internal sealed partial class HubMetrics : IDisposable
             Hedges = metrics._hedges.WithLabels(label);
             HedgesWon = metrics._hedgesWon.WithLabels(label);
             RetryBudgetExhausted = metrics._retryBudgetExhausted.WithLabels(label);
+            Fallbacks = metrics._fallbacks.WithLabels(label);
             StreamChunks = metrics._streamChunks.WithLabels(label);
             DeadlineUnreachable = metrics._deadlineMisses.WithLabels(label, ErrorCodes.DeadlineUnreachable);
             DeadlineExceeded = metrics._deadlineMisses.WithLabels(label, ErrorCodes.DeadlineExceeded);
@@ -349,6 +369,8 @@ internal sealed partial class HubMetrics : IDisposable
         public Counter.Child HedgesWon { get; }
 
         public Counter.Child RetryBudgetExhausted { get; }
+
+        public Counter.Child Fallbacks { get; }
 
         public Counter.Child StreamChunks { get; }
 

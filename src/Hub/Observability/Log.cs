@@ -47,6 +47,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "Streamed task {TaskId} failed in the hub")]
     public static partial void StreamFailed(ILogger logger, Exception exception, string taskId);
 
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Debug, Message = "Task {TaskId} fell back from {From} to {To} ({Reason})")]
+    public static partial void FellBack(ILogger logger, string taskId, string from, string to, string reason);
+
     [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Routing rules loaded from {Path}: defaults for {Capabilities} capability(ies)")]
     public static partial void RoutingRulesLoaded(ILogger logger, string path, int capabilities);
 

@@ -33,6 +33,13 @@ internal static class MetricFamilies
     public static readonly MetricFamily RetryBudgetExhausted = new("aicp_retry_budget_exhausted_total",
         "Tasks that ended without a due failover because the capability's retry budget was spent, by method.", "{task}", [Tags.Method]);
 
+    public static readonly MetricFamily Fallbacks = new("aicp_fallbacks_total",
+        "Tasks that left a capability for the next one of their fallback chain (no agent could take them, or all attempts failed), by the capability left.",
+        "{task}", [Tags.Method]);
+
+    public static readonly MetricFamily IntentRoutes = new("aicp_intent_routes_total",
+        "Tasks sent to a router method, by router and the rule that classified them (default when none matched).", "{task}", [Tags.Router, Tags.Rule]);
+
     public static readonly MetricFamily DeadlineMisses = new("aicp_deadline_misses_total",
         "Tasks that ended on their deadline, by method and code (deadline_unreachable: refused at once; deadline_exceeded: passed while waiting or between attempts).",
         "{task}", [Tags.Method, Tags.Code]);
@@ -126,5 +133,7 @@ internal static class MetricFamilies
         public const string Generation = "generation";
         public const string Kind = "kind";
         public const string Door = "door";
+        public const string Router = "router";
+        public const string Rule = "rule";
     }
 }

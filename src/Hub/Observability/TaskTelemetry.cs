@@ -51,6 +51,12 @@ internal sealed class TaskTelemetry(HubMetrics metrics, RouteLog routes, Capacit
     /// <summary>A failover was due but the capability's retry budget was spent.</summary>
     public void RetryBudgetExhausted(string method) => metrics.RetryBudgetExhausted(metrics.ForMethod(method));
 
+    /// <summary>A router method classified a task by <paramref name="rule"/>.</summary>
+    public void IntentRouted(string router, string rule) => metrics.IntentRouted(router, rule);
+
+    /// <summary>A task left <paramref name="method"/> for the next capability of its fallback chain.</summary>
+    public void FellBack(string method) => metrics.FellBack(metrics.ForMethod(method));
+
     /// <summary>A task's deadline could not be met (<c>deadline_unreachable</c>) or passed (<c>deadline_exceeded</c>).</summary>
     public void DeadlineMissed(string method, string code) => metrics.DeadlineMissed(metrics.ForMethod(method), code);
 

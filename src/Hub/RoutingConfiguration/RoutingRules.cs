@@ -5,15 +5,15 @@ namespace Aicp.Hub.RoutingConfiguration;
 
 /// <summary>
 /// The routing configuration in force: per-capability defaults for tasks that do not set their own, fallback chains,
-/// and the model map. Validated and immutable; the <see cref="RoutingRulesStore"/> swaps a whole new one in when the
+/// the model map and the intent routers. Validated and immutable; the <see cref="RoutingRulesStore"/> swaps a whole new one in when the
 /// file changes, so a task reads one consistent set.
 /// </summary>
 internal sealed class RoutingRules(FrozenDictionary<string, CapabilityRule> capabilities, FrozenDictionary<string, string[]> fallbacks,
-    FrozenDictionary<string, ModelRoute> models, string? source)
+    FrozenDictionary<string, ModelRoute> models, FrozenDictionary<string, IntentRouter> routers, string? source)
 {
     /// <summary>No routing file: every capability on the hub's defaults.</summary>
     public static RoutingRules Empty { get; } = new(FrozenDictionary<string, CapabilityRule>.Empty, FrozenDictionary<string, string[]>.Empty,
-        FrozenDictionary<string, ModelRoute>.Empty, null);
+        FrozenDictionary<string, ModelRoute>.Empty, FrozenDictionary<string, IntentRouter>.Empty, null);
 
     /// <summary>Per-capability defaults, by capability.</summary>
     public FrozenDictionary<string, CapabilityRule> Capabilities { get; } = capabilities;
@@ -26,6 +26,9 @@ internal sealed class RoutingRules(FrozenDictionary<string, CapabilityRule> capa
 
     /// <summary>The model map: what a model name a client asks for routes to, by model name.</summary>
     public FrozenDictionary<string, ModelRoute> Models { get; } = models;
+
+    /// <summary>Router methods whose tasks are classified to a capability by their rules, by method name.</summary>
+    public FrozenDictionary<string, IntentRouter> Routers { get; } = routers;
 
     /// <summary>The file the rules came from; null for <see cref="Empty"/>.</summary>
     public string? Source { get; } = source;

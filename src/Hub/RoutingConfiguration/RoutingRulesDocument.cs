@@ -12,6 +12,9 @@ internal sealed class RoutingRulesDocument
 
     /// <summary>Model names clients may ask for (the OpenAI door's <c>model</c>), by name.</summary>
     public Dictionary<string, ModelDocument>? Models { get; set; }
+
+    /// <summary>Router methods (e.g. <c>auto</c>) whose tasks are classified to a capability, by method name.</summary>
+    public Dictionary<string, RouterDocument>? Routers { get; set; }
 }
 
 /// <summary>Defaults for tasks of one capability that do not set their own.</summary>
@@ -34,4 +37,26 @@ internal sealed class ModelDocument
     public string? Strategy { get; set; }
 
     public List<string>? Fallbacks { get; set; }
+}
+
+/// <summary>A router method: the payload field it reads, its ordered rules, and the capability when none matches.</summary>
+internal sealed class RouterDocument
+{
+    public string? Field { get; set; }
+
+    public List<RuleDocument>? Rules { get; set; }
+
+    public string? Default { get; set; }
+}
+
+/// <summary>One rule: keywords or a pattern, and the capability a match routes to.</summary>
+internal sealed class RuleDocument
+{
+    public string? Name { get; set; }
+
+    public List<string>? Keywords { get; set; }
+
+    public string? Pattern { get; set; }
+
+    public string? Capability { get; set; }
 }

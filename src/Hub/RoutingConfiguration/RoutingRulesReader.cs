@@ -10,7 +10,8 @@ namespace Aicp.Hub.RoutingConfiguration;
 /// <summary>
 /// Reads a routing configuration file (YAML, on YamlDotNet) into <see cref="RoutingRules"/>, or lists every problem in
 /// it at once: capability names that do not follow the grammar, unknown strategies, values out of range, fallback
-/// chains that loop or grow past <see cref="ProtocolDefaults.MaxFallbacks"/>, models without a capability. A file that
+/// chains that loop or grow past <see cref="ProtocolDefaults.MaxFallbacks"/>, models without a capability, router
+/// rules without a name, a capability or one test, patterns .NET's non-backtracking engine refuses. A file that
 /// does not parse (a syntax error, a key the format does not have, a key given twice, a value of the wrong type) is one
 /// problem, with its line and column. YamlDotNet does the parsing and binding; what it cannot know (the hub's names,
 /// strategies and ranges) is checked here.
@@ -58,8 +59,9 @@ internal static class RoutingRulesReader
         var capabilities = ReadCapabilities(document, strategies, problems);
         var fallbacks = ReadFallbackChains(document, problems);
         var models = ReadModels(document, strategies, problems);
+        var routers = ReadRouters(document, problems);
         errors = [.. problems.Select(p => $"{source}: {p}")];
-        return problems.Count == 0 ? new RoutingRules(capabilities, fallbacks, models, source) : null;
+        return problems.Count == 0 ? new RoutingRules(capabilities, fallbacks, models, routers, source) : null;
     }
 
     private static FrozenDictionary<string, CapabilityRule> ReadCapabilities(RoutingRulesDocument document, RoutingStrategyCatalog strategies, List<string> problems)
@@ -191,6 +193,97 @@ internal static class RoutingRulesReader
         }
 
         return models.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    /// <summary>Most rules one router may have: 64.</summary>
+    public const int MaxRouterRules = 64;
+
+    private static FrozenDictionary<string, IntentRouter> ReadRouters(RoutingRulesDocument document, List<string> problems)
+    {
+        var routers = new Dictionary<string, IntentRouter>(StringComparer.Ordinal);
+        foreach (var (name, router) in document.Routers ?? [])
+        {
+            var at = $"routers.{name}";
+            if (!Names.IsValid(name))
+            {
+                problems.Add($"{at}: '{name}' is not a valid method name (^[a-z0-9][a-z0-9._-]{{0,127}}$).");
+            }
+
+            if (document.Capabilities?.ContainsKey(name) == true)
+            {
+                problems.Add($"{at}: '{name}' is also under capabilities; a router method is not a capability.");
+            }
+
+            var entry = router ?? new RouterDocument();
+            var field = entry.Field?.Split('.') ?? [];
+            if (field.Length == 0 || field.Any(string.IsNullOrEmpty))
+            {
+                problems.Add($"{at}.field: the payload field the rules read is required, as a dotted path (e.g. prompt, or messages.-1.content); got '{entry.Field}'.");
+            }
+
+            CheckTarget(entry.Default, $"{at}.default", document, problems);
+            var rules = new List<IntentRule>();
+            if (entry.Rules is not { Count: > 0 and <= MaxRouterRules })
+            {
+                problems.Add($"{at}.rules: 1..{MaxRouterRules} rules are required; got {entry.Rules?.Count ?? 0}.");
+            }
+
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < (entry.Rules?.Count ?? 0); i++)
+            {
+                var rule = entry.Rules![i] ?? new RuleDocument();
+                var ruleAt = $"{at}.rules[{i}]";
+                if (!Names.IsValid(rule.Name) || rule.Name == IntentRouter.DefaultRule)
+                {
+                    problems.Add($"{ruleAt}.name: a rule name (^[a-z0-9][a-z0-9._-]{{0,127}}$, not '{IntentRouter.DefaultRule}') is required; got '{rule.Name}'.");
+                }
+                else if (!names.Add(rule.Name))
+                {
+                    problems.Add($"{ruleAt}.name: '{rule.Name}' is the name of an earlier rule.");
+                }
+
+                CheckTarget(rule.Capability, $"{ruleAt}.capability", document, problems);
+                var keywords = rule.Keywords?.Where(k => !string.IsNullOrWhiteSpace(k)).ToArray();
+                if (rule.Keywords is not null && keywords!.Length != rule.Keywords.Count)
+                {
+                    problems.Add($"{ruleAt}.keywords: a keyword is empty.");
+                }
+
+                System.Text.RegularExpressions.Regex? pattern = null;
+                if (rule.Pattern is not null)
+                {
+                    pattern = IntentRule.Compile(rule.Pattern, out var problem);
+                    if (problem is not null)
+                    {
+                        problems.Add($"{ruleAt}.pattern '{rule.Pattern}' is refused: {problem}");
+                    }
+                }
+
+                if (rule.Keywords is null == rule.Pattern is null)
+                {
+                    problems.Add($"{ruleAt}: give either keywords or a pattern.");
+                }
+
+                rules.Add(new IntentRule(rule.Name ?? "", rule.Capability ?? "", keywords is { Length: > 0 } ? keywords : null, pattern));
+            }
+
+            routers[name] = new IntentRouter(name, field, rules, entry.Default ?? "");
+        }
+
+        return routers.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    // A router's target: a capability, not itself a router (routers do not chain).
+    private static void CheckTarget(string? capability, string at, RoutingRulesDocument document, List<string> problems)
+    {
+        if (!Names.IsValid(capability))
+        {
+            problems.Add($"{at}: a capability name (^[a-z0-9][a-z0-9._-]{{0,127}}$) is required; got '{capability}'.");
+        }
+        else if (document.Routers?.ContainsKey(capability) == true)
+        {
+            problems.Add($"{at}: '{capability}' is a router; a router routes to capabilities only.");
+        }
     }
 
     /// <summary>Longest model name: 128 characters.</summary>

@@ -57,6 +57,24 @@ public sealed partial class DocSnippetTests
 
         Assert.Empty(errors);
         Assert.Equal(new CapabilityRule("least-loaded", 60_000, 2), Assert.Single(rules!.Capabilities).Value);
+        Assert.Equal(["text.chat.small", "text.echo"], rules.FallbacksFor("text.chat"));
+        Assert.Equal(("text.chat", "least-loaded"), (rules.Models["gpt-4o-mini"].Capability, rules.Models["gpt-4o-mini"].Strategy));
+        Assert.Equal(["text.echo"], rules.Models["gpt-4o-mini"].Fallbacks!);
+    }
+
+    /// <summary>docs/ROUTING.md's router is a valid one and classifies as its comments say.</summary>
+    [Fact]
+    public void Routing_RouterExample_ClassifiesAsDocumented()
+    {
+        var rules = RoutingRulesReader.Read(BlockStarting("docs/ROUTING.md", "routers:").Text, "ROUTING.md", RoutingRulesReaderTests.Strategies, out var errors);
+        Assert.Empty(errors);
+        var auto = rules!.Routers["auto"];
+        TaskPayload Ask(string content) => TaskPayload.FromJson(JsonSerializer.SerializeToElement(new { messages = new[] { new { role = "user", content } } }));
+
+        Assert.Equal(("code", "text.code"), auto.Classify(Ask("a Stack Trace from my build")));
+        Assert.Equal(("image", "image.label"), auto.Classify(Ask("what is in holiday-1.JPEG?")));
+        Assert.Equal(("default", "text.chat"), auto.Classify(Ask("tell me a story")));
+        Assert.Equal(("default", "text.chat"), auto.Classify(TaskPayload.FromJson(JsonSerializer.SerializeToElement(new { prompt = "stack trace" }))));
     }
 
     /// <summary>

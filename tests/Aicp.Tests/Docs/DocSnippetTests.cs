@@ -86,6 +86,7 @@ public sealed partial class DocSnippetTests
         ("docs/RELIABILITY.md", "{\"submitted\":20000", Kind.Checked), // .ci/checks/docs-commands.sh: the keys of `chaos --json`
         ("docs/ROUTING.md", "dotnet run -c Release --project bench/Aicp.Bench -- routing-sim", Kind.Commands),
         ("docs/ROUTING.md", "capabilities:", Kind.Checked), // Routing_ConfigurationExample_IsAValidRoutingFile
+        ("docs/ROUTING.md", "routers:", Kind.Checked), // Routing_RouterExample_ClassifiesAsDocumented
         ("docs/ROUTING.md", "dotnet run -c Release --project bench/Aicp.Bench -- pick-bench", Kind.Commands),
         ("docs/SECURITY.md", "HTTP/1.1 401 Unauthorized", Kind.Checked),
         ("docs/SECURITY.md", "{ \"ApiKeys\": [", Kind.Checked),

@@ -72,6 +72,63 @@ public sealed class RoutingConfigurationTests : IDisposable
     }
 
     [Fact]
+    public async Task Submit_FallbackChainInTheFile_ServedByTheFallbackOverSignalRAndHttp()
+    {
+        Write("capabilities:\n  text.chat: { fallbacks: [text.chat.small, text.echo], maxAttempts: 1 }\n");
+        await using var h = await HubHarness.StartAsync(new Dictionary<string, string?> { ["Aicp:RoutingFile"] = RoutingFile });
+        await h.StartAgentAsync<JsonElement>("broken", (_, _) => throw new InvalidOperationException("broken"), method: "text.chat");
+        await h.StartAgentAsync("echo", HubHarness.Echo("echo"), method: "text.echo");
+        var client = await h.StartClientAsync();
+        using var http = new HttpClient { BaseAddress = h.Hub.BaseUrl };
+
+        var result = await client.SubmitAsync("text.chat", null).DefaultTimeout();
+        var own = await client.SubmitAsync("text.chat", null, new SubmitOptions { Fallbacks = ["text.nobody"] }).DefaultTimeout();
+        using var posted = await http.PostAsync("/v1/tasks", JsonContent.Create(new { method = "text.chat" })).DefaultTimeout();
+        var overHttp = await posted.Content.ReadFromJsonAsync<JsonElement>().DefaultTimeout();
+
+        Assert.Equal((TaskStatuses.Completed, "echo", 2), (result.Status, result.AgentId, result.Attempts));
+        Assert.Equal([("broken", "text.chat", AttemptOutcomes.Error), ("", "text.chat.small", AttemptOutcomes.Skipped), ("echo", "text.echo", AttemptOutcomes.Completed)],
+            result.Route!.Select(e => (e.AgentId, e.Method!, e.Outcome)));
+        Assert.Equal((TaskStatuses.NoAgents, 1), (own.Status, own.Attempts)); // the request's chain replaced the file's
+        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+        Assert.Equal("echo", overHttp.GetProperty("agentId").GetString());
+        Assert.Equal(["text.chat", "text.chat.small", "text.echo"], overHttp.GetProperty("route").EnumerateArray().Select(e => e.GetProperty("method").GetString()!));
+        var stats = await http.GetFromJsonAsync<JsonElement>("/v1/stats").DefaultTimeout();
+        Assert.Equal(5, stats.GetProperty("tasks").GetProperty("fallbacks").GetInt64()); // 2 + 1 + 2
+    }
+
+    [Fact]
+    public async Task Submit_RouterMethod_ClassifiedOverSignalRAndHttp_CountedPerRule()
+    {
+        Write("""
+            routers:
+              auto:
+                field: prompt
+                rules:
+                  - { name: image, pattern: '\.(png|jpe?g)\b', capability: image.label }
+                default: text.chat
+            """);
+        await using var h = await HubHarness.StartAsync(new Dictionary<string, string?> { ["Aicp:RoutingFile"] = RoutingFile });
+        await h.StartAgentAsync("labeller", HubHarness.Echo("labeller"));
+        await h.StartAgentAsync("chatter", HubHarness.Echo("chatter"), method: "text.chat");
+        var client = await h.StartClientAsync();
+        using var http = new HttpClient { BaseAddress = h.Hub.BaseUrl };
+
+        var image = await client.SubmitAsync("auto", new { prompt = "what is in cat.PNG?" }).DefaultTimeout();
+        var chat = await client.SubmitAsync("auto", new { prompt = "hello" }).DefaultTimeout();
+        using var posted = await http.PostAsync("/v1/tasks", JsonContent.Create(new { method = "auto", payload = new { prompt = "see dog.jpg" } })).DefaultTimeout();
+        var overHttp = await posted.Content.ReadFromJsonAsync<JsonElement>().DefaultTimeout();
+
+        Assert.Equal(("labeller", "image", "image.label"), (image.AgentId, image.Intent!.Rule, image.Intent.Method));
+        Assert.Equal(("chatter", "default", "text.chat"), (chat.AgentId, chat.Intent!.Rule, chat.Intent.Method));
+        Assert.Equal("labeller", overHttp.GetProperty("agentId").GetString());
+        Assert.Equal("""{"router":"auto","rule":"image","method":"image.label"}""", overHttp.GetProperty("intent").GetRawText());
+        var metrics = await http.GetStringAsync("/metrics").DefaultTimeout();
+        Assert.Contains("aicp_intent_routes_total{router=\"auto\",rule=\"image\"} 2", metrics);
+        Assert.Contains("aicp_intent_routes_total{router=\"auto\",rule=\"default\"} 1", metrics);
+    }
+
+    [Fact]
     public async Task Submit_FileSetsOneAttempt_NoFailoverAfterTheFirstAgentFails()
     {
         Write("capabilities:\n  image.label: { maxAttempts: 1 }\n");

@@ -124,13 +124,13 @@ public sealed class McpDoorTests
     }
 
     [Fact]
-    public async Task RouteRequest_ModelName_ResolvedThroughTheModelMapBeforeCapabilities()
+    public async Task RouteRequest_ModelNameAndFallbacks_ResolvedThroughTheModelMapBeforeCapabilities()
     {
         var directory = Directory.CreateTempSubdirectory("aicp-mcp-").FullName;
         try
         {
             var routingFile = Path.Combine(directory, "routing.yaml");
-            File.WriteAllText(routingFile, "models:\n  labeller: { capability: image.label, strategy: round-robin }\n");
+            File.WriteAllText(routingFile, "models:\n  labeller: { capability: image.label, strategy: round-robin }\n  chain: { capability: text.nobody, fallbacks: [image.label] }\n");
             await using var h = await HubHarness.StartAsync(new Dictionary<string, string?> { ["Aicp:RoutingFile"] = routingFile });
             await h.StartAgentAsync("echo-1", HubHarness.Echo("echo-1"));
             var client = await ConnectAsync(h);
@@ -138,13 +138,24 @@ public sealed class McpDoorTests
             var byModel = Json(await CallAsync(client, "route_request", new { target = "labeller", payload = 1 }));
             var ownStrategy = Json(await CallAsync(client, "route_request", new { target = "labeller", strategy = "least-loaded" }));
             var byCapability = Json(await CallAsync(client, "route_request", new { target = "image.label" }));
+            var byChain = Json(await CallAsync(client, "route_request", new { target = "chain" }));
+            var ownFallbacks = Json(await CallAsync(client, "route_request", new { target = "text.nobody", fallbacks = new[] { "image.label" } }));
+            var badFallbacks = await CallAsync(client, "route_request", new { target = "text.nobody", fallbacks = new[] { "text.nobody" } });
             var models = Json(await CallAsync(client, "list_models")).EnumerateArray().ToList();
 
             Assert.Equal((TaskStatuses.Completed, "round-robin", "echo-1"),
                 (byModel.GetProperty("status").GetString(), byModel.GetProperty("strategy").GetString(), byModel.GetProperty("agentId").GetString()));
             Assert.Equal((TaskStatuses.Completed, "least-loaded"), (ownStrategy.GetProperty("status").GetString(), ownStrategy.GetProperty("strategy").GetString()));
             Assert.Equal(TaskStatuses.Completed, byCapability.GetProperty("status").GetString());
-            Assert.Equal([("labeller", "image.label", true, 1), ("image.label", "image.label", false, 1)], models.Select(m =>
+            foreach (var fellBack in new[] { byChain, ownFallbacks })
+            {
+                Assert.Equal(TaskStatuses.Completed, fellBack.GetProperty("status").GetString());
+                Assert.Equal("image.label", fellBack.GetProperty("route").EnumerateArray().Last().GetProperty("method").GetString());
+            }
+
+            Assert.True(badFallbacks.IsError);
+            Assert.Equal(ErrorCodes.InvalidFallbacks, ErrorCode(badFallbacks));
+            Assert.Equal([("chain", "text.nobody", true, 0), ("labeller", "image.label", true, 1), ("image.label", "image.label", false, 1)], models.Select(m =>
                 (m.GetProperty("id").GetString(), m.GetProperty("capability").GetString(), m.GetProperty("mapped").GetBoolean(), m.GetProperty("agents").GetInt32())));
         }
         finally

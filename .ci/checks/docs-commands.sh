@@ -64,6 +64,10 @@ by_test 'dotnet run --project src/SampleAgents -- chat --hub http://127.0.0.1:50
 by_test 'curl -s http://127.0.0.1:5000/v1/chat/completions -H "Authorization: Bearer $KEY" --json '"'"'{"model":"aicp-demo-chat","messages":[{"role":"user","content":"Hello"}]}'"'"'' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_OpenAiCurlExamples_AnswerAsDocumented'
 by_test 'curl -sN http://127.0.0.1:5000/v1/chat/completions -H "Authorization: Bearer $KEY" --json '"'"'{"model":"aicp-demo-chat","messages":[{"role":"user","content":"Hello"}],"stream":true}'"'"'' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_OpenAiCurlExamples_AnswerAsDocumented'
 by_test 'curl -s http://127.0.0.1:5000/v1/models -H "Authorization: Bearer $KEY"' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_OpenAiCurlExamples_AnswerAsDocumented'
+# README.md and docs/FRONT-DOORS.md: MCP tools as raw JSON-RPC (against a hub with keys and an agent; the test checks the answers)
+by_test 'curl -s http://127.0.0.1:5000/mcp -H "Authorization: Bearer $KEY" -H "Accept: application/json, text/event-stream" --json '"'"'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"route_request","arguments":{"target":"image.label","payload":{"image":"<base64 PNG>"},"timeoutMs":5000}}}'"'"'' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_McpCurlExamples_AnswerAsDocumented'
+by_test 'curl -s http://127.0.0.1:5000/mcp -H "Authorization: Bearer $KEY" -H "Accept: application/json, text/event-stream" --json '"'"'{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"route_request","arguments":{"target":"text.nobody"}}}'"'"'' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_McpCurlExamples_AnswerAsDocumented'
+by_test 'curl -s http://127.0.0.1:5000/mcp -H "Authorization: Bearer $ADMIN_KEY" -H "Accept: application/json, text/event-stream" --json '"'"'{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"list_models","arguments":{}}}'"'"'' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_McpCurlExamples_AnswerAsDocumented'
 
 # docs/SDK.md
 by_test 'dotnet pack Aicp.Packages.slnf -o <folder>' 'Aicp.Tests.Sdk.Packaging.NewUserPathTests.PackedSdk_TemplateAgentAndTinySubmitter_TaskCompletes'

@@ -48,6 +48,12 @@ internal sealed class FrontDoorTasks(TaskDispatcher dispatcher, HubCallGate gate
     /// <summary>Counts a request the door refused before it became a task (malformed JSON, oversize body, unknown model...).</summary>
     public void Refused(string door) => metrics.FrontDoorRequest(door, FrontDoorNames.InvalidRequest);
 
+    /// <summary>
+    /// Whether the caller may read status data through a door (<paramref name="what"/> names it in the security log):
+    /// the rule of <c>/v1/*</c>, the admin role or a loopback caller when <c>StatusOpenOnLoopback</c>. A refusal is counted and logged.
+    /// </summary>
+    public bool MayReadStatus(HttpContext http, string what) => gate.CheckStatus(Caller(http), ConnectionName(http), what);
+
     /// <summary>The caller's grants; a caller without a credential name (open mode) is rate limited per TCP connection.</summary>
     public CallerGrants Caller(HttpContext http) => CallerGrants.From(http.User, ConnectionName(http), http, keys.DefaultLimits);
 

@@ -1,13 +1,14 @@
 using Aicp.Hub.FrontDoors;
 using Aicp.Hub.FrontDoors.Http;
 using Aicp.Hub.FrontDoors.OpenAi;
+using Aicp.Hub.FrontDoors.Mcp;
 using Aicp.Hub.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Aicp.Hub.Hosting;
 
-/// <summary>Wires the HTTP front doors: tasks over HTTP, the OpenAI-compatible API, and the authorization result handler that writes their refusals.</summary>
+/// <summary>Wires the HTTP front doors: tasks over HTTP, the OpenAI-compatible API, MCP tools, and the authorization result handler that writes their refusals.</summary>
 public static class AicpFrontDoorServiceCollectionExtensions
 {
     public static IServiceCollection AddAicpFrontDoors(this IServiceCollection services)
@@ -15,6 +16,7 @@ public static class AicpFrontDoorServiceCollectionExtensions
         services.TryAddSingleton<FrontDoorTasks>();
         services.TryAddSingleton<ModelCatalog>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, FrontDoorAuthorizationResultHandler>();
+        services.AddMcpDoor();
         return services;
     }
 
@@ -23,6 +25,7 @@ public static class AicpFrontDoorServiceCollectionExtensions
     {
         endpoints.MapTaskEndpoints().RequireAuthorization(AicpAuthenticationSchemes.CallerPolicy);
         endpoints.MapOpenAiEndpoints().RequireAuthorization(AicpAuthenticationSchemes.CallerPolicy);
+        endpoints.MapMcpDoor().RequireAuthorization(AicpAuthenticationSchemes.CallerPolicy);
         return endpoints;
     }
 }

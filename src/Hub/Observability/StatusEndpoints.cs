@@ -1,5 +1,3 @@
-using Aicp.Hub.Dispatch;
-using Aicp.Hub.Registry;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Routing;
 using Prometheus;
@@ -48,14 +46,7 @@ internal static class StatusEndpoints
         v1.MapGet("/routes", (StatusQueries status, int? limit) => status.Routes(limit));
         v1.MapGet("/capacity", (StatusQueries status) => status.Capacity());
         v1.MapGet("/cluster", (Cluster.ClusterMembership cluster) => Cluster.ClusterStatus.Of(cluster.View));
-        v1.MapGet("/stats", (HubCounters counters, TaskDispatcher dispatcher, AgentRegistry registry) => new
-        {
-            tasks = counters.Snapshot(),
-            inFlight = dispatcher.InFlightCount,
-            agents = registry.Count,
-            securityEvents = counters.SecurityEvents(),
-            frontDoors = counters.FrontDoors(),
-        });
+        v1.MapGet("/stats", (StatusQueries status) => status.Stats());
         return v1;
     }
 }

@@ -188,3 +188,24 @@ public sealed record CapacityPlan
     [Key("advice")]
     public required string Advice { get; init; }
 }
+
+/// <summary>
+/// The hub's totals since start, as <c>GET /v1/stats</c> and the MCP tool <c>gateway_stats</c> report them (JSON only).
+/// </summary>
+public sealed record HubStats
+{
+    /// <summary><c>submitted</c>, the count of each final status, then failovers, hedges, late completions and the other task counters.</summary>
+    public required IReadOnlyDictionary<string, long> Tasks { get; init; }
+
+    /// <summary>Attempts sent to agents and not yet answered.</summary>
+    public int InFlight { get; init; }
+
+    /// <summary>Live agents.</summary>
+    public int Agents { get; init; }
+
+    /// <summary>Security events per kind (<c>aicp_security_events_total</c>).</summary>
+    public required IReadOnlyDictionary<string, long> SecurityEvents { get; init; }
+
+    /// <summary>Requests per front door and outcome (<c>aicp_front_door_requests_total</c>); outcomes never seen are left out.</summary>
+    public required IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>> FrontDoors { get; init; }
+}

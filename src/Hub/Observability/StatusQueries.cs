@@ -1,4 +1,5 @@
 using Aicp.Hub.Configuration;
+using Aicp.Hub.Dispatch;
 using Aicp.Hub.Registry;
 using Microsoft.Extensions.Options;
 
@@ -9,7 +10,7 @@ namespace Aicp.Hub.Observability;
 /// transports return the same records.
 /// </summary>
 internal sealed class StatusQueries(AgentRegistry registry, MetricLabels labels, RouteLog routes, CapacityPlanner capacity,
-    IOptions<AicpHubOptions> hubOptions, RoutingConfiguration.RoutingRulesStore rules)
+    IOptions<AicpHubOptions> hubOptions, RoutingConfiguration.RoutingRulesStore rules, HubCounters counters, TaskDispatcher dispatcher)
 {
     public const int DefaultRouteLimit = 100;
 
@@ -69,6 +70,16 @@ internal sealed class StatusQueries(AgentRegistry registry, MetricLabels labels,
     public IReadOnlyList<RouteRecord> Routes(int? limit) => routes.Latest(Math.Clamp(limit ?? DefaultRouteLimit, 1, routes.Capacity));
 
     public IReadOnlyList<CapacityPlan> Capacity() => capacity.Plan();
+
+    /// <summary>The hub's totals since start, as <c>GET /v1/stats</c> and the MCP tool <c>gateway_stats</c> report them.</summary>
+    public HubStats Stats() => new()
+    {
+        Tasks = counters.Snapshot(),
+        InFlight = dispatcher.InFlightCount,
+        Agents = registry.Count,
+        SecurityEvents = counters.SecurityEvents(),
+        FrontDoors = counters.FrontDoors(),
+    };
 
     /// <summary>Capabilities that are known (expected or seen) but have no agent able to take work.</summary>
     public IReadOnlyList<string> CapabilitiesWithoutHealthyAgents() =>

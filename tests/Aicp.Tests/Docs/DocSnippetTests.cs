@@ -41,6 +41,7 @@ public sealed partial class DocSnippetTests
         ("README.md", "dotnet run --project src/SampleAgents -- onnx", Kind.Commands),
         ("README.md", "curl -s http://127.0.0.1:5000/v1/tasks", Kind.Commands), // FrontDoors_CurlExamples_AnswerAsDocumented runs them
         ("README.md", "dotnet run --project src/SampleAgents -- chat", Kind.Commands), // FrontDoors_OpenAiCurlExamples_AnswerAsDocumented runs the curls
+        ("README.md", "curl -s http://127.0.0.1:5000/mcp", Kind.Commands), // FrontDoors_McpCurlExamples_AnswerAsDocumented runs it
         ("README.md", "await using var agent = new AicpAgent(", Kind.CompiledSample),
         ("README.md", "builder.Services.AddAicpAgent(\"adder-2\"", Kind.CompiledSample),
         ("docs/ARCHITECTURE.md", "submitter --Submit(request)--> AicpHub", Kind.Diagram),
@@ -53,6 +54,7 @@ public sealed partial class DocSnippetTests
         ("docs/BENCHMARKS.md", "dotnet build -c Release src/SampleAgents", Kind.Commands),
         ("docs/FRONT-DOORS.md", "curl -s http://127.0.0.1:5000/v1/tasks", Kind.Commands), // FrontDoors_CurlExamples_AnswerAsDocumented runs them
         ("docs/FRONT-DOORS.md", "curl -s http://127.0.0.1:5000/v1/chat/completions", Kind.Commands), // FrontDoors_OpenAiCurlExamples_AnswerAsDocumented
+        ("docs/FRONT-DOORS.md", "curl -s http://127.0.0.1:5000/mcp", Kind.Commands), // FrontDoors_McpCurlExamples_AnswerAsDocumented runs them
         ("docs/LABELLER.md", "input  float32 [N,1,28,28]", Kind.Diagram),
         ("docs/LABELLER.md", "bash scripts/fetch-mnist.sh", Kind.Commands),
         ("docs/LABELLER.md", "dotnet run -c Release --project src/SampleAgents -- train --arch mlp", Kind.Commands),

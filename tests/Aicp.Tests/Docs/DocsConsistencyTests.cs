@@ -29,13 +29,14 @@ public sealed partial class DocsConsistencyTests
 
     /// <summary>
     /// The HTTP routes the hub maps outside its SignalR endpoint, as <c>METHOD /path</c> (<c>GET /v1/agents</c>,
-    /// <c>POST /v1/tasks</c>); a route for any method (a health check) counts as GET.
+    /// <c>POST /v1/tasks</c>); a route for any method (a health check) counts as GET. A group's root route (<c>/mcp/</c>,
+    /// which <c>MapMcp</c> maps) is written without its trailing slash, as clients call it.
     /// </summary>
     private static SortedSet<string> ServedRoutes()
     {
         using var hub = new HubFactory();
         var routes = hub.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Select(e => (Path: "/" + e.RoutePattern.RawText!.TrimStart('/'), Methods: e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? new[] { HttpMethods.Get }))
+            .Select(e => (Path: "/" + e.RoutePattern.RawText!.Trim('/'), Methods: e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? new[] { HttpMethods.Get }))
             .Where(r => !r.Path.StartsWith(ProtocolDefaults.HubPath, StringComparison.Ordinal))
             .SelectMany(r => r.Methods.Where(m => m is "GET" or "POST" or "PUT" or "PATCH" or "DELETE").Select(m => $"{m} {r.Path}"));
         var served = new SortedSet<string>(routes, StringComparer.Ordinal);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Aicp.Agent.Sdk.Agent;
 using Aicp.Agent.Sdk.Client;
@@ -33,6 +34,12 @@ internal static class ChaosCommand
     private static readonly Option<bool> Json = BenchOptions.Json();
     private static readonly Option<HubProtocol> Protocol = BenchOptions.Protocol("Hub protocol of the agents and the submitter");
     private static readonly Option<int> MaxSeconds = BenchOptions.Int("--max-seconds", "Bound on the whole run; tasks not sent by then count as lost", 300, max: 86_400);
+    private static readonly Option<string> Door = new("--door")
+    {
+        Description = "The front door the submitter uses: signalr (Submit), stream (SubmitStream) or http (POST /v1/tasks)",
+        DefaultValueFactory = _ => "signalr",
+    };
+
     private static readonly Option<bool> Hedging = BenchOptions.Flag("--hedging",
         "Treat the capability as idempotent and hedge every attempt not answered within 1 ms (budget: one hedge per task)");
 
@@ -41,8 +48,9 @@ internal static class ChaosCommand
         var command = new Command(Name, "Tasks through an embedded hub while agents are killed and restarted; checks exactly one final result per task. " +
                                         "Exit code 0 when nothing is lost or duplicated and every pending count is back to zero.")
         {
-            Tasks, Agents, KillFraction, Concurrency, Seed, Json, Protocol, MaxSeconds, Hedging,
+            Tasks, Agents, KillFraction, Concurrency, Seed, Json, Protocol, MaxSeconds, Hedging, Door,
         };
+        Door.AcceptOnlyFromAmong("signalr", "stream", "http");
         command.SetAction((parse, _) => RunAsync(parse));
         return command;
     }
@@ -83,6 +91,31 @@ internal static class ChaosCommand
 
         await using var client = new AicpTaskClient(new AicpConnectionOptions { HubUrl = hub.BaseUrl.ToString(), Protocol = protocol });
         await client.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = hub.BaseUrl, Timeout = deadline };
+        var door = parse.GetValue(Door)!;
+        var options = new SubmitOptions { MaxAttempts = 5, Timeout = TimeSpan.FromSeconds(5) };
+        async Task<(string Status, int? Seq)> SubmitAsync(int seq, CancellationToken cancellationToken)
+        {
+            TaskResult result;
+            switch (door)
+            {
+                case "http":
+                    using (var response = await http.PostAsJsonAsync("/v1/tasks", new { method = Method, payload = new { seq }, maxAttempts = 5, timeoutMs = 5000 }, cancellationToken))
+                    {
+                        result = (await response.Content.ReadFromJsonAsync<TaskResult>(cancellationToken))!;
+                    }
+
+                    break;
+                case "stream":
+                    result = await client.SubmitStream<JsonElement>(Method, new { seq }, options).ReadToEndAsync(cancellationToken);
+                    break;
+                default:
+                    result = await client.SubmitAsync(Method, new { seq }, options, cancellationToken);
+                    break;
+            }
+
+            return (result.Status, result.Status == TaskStatuses.Completed ? result.Result?.Json.GetProperty("seq").GetInt32() : null);
+        }
 
         var resultsPerTask = new int[tasks];
         var statuses = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
@@ -137,10 +170,10 @@ internal static class ChaosCommand
             {
                 try
                 {
-                    var result = await client.SubmitAsync(Method, new { seq }, new SubmitOptions { MaxAttempts = 5, Timeout = TimeSpan.FromSeconds(5) }, stop.Token);
+                    var (status, answered) = await SubmitAsync(seq, stop.Token);
                     Interlocked.Increment(ref resultsPerTask[seq]);
-                    statuses.AddOrUpdate(result.Status, 1, (_, c) => c + 1);
-                    if (result.Status == TaskStatuses.Completed && result.Result?.Json.GetProperty("seq").GetInt32() != seq)
+                    statuses.AddOrUpdate(status, 1, (_, c) => c + 1);
+                    if (status == TaskStatuses.Completed && answered != seq)
                     {
                         Interlocked.Increment(ref mismatched); // a result that belongs to another task
                     }
@@ -188,6 +221,8 @@ internal static class ChaosCommand
             Failovers = snapshot["failovers"],
             Hedges = snapshot["hedges"],
             LateCompletions = snapshot["lateCompletions"],
+            Door = door,
+            DoorRequests = counters.FrontDoors().GetValueOrDefault(door switch { "http" => "http", "stream" => "signalr_stream", _ => "signalr" })?.Values.Sum() ?? 0,
             Agents = agentCount,
             Kills = kills,
             AgentsKilled = killedAgents.Count,
@@ -198,7 +233,7 @@ internal static class ChaosCommand
         {
             Pass = report.Duplicates == 0 && report.Lost == 0 && report.PendingLeft == 0 && report.ClientErrors == 0
                 && report.Submitted == report.Completed + report.Failed + report.Timeout + report.Other.Values.Sum()
-                && report.HubSubmitted == report.HubFinalSum && report.HubSubmitted == report.Submitted,
+                && report.HubSubmitted == report.HubFinalSum && report.HubSubmitted == report.Submitted && report.DoorRequests == report.Submitted,
         };
 
         if (json)
@@ -207,7 +242,7 @@ internal static class ChaosCommand
         }
         else
         {
-            Console.WriteLine($"chaos: {tasks} tasks over {agentCount} agents in {report.Seconds} s; {kills} kills ({killedAgents.Count} distinct agents, {perRoundText(agentCount, killFraction)} per round)");
+            Console.WriteLine($"chaos: {tasks} tasks through {door} over {agentCount} agents in {report.Seconds} s; {kills} kills ({killedAgents.Count} distinct agents, {perRoundText(agentCount, killFraction)} per round)");
             Console.WriteLine($"  submitted        {report.Submitted}");
             Console.WriteLine($"  results received {report.ResultsReceived}");
             Console.WriteLine($"  completed        {report.Completed}");
@@ -217,7 +252,7 @@ internal static class ChaosCommand
             Console.WriteLine($"  duplicates       {report.Duplicates}");
             Console.WriteLine($"  lost             {report.Lost}");
             Console.WriteLine($"  pending left     {report.PendingLeft}");
-            Console.WriteLine($"  hub: submitted {report.HubSubmitted}, final statuses {report.HubFinalSum}, failovers {report.Failovers}, hedges {report.Hedges}, late completions {report.LateCompletions}, client errors {report.ClientErrors}");
+            Console.WriteLine($"  hub: submitted {report.HubSubmitted}, final statuses {report.HubFinalSum}, failovers {report.Failovers}, hedges {report.Hedges}, late completions {report.LateCompletions}, client errors {report.ClientErrors}, requests through {door} {report.DoorRequests}");
             Console.WriteLine(report.Pass ? "PASS" : "FAIL");
         }
 
@@ -266,6 +301,8 @@ internal static class ChaosCommand
         public long Failovers { get; init; }
         public long Hedges { get; init; }
         public long LateCompletions { get; init; }
+        public string Door { get; init; } = "";
+        public long DoorRequests { get; init; }
         public int Agents { get; init; }
         public int Kills { get; init; }
         public int AgentsKilled { get; init; }

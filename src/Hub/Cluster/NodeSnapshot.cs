@@ -62,29 +62,36 @@ internal sealed record NodeSnapshot
     private static string Truncate(string? value) => value is null ? "" : value.Length <= 64 ? value : value[..64] + "...";
 }
 
-/// <summary>One agent as its node publishes it: enough to show the fleet and, later, to route to it.</summary>
-internal sealed record ClusterAgent
+/// <summary>One agent as its node publishes it (JSON in Redis) and the cluster status shows it (JSON and MessagePack).</summary>
+[MessagePack.MessagePackObject]
+public sealed record ClusterAgent
 {
     [JsonPropertyName("id")]
+    [MessagePack.Key("id")]
     public required string Id { get; init; }
 
     [JsonPropertyName("capabilities")]
+    [MessagePack.Key("capabilities")]
     public required IReadOnlyList<string> Capabilities { get; init; }
 
     [JsonPropertyName("maxConcurrency")]
+    [MessagePack.Key("maxConcurrency")]
     public int MaxConcurrency { get; init; }
 
     [JsonPropertyName("pending")]
+    [MessagePack.Key("pending")]
     public int Pending { get; init; }
 
     [JsonPropertyName("draining")]
+    [MessagePack.Key("draining")]
     public bool Draining { get; init; }
 
     [JsonPropertyName("healthy")]
+    [MessagePack.Key("healthy")]
     public bool Healthy { get; init; }
 
     /// <summary>Why <paramref name="agent"/> is not a valid line, or null.</summary>
-    public static string? Problem(ClusterAgent? agent) => agent switch
+    internal static string? Problem(ClusterAgent? agent) => agent switch
     {
         null => "a null agent.",
         { Id: var id } when !Names.IsValid(id) => "an agent id that is not a valid name.",

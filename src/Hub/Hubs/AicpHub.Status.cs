@@ -1,3 +1,4 @@
+using Aicp.Hub.Cluster;
 using Aicp.Hub.Dashboard;
 using Aicp.Hub.Observability;
 using Aicp.Protocol;
@@ -8,10 +9,10 @@ namespace Aicp.Hub.Hubs;
 
 /// <summary>
 /// The status API for WebSocket clients: the same records as <c>GET /v1/agents</c>, <c>/v1/capabilities</c>,
-/// <c>/v1/routes</c> and <c>/v1/capacity</c>, and the live feed of <c>/dashboard</c> (<c>SubscribeStatus</c>), under the same rule (the admin role, or a loopback caller when
+/// <c>/v1/routes</c>, <c>/v1/capacity</c> and <c>/v1/cluster</c>, and the live feed of <c>/dashboard</c> (<c>SubscribeStatus</c>), under the same rule (the admin role, or a loopback caller when
 /// <c>StatusOpenOnLoopback</c> is set). A refused call fails with a <see cref="HubException"/> whose message starts with
-/// <c>forbidden:</c>. The results are arrays: the MessagePack protocol serializes a result by its runtime type, which
-/// must be one the MessagePack library knows (not a compiler-made list type).
+/// <c>forbidden:</c>. The results are arrays or records whose lists are arrays: the MessagePack protocol serializes a
+/// result by its runtime type, which must be one the MessagePack library knows (not a compiler-made list type).
 /// </summary>
 internal sealed partial class AicpHub
 {
@@ -37,6 +38,13 @@ internal sealed partial class AicpHub
     {
         RequireStatusAccess(nameof(GetCapacity));
         return [.. status.Capacity()];
+    }
+
+    /// <summary>The cluster as this node sees it, as <c>GET /v1/cluster</c> reports it (a node alone when not clustered).</summary>
+    public ClusterStatus GetCluster([FromServices] ClusterMembership cluster)
+    {
+        RequireStatusAccess(nameof(GetCluster));
+        return ClusterStatus.Of(cluster.View);
     }
 
     /// <summary>

@@ -1,7 +1,10 @@
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Aicp.Agent.Sdk.Connection;
+using Aicp.Hub.Cluster;
 using Aicp.Protocol;
+using Microsoft.AspNetCore.SignalR.Client;
 using Aicp.Tests.Infrastructure;
 using StackExchange.Redis;
 
@@ -42,11 +45,13 @@ public sealed class ClusterMembershipTests
             last: () => string.Join("; ", last.Select(n => $"{n.Key}: {string.Join(",", n.Value)}")));
     }
 
-    [Fact]
-    public async Task TwoNodes_EachSeesTheOthersAgents_AndDropsANodeThatLeaves()
+    [Theory]
+    [InlineData(HubProtocol.Json)]
+    [InlineData(HubProtocol.MessagePack)]
+    public async Task TwoNodes_EachSeesTheOthersAgents_AndDropsANodeThatLeaves(HubProtocol protocol)
     {
         await using var redis = await RedisServer.StartAsync();
-        await using var one = await HubHarness.StartAsync(Node(redis, "node-1"));
+        await using var one = await HubHarness.StartAsync(Node(redis, "node-1"), protocol: protocol);
         var two = await HubHarness.StartAsync(Node(redis, "node-2"));
         await one.StartAgentAsync("a1", HubHarness.Echo("a1"));
         await two.StartAgentAsync("a2", HubHarness.Echo("a2"), method: "text.chat");
@@ -61,6 +66,13 @@ public sealed class ClusterMembershipTests
         Assert.Equal(("text.chat", 8), (agent.GetProperty("capabilities")[0].GetString(), agent.GetProperty("maxConcurrency").GetInt32()));
         var scrape = await MetricsScrape.FetchAsync(one.Hub.BaseUrl);
         Assert.Equal((2, 1), ((int)scrape.Value("aicp_cluster_nodes"), (int)scrape.Value("aicp_cluster_redis_up")));
+        await using (var status = await Security.StatusAccessTests.ConnectAsync(one, null))
+        {
+            var cluster = await status.Connection.InvokeAsync<ClusterStatus>("GetCluster").DefaultTimeout(); // the same record over the hub
+            Assert.Equal(("node-1", "up"), (cluster.Node, cluster.Redis));
+            Assert.Equal([("node-1", true, "a1"), ("node-2", false, "a2")], cluster.Nodes.Select(n => (n.Node, n.Self, n.Agents.Single().Id)));
+            Assert.Equal(["text.chat"], cluster.Nodes[1].Agents[0].Capabilities);
+        }
 
         await two.DisposeAsync(); // a clean stop removes the node at once
         await UntilAsync(one, v => v.Count == 1 && v.ContainsKey("node-1"), "node-2 gone from node-1's view");

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 
 namespace Aicp.Tests.Integration.Security;
 
-/// <summary>Status data (agents, capabilities, routes, capacity) is for admins only, over the hub methods as over HTTP.</summary>
+/// <summary>Status data (agents, capabilities, routes, capacity, cluster) is for admins only, over the hub methods as over HTTP.</summary>
 public sealed class StatusAccessTests
 {
     public static TheoryData<string, string, bool> RolesAndMethods()
@@ -17,7 +17,7 @@ public sealed class StatusAccessTests
         var data = new TheoryData<string, string, bool>();
         foreach (var role in new[] { AicpRoles.Agent, AicpRoles.Submitter, AicpRoles.Admin })
         {
-            foreach (var method in new[] { "GetAgents", "GetCapabilities", "GetRoutes", "GetCapacity" })
+            foreach (var method in new[] { "GetAgents", "GetCapabilities", "GetRoutes", "GetCapacity", "GetCluster" })
             {
                 data.Add(role, method, role == AicpRoles.Admin);
             }
@@ -35,8 +35,8 @@ public sealed class StatusAccessTests
         await using var connection = await ConnectAsync(h, TestCredentials.KeyOfRole[role]);
 
         var call = method == "GetRoutes"
-            ? connection.Connection.InvokeAsync<object[]>(method, 10)
-            : connection.Connection.InvokeAsync<object[]>(method);
+            ? connection.Connection.InvokeAsync<object>(method, 10)
+            : connection.Connection.InvokeAsync<object>(method);
         if (allowed)
         {
             Assert.NotNull(await call.DefaultTimeout());

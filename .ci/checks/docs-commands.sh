@@ -142,6 +142,7 @@ by_test 'redis-server --port 6379 --bind 127.0.0.1 --save '"'"''"'"' --appendonl
 by_test 'dotnet run --project src/Hub -- --urls http://127.0.0.1:5001 --Aicp:Cluster:Redis=127.0.0.1:6379 --Aicp:Cluster:NodeId=node-1' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
 by_test 'dotnet run --project src/Hub -- --urls http://127.0.0.1:5002 --Aicp:Cluster:Redis=127.0.0.1:6379 --Aicp:Cluster:NodeId=node-2' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
 by_test 'dotnet run --project src/SampleAgents -- labelee --hub http://127.0.0.1:5001,http://127.0.0.1:5002 --id labelee-1' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
+by_test 'dotnet run --project src/SampleAgents -- submit --hub http://127.0.0.1:5002 --count 200' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
 run_as 'docker-compose --profile cluster up --build redis hub-1 hub-2 labelee-c1 labelee-c2' 'docker-compose -f docker-compose.yaml --profile cluster config -q'
 by_test 'curl -s http://127.0.0.1:5002/v1/cluster' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
 

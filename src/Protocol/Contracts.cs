@@ -217,6 +217,10 @@ public sealed class RouteEntry
     [Key("method")]
     public string? Method { get; init; }
 
+    /// <summary>The hub node that holds the agent, for an attempt sent to another node of a cluster; null for this node's own agents.</summary>
+    [Key("node")]
+    public string? Node { get; init; }
+
     /// <summary>One of <see cref="AttemptOutcomes"/>.</summary>
     [Key("outcome")]
     public string Outcome { get; init; } = "";

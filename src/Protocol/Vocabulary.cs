@@ -183,6 +183,9 @@ public static class ErrorCodes
     /// <summary>The request's deadlineMs is outside 1 .. 3,600,000.</summary>
     public const string InvalidDeadline = "invalid_deadline";
 
+    /// <summary>Another hub node of a cluster could not run an attempt on its agent (full, draining, gone); the task picked again.</summary>
+    public const string RemoteRefused = "remote_refused";
+
     /// <summary>The request's <c>fallbacks</c> are not a list of at most 8 distinct capability names other than its method.</summary>
     public const string InvalidFallbacks = "invalid_fallbacks";
 

@@ -66,6 +66,57 @@ internal sealed partial class ClusterMembership : BackgroundService
     /// <summary>The cluster as this node saw it at its last heartbeat.</summary>
     public ClusterView View => _view;
 
+    /// <summary>A valid message from another node arrived on this node's inbox (raised on StackExchange.Redis's thread: handlers must not block).</summary>
+    public event Action<PeerMessage>? MessageReceived;
+
+    /// <summary>Nodes that were in the view and are not any more (their entry expired, they left, or Redis became unreachable).</summary>
+    public event Action<IReadOnlyCollection<string>>? NodesLeft;
+
+    private string InboxChannel(string node) => _options.KeyPrefix + ":inbox:" + node;
+
+    /// <summary>
+    /// Publishes <paramref name="message"/> on <paramref name="node"/>'s inbox. False when it could not be sent (Redis
+    /// unreachable, or nobody subscribed: the node is gone); the sender's timers and the node's expiry cover the rest.
+    /// </summary>
+    public async Task<bool> SendAsync(string node, PeerMessage message)
+    {
+        if (_redis is not { IsConnected: true } redis)
+        {
+            return false;
+        }
+
+        try
+        {
+            var receivers = await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(InboxChannel(node)), message.ToJson()).ConfigureAwait(false);
+            return receivers > 0;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            Log.SendFailed(_logger, node, message.Type, ex.Message);
+            return false;
+        }
+    }
+
+    private void OnInbox(RedisChannel channel, RedisValue value)
+    {
+        var message = PeerMessage.TryParse((byte[])value!, out var problem);
+        if (message is null)
+        {
+            _metrics.ClusterBadMessage();
+            Log.BadMessage(_logger, problem!);
+            return;
+        }
+
+        try
+        {
+            MessageReceived?.Invoke(message);
+        }
+        catch (Exception ex)
+        {
+            Log.MessageHandlerFailed(_logger, ex, message.Type, message.From);
+        }
+    }
+
     /// <summary>This node's name.</summary>
     public string Node => _node;
 
@@ -87,6 +138,9 @@ internal sealed partial class ClusterMembership : BackgroundService
         configuration.SyncTimeout = configuration.AsyncTimeout = configuration.ConnectTimeout;
         configuration.ClientName = "aicp-" + _node;
         _redis = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+
+        // The inbox: StackExchange.Redis subscribes again by itself after a reconnect.
+        await _redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(InboxChannel(_node)), OnInbox).ConfigureAwait(false);
 
         using var timer = new PeriodicTimer(_options.HeartbeatInterval, _time);
         do
@@ -140,6 +194,11 @@ internal sealed partial class ClusterMembership : BackgroundService
         }
 
         _metrics.ClusterObserved(_view.Nodes.Count, _view.RedisReachable);
+        var left = before.Nodes.Select(n => n.Node).Except(_view.Nodes.Select(n => n.Node), StringComparer.Ordinal).ToArray();
+        if (left.Length > 0)
+        {
+            NodesLeft?.Invoke(left);
+        }
     }
 
     private async ValueTask<IReadOnlyList<NodeSnapshot>> ReadWriteAsync(CancellationToken cancellationToken)
@@ -239,5 +298,14 @@ internal sealed partial class ClusterMembership : BackgroundService
 
         [LoggerMessage(EventId = 7004, Level = LogLevel.Debug, Message = "Node {Node} could not remove itself from Redis on stop: {Reason}")]
         public static partial void ClusterLeaveFailed(ILogger logger, string node, string reason);
+
+        [LoggerMessage(EventId = 7005, Level = LogLevel.Warning, Message = "Message from another node dropped: {Problem}")]
+        public static partial void BadMessage(ILogger logger, string problem);
+
+        [LoggerMessage(EventId = 7006, Level = LogLevel.Debug, Message = "Sending {Type} to node {Node} failed: {Reason}")]
+        public static partial void SendFailed(ILogger logger, string node, string type, string reason);
+
+        [LoggerMessage(EventId = 7007, Level = LogLevel.Error, Message = "Handling a {Type} message from node {Node} failed")]
+        public static partial void MessageHandlerFailed(ILogger logger, Exception exception, string type, string node);
     }
 }

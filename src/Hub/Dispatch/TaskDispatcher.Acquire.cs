@@ -1,3 +1,4 @@
+using Aicp.Hub.Cluster;
 using Aicp.Hub.Health;
 using Aicp.Hub.Registry;
 using Aicp.Hub.Routing;
@@ -8,9 +9,12 @@ namespace Aicp.Hub.Dispatch;
 internal sealed partial class TaskDispatcher
 {
     /// <summary>The outcome of looking for an agent slot: an agent with its load and pick details, or a final status.</summary>
-    private readonly record struct Acquisition(AgentState? Agent, int Load, RouteEntry Entry, string Status, TaskError? Error)
+    private readonly record struct Acquisition(AgentState? Agent, int Load, RouteEntry Entry, string Status, TaskError? Error, RemoteAgent? Remote = null)
     {
         public static Acquisition Fail(string status, string code, string message) => new(null, 0, null!, status, TaskError.Of(code, message));
+
+        /// <summary>Another node's agent: its node takes the slot (or refuses) when the attempt arrives.</summary>
+        public static Acquisition OnNode(RemoteAgent remote) => new(null, 0, null!, "", null, remote);
     }
 
     /// <summary>
@@ -30,7 +34,9 @@ internal sealed partial class TaskDispatcher
             var pool = _registry.GetPool(method);
             if (pool is null)
             {
-                return Acquisition.Fail(TaskStatuses.NoAgents, ErrorCodes.NoAgents, $"No live agent serves '{method}'.");
+                return run.Stream is null && _remote is not null
+                    ? await WaitForRemoteAsync(run, timeoutMs, waitUntil, deadlineBinds)
+                    : Acquisition.Fail(TaskStatuses.NoAgents, ErrorCodes.NoAgents, $"No live agent serves '{method}'.");
             }
 
             var pickStarted = _time.GetTimestamp();
@@ -41,9 +47,16 @@ internal sealed partial class TaskDispatcher
                 return picked;
             }
 
+            if (run.Stream is null && _remote?.Pick(method, run.Tried.Span, _random) is { } remote)
+            {
+                return Acquisition.OnNode(remote); // no local slot now: another node's free agent before waiting here
+            }
+
             if (!anyUntried)
             {
-                return Acquisition.Fail(TaskStatuses.NoAgents, ErrorCodes.NoAgents, $"No untried live agent serves '{method}'.");
+                return run.Stream is null && _remote is not null
+                    ? await WaitForRemoteAsync(run, timeoutMs, waitUntil, deadlineBinds)
+                    : Acquisition.Fail(TaskStatuses.NoAgents, ErrorCodes.NoAgents, $"No untried live agent serves '{method}'.");
             }
 
             if (hopsLeft >= 0)
@@ -88,6 +101,49 @@ internal sealed partial class TaskDispatcher
                 waiter.Leave();
                 return Acquisition.Fail(TaskStatuses.Cancelled, ErrorCodes.Cancelled, "The submitter cancelled the task.");
             }
+        }
+    }
+
+    /// <summary>
+    /// No agent of this node can take the task: another node's agent, as soon as one is free as far as this node knows
+    /// (its view is refreshed each heartbeat, and refusals mark agents tried), looking again with a growing pause (2 to
+    /// 50 ms) until the attempt's wait ends. <c>no_agents</c> when no other node has an untried agent of the capability.
+    /// </summary>
+    private async ValueTask<Acquisition> WaitForRemoteAsync(TaskRun run, int timeoutMs, long waitUntil, bool deadlineBinds)
+    {
+        var method = run.Method;
+        var pause = TimeSpan.FromMilliseconds(2);
+        while (true)
+        {
+            if (_remote!.Pick(method, run.Tried.Span, _random) is { } remote)
+            {
+                return Acquisition.OnNode(remote);
+            }
+
+            if (!_remote.Serves(method, run.Tried.Span))
+            {
+                return Acquisition.Fail(TaskStatuses.NoAgents, ErrorCodes.NoAgents, $"No untried live agent serves '{method}' on any node.");
+            }
+
+            var remaining = _time.GetElapsedTime(_time.GetTimestamp(), waitUntil);
+            if (remaining <= TimeSpan.Zero)
+            {
+                return deadlineBinds
+                    ? Acquisition.Fail(TaskStatuses.Timeout, ErrorCodes.DeadlineExceeded,
+                        $"The deadline ({run.Request.DeadlineMs} ms) passed while the task waited for a slot on '{method}'; it was not sent.")
+                    : Acquisition.Fail(TaskStatuses.Timeout, ErrorCodes.QueueTimeout, $"No agent slot for '{method}' on any node freed up within {timeoutMs} ms.");
+            }
+
+            try
+            {
+                await Task.Delay(remaining < pause ? remaining : pause, _time, run.CancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return Acquisition.Fail(TaskStatuses.Cancelled, ErrorCodes.Cancelled, "The submitter cancelled the task.");
+            }
+
+            pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 50));
         }
     }
 

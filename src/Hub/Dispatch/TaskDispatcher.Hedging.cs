@@ -64,7 +64,7 @@ internal sealed partial class TaskDispatcher
 
         if (outcome.Exception is not null)
         {
-            return new AttemptResult(AttemptEnd.Cancelled, primary.Agent!, Hedge: false);
+            return new AttemptResult(AttemptEnd.Cancelled, primary.Agent!.AgentId, Hedge: false);
         }
 
         if (outcome.Result is { Hedge: true, End.Outcome: AttemptOutcomes.Completed })

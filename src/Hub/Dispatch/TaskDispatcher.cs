@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using Aicp.Hub.Cluster;
 using Aicp.Hub.Configuration;
 using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;
@@ -40,11 +41,13 @@ internal sealed partial class TaskDispatcher
     private readonly ConditionalWeakTable<CapabilityPool, CapabilityDispatch>.CreateValueCallback _newDispatch;
 
     private readonly RoutingRulesStore _rules;
+    private readonly RemoteAgents? _remote;
 
     public TaskDispatcher(AgentRegistry registry, RoutingStrategyCatalog strategies, IAgentChannel channel,
         TimeProvider time, IRandomSource random, IOptions<AicpHubOptions> options,
-        ILogger<TaskDispatcher> logger, TaskTelemetry telemetry, RoutingRulesStore? rules = null)
+        ILogger<TaskDispatcher> logger, TaskTelemetry telemetry, RoutingRulesStore? rules = null, RemoteAgents? remote = null)
     {
+        _remote = remote;
         _rules = rules ?? new RoutingRulesStore(RoutingRules.Empty);
         _telemetry = telemetry;
         _registry = registry;
@@ -208,9 +211,10 @@ internal sealed partial class TaskDispatcher
         }
 
         AttemptResult? last = null;
+        var failoverDue = false;
         while (run.AttemptsLeft > 0)
         {
-            if (last is { } failed)
+            if (failoverDue && last is { } failed)
             {
                 // A failover: only within the deadline and the capability's retry budget.
                 var now = _time.GetTimestamp();
@@ -218,7 +222,7 @@ internal sealed partial class TaskDispatcher
                 {
                     _telemetry.DeadlineMissed(run.Method, ErrorCodes.DeadlineExceeded);
                     return Finish(run, TaskStatuses.Timeout, TaskError.Of(ErrorCodes.DeadlineExceeded,
-                        $"The deadline ({request.DeadlineMs} ms) passed after attempt {run.TotalAttempts} ended {failed.End.Outcome}; no time was left to fail over."), failed.Agent);
+                        $"The deadline ({request.DeadlineMs} ms) passed after attempt {run.TotalAttempts} ended {failed.End.Outcome}; no time was left to fail over."), failed.AgentId);
                 }
 
                 if (dispatch is not null && !dispatch.Retries.TryWithdraw(now))
@@ -226,13 +230,41 @@ internal sealed partial class TaskDispatcher
                     _telemetry.RetryBudgetExhausted(run.Method);
                     return Finish(run, StatusOf(failed.End), TaskError.Of(ErrorCodes.RetryBudgetExhausted,
                         $"Attempt {run.TotalAttempts} ended {failed.End.Outcome} ({failed.End.Error?.Code}); the retry budget for '{run.Method}' is spent, so the task was not sent to another agent."),
-                        failed.Agent);
+                        failed.AgentId);
                 }
             }
 
+            failoverDue = false;
             var attemptTimeoutMs = AttemptTimeoutMs(run);
             var acquired = await AcquireAsync(run, attemptTimeoutMs);
-            if (acquired.Agent is null)
+            int number;
+            if (acquired.Remote is { } remote)
+            {
+                number = run.StartAttempt(remote.Agent.Id);
+                var ran = await RunRemoteAttemptAsync(run, remote, number, attemptTimeoutMs);
+                if (ran is null)
+                {
+                    // Its node refused (full as it knows, or gone): nothing ran. Pick again after a pause that grows with the
+                    // refusals (2 to 50 ms), so that a view that is a heartbeat old does not drive a storm of them.
+                    run.Refused();
+                    if (_time.GetElapsedTime(run.Started) > TimeSpan.FromMilliseconds(run.TimeoutMs))
+                    {
+                        // A backstop: refused for longer than an attempt may wait (views are at most a heartbeat old).
+                        return Finish(run, TaskStatuses.Timeout, TaskError.Of(ErrorCodes.QueueTimeout,
+                            $"Other nodes refused the task {run.Refusals} time(s) within {run.TimeoutMs} ms; no agent slot for '{run.Method}' freed up."), last?.AgentId);
+                    }
+
+                    if (!await PauseAsync(TimeSpan.FromMilliseconds(Math.Min(1 << Math.Min(run.Refusals, 6), 50)), run.CancellationToken))
+                    {
+                        return Finish(run, TaskStatuses.Cancelled, AttemptEnd.Cancelled.Error, last?.AgentId);
+                    }
+
+                    continue;
+                }
+
+                last = ran;
+            }
+            else if (acquired.Agent is null)
             {
                 if (acquired.Status == TaskStatuses.NoAgents && last is not null)
                 {
@@ -244,20 +276,23 @@ internal sealed partial class TaskDispatcher
                     _telemetry.DeadlineMissed(run.Method, ErrorCodes.DeadlineExceeded);
                 }
 
-                return Finish(run, acquired.Status, acquired.Error, last?.Agent);
+                return Finish(run, acquired.Status, acquired.Error, last?.AgentId);
+            }
+            else
+            {
+                number = run.StartAttempt(acquired.Agent.AgentId);
+                last = dispatch is { Hedged: true } && run.AttemptsLeft > 0 && stream is null
+                    ? await RunHedgedAsync(run, dispatch, acquired, number, attemptTimeoutMs)
+                    : await RunAttemptAsync(run, acquired, number, attemptTimeoutMs, hedge: false, run.CancellationToken);
             }
 
-            var number = run.StartAttempt(acquired.Agent.AgentId);
-            last = dispatch is { Hedged: true } && run.AttemptsLeft > 0 && stream is null
-                ? await RunHedgedAsync(run, dispatch, acquired, number, attemptTimeoutMs)
-                : await RunAttemptAsync(run, acquired, number, attemptTimeoutMs, hedge: false, run.CancellationToken);
-
+            failoverDue = true;
             var end = last.Value.End;
             if (end.Outcome == AttemptOutcomes.Completed)
             {
                 return new TaskResult
                 {
-                    TaskId = run.TaskId, Status = TaskStatuses.Completed, Result = end.Result, AgentId = last.Value.Agent.AgentId,
+                    TaskId = run.TaskId, Status = TaskStatuses.Completed, Result = end.Result, AgentId = last.Value.AgentId,
                     Attempts = run.TotalAttempts, Strategy = run.Strategy.Name, Route = run.Route, LatencyMs = Elapsed(run.Started),
                     Intent = run.Intent,
                 };
@@ -266,21 +301,21 @@ internal sealed partial class TaskDispatcher
             if (end.Outcome == AttemptOutcomes.Cancelled)
             {
                 return stream?.Failure is { } failure
-                    ? Finish(run, TaskStatuses.Failed, failure, last.Value.Agent)
-                    : Finish(run, TaskStatuses.Cancelled, end.Error, last.Value.Agent);
+                    ? Finish(run, TaskStatuses.Failed, failure, last.Value.AgentId)
+                    : Finish(run, TaskStatuses.Cancelled, end.Error, last.Value.AgentId);
             }
 
             if (stream is { ChunksForwarded: > 0 } interrupted)
             {
                 // The submitter has part of this attempt's output: another agent's would not continue it.
                 return Finish(run, StatusOf(end), TaskError.Of(ErrorCodes.StreamInterrupted,
-                    $"Attempt {number} on '{last.Value.Agent.AgentId}' ended {end.Outcome} ({end.Error?.Code}) after {interrupted.ChunksForwarded} chunk(s) reached the submitter; a stream is not failed over once output was sent."),
-                    last.Value.Agent);
+                    $"Attempt {number} on '{last.Value.AgentId}' ended {end.Outcome} ({end.Error?.Code}) after {interrupted.ChunksForwarded} chunk(s) reached the submitter; a stream is not failed over once output was sent."),
+                    last.Value.AgentId);
             }
         }
 
         var final = last!.Value;
-        return Finish(run, StatusOf(final.End), final.End.Error, final.Agent);
+        return Finish(run, StatusOf(final.End), final.End.Error, final.AgentId);
     }
 
     /// <summary>An agent reports the end of an assignment. Anything that does not match a live attempt is discarded and counted.</summary>
@@ -449,7 +484,7 @@ internal sealed partial class TaskDispatcher
         };
         run.AddRoute(entry);
         _telemetry.AttemptEnded(span, run.TaskId, number, method, entry);
-        return new AttemptResult(end, agent, hedge);
+        return new AttemptResult(end, agent.AgentId, hedge);
     }
 
     private async Task SendCancelAsync(AgentState agent, string taskId)
@@ -476,9 +511,9 @@ internal sealed partial class TaskDispatcher
         return (int)Math.Clamp(Math.Ceiling(leftMs), 1, run.TimeoutMs);
     }
 
-    private TaskResult Finish(TaskRun run, string status, TaskError? error, AgentState? agent) => new()
+    private TaskResult Finish(TaskRun run, string status, TaskError? error, string? agentId) => new()
     {
-        TaskId = run.TaskId, Status = status, Error = error, AgentId = agent?.AgentId, Attempts = run.TotalAttempts,
+        TaskId = run.TaskId, Status = status, Error = error, AgentId = agentId, Attempts = run.TotalAttempts,
         Strategy = run.Strategy.Name, Route = run.Route, LatencyMs = Elapsed(run.Started), Intent = run.Intent,
     };
 
@@ -539,4 +574,4 @@ internal sealed partial class TaskDispatcher
 }
 
 /// <summary>How one attempt ended, on which agent, and whether it was a hedge.</summary>
-internal readonly record struct AttemptResult(AttemptEnd End, AgentState Agent, bool Hedge);
+internal readonly record struct AttemptResult(AttemptEnd End, string AgentId, bool Hedge);

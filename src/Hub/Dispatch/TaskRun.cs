@@ -13,9 +13,11 @@ namespace Aicp.Hub.Dispatch;
 /// </summary>
 internal sealed class TaskRun(string taskId, TaskRequest request, string method, IRoutingStrategy strategy, int timeoutMs, int maxAttempts,
     long started, long deadline, CapabilityDispatch? dispatch, CancellationToken cancellationToken, TaskStream? stream = null,
-    bool hasChain = false, IntentMatch? intent = null, int attemptsBefore = 0, List<RouteEntry>? route = null)
+    bool hasChain = false, IntentMatch? intent = null, int attemptsBefore = 0, List<RouteEntry>? route = null, int numbersBefore = 0)
 {
     private readonly string[] _tried = new string[maxAttempts];
+    private int _started;
+    private int _numbered;
     private readonly List<RouteEntry> _route = route ?? new(maxAttempts);
 
     public string TaskId { get; } = taskId;
@@ -55,8 +57,11 @@ internal sealed class TaskRun(string taskId, TaskRequest request, string method,
     /// <summary>The task's stream when its submitter reads partial output; null otherwise.</summary>
     public TaskStream? Stream { get; } = stream;
 
-    /// <summary>Attempts started so far on this capability.</summary>
-    public int Attempts { get; private set; }
+    /// <summary>Attempts started so far on this capability (not counting those another node refused to run).</summary>
+    public int Attempts => _started;
+
+    /// <summary>Attempts another node refused to run (its agent was full or gone): they ran nowhere and do not count.</summary>
+    public int Refusals { get; private set; }
 
     /// <summary>Attempts started so far for the task, on every capability of its chain.</summary>
     public int TotalAttempts => attemptsBefore + Attempts;
@@ -64,22 +69,31 @@ internal sealed class TaskRun(string taskId, TaskRequest request, string method,
     public int AttemptsLeft => MaxAttempts - Attempts;
 
     /// <summary>The agents this task was sent to, in order: no attempt goes to one of them again.</summary>
-    public ReadOnlyMemory<string> Tried => _tried.AsMemory(0, Attempts);
+    public ReadOnlyMemory<string> Tried => _tried.AsMemory(0, _started);
 
     public IReadOnlyList<RouteEntry> Route => _route;
 
     /// <summary>Records an attempt on <paramref name="agentId"/> and returns its number in the task (1 for the first).</summary>
     public int StartAttempt(string agentId)
     {
-        _tried[Attempts] = agentId;
-        Attempts++;
-        return TotalAttempts;
+        _tried[_started++] = agentId;
+        return numbersBefore + ++_numbered;
+    }
+
+    /// <summary>
+    /// The last attempt did not run: another node refused it (its agent was full, or had left). It does not count, and
+    /// its agent may be picked again; its number is not reused.
+    /// </summary>
+    public void Refused()
+    {
+        _started--;
+        Refusals++;
     }
 
     /// <summary>The run of the same task on the next capability of its chain, with that capability's settings.</summary>
     public TaskRun Next(string nextMethod, IRoutingStrategy nextStrategy, int nextTimeoutMs, int nextMaxAttempts, CapabilityDispatch? nextDispatch) =>
         new(TaskId, Request, nextMethod, nextStrategy, nextTimeoutMs, nextMaxAttempts, Started, Deadline, nextDispatch, CancellationToken, Stream,
-            hasChain: true, Intent, TotalAttempts, _route);
+            hasChain: true, Intent, TotalAttempts, _route, numbersBefore + _numbered);
 
     public void AddRoute(RouteEntry entry)
     {

@@ -9,13 +9,13 @@ internal sealed partial class HubMetrics
 {
     private Gauge _clusterNodes = null!;
     private Gauge _clusterRedisUp = null!;
-    private Counter _clusterBadSnapshots = null!;
+    private Counter _clusterBadMessages = null!;
 
     private void CreateClusterMetrics(MetricFactory factory)
     {
         _clusterNodes = factory.CreateGauge(ClusterNodes.Name, ClusterNodes.Help, ClusterNodes.Labels);
         _clusterRedisUp = factory.CreateGauge(ClusterRedisUp.Name, ClusterRedisUp.Help, ClusterRedisUp.Labels);
-        _clusterBadSnapshots = CreateCounter(factory, ClusterBadSnapshots);
+        _clusterBadMessages = CreateCounter(factory, ClusterBadMessages);
         _clusterNodes.Set(1);
     }
 
@@ -27,7 +27,10 @@ internal sealed partial class HubMetrics
     }
 
     /// <summary>A node snapshot (or membership entry) read from Redis was not one, and was dropped.</summary>
-    public void ClusterBadSnapshot() => _clusterBadSnapshots.Inc();
+    public void ClusterBadSnapshot() => _clusterBadMessages.Inc();
 
-    public long ClusterBadSnapshotsTotal => (long)_clusterBadSnapshots.Value;
+    /// <summary>A message on this node's inbox was not one, and was dropped.</summary>
+    public void ClusterBadMessage() => _clusterBadMessages.Inc();
+
+    public long ClusterBadMessagesTotal => (long)_clusterBadMessages.Value;
 }

@@ -74,7 +74,7 @@ internal sealed partial class HubMetrics
         ObservableGauge(GcHeapSize, () => [new(GC.GetTotalMemory(false))]);
         ObservableGauge(ClusterNodes, () => [new(_clusterNodes.Value)]);
         ObservableGauge(ClusterRedisUp, () => [new(_clusterRedisUp.Value)]);
-        ObservableCounter(ClusterBadSnapshots, () => [new(_clusterBadSnapshots.Value)]);
+        ObservableCounter(ClusterBadMessages, () => [new(_clusterBadMessages.Value)]);
 
         return (Histogram(TaskDuration, TaskDurationBuckets), Histogram(RoutingDecision, RoutingDecisionBuckets));
     }

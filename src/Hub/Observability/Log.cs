@@ -47,6 +47,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "Streamed task {TaskId} failed in the hub")]
     public static partial void StreamFailed(ILogger logger, Exception exception, string taskId);
 
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Debug, Message = "Task {TaskId} attempt {Attempt} refused by agent {AgentId} on node {Node} ({Code}); picking again")]
+    public static partial void RemoteRefused(ILogger logger, string taskId, int attempt, string agentId, string node, string code);
+
     [LoggerMessage(EventId = 2007, Level = LogLevel.Debug, Message = "Task {TaskId} fell back from {From} to {To} ({Reason})")]
     public static partial void FellBack(ILogger logger, string taskId, string from, string to, string reason);
 

@@ -127,8 +127,8 @@ internal static class MetricFamilies
     public static readonly MetricFamily ClusterRedisUp = new("aicp_cluster_redis_up",
         "1 while this node reaches the cluster's Redis, 0 while it does not (and on a hub that is not a node of a cluster).", "1", []);
 
-    public static readonly MetricFamily ClusterBadSnapshots = new("aicp_cluster_bad_snapshots_total",
-        "Node snapshots or membership entries read from Redis that were not valid, and were dropped.", "{snapshot}", []);
+    public static readonly MetricFamily ClusterBadMessages = new("aicp_cluster_bad_messages_total",
+        "Node snapshots, membership entries and inbox messages read from Redis that were not valid, and were dropped.", "{message}", []);
 
     /// <summary>Label (tag) names.</summary>
     public static class Tags

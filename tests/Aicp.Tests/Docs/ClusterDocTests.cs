@@ -8,7 +8,7 @@ namespace Aicp.Tests.Docs;
 
 /// <summary>
 /// docs/CLUSTER.md's two nodes, command by command, as separate programs: redis-server, two hub processes, a labelee
-/// given both hubs' URLs, and the cluster view read over HTTP as the curl line does (free ports instead of 6379, 5001
+/// given both hubs' URLs, tasks submitted on the other node, and the cluster view read over HTTP as the curl line does (free ports instead of 6379, 5001
 /// and 5002). Then the agent's node is killed (SIGKILL): the agent registers on the other node, and the dead node
 /// leaves the view when its entry expires.
 /// </summary>
@@ -23,7 +23,7 @@ public sealed class ClusterDocTests
     {
         var commands = DocCommandsTests.BlockCommands(Markdown.Read("docs/CLUSTER.md").Blocks()
             .Single(b => b.Text.StartsWith("redis-server", StringComparison.Ordinal)).Text).ToList();
-        Assert.Equal(5, commands.Count);
+        Assert.Equal(6, commands.Count);
         Assert.Equal("redis-server --port 6379 --bind 127.0.0.1 --save '' --appendonly no", commands[0]); // RedisServer's arguments, plus its own --dir
         await using var redis = await RedisServer.StartAsync();
         var (one, two) = (LoopbackPort.Free(), LoopbackPort.Free());
@@ -33,7 +33,8 @@ public sealed class ClusterDocTests
         Assert.StartsWith("dotnet run --project src/Hub -- ", commands[1]);
         Assert.StartsWith("dotnet run --project src/Hub -- ", commands[2]);
         Assert.StartsWith("dotnet run --project src/SampleAgents -- labelee ", commands[3]);
-        Assert.Equal("curl -s http://127.0.0.1:5002/v1/cluster", commands[4]);
+        Assert.StartsWith("dotnet run --project src/SampleAgents -- submit ", commands[4]);
+        Assert.Equal("curl -s http://127.0.0.1:5002/v1/cluster", commands[5]);
 
         var nodeOne = ProgramProcess.Start(ProgramProcess.Hub, Args(commands[1]));
         await using var nodeTwo = ProgramProcess.Start(ProgramProcess.Hub, Args(commands[2]));
@@ -60,6 +61,11 @@ public sealed class ClusterDocTests
             await TestTimeouts.EventuallyAsync(async () => (await View()).GetValueOrDefault("node-1")?.SequenceEqual(["labelee-1"]) == true,
                 "labelee-1 on node-1 in node-2's view", TimeSpan.FromSeconds(30), Outputs);
             Assert.Empty((await View())["node-2"]);
+
+            // the tasks submitted on node-2 run on the agent of node-1
+            var submitted = await ProgramProcess.RunAsync(ProgramProcess.SampleAgents, Args(commands[4]), within: ProgramStart);
+            Assert.True(submitted.ExitCode == 0, submitted.StandardOutput + submitted.StandardError);
+            Assert.Matches(@"completed[\s│]+200[\s│]", submitted.StandardOutput);
 
             // the documented answer has the fields the hub's has, at every level
             var documented = JsonDocument.Parse(Markdown.Read("docs/CLUSTER.md").Blocks().Single(b => b.Text.StartsWith("{\"node\":\"node-2\"", StringComparison.Ordinal)).Text).RootElement;

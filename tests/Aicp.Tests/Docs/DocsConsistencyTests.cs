@@ -347,7 +347,7 @@ public sealed partial class DocsConsistencyTests
     [Fact]
     public void Protocol_RouteEntry_IsTheContractsFields()
     {
-        var line = Protocol.Lines.Single(l => l.TrimStart().StartsWith("`{agentId, method?, outcome", StringComparison.Ordinal));
+        var line = Protocol.Lines.Single(l => l.TrimStart().StartsWith("`{agentId, method?, node?, outcome", StringComparison.Ordinal));
 
         Assert.Equal(Keys(typeof(RouteEntry)), Fields(Markdown.CodeSpans(line)[0]));
     }

@@ -65,3 +65,41 @@ public sealed class NodeSnapshotTests
         Assert.Equal(port is null, !id.EndsWith("-5000", StringComparison.Ordinal));
     }
 }
+
+/// <summary>Messages between nodes: exactly the shapes a node writes; anything else refused with a reason.</summary>
+public sealed class PeerMessageTests
+{
+    [Fact]
+    public void TryParse_AnExecuteAsANodeWritesIt_ReadBack()
+    {
+        var payload = Aicp.Protocol.TaskPayload.FromJson(System.Text.Json.JsonDocument.Parse("""{"image":"AAEC","n":[1,2]}""").RootElement);
+        var written = new PeerMessage
+        {
+            Type = PeerMessage.Execute, From = "node-2", TaskId = "4f0cabc", Attempt = 3, AgentId = "a1", Method = "image.label", TimeoutMs = 5000, Payload = payload,
+        };
+
+        var read = PeerMessage.TryParse(written.ToJson(), out var problem);
+
+        Assert.Null(problem);
+        Assert.Equal(("node-2", "4f0cabc", 3, "a1", "image.label", 5000), (read!.From, read.TaskId, read.Attempt, read.AgentId, read.Method, read.TimeoutMs));
+        Assert.Equal("""{"image":"AAEC","n":[1,2]}""", read.Payload!.ToString());
+    }
+
+    [Theory]
+    [InlineData("nope", "not a node message")]
+    [InlineData("""{"type":"execute","from":"n1","taskId":"t1","attempt":1,"agentId":"a1","method":"m","timeoutMs":5,"extra":1}""", "not a node message")]
+    [InlineData("""{"type":"execute","from":"n1","taskId":"t1","attempt":1,"agentId":"a1","method":"m"}""", "an execute without a valid timeoutMs.")]
+    [InlineData("""{"type":"execute","from":"n1","taskId":"t1","attempt":1,"method":"m","timeoutMs":5}""", "an execute without a valid agent or method.")]
+    [InlineData("""{"type":"result","from":"n1","taskId":"t1","attempt":1}""", "a result without a valid outcome.")]
+    [InlineData("""{"type":"refused","from":"n1","taskId":"t1","attempt":1}""", "a refusal without its error.")]
+    [InlineData("""{"type":"cancel","from":"N 1","taskId":"t1","attempt":1}""", "a sender that is not a node name.")]
+    [InlineData("""{"type":"cancel","from":"n1","taskId":"t-1","attempt":1}""", "a task id that is not one.")]
+    [InlineData("""{"type":"cancel","from":"n1","taskId":"t1","attempt":0}""", "attempt 0.")]
+    [InlineData("""{"type":"launch","from":"n1","taskId":"t1","attempt":1}""", "an unknown type 'launch'.")]
+    public void TryParse_NotAMessage_RefusedWithTheReason(string json, string reason)
+    {
+        Assert.Null(PeerMessage.TryParse(System.Text.Encoding.UTF8.GetBytes(json), out var problem));
+
+        Assert.Contains(reason, problem);
+    }
+}

@@ -121,7 +121,7 @@ public sealed class ClusterMembershipTests
 
         await db.SortedSetAddAsync("aicp:nodes", "Bad Name!", expires);
 
-        await TestTimeouts.EventuallyAsync(async () => (await MetricsScrape.FetchAsync(one.Hub.BaseUrl)).Value("aicp_cluster_bad_snapshots_total") >= 5,
+        await TestTimeouts.EventuallyAsync(async () => (await MetricsScrape.FetchAsync(one.Hub.BaseUrl)).Value("aicp_cluster_bad_messages_total") >= 5,
             "the five foreign entries counted");
         var view = await NodesAsync(one);
         Assert.Equal(["node-1"], view.Keys);

@@ -1,0 +1,112 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Aicp.Protocol;
+
+namespace Aicp.Hub.Cluster;
+
+/// <summary>
+/// One message between two nodes, published on the receiver's inbox channel (<c>{prefix}:inbox:{node}</c>) as JSON:
+/// <list type="bullet">
+/// <item><c>execute</c> (asker to owner): run attempt <c>attempt</c> of task <c>taskId</c> on the owner's agent
+/// <c>agentId</c>, with <c>method</c>, <c>payload</c> and <c>timeoutMs</c>.</item>
+/// <item><c>refused</c> (owner to asker): the agent could not take it (gone, draining, full, circuit open); nothing ran.</item>
+/// <item><c>result</c> (owner to asker): the attempt's end: <c>outcome</c>, and <c>result</c> or <c>error</c>.</item>
+/// <item><c>cancel</c> (asker to owner): the asker no longer wants the attempt (its submitter cancelled, or it timed out).</item>
+/// </list>
+/// <see cref="TryParse"/> refuses anything else: another shape, names or numbers out of range, a type without the
+/// fields it needs.
+/// </summary>
+internal sealed record PeerMessage
+{
+    public const string Execute = "execute";
+    public const string Refused = "refused";
+    public const string Result = "result";
+    public const string Cancel = "cancel";
+
+    /// <summary>Largest message read: the hub's frame limit plus room for the envelope.</summary>
+    public const int MaxBytes = (1 << 20) + (128 << 10);
+
+    [JsonPropertyName("type")]
+    public required string Type { get; init; }
+
+    [JsonPropertyName("from")]
+    public required string From { get; init; }
+
+    [JsonPropertyName("taskId")]
+    public required string TaskId { get; init; }
+
+    [JsonPropertyName("attempt")]
+    public int Attempt { get; init; }
+
+    [JsonPropertyName("agentId")]
+    public string? AgentId { get; init; }
+
+    [JsonPropertyName("method")]
+    public string? Method { get; init; }
+
+    [JsonPropertyName("timeoutMs")]
+    public int? TimeoutMs { get; init; }
+
+    [JsonPropertyName("payload")]
+    public TaskPayload? Payload { get; init; }
+
+    [JsonPropertyName("outcome")]
+    public string? Outcome { get; init; }
+
+    [JsonPropertyName("result")]
+    public TaskPayload? ResultPayload { get; init; }
+
+    [JsonPropertyName("error")]
+    public TaskError? Error { get; init; }
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase, MaxDepth = TaskPayload.MaxDepth + 4,
+    };
+
+    private static readonly HashSet<string> Outcomes =
+    [
+        AttemptOutcomes.Completed, AttemptOutcomes.Error, AttemptOutcomes.Timeout, AttemptOutcomes.Disconnected, AttemptOutcomes.Cancelled,
+        AttemptOutcomes.Superseded,
+    ];
+
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
+
+    /// <summary>The message, or null with the reason it was refused.</summary>
+    public static PeerMessage? TryParse(ReadOnlySpan<byte> json, out string? problem)
+    {
+        if (json.Length > MaxBytes)
+        {
+            problem = $"{json.Length} bytes; at most {MaxBytes}.";
+            return null;
+        }
+
+        PeerMessage? message;
+        try
+        {
+            message = JsonSerializer.Deserialize<PeerMessage>(json, Json);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException)
+        {
+            problem = "not a node message: " + ex.Message;
+            return null;
+        }
+
+        problem = message is null ? "null." : Problem(message);
+        return problem is null ? message : null;
+    }
+
+    private static string? Problem(PeerMessage m) => m switch
+    {
+        _ when !Names.IsValid(m.From) => "a sender that is not a node name.",
+        _ when m.TaskId is not { Length: > 0 and <= 64 } || !m.TaskId.All(char.IsAsciiLetterOrDigit) => "a task id that is not one.",
+        { Attempt: < 1 or > 1000 } => $"attempt {m.Attempt}.",
+        { Type: Execute } when !Names.IsValid(m.AgentId) || !Names.IsValid(m.Method) => "an execute without a valid agent or method.",
+        { Type: Execute, TimeoutMs: not (>= ProtocolDefaults.MinTimeoutMs and <= ProtocolDefaults.MaxTimeoutMs) } => "an execute without a valid timeoutMs.",
+        { Type: Result } when m.Outcome is null || !Outcomes.Contains(m.Outcome) => "a result without a valid outcome.",
+        { Type: Refused } when m.Error is null => "a refusal without its error.",
+        { Type: Execute or Refused or Result or Cancel } => null,
+        _ => $"an unknown type '{(m.Type.Length <= 32 ? m.Type : m.Type[..32] + "...")}'.",
+    };
+}

@@ -1,0 +1,193 @@
+using System.Text;
+using System.Text.Json;
+using Aicp.Protocol;
+using Aicp.Tests.Infrastructure;
+using StackExchange.Redis;
+
+namespace Aicp.Tests.Integration.Cluster;
+
+/// <summary>
+/// Dispatch across hub nodes on a real redis-server on loopback: a submitter on any node reaches an agent on any other,
+/// the owner node alone takes the agent's slots (maxConcurrency never exceeded under submitters on every node), an
+/// attempt on a node that goes away fails over at once, a submitter that goes away has its task cancelled on the owner's agent, and foreign messages on a
+/// node's inbox are dropped and counted.
+/// </summary>
+[Collection(SoloCollection.Name)]
+public sealed class ClusterDispatchTests
+{
+    private static Dictionary<string, string?> Node(RedisServer redis, string node) => new()
+    {
+        ["Aicp:Cluster:Redis"] = redis.Endpoint, ["Aicp:Cluster:NodeId"] = node,
+        ["Aicp:Cluster:HeartbeatInterval"] = "00:00:00.2", ["Aicp:Cluster:NodeTtl"] = "00:00:01",
+    };
+
+    /// <summary>Waits until <paramref name="h"/>'s cluster view shows <paramref name="agentId"/> on another node.</summary>
+    private static Task SeesAsync(HubHarness h, string agentId) => TestTimeouts.EventuallyAsync(async () =>
+    {
+        using var http = new HttpClient { BaseAddress = h.Hub.BaseUrl };
+        var view = JsonDocument.Parse(await http.GetStringAsync("/v1/cluster")).RootElement;
+        return view.GetProperty("nodes").EnumerateArray().Any(n => !n.GetProperty("self").GetBoolean()
+            && n.GetProperty("agents").EnumerateArray().Any(a => a.GetProperty("id").GetString() == agentId));
+    }, $"{agentId} in the view");
+
+    [Fact]
+    public async Task Submit_CapabilityOnAnotherNode_RunsThereInEveryDirection()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var one = await HubHarness.StartAsync(Node(redis, "node-1"));
+        await using var two = await HubHarness.StartAsync(Node(redis, "node-2"));
+        await one.StartAgentAsync("labeller", HubHarness.Echo("labeller"));
+        await two.StartAgentAsync("chatter", HubHarness.Echo("chatter"), method: "text.chat");
+        await SeesAsync(two, "labeller");
+        await SeesAsync(one, "chatter");
+        var onOne = await one.StartClientAsync();
+        var onTwo = await two.StartClientAsync();
+
+        var there = await onTwo.SubmitAsync("image.label", new { n = 1 }).DefaultTimeout();
+        var back = await onOne.SubmitAsync("text.chat", new { n = 2 }).DefaultTimeout();
+        var local = await onOne.SubmitAsync("image.label", new { n = 3 }).DefaultTimeout();
+
+        Assert.Equal((TaskStatuses.Completed, "labeller", 1), (there.Status, there.AgentId, there.Attempts));
+        Assert.Equal(("labeller", "node-1", AttemptOutcomes.Completed), (there.Route[0].AgentId, there.Route[0].Node, there.Route[0].Outcome));
+        Assert.Equal("labeller", there.Result!.Json.GetProperty("agent").GetString());
+        Assert.Equal((TaskStatuses.Completed, "chatter", "node-2"), (back.Status, back.AgentId, back.Route[0].Node));
+        Assert.Null(local.Route[0].Node); // this node's own agent
+        Assert.Equal(0, one.Dispatcher.InFlightCount);
+        Assert.Equal(0, one.Registry.GetById("labeller")!.Pending);
+    }
+
+    [Fact]
+    public async Task Submit_SubmittersOnEveryNode_AgentsMaxConcurrencyNeverExceeded()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var one = await HubHarness.StartAsync(Node(redis, "node-1"));
+        await using var two = await HubHarness.StartAsync(Node(redis, "node-2"));
+        await using var three = await HubHarness.StartAsync(Node(redis, "node-3"));
+        var running = 0;
+        var most = 0;
+        await one.StartAgentAsync("only", async (task, ct) =>
+        {
+            var now = Interlocked.Increment(ref running);
+            InterlockedMax(ref most, now);
+            await Task.Delay(5, ct);
+            Interlocked.Decrement(ref running);
+            return JsonSerializer.SerializeToElement(1);
+        }, maxConcurrency: 2);
+        await SeesAsync(two, "only");
+        await SeesAsync(three, "only");
+        var clients = new[] { await one.StartClientAsync(), await two.StartClientAsync(), await three.StartClientAsync() };
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 60).Select(i =>
+            clients[i % 3].SubmitAsync("image.label", new { i }, new Agent.Sdk.Client.SubmitOptions { Timeout = TimeSpan.FromSeconds(20) })))
+            .WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.All(results, r => Assert.Equal(TaskStatuses.Completed, r.Status));
+        Assert.InRange(most, 1, 2);
+        Assert.Equal(40, results.Count(r => r.Route[0].Node == "node-1")); // the tasks of nodes 2 and 3 crossed over
+        Assert.Equal(0, one.Registry.GetById("only")!.Pending);
+    }
+
+    [Fact]
+    public async Task Submit_OwnerNodeGoesAwayMidAttempt_FailsOverAtOnce()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var owner = await HubHarness.StartAsync(Node(redis, "node-1"));
+        await using var asker = await HubHarness.StartAsync(Node(redis, "node-2"));
+        await using var spare = await HubHarness.StartAsync(Node(redis, "node-3"));
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await owner.StartAgentAsync("stuck", async (_, ct) =>
+        {
+            started.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+            return default;
+        });
+        await SeesAsync(asker, "stuck");
+        var client = await asker.StartClientAsync();
+        var pending = client.SubmitAsync("image.label", null, new Agent.Sdk.Client.SubmitOptions { Timeout = TimeSpan.FromSeconds(30) });
+        await started.Task.DefaultTimeout();
+        await spare.StartAgentAsync("spare", HubHarness.Echo("spare"));
+        await SeesAsync(asker, "spare");
+
+        var stopped = DateTime.UtcNow;
+        await owner.DisposeAsync();
+        var result = await pending.DefaultTimeout();
+
+        Assert.Equal((TaskStatuses.Completed, "spare", 2), (result.Status, result.AgentId, result.Attempts));
+        Assert.Equal([("stuck", "node-1", AttemptOutcomes.Disconnected), ("spare", "node-3", AttemptOutcomes.Completed)],
+            result.Route.Select(e => (e.AgentId, e.Node!, e.Outcome)));
+        Assert.True(DateTime.UtcNow - stopped < TimeSpan.FromSeconds(10), "failed over long before the 30 s attempt timeout");
+    }
+
+    [Fact]
+    public async Task Submit_SubmitterGoneWhileOnAnotherNode_TheOwnersAgentIsCancelled()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var owner = await HubHarness.StartAsync(Node(redis, "node-1"));
+        await using var asker = await HubHarness.StartAsync(Node(redis, "node-2"));
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await owner.StartAgentAsync("slow", async (_, ct) =>
+        {
+            started.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                cancelled.TrySetResult();
+                throw;
+            }
+
+            return default;
+        });
+        await SeesAsync(asker, "slow");
+        var client = new Agent.Sdk.Client.AicpTaskClient(new Agent.Sdk.Connection.AicpConnectionOptions { HubUrl = asker.Hub.BaseUrl.ToString() });
+
+        var pending = client.SubmitAsync("image.label", null);
+        await started.Task.DefaultTimeout();
+        await client.DisposeAsync(); // the submitter goes away: the hub cancels its task
+
+        await Assert.ThrowsAnyAsync<Exception>(() => pending.DefaultTimeout());
+        await cancelled.Task.DefaultTimeout(); // the cancel crossed to the owner node and reached the agent
+        await TestTimeouts.Eventually(() => owner.Registry.GetById("slow")!.Pending == 0 && asker.Dispatcher.InFlightCount == 0, "slots and attempts released");
+    }
+
+    [Fact]
+    public async Task Inbox_ForeignMessages_DroppedAndCounted_NodeCarriesOn()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var one = await HubHarness.StartAsync(Node(redis, "node-1"));
+        await one.StartAgentAsync("a1", HubHarness.Echo("a1"));
+        await TestTimeouts.EventuallyAsync(async () => (await MetricsScrape.FetchAsync(one.Hub.BaseUrl)).Value("aicp_cluster_redis_up") == 1, "node-1 on Redis");
+        using var client = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
+        var inbox = RedisChannel.Literal("aicp:inbox:node-1");
+        string[] foreign =
+        [
+            "garbage",
+            """{"type":"execute","from":"node-9","taskId":"abc","attempt":1}""", // no agent, method or timeout
+            """{"type":"execute","from":"Bad Node","taskId":"abc","attempt":1,"agentId":"a1","method":"image.label","timeoutMs":100}""",
+            """{"type":"launch","from":"node-9","taskId":"abc","attempt":1}""",
+            """{"type":"result","from":"node-9","taskId":"abc","attempt":1,"outcome":"maybe"}""",
+            """{"type":"cancel","from":"node-9","taskId":"a-b","attempt":1}""",
+        ];
+        foreach (var message in foreign)
+        {
+            Assert.Equal(1, await client.GetSubscriber().PublishAsync(inbox, Encoding.UTF8.GetBytes(message)));
+        }
+
+        await TestTimeouts.EventuallyAsync(async () => (await MetricsScrape.FetchAsync(one.Hub.BaseUrl)).Value("aicp_cluster_bad_messages_total") == foreign.Length,
+            "every foreign message counted");
+        Assert.Equal(0, one.Registry.GetById("a1")!.Pending); // nothing ran
+        var submitter = await one.StartClientAsync();
+        Assert.Equal(TaskStatuses.Completed, (await submitter.SubmitAsync("image.label", null).DefaultTimeout()).Status);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
+    }
+}

@@ -128,8 +128,8 @@ run_as 'bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench dashboard-cost --agents 
 run_as 'dotnet run -c Release --project bench/Aicp.Bench -- dashboard-cost [--agents 1000] [--rate 1000] [--seconds 20] [--runs 3] [--json]' 'dotnet run -c Release --project bench/Aicp.Bench -- dashboard-cost --agents 100 --rate 200 --seconds 2 --runs 1 --json'
 
 # docs/RELIABILITY.md: the chaos run, and its --json object against the document's example
-run_as 'dotnet run -c Release --project bench/Aicp.Bench -- chaos [--tasks N] [--agents N] [--kill-fraction F] [--seed N] [--concurrency N] [--max-seconds N] [--protocol json|messagepack] [--json] [--hedging] [--door signalr|stream|http]' \
-  'dotnet run -c Release --project bench/Aicp.Bench -- chaos --tasks 3000 --agents 6 --kill-fraction 0.3 --seed 42 --concurrency 64 --max-seconds 120 --protocol messagepack --hedging --door http --json > "$WORK/chaos.json" && tail -n 1 "$WORK/chaos.json" > "$WORK/chaos-object.json" && node -e '"'"'
+run_as 'dotnet run -c Release --project bench/Aicp.Bench -- chaos [--tasks N] [--agents N] [--kill-fraction F] [--seed N] [--concurrency N] [--max-seconds N] [--protocol json|messagepack] [--json] [--hedging] [--door signalr|stream|http] [--cluster N]' \
+  'dotnet run -c Release --project bench/Aicp.Bench -- chaos --tasks 3000 --agents 6 --kill-fraction 0.3 --seed 42 --concurrency 64 --max-seconds 120 --protocol messagepack --hedging --door http --cluster 0 --json > "$WORK/chaos.json" && tail -n 1 "$WORK/chaos.json" > "$WORK/chaos-object.json" && node -e '"'"'
 const fs = require("fs");
 const doc = fs.readFileSync("docs/RELIABILITY.md", "utf8").split("```json\n")[1].split("```")[0];
 const [documented, printed] = [JSON.parse(doc), JSON.parse(fs.readFileSync(process.argv[1], "utf8"))];
@@ -143,6 +143,8 @@ by_test 'dotnet run --project src/Hub -- --urls http://127.0.0.1:5001 --Aicp:Clu
 by_test 'dotnet run --project src/Hub -- --urls http://127.0.0.1:5002 --Aicp:Cluster:Redis=127.0.0.1:6379 --Aicp:Cluster:NodeId=node-2' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
 by_test 'dotnet run --project src/SampleAgents -- labelee --hub http://127.0.0.1:5001,http://127.0.0.1:5002 --id labelee-1' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
 by_test 'dotnet run --project src/SampleAgents -- submit --hub http://127.0.0.1:5002 --count 200' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
+run_as 'dotnet run -c Release --project bench/Aicp.Bench -- chaos --cluster 3' 'dotnet run -c Release --project bench/Aicp.Bench -- chaos --cluster 3 --tasks 3000 --max-seconds 120'
+run_as 'dotnet run -c Release --project bench/Aicp.Bench -- cluster-cost' 'dotnet run -c Release --project bench/Aicp.Bench -- cluster-cost --tasks 200 --runs 1'
 run_as 'docker-compose --profile cluster up --build redis hub-1 hub-2 labelee-c1 labelee-c2' 'docker-compose -f docker-compose.yaml --profile cluster config -q'
 by_test 'curl -s http://127.0.0.1:5002/v1/cluster' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
 

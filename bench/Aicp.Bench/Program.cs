@@ -9,6 +9,7 @@ var root = new RootCommand("AICP Hub benchmarks, the routing simulator and the c
     RoutingSimCommand.Create(),
     PickBenchCommand.Create(),
     ChaosCommand.Create(),
+    ClusterCostCommand.Create(),
     E2eCommand.Create(),
     ConnectionsCommand.Create(),
     FailoverCommand.Create(),

@@ -25,7 +25,7 @@ namespace Aicp.Bench.Commands;
 internal static class ChaosCommand
 {
     public const string Name = "chaos";
-    private const string Method = "chaos.echo";
+    internal const string Method = "chaos.echo";
     private static readonly Option<int> Tasks = BenchOptions.Int("--tasks", "Tasks to run", 20_000, max: 10_000_000);
     private static readonly Option<int> Agents = BenchOptions.Int("--agents", "Agents, killed and restarted at random", 10, max: 1_000);
     private static readonly Option<double?> KillFraction = BenchOptions.Double("--kill-fraction", "Share of the agents killed at once in each round", 0.3, 0, 1);
@@ -40,6 +40,9 @@ internal static class ChaosCommand
         DefaultValueFactory = _ => "signalr",
     };
 
+    private static readonly Option<int> Cluster = BenchOptions.Int("--cluster",
+        "Hub nodes on a loopback redis-server (0: one embedded hub); agents and submitters spread over them, and one node stopped mid-run", 0, min: 0, max: 16);
+
     private static readonly Option<bool> Hedging = BenchOptions.Flag("--hedging",
         "Treat the capability as idempotent and hedge every attempt not answered within 1 ms (budget: one hedge per task)");
 
@@ -48,7 +51,7 @@ internal static class ChaosCommand
         var command = new Command(Name, "Tasks through an embedded hub while agents are killed and restarted; checks exactly one final result per task. " +
                                         "Exit code 0 when nothing is lost or duplicated and every pending count is back to zero.")
         {
-            Tasks, Agents, KillFraction, Concurrency, Seed, Json, Protocol, MaxSeconds, Hedging, Door,
+            Tasks, Agents, KillFraction, Concurrency, Seed, Json, Protocol, MaxSeconds, Hedging, Door, Cluster,
         };
         Door.AcceptOnlyFromAmong("signalr", "stream", "http");
         command.SetAction((parse, _) => RunAsync(parse));
@@ -65,6 +68,10 @@ internal static class ChaosCommand
         var json = parse.GetValue(Json);
         var protocol = parse.GetValue(Protocol); // agents and submitter alike
         var deadline = TimeSpan.FromSeconds(parse.GetValue(MaxSeconds)); // the whole run is bounded in time
+        if (parse.GetValue(Cluster) is var nodes and >= 2)
+        {
+            return await ClusterChaos.RunAsync(new ClusterChaos.Settings(nodes, tasks, agentCount, killFraction, concurrency, random, protocol, deadline), json);
+        }
 
         var settings = new Dictionary<string, string?>
         {
@@ -266,12 +273,15 @@ internal static class ChaosCommand
         static string perRoundText(int count, double fraction) => $"{Math.Max(1, (int)Math.Round(count * fraction))} of {count}";
     }
 
-    private static async Task<AicpAgent> StartAgentAsync(Uri hub, int i, HubProtocol protocol)
+    private static Task<AicpAgent> StartAgentAsync(Uri hub, int i, HubProtocol protocol) => StartAgentAsync(hub.ToString(), i, protocol);
+
+    /// <summary>Agent <c>chaos-i</c> on <paramref name="hubUrls"/> (one URL, or several nodes separated by commas), answering with the task's sequence number.</summary>
+    internal static async Task<AicpAgent> StartAgentAsync(string hubUrls, int i, HubProtocol protocol)
     {
         var id = $"chaos-{i}";
         var agent = new AicpAgent(new AgentOptions
         {
-            HubUrl = hub.ToString(), AgentId = id, MaxConcurrency = 16, Protocol = protocol,
+            HubUrl = hubUrls, AgentId = id, MaxConcurrency = 16, Protocol = protocol,
             ReconnectInitialDelay = TimeSpan.FromMilliseconds(20), ReconnectMaxDelay = TimeSpan.FromMilliseconds(200),
         });
         agent.Handle(Method, async (task, ct) =>
@@ -283,7 +293,7 @@ internal static class ChaosCommand
         return agent;
     }
 
-    private sealed record SeqPayload(int Seq);
+    internal sealed record SeqPayload(int Seq);
 
     private sealed record ChaosReport
     {

@@ -73,20 +73,32 @@ public sealed class AicpTaskClient : IAsyncDisposable
     public async Task<TaskResult> SubmitAsync(string method, object? payload, SubmitOptions? options = null, CancellationToken cancellationToken = default)
     {
         var request = Request(method, payload, options);
-        await ReadyAsync(cancellationToken).ConfigureAwait(false);
-        try
+        while (true)
         {
-            return await _connection.Connection.InvokeAsync<TaskResult>(HubMethods.Submit, request, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or System.Net.WebSockets.WebSocketException or IOException
-            && !cancellationToken.IsCancellationRequested)
-        {
-            // The connection ended under the call (SignalR cancels the invocations of a closed connection, or the socket's
-            // error surfaces): not the caller's doing.
-            throw new AicpConnectionLostException(
-                $"The connection to the hub was lost while the '{method}' task was pending; its outcome is unknown (it may have completed).", ex);
+            await ReadyAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await _connection.Connection.InvokeAsync<TaskResult>(HubMethods.Submit, request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException) when (_connection.Connection.State != HubConnectionState.Connected && !cancellationToken.IsCancellationRequested)
+            {
+                // The connection dropped between being ready and this call, so nothing was sent: wait for it to be back (on
+                // the next hub URL, if the node is gone) and send the task then.
+                await Task.Delay(ReconnectPause, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or System.Net.WebSockets.WebSocketException or IOException
+                && !cancellationToken.IsCancellationRequested)
+            {
+                // The connection ended under the call (SignalR cancels the invocations of a closed connection, or the
+                // socket's error surfaces): not the caller's doing.
+                throw new AicpConnectionLostException(
+                    $"The connection to the hub was lost while the '{method}' task was pending; its outcome is unknown (it may have completed).", ex);
+            }
         }
     }
+
+    /// <summary>How long a submit that found the connection just lost waits before it looks again.</summary>
+    private static readonly TimeSpan ReconnectPause = TimeSpan.FromMilliseconds(10);
 
     /// <summary>
     /// Submits a task whose output is read as the agent produces it: enumerate the returned stream for the chunks the

@@ -37,6 +37,7 @@ internal sealed partial class ClusterMembership : BackgroundService
     private readonly ResiliencePipeline _redisIo;
     private volatile ClusterView _view;
     private ConnectionMultiplexer? _redis;
+    private bool _subscribed;
     private string _node;
 
     public ClusterMembership(IOptions<AicpHubOptions> options, AgentRegistry registry, TimeProvider time, HubMetrics metrics,
@@ -90,7 +91,7 @@ internal sealed partial class ClusterMembership : BackgroundService
             var receivers = await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(InboxChannel(node)), message.ToJson()).ConfigureAwait(false);
             return receivers > 0;
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
             Log.SendFailed(_logger, node, message.Type, ex.Message);
             return false;
@@ -137,10 +138,7 @@ internal sealed partial class ClusterMembership : BackgroundService
         configuration.ConnectTimeout = (int)Math.Min(_options.HeartbeatInterval.TotalMilliseconds * 2, 5000);
         configuration.SyncTimeout = configuration.AsyncTimeout = configuration.ConnectTimeout;
         configuration.ClientName = "aicp-" + _node;
-        _redis = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
-
-        // The inbox: StackExchange.Redis subscribes again by itself after a reconnect.
-        await _redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(InboxChannel(_node)), OnInbox).ConfigureAwait(false);
+        _redis = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false); // returns before it is connected
 
         using var timer = new PeriodicTimer(_options.HeartbeatInterval, _time);
         do
@@ -153,21 +151,25 @@ internal sealed partial class ClusterMembership : BackgroundService
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        if (_redis is { IsConnected: true } redis)
+        if (Interlocked.Exchange(ref _redis, null) is not { } redis)
         {
-            try
-            {
-                // Leave at once, rather than when the TTL runs out.
-                var db = redis.GetDatabase();
-                await Task.WhenAll(db.SortedSetRemoveAsync(NodesKey, _node), db.KeyDeleteAsync(NodeKey(_node))).WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
-            {
-                Log.ClusterLeaveFailed(_logger, _node, ex.Message);
-            }
+            return; // not clustered, or stopped already
         }
 
-        _redis?.Dispose();
+        try
+        {
+            // Leave at once, rather than when the TTL runs out.
+            var db = redis.GetDatabase();
+            await Task.WhenAll(db.SortedSetRemoveAsync(NodesKey, _node), db.KeyDeleteAsync(NodeKey(_node))).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException or ObjectDisposedException)
+        {
+            Log.ClusterLeaveFailed(_logger, _node, ex.Message);
+        }
+        finally
+        {
+            redis.Dispose();
+        }
     }
 
     /// <summary>One heartbeat: publish this node's agents, read the live nodes' snapshots, swap in the new view.</summary>
@@ -192,6 +194,12 @@ internal sealed partial class ClusterMembership : BackgroundService
                 Log.RedisUnreachable(_logger, _node, ex.Message);
             }
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Nothing may stop the heartbeats (an exception here would stop the host): keep the view, say why.
+            Log.HeartbeatFailed(_logger, ex, _node);
+            return;
+        }
 
         _metrics.ClusterObserved(_view.Nodes.Count, _view.RedisReachable);
         var left = before.Nodes.Select(n => n.Node).Except(_view.Nodes.Select(n => n.Node), StringComparer.Ordinal).ToArray();
@@ -203,7 +211,15 @@ internal sealed partial class ClusterMembership : BackgroundService
 
     private async ValueTask<IReadOnlyList<NodeSnapshot>> ReadWriteAsync(CancellationToken cancellationToken)
     {
-        var db = _redis!.GetDatabase();
+        var redis = _redis!;
+        if (!_subscribed)
+        {
+            // The inbox, once Redis answers: StackExchange.Redis subscribes again by itself after each reconnect.
+            await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(InboxChannel(_node)), OnInbox).ConfigureAwait(false);
+            _subscribed = true;
+        }
+
+        var db = redis.GetDatabase();
         var now = _time.GetUtcNow();
         var nowMs = now.ToUnixTimeMilliseconds();
         var local = Local(now);
@@ -298,6 +314,9 @@ internal sealed partial class ClusterMembership : BackgroundService
 
         [LoggerMessage(EventId = 7004, Level = LogLevel.Debug, Message = "Node {Node} could not remove itself from Redis on stop: {Reason}")]
         public static partial void ClusterLeaveFailed(ILogger logger, string node, string reason);
+
+        [LoggerMessage(EventId = 7009, Level = LogLevel.Error, Message = "A heartbeat of node {Node} failed; the view in use stays")]
+        public static partial void HeartbeatFailed(ILogger logger, Exception exception, string node);
 
         [LoggerMessage(EventId = 7005, Level = LogLevel.Warning, Message = "Message from another node dropped: {Problem}")]
         public static partial void BadMessage(ILogger logger, string problem);

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Aicp.Protocol;
 using Aicp.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace Aicp.Tests.Integration.Cluster;
@@ -92,7 +93,8 @@ public sealed class ClusterDispatchTests
     {
         await using var redis = await RedisServer.StartAsync();
         var owner = await HubHarness.StartAsync(Node(redis, "node-1"));
-        await using var asker = await HubHarness.StartAsync(Node(redis, "node-2"));
+        using var logs = new CapturingLoggerProvider(LogLevel.Debug);
+        await using var asker = await HubHarness.StartAsync(Node(redis, "node-2"), logs: logs);
         await using var spare = await HubHarness.StartAsync(Node(redis, "node-3"));
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await owner.StartAgentAsync("stuck", async (_, ct) =>
@@ -110,7 +112,17 @@ public sealed class ClusterDispatchTests
 
         var stopped = DateTime.UtcNow;
         await owner.DisposeAsync();
-        var result = await pending.DefaultTimeout();
+        TaskResult result;
+        try
+        {
+            result = await pending.DefaultTimeout();
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail("No result; node-2's log: " + string.Join("\n", logs.Entries.Where(e => e.Category.StartsWith("Aicp", StringComparison.Ordinal))
+                .Select(e => $"{e.Category} {e.EventId.Id} {e.Message} {e.Exception?.Message}")));
+            throw;
+        }
 
         Assert.Equal((TaskStatuses.Completed, "spare", 2), (result.Status, result.AgentId, result.Attempts));
         Assert.Equal([("stuck", "node-1", AttemptOutcomes.Disconnected), ("spare", "node-3", AttemptOutcomes.Completed)],

@@ -160,6 +160,24 @@ public sealed class ClusterMembershipTests
     }
 
     [Fact]
+    public async Task RedisDownAtStart_NodeStartsAndServesAlone_JoinsWhenRedisComes()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await redis.StopAsync();
+        await using var one = await HubHarness.StartAsync(Node(redis, "node-1"));
+        await one.StartAgentAsync("a1", HubHarness.Echo("a1"));
+
+        await TestTimeouts.EventuallyAsync(async () => (await ClusterAsync(one)).GetProperty("redis").GetString() == "down", "node-1 says Redis is down");
+        var client = await one.StartClientAsync();
+        Assert.Equal(TaskStatuses.Completed, (await client.SubmitAsync("image.label", null).DefaultTimeout()).Status);
+
+        await redis.StartAgainAsync();
+        await using var two = await HubHarness.StartAsync(Node(redis, "node-2"));
+        await UntilAsync(two, v => v.GetValueOrDefault("node-1")?.SequenceEqual(["a1"]) == true, "node-1 joined once Redis answered");
+        Assert.Equal("up", (await ClusterAsync(one)).GetProperty("redis").GetString());
+    }
+
+    [Fact]
     public async Task NotClustered_NoRedis_OneNodeAlone()
     {
         await using var h = await HubHarness.StartAsync();

@@ -15,7 +15,7 @@ public sealed class AgentScoresTests
     private const string Method = RoutingFixture.Method;
 
     /// <summary>An agent 5 s into its 10 s slow start, two errors then two successes behind it, two tasks in hand.</summary>
-    private static (RoutingFixture Fixture, AgentState Agent, long Now) PenalisedAgentMidSlowStart()
+    private static (AgentState Agent, long Now) PenalisedAgentMidSlowStart()
     {
         var f = new RoutingFixture();
         var agent = f.Agents(1, pastSlowStart: false)[0];
@@ -26,13 +26,13 @@ public sealed class AgentScoresTests
 
         f.Time.Advance(AgentHealthDefaults.SlowStartWindow / 2);
         RoutingFixture.Load(agent, 2);
-        return (f, agent, f.Time.GetTimestamp());
+        return (agent, f.Time.GetTimestamp());
     }
 
     [Fact]
     public void Scores_PenalisedAgentMidSlowStart_EachFormulaExactly()
     {
-        var (_, agent, now) = PenalisedAgentMidSlowStart();
+        var (agent, now) = PenalisedAgentMidSlowStart();
         var slowStart = agent.SlowStart(now);
         var success = agent.SuccessRate(now);
         var trust = agent.Trust.Value;
@@ -40,7 +40,7 @@ public sealed class AgentScoresTests
         Assert.Equal(0.5, slowStart, 9);
         Assert.InRange(success, 0.6, 0.8); // 2 of 4 failed, over a prior of 3 successes: 5/7
         Assert.InRange(trust, 0.4, 0.49); // two errors (x 0.9 each), two successes (+5% of the gap each)
-        Assert.InRange(latency, 20, 40); // the 40 ms samples, decayed over 5 s
+        Assert.InRange(latency, 20, 40); // estimated from the 40 ms samples
         Assert.Equal(2, agent.Pending);
 
         Assert.Equal(3 / slowStart, AgentScores.LoadCost(agent, now), 9);
@@ -53,7 +53,7 @@ public sealed class AgentScoresTests
     [Fact]
     public void Scores_TrustBelowTheFloor_CountsAsTheFloor()
     {
-        var (_, agent, now) = PenalisedAgentMidSlowStart();
+        var (agent, now) = PenalisedAgentMidSlowStart();
         for (var i = 0; i < 12; i++)
         {
             agent.RecordTimeout(); // x 0.8 each

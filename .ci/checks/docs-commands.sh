@@ -59,6 +59,12 @@ by_test 'dotnet run --project src/SampleAgents -- submit --hub http://127.0.0.1:
 by_test 'curl -s http://127.0.0.1:5000/v1/tasks -H "Authorization: Bearer $KEY" --json '"'"'{"method":"image.label","payload":{"image":"<base64 PNG>"},"strategy":"least-loaded","timeoutMs":5000}'"'"'' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_CurlExamples_AnswerAsDocumented'
 by_test 'curl -s -i http://127.0.0.1:5000/v1/tasks -H "Authorization: Bearer $KEY" --json '"'"'{"method":"text.nobody"}'"'"'' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_CurlExamples_AnswerAsDocumented'
 
+# README.md and docs/FRONT-DOORS.md: the OpenAI-compatible door (against a hub with keys, deploy/routing.yaml and the chat agent; the test checks the answers)
+by_test 'dotnet run --project src/SampleAgents -- chat --hub http://127.0.0.1:5000' 'Aicp.Tests.SampleAgents.Cli.SampleAgentsProcessTests.Chat_AsDocumented_ServesTheOpenAiDoorAndDrainsOnSigterm'
+by_test 'curl -s http://127.0.0.1:5000/v1/chat/completions -H "Authorization: Bearer $KEY" --json '"'"'{"model":"aicp-demo-chat","messages":[{"role":"user","content":"Hello"}]}'"'"'' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_OpenAiCurlExamples_AnswerAsDocumented'
+by_test 'curl -sN http://127.0.0.1:5000/v1/chat/completions -H "Authorization: Bearer $KEY" --json '"'"'{"model":"aicp-demo-chat","messages":[{"role":"user","content":"Hello"}],"stream":true}'"'"'' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_OpenAiCurlExamples_AnswerAsDocumented'
+by_test 'curl -s http://127.0.0.1:5000/v1/models -H "Authorization: Bearer $KEY"' 'Aicp.Tests.Docs.DocSnippetTests.FrontDoors_OpenAiCurlExamples_AnswerAsDocumented'
+
 # docs/SDK.md
 by_test 'dotnet pack Aicp.Packages.slnf -o <folder>' 'Aicp.Tests.Sdk.Packaging.NewUserPathTests.PackedSdk_TemplateAgentAndTinySubmitter_TaskCompletes'
 by_test 'dotnet new' 'Aicp.Tests.Sdk.Packaging.NewUserPathTests.PackedSdk_TemplateAgentAndTinySubmitter_TaskCompletes' # install, then the aicp-agent template
@@ -126,6 +132,14 @@ const [documented, printed] = [JSON.parse(doc), JSON.parse(fs.readFileSync(proce
 const keys = o => Object.keys(o).sort().join(",");
 if (keys(documented) !== keys(printed)) { console.error("documented: " + keys(documented) + "\nprinted:    " + keys(printed)); process.exit(1); }
 if (!printed.pass) { console.error("the chaos run failed"); process.exit(1); }'"'"' "$WORK/chaos-object.json"'
+
+# docs/CLUSTER.md: two hub nodes on a loopback redis-server, a labelee given both, the cluster view; run as processes by the test
+by_test 'redis-server --port 6379 --bind 127.0.0.1 --save '"'"''"'"' --appendonly no' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
+by_test 'dotnet run --project src/Hub -- --urls http://127.0.0.1:5001 --Aicp:Cluster:Redis=127.0.0.1:6379 --Aicp:Cluster:NodeId=node-1' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
+by_test 'dotnet run --project src/Hub -- --urls http://127.0.0.1:5002 --Aicp:Cluster:Redis=127.0.0.1:6379 --Aicp:Cluster:NodeId=node-2' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
+by_test 'dotnet run --project src/SampleAgents -- labelee --hub http://127.0.0.1:5001,http://127.0.0.1:5002 --id labelee-1' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
+run_as 'docker-compose --profile cluster up --build redis hub-1 hub-2 labelee-c1 labelee-c2' 'docker-compose -f docker-compose.yaml --profile cluster config -q'
+by_test 'curl -s http://127.0.0.1:5002/v1/cluster' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
 
 # docs/ROUTING.md
 run_as 'dotnet run -c Release --project bench/Aicp.Bench -- routing-sim [--scenario A|B|C|D|E|H] [--json] [--seed N]' 'dotnet run -c Release --project bench/Aicp.Bench -- routing-sim --scenario H --json --seed 20261121'

@@ -69,11 +69,23 @@ public sealed class AicpTaskClient : IAsyncDisposable
     /// </summary>
     /// <exception cref="AicpConnectionRefusedException">The hub refused the credential (HTTP 401 or 403) before the
     /// connection was first up.</exception>
+    /// <exception cref="AicpConnectionLostException">The connection ended while the task was pending: its outcome is unknown.</exception>
     public async Task<TaskResult> SubmitAsync(string method, object? payload, SubmitOptions? options = null, CancellationToken cancellationToken = default)
     {
         var request = Request(method, payload, options);
         await ReadyAsync(cancellationToken).ConfigureAwait(false);
-        return await _connection.Connection.InvokeAsync<TaskResult>(HubMethods.Submit, request, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await _connection.Connection.InvokeAsync<TaskResult>(HubMethods.Submit, request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or System.Net.WebSockets.WebSocketException or IOException
+            && !cancellationToken.IsCancellationRequested)
+        {
+            // The connection ended under the call (SignalR cancels the invocations of a closed connection, or the socket's
+            // error surfaces): not the caller's doing.
+            throw new AicpConnectionLostException(
+                $"The connection to the hub was lost while the '{method}' task was pending; its outcome is unknown (it may have completed).", ex);
+        }
     }
 
     /// <summary>

@@ -10,8 +10,9 @@ public class AicpConnectionOptions
 {
     /// <summary>
     /// The hub's base URL, e.g. <c>http://127.0.0.1:5000</c> (or <c>https://</c>, <c>ws://</c>, <c>wss://</c>). <c>/aicp</c>
-    /// is appended unless the URL has a path. Used when <see cref="HubUrls"/> is empty. The default value is
-    /// <c>http://127.0.0.1:5000</c>.
+    /// is appended unless the URL has a path. Several nodes of one cluster may be given separated by commas
+    /// (<c>http://hub-1:5000,http://hub-2:5000</c>), as in <see cref="HubUrls"/>. Used when <see cref="HubUrls"/> is
+    /// empty. The default value is <c>http://127.0.0.1:5000</c>.
     /// </summary>
     public string HubUrl { get; set; } = "http://127.0.0.1:5000";
 
@@ -64,7 +65,7 @@ public class AicpConnectionOptions
     public IReadOnlyList<string> ValidateConnection()
     {
         var problems = new List<string>();
-        foreach (var url in HubUrls.Count > 0 ? HubUrls : [HubUrl])
+        foreach (var url in Urls())
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "ws" or "wss"))
             {
@@ -92,7 +93,9 @@ public class AicpConnectionOptions
     };
 
     /// <summary>The hub endpoints, in the order connects try them (see <see cref="HubUrls"/>).</summary>
-    public IReadOnlyList<Uri> ResolveEndpoints() => HubUrls.Count > 0 ? [.. HubUrls.Select(Resolve)] : [Resolve(HubUrl)];
+    public IReadOnlyList<Uri> ResolveEndpoints() => [.. Urls().Select(Resolve)];
+
+    private IEnumerable<string> Urls() => HubUrls.Count > 0 ? HubUrls : HubUrl.Split(',', StringSplitOptions.TrimEntries);
 
     private static Uri Resolve(string url)
     {

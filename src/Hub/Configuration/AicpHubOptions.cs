@@ -26,6 +26,9 @@ public sealed class AicpHubOptions
     /// <summary>Streamed results: buffer bound, chunk size limit and stall timeout (<c>Aicp:Streaming</c>).</summary>
     public StreamingOptions Streaming { get; set; } = new();
 
+    /// <summary>Several hub nodes on Redis (<c>Aicp:Cluster</c>); off unless <c>Aicp:Cluster:Redis</c> is set.</summary>
+    public ClusterOptions Cluster { get; set; } = new();
+
     /// <summary>Per-attempt timeout when a request sets none. The default value is 30,000 ms.</summary>
     public int DefaultTimeoutMs { get; set; } = ProtocolDefaults.TimeoutMs;
 

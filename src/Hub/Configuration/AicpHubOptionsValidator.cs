@@ -33,6 +33,7 @@ internal sealed class AicpHubOptionsValidator(RoutingStrategyCatalog strategies)
         ValidateRetryBudget(options.RetryBudget, errors);
         ValidateHedging(options.Hedging, errors);
         ValidateStreaming(options.Streaming, errors);
+        ValidateCluster(options.Cluster, errors);
 
         if (options.DefaultTimeoutMs is < ProtocolDefaults.MinTimeoutMs or > ProtocolDefaults.MaxTimeoutMs)
         {
@@ -122,6 +123,34 @@ internal sealed class AicpHubOptionsValidator(RoutingStrategyCatalog strategies)
         if (!(hedging.BudgetRatio is >= 0 and <= 1))
         {
             errors.Add("Aicp:Hedging:BudgetRatio must be within [0, 1].");
+        }
+    }
+
+    private static void ValidateCluster(ClusterOptions? cluster, List<string> errors)
+    {
+        if (cluster is null)
+        {
+            errors.Add("Aicp:Cluster must not be null.");
+            return;
+        }
+
+        if (cluster.NodeId is not null && !Names.IsValid(cluster.NodeId))
+        {
+            errors.Add($"Aicp:Cluster:NodeId '{cluster.NodeId}' is not a valid node name (^[a-z0-9][a-z0-9._-]{{0,127}}$).");
+        }
+
+        if (cluster.HeartbeatInterval <= TimeSpan.Zero)
+        {
+            errors.Add("Aicp:Cluster:HeartbeatInterval must be positive.");
+        }
+        else if (cluster.NodeTtl < 2 * cluster.HeartbeatInterval)
+        {
+            errors.Add("Aicp:Cluster:NodeTtl must be at least twice Aicp:Cluster:HeartbeatInterval.");
+        }
+
+        if (!Names.IsValid(cluster.KeyPrefix))
+        {
+            errors.Add($"Aicp:Cluster:KeyPrefix '{cluster.KeyPrefix}' is not a valid prefix (^[a-z0-9][a-z0-9._-]{{0,127}}$).");
         }
     }
 

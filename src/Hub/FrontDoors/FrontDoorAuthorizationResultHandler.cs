@@ -9,7 +9,8 @@ namespace Aicp.Hub.FrontDoors;
 /// ASP.NET Core's authorization result handler, with one addition for front-door endpoints (those carrying
 /// <see cref="FrontDoorMetadata"/>): a request refused by authorization (401, 403) is counted under the door's name.
 /// The refusal itself is the hub's for every route (<see cref="Security.AccessRefusal"/>, written by the challenge or
-/// forbid): the status, the <c>Aicp-Error-Code</c> header and the body <c>{"error":{code,message}}</c>.
+/// forbid): the status, the <c>Aicp-Error-Code</c> header and the body <c>{"error":{code,message}}</c> (in OpenAI's error
+/// shape at the OpenAI door).
 /// </summary>
 internal sealed class FrontDoorAuthorizationResultHandler(HubMetrics metrics) : IAuthorizationMiddlewareResultHandler
 {

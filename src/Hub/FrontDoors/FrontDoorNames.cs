@@ -15,7 +15,10 @@ internal static class FrontDoorNames
     /// <summary><c>POST /v1/tasks</c>.</summary>
     public const string Http = "http";
 
-    public static readonly string[] All = [SignalR, SignalRStream, Http];
+    /// <summary><c>POST /v1/chat/completions</c> and <c>GET /v1/models</c>, the OpenAI-compatible door.</summary>
+    public const string OpenAi = "openai";
+
+    public static readonly string[] All = [SignalR, SignalRStream, Http, OpenAi];
 
     /// <summary>A request a door refused before it became a task (malformed JSON, a body that is not a request, oversize body).</summary>
     public const string InvalidRequest = "invalid_request";

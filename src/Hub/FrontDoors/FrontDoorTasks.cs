@@ -26,6 +26,25 @@ internal sealed class FrontDoorTasks(TaskDispatcher dispatcher, HubCallGate gate
         return result;
     }
 
+    /// <summary>
+    /// Starts <paramref name="request"/> as a streamed task (its agent's chunks, then its final result); null, with the
+    /// gate's refusal in <paramref name="refused"/>, when it may not run. The outcome is counted when the task ends.
+    /// </summary>
+    public TaskStream? SubmitStream(string door, HttpContext http, TaskRequest request, out TaskResult? refused)
+    {
+        refused = gate.CheckSubmit(Caller(http), ConnectionName(http), request);
+        if (refused is not null)
+        {
+            metrics.FrontDoorRequest(door, refused.Status);
+            return null;
+        }
+
+        var stream = dispatcher.SubmitStream(request, http.RequestAborted);
+        _ = stream.Finished.ContinueWith(t => metrics.FrontDoorRequest(door, t.Result.Status),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return stream;
+    }
+
     /// <summary>Counts a request the door refused before it became a task (malformed JSON, oversize body, unknown model...).</summary>
     public void Refused(string door) => metrics.FrontDoorRequest(door, FrontDoorNames.InvalidRequest);
 

@@ -1,12 +1,13 @@
 using Aicp.Hub.FrontDoors;
 using Aicp.Hub.FrontDoors.Http;
+using Aicp.Hub.FrontDoors.OpenAi;
 using Aicp.Hub.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Aicp.Hub.Hosting;
 
-/// <summary>Wires the HTTP front doors: tasks over HTTP, and the authorization result handler that writes their refusals.</summary>
+/// <summary>Wires the HTTP front doors: tasks over HTTP, the OpenAI-compatible API, and the authorization result handler that writes their refusals.</summary>
 public static class AicpFrontDoorServiceCollectionExtensions
 {
     public static IServiceCollection AddAicpFrontDoors(this IServiceCollection services)
@@ -21,6 +22,7 @@ public static class AicpFrontDoorServiceCollectionExtensions
     public static IEndpointRouteBuilder MapAicpFrontDoors(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapTaskEndpoints().RequireAuthorization(AicpAuthenticationSchemes.CallerPolicy);
+        endpoints.MapOpenAiEndpoints().RequireAuthorization(AicpAuthenticationSchemes.CallerPolicy);
         return endpoints;
     }
 }

@@ -1,3 +1,4 @@
+using Aicp.Hub.Cluster;
 using Aicp.Hub.Configuration;
 using Aicp.Hub.Dashboard;
 using Aicp.Hub.Dispatch;
@@ -36,6 +37,8 @@ public static class AicpHubServiceCollectionExtensions
         services.TryAddSingleton<AgentRegistry>();
         services.TryAddSingleton<IAgentChannel, SignalRAgentChannel>();
         services.TryAddSingleton<TaskDispatcher>();
+        services.TryAddSingleton<ClusterMembership>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ClusterMembership>(sp => sp.GetRequiredService<ClusterMembership>()));
         services.AddAicpObservability(configuration);
         services.AddAicpDashboard();
 

@@ -72,6 +72,9 @@ internal sealed partial class HubMetrics
         ObservableCounter(GcCollections, () => Enumerable.Range(0, GC.MaxGeneration + 1).Select(generation =>
             new Measurement<double>(GC.CollectionCount(generation), new KeyValuePair<string, object?>(Tags.Generation, LiveStateGauges.Generation(generation)))));
         ObservableGauge(GcHeapSize, () => [new(GC.GetTotalMemory(false))]);
+        ObservableGauge(ClusterNodes, () => [new(_clusterNodes.Value)]);
+        ObservableGauge(ClusterRedisUp, () => [new(_clusterRedisUp.Value)]);
+        ObservableCounter(ClusterBadSnapshots, () => [new(_clusterBadSnapshots.Value)]);
 
         return (Histogram(TaskDuration, TaskDurationBuckets), Histogram(RoutingDecision, RoutingDecisionBuckets));
     }

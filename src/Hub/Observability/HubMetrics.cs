@@ -110,6 +110,7 @@ internal sealed partial class HubMetrics : IDisposable
         var securityEvents = CreateCounter(factory, SecurityEvents);
         _securityEvents = Array.ConvertAll(Security.SecurityEventKinds.Labels, kind => securityEvents.WithLabels(kind)); // every kind at 0 from the start
         CreateFrontDoorCounters(factory);
+        CreateClusterMetrics(factory);
 
         // Unlabelled series exist (at 0) from the start, the method labels known so far from now on, later ones as they come.
         foreach (var unlabelled in new[] { _lateCompletions, _lateChunks, _foreignCompletions, _forbiddenCalls, _oversizeResults })

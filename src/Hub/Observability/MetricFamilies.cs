@@ -45,7 +45,7 @@ internal static class MetricFamilies
         "{task}", [Tags.Method, Tags.Code]);
 
     public static readonly MetricFamily FrontDoorRequests = new("aicp_front_door_requests_total",
-        "Requests by front door (signalr, signalr_stream, http) and outcome: the task's final status, or invalid_request / unauthorized for a request refused before it became a task.",
+        "Requests by front door (signalr, signalr_stream, http, openai) and outcome: the task's final status, or invalid_request / unauthorized for a request refused before it became a task.",
         "{request}", [Tags.Door, Tags.Status]);
 
     public static readonly MetricFamily CircuitTransitions = new("aicp_circuit_transitions_total",
@@ -120,6 +120,15 @@ internal static class MetricFamilies
 
     public static readonly MetricFamily GcHeapSize = new("dotnet_gc_heap_size_bytes",
         "Bytes currently thought to be allocated on the managed heap.", "By", []);
+
+    public static readonly MetricFamily ClusterNodes = new("aicp_cluster_nodes",
+        "Hub nodes in this node's view of the cluster, itself included (1 when not a node of a cluster, or while Redis is unreachable).", "{node}", []);
+
+    public static readonly MetricFamily ClusterRedisUp = new("aicp_cluster_redis_up",
+        "1 while this node reaches the cluster's Redis, 0 while it does not (and on a hub that is not a node of a cluster).", "1", []);
+
+    public static readonly MetricFamily ClusterBadSnapshots = new("aicp_cluster_bad_snapshots_total",
+        "Node snapshots or membership entries read from Redis that were not valid, and were dropped.", "{snapshot}", []);
 
     /// <summary>Label (tag) names.</summary>
     public static class Tags

@@ -25,7 +25,8 @@ internal static class ObservabilityServiceCollectionExtensions
 
         services.AddHealthChecks()
             .AddCheck<LivenessHealthCheck>(LivenessHealthCheck.Name, tags: [StatusEndpoints.LiveTag])
-            .AddCheck<ReadinessHealthCheck>(ReadinessHealthCheck.Name, tags: [StatusEndpoints.ReadyTag]);
+            .AddCheck<ReadinessHealthCheck>(ReadinessHealthCheck.Name, tags: [StatusEndpoints.ReadyTag])
+            .AddCheck<Cluster.ClusterHealthCheck>(Cluster.ClusterHealthCheck.Name, tags: [StatusEndpoints.ReadyTag]);
 
         // Aicp:LogFormat=json switches the host's console logger to the JSON formatter (the same as
         // Logging:Console:FormatterName=json, which also works on its own). Read when the logger is built, so

@@ -47,6 +47,7 @@ internal static class StatusEndpoints
         v1.MapGet("/capabilities", (StatusQueries status) => status.Capabilities());
         v1.MapGet("/routes", (StatusQueries status, int? limit) => status.Routes(limit));
         v1.MapGet("/capacity", (StatusQueries status) => status.Capacity());
+        v1.MapGet("/cluster", (Cluster.ClusterMembership cluster) => Cluster.ClusterStatus.Of(cluster.View));
         v1.MapGet("/stats", (HubCounters counters, TaskDispatcher dispatcher, AgentRegistry registry) => new
         {
             tasks = counters.Snapshot(),

@@ -9,7 +9,8 @@ namespace Aicp.Hub.Security;
 /// the status, a <c>WWW-Authenticate: Bearer</c> challenge (RFC 6750: <c>invalid_token</c> for a credential the hub does not
 /// accept, <c>insufficient_scope</c> for a missing role), the code in the <c>Aicp-Error-Code</c> header, and a JSON body
 /// <c>{"error":{"code","message"}}</c> that says which credential or role the route needs. It never says why a presented
-/// credential failed (unknown, revoked, expired): that goes to the security log only.
+/// credential failed (unknown, revoked, expired): that goes to the security log only. The OpenAI door's routes get the
+/// same error in OpenAI's shape, <c>{"error":{"message","type","param","code"}}</c> (<see cref="FrontDoors.OpenAi.OpenAiError"/>).
 /// </summary>
 internal static class AccessRefusal
 {
@@ -68,6 +69,12 @@ internal static class AccessRefusal
         context.Response.StatusCode = status;
         context.Response.Headers.WWWAuthenticate = challenge;
         context.Response.Headers[ProtocolDefaults.ErrorCodeHeader] = code;
+        if (context.GetEndpoint()?.Metadata.GetMetadata<FrontDoors.FrontDoorMetadata>() is { Door: FrontDoors.FrontDoorNames.OpenAi })
+        {
+            await FrontDoors.OpenAi.OpenAiError.WriteAsync(context, status, FrontDoors.OpenAi.OpenAiError.Of(status, code, message));
+            return;
+        }
+
         await context.Response.WriteAsJsonAsync(new { error = TaskError.Of(code, message) }, Json, context.RequestAborted);
     }
 }

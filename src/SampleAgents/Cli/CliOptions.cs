@@ -50,12 +50,12 @@ internal static class CliOptions
         },
     };
 
-    /// <summary>--hub URL: the hub's base URL (the SDK appends /aicp unless the URL has a path).</summary>
+    /// <summary>--hub URL[,URL...]: the hub's base URL, or several nodes of one cluster (the SDK appends /aicp unless the URL has a path).</summary>
     public static Option<string> Hub(string? note = null)
     {
         var option = new Option<string>("--hub")
         {
-            Description = "The hub's base URL, e.g. http://127.0.0.1:5000 (/aicp is appended unless the URL has a path)" + (note is null ? "" : $"; {note}"),
+            Description = "The hub's base URL, e.g. http://127.0.0.1:5000 (/aicp is appended unless the URL has a path); several nodes of one cluster separated by commas, tried in turn" + (note is null ? "" : $"; {note}"),
             HelpName = "URL",
         };
         option.Validators.Add(result =>

@@ -12,12 +12,13 @@ namespace Aicp.SampleAgents.Cli;
 internal static class SampleAgentsCli
 {
     /// <summary>Every command, in the order the help lists them.</summary>
-    public static RootCommand CreateRootCommand() => new("AICP sample agents: the digit labeller and any ONNX model as agents, a load generator, " +
-                                                         "an all-in-one demo and the trainer. labelee, onnx, swarm and submit take --token KEY " +
+    public static RootCommand CreateRootCommand() => new("AICP sample agents: the digit labeller and any ONNX model as agents, a chat demo responder, a load generator, " +
+                                                         "an all-in-one demo and the trainer. labelee, chat, onnx, swarm and submit take --token KEY " +
                                                          "when the hub requires an API key or JWT.")
     {
         new DemoCommand(),
         new LabeleeCommand(),
+        new ChatCommand(),
         new OnnxCommand(),
         new SwarmCommand(),
         new SubmitCommand(),

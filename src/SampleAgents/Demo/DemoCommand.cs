@@ -20,7 +20,7 @@ internal sealed record DemoSettings(int TasksPerRun, int Concurrency);
 /// <summary>
 /// Everything in one process: an embedded hub on a free loopback port, three labelees (fast, medium,
 /// slow and flaky), a run of tasks under every strategy, then a run during which one agent is killed,
-/// and a table comparing them.
+/// and a table comparing them; then the OpenAI-compatible route, answered by a chat agent.
 /// </summary>
 internal sealed class DemoCommand : Command
 {
@@ -36,7 +36,7 @@ internal sealed class DemoCommand : Command
     public Option<int> Concurrency { get; } = CliOptions.Int("--concurrency", "Tasks in flight at once", 8, 1, 10_000);
 
     public DemoCommand()
-        : base(CommandName, "Embedded hub + three labelees; every strategy compared; one agent killed midway.")
+        : base(CommandName, "Embedded hub + three labelees; every strategy compared; one agent killed midway; then one OpenAI-compatible chat completion, plain and streamed.")
     {
         Options.Add(Quick);
         Options.Add(TasksPerRun);
@@ -136,7 +136,14 @@ internal sealed class DemoCommand : Command
         AnsiConsole.MarkupLine(lost == 0 && clientErrors == 0
             ? "[green]Every task got exactly one result.[/]"
             : $"[red]{lost} task(s) without a result, {clientErrors} client error(s).[/]");
-        return lost == 0 && clientErrors == 0 ? 0 : 1;
+
+        var chat = await OpenAiRouteDemo.RunAsync(hub.BaseUrl, stop);
+        if (!chat)
+        {
+            AnsiConsole.MarkupLine("[red]The OpenAI-compatible route did not answer with the responder's text.[/]");
+        }
+
+        return lost == 0 && clientErrors == 0 && chat ? 0 : 1;
     }
 
     private static void Render(List<(string Name, LoadSummary Summary)> runs)

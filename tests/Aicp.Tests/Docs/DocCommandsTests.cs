@@ -18,6 +18,7 @@ public sealed partial class DocCommandsTests
     {
         ["docker-compose up --build"] = "no Docker engine on CI machines: the compose file is validated",
         ["docker-compose up"] = "no Docker engine on CI machines: the compose file is validated",
+        ["docker-compose --profile cluster up --build redis hub-1 hub-2 labelee-c1 labelee-c2"] = "no Docker engine on CI machines: the compose file's cluster profile is validated",
         ["git worktree add /tmp/before 3b2e27f && dotnet build -c Release /tmp/before/bench/Aicp.Bench"] = "builds a past commit: its presence is checked",
         ["git worktree add /tmp/before-sdk 7451f97 && git -C /tmp/before-sdk apply \"$PWD/bench/patches/e2e-typed-before-sdk.patch\""] =
             "checks out and patches a past commit: its presence and the patch applying are checked",

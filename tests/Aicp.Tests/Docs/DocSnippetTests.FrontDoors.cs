@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Aicp.Hub.RoutingConfiguration;
 using Aicp.Protocol;
+using Aicp.SampleAgents.Chat;
 using Aicp.Tests.Hub.RoutingConfiguration;
 using Aicp.Tests.Infrastructure;
 
@@ -29,15 +30,8 @@ public sealed partial class DocSnippetTests
         Assert.Equal(2, documented.Count);
         await using var h = await HubHarness.StartAsync(TestCredentials.Secured());
         await h.StartAgentAsync("labelee-fast", HubHarness.Echo("labelee-fast"), accessToken: TestCredentials.WorkerKey);
-        var hub = h.Hub.BaseUrl.ToString().TrimEnd('/');
 
-        var outputs = new List<string>();
-        foreach (var command in commands)
-        {
-            var (exitCode, output) = await ExternalTool.RunAsync("bash", ["-c", $"KEY={TestCredentials.SubmitterKey}\n{command.Replace("http://127.0.0.1:5000", hub, StringComparison.Ordinal)}"]);
-            Assert.True(exitCode == 0, $"{command}: exit {exitCode}: {output} ({curl})");
-            outputs.Add(output.Replace("\r", "", StringComparison.Ordinal));
-        }
+        var outputs = await RunCurlAsync(commands, h, curl);
 
         var completed = JsonDocument.Parse(outputs[0]).RootElement;
         Assert.Equal((TaskStatuses.Completed, "least-loaded", "labelee-fast"),
@@ -47,6 +41,99 @@ public sealed partial class DocSnippetTests
         Assert.Contains(documented[1], lines);
         var refused = JsonDocument.Parse(lines[^1]).RootElement;
         Assert.Equal((TaskStatuses.NoAgents, ErrorCodes.NoAgents), (refused.GetProperty("status").GetString(), refused.GetProperty("error").GetProperty("code").GetString()));
+    }
+
+    /// <summary>
+    /// The OpenAI door's curl commands (docs/FRONT-DOORS.md, and the same in README.md after the <c>chat</c> command), as
+    /// documented, against a hub with credentials and the shipped <c>deploy/routing.yaml</c> (its model map sends
+    /// <c>aicp-demo-chat</c> to <c>text.chat</c>), served by the chat sample agent: each answer has the documented shape and
+    /// the responder's text, the streamed one as server-sent events ending with <c>data: [DONE]</c>.
+    /// </summary>
+    [Fact]
+    public async Task FrontDoors_OpenAiCurlExamples_AnswerAsDocumented()
+    {
+        var curl = ExternalTool.Require("curl", "apt-get install -y curl");
+        var block = BlockStarting("docs/FRONT-DOORS.md", OpenAiCurlFirstLine).Text;
+        var commands = DocCommandsTests.BlockCommands(block).ToList();
+        var readme = DocCommandsTests.BlockCommands(BlockStarting("README.md", "dotnet run --project src/SampleAgents -- chat").Text).ToList();
+        Assert.Equal(commands, readme[1..]);
+        Assert.Equal(3, commands.Count);
+        var documented = DocumentedOutputs(block);
+        await using var h = await HubHarness.StartAsync(TestCredentials.Secured(new() { ["Aicp:RoutingFile"] = Path.Combine(ExternalTool.RepositoryRoot, "deploy", "routing.yaml") }));
+        await h.Own(ChatAgent.Create(h.Hub.BaseUrl.ToString(), "chat-1", accessToken: TestCredentials.WorkerKey)).StartAsync().DefaultTimeout();
+        var hub = h.Hub.BaseUrl.ToString().TrimEnd('/');
+        var answer = DemoResponder.Reply(new ChatRequest { Messages = [new ChatMessage { Role = "user", Content = "Hello" }] });
+
+        var outputs = await RunCurlAsync(commands, h, curl);
+
+        var completion = JsonDocument.Parse(outputs[0]).RootElement;
+        AssertSameShape(JsonDocument.Parse(documented[0]).RootElement, completion, "chat.completion");
+        Assert.Equal(answer.Answer.Content, completion.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal(answer.Answer.Usage!.CompletionTokens, JsonDocument.Parse(documented[0]).RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+
+        var events = outputs[1].Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        var documentedEvents = documented[1].Split('\n');
+        Assert.Equal(answer.Pieces.Count + 3, events.Length); // the role, a chunk per word, the finish, [DONE]
+        Assert.Equal(documentedEvents[^1], events[^1]);
+        foreach (var (documentedEvent, sent) in new[] { (documentedEvents[0], events[0]), (documentedEvents[1], events[1]), (documentedEvents[^2], events[^2]) })
+        {
+            AssertSameShape(JsonDocument.Parse(documentedEvent["data: ".Length..]).RootElement, JsonDocument.Parse(sent["data: ".Length..]).RootElement, "chat.completion.chunk");
+            Assert.Equal(JsonDocument.Parse(documentedEvent["data: ".Length..]).RootElement.GetProperty("choices")[0].GetProperty("delta").GetRawText(),
+                JsonDocument.Parse(sent["data: ".Length..]).RootElement.GetProperty("choices")[0].GetProperty("delta").GetRawText());
+        }
+
+        var models = JsonDocument.Parse(outputs[2]).RootElement;
+        AssertSameShape(JsonDocument.Parse(documented[2]).RootElement, models, "models");
+        Assert.Equal(["aicp-demo-chat", "text.chat"], models.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
+    }
+
+    /// <summary>Runs documented curl commands as written, with <c>$KEY</c> a submitter's key and the hub's address in place of 127.0.0.1:5000; their outputs.</summary>
+    private static async Task<List<string>> RunCurlAsync(IEnumerable<string> commands, HubHarness h, string curl)
+    {
+        var hub = h.Hub.BaseUrl.ToString().TrimEnd('/');
+        var outputs = new List<string>();
+        foreach (var command in commands)
+        {
+            var (exitCode, output) = await ExternalTool.RunAsync("bash", ["-c", $"KEY={TestCredentials.SubmitterKey}\n{command.Replace("http://127.0.0.1:5000", hub, StringComparison.Ordinal)}"]);
+            Assert.True(exitCode == 0, $"{command}: exit {exitCode}: {output} ({curl})");
+            outputs.Add(output.Replace("\r", "", StringComparison.Ordinal));
+        }
+
+        return outputs;
+    }
+
+    private const string OpenAiCurlFirstLine = "curl -s http://127.0.0.1:5000/v1/chat/completions";
+
+    /// <summary>
+    /// What a curl block documents each command prints: its comment lines (<c># ...</c>) up to the next command, each without
+    /// its <c>#</c>, JSON continuation lines joined into one text and event lines (<c>data: ...</c>) one per line; the
+    /// <c>...</c> lines that stand for more events left out.
+    /// </summary>
+    private static List<string> DocumentedOutputs(string block)
+    {
+        var outputs = new List<string>();
+        foreach (var line in block.Split('\n'))
+        {
+            if (!line.StartsWith('#'))
+            {
+                if (line.StartsWith("curl ", StringComparison.Ordinal))
+                {
+                    outputs.Add("");
+                }
+
+                continue;
+            }
+
+            var text = line[1..].Trim();
+            if (text.StartsWith("...", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            outputs[^1] += text.StartsWith("data: ", StringComparison.Ordinal) && outputs[^1].Length > 0 ? "\n" + text : text;
+        }
+
+        return outputs;
     }
 
     /// <summary>docs/ROUTING.md's routing file is a valid one, read as documented.</summary>

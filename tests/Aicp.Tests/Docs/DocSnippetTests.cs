@@ -40,6 +40,7 @@ public sealed partial class DocSnippetTests
         ("README.md", "# 1. the hub (http://127.0.0.1:5000, SignalR endpoint /aicp", Kind.Commands),
         ("README.md", "dotnet run --project src/SampleAgents -- onnx", Kind.Commands),
         ("README.md", "curl -s http://127.0.0.1:5000/v1/tasks", Kind.Commands), // FrontDoors_CurlExamples_AnswerAsDocumented runs them
+        ("README.md", "dotnet run --project src/SampleAgents -- chat", Kind.Commands), // FrontDoors_OpenAiCurlExamples_AnswerAsDocumented runs the curls
         ("README.md", "await using var agent = new AicpAgent(", Kind.CompiledSample),
         ("README.md", "builder.Services.AddAicpAgent(\"adder-2\"", Kind.CompiledSample),
         ("docs/ARCHITECTURE.md", "submitter --Submit(request)--> AicpHub", Kind.Diagram),
@@ -51,6 +52,7 @@ public sealed partial class DocSnippetTests
         ("docs/BENCHMARKS.md", "bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench failover --json", Kind.Commands),
         ("docs/BENCHMARKS.md", "dotnet build -c Release src/SampleAgents", Kind.Commands),
         ("docs/FRONT-DOORS.md", "curl -s http://127.0.0.1:5000/v1/tasks", Kind.Commands), // FrontDoors_CurlExamples_AnswerAsDocumented runs them
+        ("docs/FRONT-DOORS.md", "curl -s http://127.0.0.1:5000/v1/chat/completions", Kind.Commands), // FrontDoors_OpenAiCurlExamples_AnswerAsDocumented
         ("docs/LABELLER.md", "input  float32 [N,1,28,28]", Kind.Diagram),
         ("docs/LABELLER.md", "bash scripts/fetch-mnist.sh", Kind.Commands),
         ("docs/LABELLER.md", "dotnet run -c Release --project src/SampleAgents -- train --arch mlp", Kind.Commands),
@@ -81,6 +83,9 @@ public sealed partial class DocSnippetTests
         ("docs/SDK.md", "var stream = client.SubmitStream<ChatChunk>(", Kind.CompiledSample),
         ("docs/SDK.md", "try", Kind.CompiledSample),
         ("docs/RELIABILITY.md", "dotnet run -c Release --project bench/Aicp.Bench -- chaos", Kind.Commands),
+        ("docs/CLUSTER.md", "redis-server", Kind.Commands), // ClusterDocTests runs them as processes
+        ("docs/CLUSTER.md", "docker-compose --profile cluster", Kind.Commands), // .ci/checks/docs-commands.sh validates the profile
+        ("docs/CLUSTER.md", "{\"node\":\"node-2\"", Kind.Checked), // ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled: the same fields at every level
         ("docs/RELIABILITY.md", "{\"submitted\":20000", Kind.Checked), // .ci/checks/docs-commands.sh: the keys of `chaos --json`
         ("docs/ROUTING.md", "dotnet run -c Release --project bench/Aicp.Bench -- routing-sim", Kind.Commands),
         ("docs/ROUTING.md", "capabilities:", Kind.Checked), // Routing_ConfigurationExample_IsAValidRoutingFile

@@ -16,12 +16,6 @@ public sealed class ReadmePiecesTests
 {
     private static readonly TimeSpan ProgramStart = TimeSpan.FromSeconds(90);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>The program and arguments of a documented <c>dotnet run --project src/X [-- args]</c> line, with the ports replaced.</summary>
     private static (string Dll, string[] Args) Program(string command, int hubPort, int otherPort)
@@ -44,7 +38,7 @@ public sealed class ReadmePiecesTests
         var block = readme.Blocks().Single(b => b.Text.StartsWith("# 1. the hub", StringComparison.Ordinal));
         var commands = DocCommandsTests.BlockCommands(block.Text).ToList();
         Assert.Equal(7, commands.Count);
-        var (hubPort, otherPort) = (FreePort(), FreePort());
+        var (hubPort, otherPort) = (LoopbackPort.Free(), LoopbackPort.Free());
         var running = new List<ProgramProcess>();
         try
         {
@@ -120,7 +114,7 @@ public sealed class ReadmePiecesTests
         Assert.Equal(5, labeller.Count);
         var folder = Directory.CreateTempSubdirectory("aicp-onnx-");
         var mlp = Path.Combine(folder.FullName, "digits-mlp.onnx");
-        var hubPort = FreePort();
+        var hubPort = LoopbackPort.Free();
         (string Dll, string[] Args) Command(string line) =>
             Program(line.Replace("models/digits-mlp.onnx", mlp, StringComparison.Ordinal).Replace("-c Release ", "", StringComparison.Ordinal), hubPort, 0);
 

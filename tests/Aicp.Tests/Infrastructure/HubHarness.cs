@@ -78,6 +78,21 @@ public sealed class HubHarness : IAsyncDisposable
         return client;
     }
 
+    /// <summary>An HTTP client for the hub's routes, presenting <paramref name="token"/> as a bearer credential when given.</summary>
+    public HttpClient HttpClient(string? token = null)
+    {
+        var http = new HttpClient { BaseAddress = Hub.BaseUrl, Timeout = TestTimeouts.Default };
+        if (token is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return http;
+    }
+
+    /// <summary>A JSON request body, as written (malformed ones included).</summary>
+    public static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+
     /// <summary>Keeps an object the test created for disposal with the harness.</summary>
     public T Own<T>(T owned) where T : IAsyncDisposable
     {

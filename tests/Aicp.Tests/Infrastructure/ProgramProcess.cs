@@ -25,6 +25,8 @@ public sealed class ProgramProcess : IAsyncDisposable
     /// <summary>The sample agents' build (src/SampleAgents).</summary>
     public static string SampleAgents => BuiltDll("src/SampleAgents", "Aicp.SampleAgents.dll");
 
+    private int _disposed;
+
     public int Id => _process.Id;
 
     public string StandardOutput
@@ -169,6 +171,11 @@ public sealed class ProgramProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return; // killed already
+        }
+
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

@@ -23,4 +23,19 @@ public static class TestTimeouts
             await Task.Delay(10);
         }
     }
+
+    /// <summary>Polls an asynchronous condition until it holds or the bound passes; fails the test on timeout, saying <paramref name="what"/>.</summary>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what, TimeSpan? within = null, Func<string>? last = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? Default);
+        while (!await condition().WaitAsync(Default))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"Timed out waiting for: {what}{(last is null ? "" : "; last seen: " + last())}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
 }

@@ -55,6 +55,27 @@ public sealed class AicpHubOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_BadClusterSettings_AllErrorsTogether()
+    {
+        var options = new AicpHubOptions
+        {
+            Cluster = { Redis = "127.0.0.1:6379", NodeId = "Node One", HeartbeatInterval = TimeSpan.FromSeconds(2), NodeTtl = TimeSpan.FromSeconds(3), KeyPrefix = "" },
+        };
+
+        var errors = Validator.Validate(null, options).Failures!.ToList();
+
+        Assert.Equal(
+        [
+            "Aicp:Cluster:NodeId 'Node One' is not a valid node name (^[a-z0-9][a-z0-9._-]{0,127}$).",
+            "Aicp:Cluster:NodeTtl must be at least twice Aicp:Cluster:HeartbeatInterval.",
+            "Aicp:Cluster:KeyPrefix '' is not a valid prefix (^[a-z0-9][a-z0-9._-]{0,127}$).",
+        ], errors);
+        Assert.Contains("Aicp:Cluster:HeartbeatInterval must be positive.",
+            Validator.Validate(null, new AicpHubOptions { Cluster = { HeartbeatInterval = TimeSpan.Zero } }).Failures!);
+        Assert.True(Validator.Validate(null, new AicpHubOptions { Cluster = { Redis = "127.0.0.1:6379", NodeId = "node-1" } }).Succeeded);
+    }
+
+    [Fact]
     public void StrategyFor_CapabilityWithEntry_ThatStrategyElseDefault()
     {
         var options = new AicpHubOptions { CapabilityStrategies = { ["image.label"] = RoutingStrategyNames.PowerOfTwo } };

@@ -14,18 +14,9 @@ namespace Aicp.Tests.Integration.FrontDoors;
 /// <summary><c>POST /v1/tasks</c> over real loopback sockets: the same dispatcher, gate and result as <c>Submit</c>.</summary>
 public sealed class HttpTaskDoorTests
 {
-    private static HttpClient Http(HubHarness h, string? token = null)
-    {
-        var http = new HttpClient { BaseAddress = h.Hub.BaseUrl, Timeout = TestTimeouts.Default };
-        if (token is not null)
-        {
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
+    private static HttpClient Http(HubHarness h, string? token = null) => h.HttpClient(token);
 
-        return http;
-    }
-
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+    private static StringContent Json(string json) => HubHarness.Json(json);
 
     private static async Task<(HttpStatusCode Status, JsonElement Body, string? Code)> PostAsync(HttpClient http, HttpContent content)
     {

@@ -41,6 +41,23 @@ public class SampleAgentsCliTests
     }
 
     [Fact]
+    public void Parse_ChatAsInReadme_DefaultIdAndOptions()
+    {
+        var (chat, result) = Parse<ChatCommand>("chat", "--hub", "http://127.0.0.1:5000");
+
+        Assert.Equal(new ChatSettings("http://127.0.0.1:5000", "chat-1", 16, 0, HubProtocol.Json, null), chat.Bind(result));
+    }
+
+    [Fact]
+    public void Parse_ChatEveryOption_BindsEach()
+    {
+        var (chat, result) = Parse<ChatCommand>("chat", "--hub", "http://hub:5000", "--id", "chat-7", "--concurrency", "4", "--delay-ms", "30",
+            "--protocol", "messagepack", "--token", "@key");
+
+        Assert.Equal(new ChatSettings("http://hub:5000", "chat-7", 4, 30, HubProtocol.MessagePack, "@key"), chat.Bind(result));
+    }
+
+    [Fact]
     public void Parse_OnnxEveryOption_BindsModelCapabilityAndAgent()
     {
         var (onnx, result) = Parse<OnnxCommand>(
@@ -177,6 +194,8 @@ public class SampleAgentsCliTests
     [InlineData("'--jsn'", "submit", "--hub", "http://h", "--jsn")]
     [InlineData("'xml'", "labelee", "--hub", "http://h", "--id", "a", "--protocol", "xml")]
     [InlineData("'--hub' is required", "swarm", "--count", "3")]
+    [InlineData("'--hub' is required", "chat")]
+    [InlineData("--delay-ms must be an integer within 0..10000; got '20000'.", "chat", "--hub", "http://h", "--delay-ms", "20000")]
     [InlineData("'--id' is required", "labelee", "--hub", "http://h")]
     [InlineData("'--self-test'", "labelee", "--self-test")]
     [InlineData("--shape takes comma-separated dimensions whose product is 784; got '28,28,2'.", "submit", "--hub", "http://h", "--tensor", "x", "--shape", "28,28,2")]

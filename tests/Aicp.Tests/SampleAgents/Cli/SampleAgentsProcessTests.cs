@@ -43,6 +43,30 @@ public sealed class SampleAgentsProcessTests
             $"'Connected' before 'Registered':\n{output}");
     }
 
+    /// <summary>README's <c>chat --hub URL</c> as a program: it registers <c>text.chat</c>, answers through the OpenAI door word by word, and drains on SIGTERM.</summary>
+    [Fact]
+    public async Task Chat_AsDocumented_ServesTheOpenAiDoorAndDrainsOnSigterm()
+    {
+        await using var h = await HubHarness.StartAsync();
+        await using var chat = ProgramProcess.Start(ProgramProcess.SampleAgents, ["chat", "--hub", h.Hub.BaseUrl.ToString()]);
+        await chat.WaitForOutputAsync("1 agent(s) registered", ProgramStart);
+        using var http = new HttpClient { BaseAddress = h.Hub.BaseUrl, Timeout = TestTimeouts.Default };
+
+        using var response = await http.PostAsync("/v1/chat/completions", new StringContent(
+            """{"model":"text.chat","messages":[{"role":"user","content":"one two three"}],"stream":true}""", System.Text.Encoding.UTF8, "application/json")).DefaultTimeout();
+        var events = (await response.Content.ReadAsStringAsync().DefaultTimeout()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        var agents = h.Registry.Agents.Select(a => a.AgentId).ToList();
+        chat.Signal(PosixSignal.SIGTERM);
+        var exitCode = await chat.WaitForExitAsync();
+
+        var text = string.Concat(events[1..^2].Select(e => JsonDocument.Parse(e["data: ".Length..]).RootElement.GetProperty("choices")[0].GetProperty("delta").GetProperty("content").GetString()));
+        Assert.Equal("This is the AICP demo responder, not a language model. You said: one two three", text);
+        Assert.Equal(18, events.Length); // the role, a chunk per word (15), the finish, [DONE]
+        Assert.Equal(["chat-1"], agents);
+        Assert.Equal(0, exitCode);
+        Assert.Contains("Drained.", chat.StandardOutput);
+    }
+
     [Fact]
     public async Task Labelee_KeyMayNotRegisterTheId_ExitsOneWithTheHubsReasonAfterOneAttempt()
     {
@@ -119,5 +143,7 @@ public sealed class SampleAgentsProcessTests
         Assert.Contains("  run adaptive + kill labelee-medium: 10 tasks", stdout);
         Assert.DoesNotMatch(new Regex(@"^\s*[a-z+ -]+: \d+%\s*$", RegexOptions.Multiline), stdout); // "random: 11%"
         Assert.Contains("Every task got exactly one result.", stdout);
+        Assert.Contains("  POST /v1/chat/completions: 200 \"This is the AICP demo responder, not a language model.", stdout);
+        Assert.Matches(@"POST /v1/chat/completions, stream: 200, \d+ server-sent chunks", stdout);
     }
 }

@@ -13,12 +13,6 @@ namespace Aicp.Tests.Sdk.Connection;
 /// <summary>What agents and task clients say about their connection, and what typed calls throw.</summary>
 public sealed class ConnectionStateTests
 {
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [Fact]
     public async Task Agent_HubRestarts_ReconnectingThenReconnected_StopRaisesClosedOnce()
@@ -64,7 +58,7 @@ public sealed class ConnectionStateTests
         await h.StartAgentAsync("a1", HubHarness.Echo("a1"));
         var client = h.Own(new AicpTaskClient(new AicpConnectionOptions
         {
-            HubUrls = [$"http://127.0.0.1:{FreePort()}", h.Hub.BaseUrl.ToString()],
+            HubUrls = [$"http://127.0.0.1:{LoopbackPort.Free()}", h.Hub.BaseUrl.ToString()],
             ReconnectInitialDelay = TimeSpan.FromMilliseconds(20),
         }));
 
@@ -73,6 +67,59 @@ public sealed class ConnectionStateTests
         Assert.Equal(TaskStatuses.Completed, result.Status);
         Assert.Equal(AicpConnectionState.Connected, client.State);
     }
+
+    [Fact]
+    public async Task Agent_CommaSeparatedHubUrl_NodeLost_ReRegistersOnTheNext()
+    {
+        await using var first = await HubHarness.StartAsync();
+        await using var second = await HubHarness.StartAsync();
+        var agent = second.Own(new AicpAgent(new AgentOptions
+        {
+            HubUrl = $"{first.Hub.BaseUrl}, {second.Hub.BaseUrl}", AgentId = "a1",
+            ReconnectInitialDelay = TimeSpan.FromMilliseconds(20), ReconnectMaxDelay = TimeSpan.FromMilliseconds(100),
+        }).Handle("image.label", (_, _) => ValueTask.FromResult(1)));
+        await agent.StartAsync().DefaultTimeout();
+        await TestTimeouts.Eventually(() => first.Registry.GetById("a1") is not null, "a1 on the first node");
+
+        await first.Hub.DisposeAsync(); // the node goes away
+
+        await TestTimeouts.Eventually(() => second.Registry.GetById("a1") is not null, "a1 re-registered on the second node");
+        var client = await second.StartClientAsync();
+        Assert.Equal(TaskStatuses.Completed, (await client.SubmitAsync("image.label", null).DefaultTimeout()).Status);
+    }
+
+    [Fact]
+    public async Task Submit_HubGoesAwayWhileTheTaskIsPending_ConnectionLostWithUnknownOutcome()
+    {
+        await using var h = await HubHarness.StartAsync();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await h.StartAgentAsync("slow", async (_, ct) =>
+        {
+            started.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+            return default;
+        });
+        var client = await h.StartClientAsync();
+
+        var pending = client.SubmitAsync("image.label", null);
+        await started.Task.DefaultTimeout();
+        await h.Hub.DisposeAsync(); // the node dies with the task in flight
+
+        var lost = await Assert.ThrowsAsync<AicpConnectionLostException>(() => pending.DefaultTimeout());
+        Assert.Contains("outcome is unknown", lost.Message);
+        Assert.True(lost.InnerException is OperationCanceledException or System.Net.WebSockets.WebSocketException, lost.InnerException?.ToString());
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:5000", new[] { "http://127.0.0.1:5000/aicp" })]
+    [InlineData("http://a:5000, ws://b:5001/custom", new[] { "http://a:5000/aicp", "ws://b:5001/custom" })]
+    public void ResolveEndpoints_CommaSeparatedHubUrl_EachNodeInOrder(string hubUrl, string[] expected) =>
+        Assert.Equal(expected, new AicpConnectionOptions { HubUrl = hubUrl }.ResolveEndpoints().Select(u => u.ToString()));
+
+    [Fact]
+    public void ValidateConnection_CommaSeparatedHubUrl_EachChecked() =>
+        Assert.Equal(["Hub URL 'ftp://b' is not an absolute http, https, ws or wss URL."],
+            new AicpConnectionOptions { HubUrl = "http://a:5000,ftp://b" }.ValidateConnection());
 
     [Fact]
     public async Task SubmitTyped_NoAgentOrAgentError_ThrowsWithStatusCodeAndRoute()

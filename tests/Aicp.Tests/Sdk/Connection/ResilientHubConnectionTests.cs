@@ -10,12 +10,6 @@ public sealed class ResilientHubConnectionTests
 {
     private const int ConnectFailedEventId = 5002;
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [Fact]
     public async Task StartAsync_NothingListening_RetriesUntilCancelled_ThenOperationCanceled()
@@ -23,7 +17,7 @@ public sealed class ResilientHubConnectionTests
         var logs = new CapturingLoggerProvider();
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
         await using var connection = new ResilientHubConnection(
-            new AicpConnectionOptions { HubUrl = $"http://127.0.0.1:{FreePort()}", ReconnectInitialDelay = TimeSpan.FromMilliseconds(5), ReconnectMaxDelay = TimeSpan.FromMilliseconds(20) },
+            new AicpConnectionOptions { HubUrl = $"http://127.0.0.1:{LoopbackPort.Free()}", ReconnectInitialDelay = TimeSpan.FromMilliseconds(5), ReconnectMaxDelay = TimeSpan.FromMilliseconds(20) },
             _ => { }, (_, _) => Task.CompletedTask, loggerFactory);
         using var cancel = new CancellationTokenSource();
 
@@ -39,7 +33,7 @@ public sealed class ResilientHubConnectionTests
     [Fact]
     public async Task StartAsync_HubComesUpLate_ConnectsThenRunsTheOwnersStepOnce()
     {
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var steps = 0;
         await using var connection = new ResilientHubConnection(
             new AicpConnectionOptions { HubUrl = $"http://127.0.0.1:{port}", ReconnectInitialDelay = TimeSpan.FromMilliseconds(20), ReconnectMaxDelay = TimeSpan.FromMilliseconds(100) },

@@ -1,0 +1,29 @@
+namespace Aicp.Hub.Configuration;
+
+/// <summary>
+/// Several hub nodes sharing one view of the fleet through Redis (<c>Aicp:Cluster</c>). Off unless
+/// <see cref="Redis"/> is set: the embedded single-process hub needs no Redis.
+/// </summary>
+public sealed class ClusterOptions
+{
+    /// <summary>The Redis server, <c>HOST:PORT</c> (or any StackExchange.Redis configuration string). None by default: no cluster.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>This node's name in the cluster (a method-style name). The default value is the machine name and the hub's port.</summary>
+    public string? NodeId { get; set; }
+
+    /// <summary>How often the node publishes its agents and reads the others'. The default value is 1 s.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a node's entry lives without a heartbeat: a node that stops (or loses Redis) leaves the others' view at
+    /// most this long after its last heartbeat. At least twice <see cref="HeartbeatInterval"/>. The default value is 5 s.
+    /// </summary>
+    public TimeSpan NodeTtl { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The prefix of every Redis key and channel, so several clusters can share one Redis. The default value is <c>aicp</c>.</summary>
+    public string KeyPrefix { get; set; } = "aicp";
+
+    /// <summary>True when the hub is a node of a cluster.</summary>
+    public bool Enabled => !string.IsNullOrWhiteSpace(Redis);
+}

@@ -40,6 +40,7 @@ internal sealed class AdaptiveStrategy : IRoutingStrategy
     {
         var candidates = context.Candidates;
         var n = candidates.Length;
+        // Stryker disable once Equality : with n < 1 a single candidate goes through the scoring loop, which picks it too
         if (n <= 1)
         {
             return n == 0 ? null : candidates[0];

@@ -29,6 +29,7 @@ internal static class CandidateSampler
         second = null;
         if (n == 0)
         {
+            // Stryker disable once Boolean : both outs are null here, and both callers then return the first sample: null
             return false;
         }
 

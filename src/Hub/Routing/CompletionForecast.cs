@@ -50,6 +50,7 @@ internal static class CompletionForecast
             }
 
             var held = agent.Load(now);
+            // Stryker disable once Equality : an agent holding nothing adds 0 / predicted(-1) = 0 either way
             if (held > 0)
             {
                 perMs += held / Math.Max(model.Predict(held - 1, now), 0.001);

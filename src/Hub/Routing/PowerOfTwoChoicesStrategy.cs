@@ -13,11 +13,13 @@ internal sealed class PowerOfTwoChoicesStrategy : IRoutingStrategy
 
     public AgentState? Pick(in RoutingContext context)
     {
+        // Stryker disable once Block : without candidates both samples are null, and the line below returns the first: null
         if (!CandidateSampler.Two(in context, out var a, out var b))
         {
             return null;
         }
 
+        // Stryker disable once Equality : the two samples are a uniformly random ordered pair, so a tie kept by the second is as fair as one kept by the first
         return b is null || AgentScores.LoadCost(a, context.Now) <= AgentScores.LoadCost(b, context.Now) ? a : b;
     }
 }

@@ -38,6 +38,7 @@ internal readonly ref struct RoutingContext
         Now = now;
 
         var buffer = t_buffer;
+        // Stryker disable once Equality : reallocating a buffer of the same size changes nothing a decision sees
         if (buffer is null || buffer.Length < agents.Length)
         {
             buffer = t_buffer = new int[Math.Max(16, (int)BitOperations.RoundUpToPowerOf2((uint)agents.Length))];
@@ -87,6 +88,7 @@ internal readonly ref struct RoutingContext
         }
 
         HasUntriedAgent = anyUntried;
+        // Stryker disable once Equality : differs only when there is no candidate either way; Panic is read only with a picked agent
         Panic = !anyHealthy && panic < buffer.Length;
         Candidates = new Candidates(agents, Panic ? buffer.AsSpan(panic) : buffer.AsSpan(0, healthy));
     }

@@ -19,6 +19,7 @@ internal static class WeightedPick
             }
 
             total += w;
+            // Stryker disable once Equality : a uniform double lands exactly on w / total with probability ~0
             if (chosen is null || context.Random.NextDouble() * total < w)
             {
                 chosen = agent; // keeps each agent with probability w / total so far

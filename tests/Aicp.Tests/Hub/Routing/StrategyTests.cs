@@ -71,6 +71,35 @@ public sealed class StrategyTests
     }
 
     [Theory]
+    [InlineData(2, 10.83)] // chi-square critical values at p = 0.001, for ties - 1 degrees of freedom
+    [InlineData(3, 13.82)]
+    [InlineData(4, 16.27)]
+    [InlineData(7, 22.46)]
+    public void Pick_LeastLoadedTies_UniformOverTheTiedAgents(int ties, double critical)
+    {
+        // the tied agents alternate with busier ones, which never win
+        var (pool, agents) = Pool([.. Enumerable.Repeat(10, 2 * ties)]);
+        foreach (var agent in agents.Where((_, i) => i % 2 == 1))
+        {
+            agent.TryAcquireSlot();
+        }
+
+        var random = new SeededRandom(ties);
+        var strategy = new LeastLoadedStrategy();
+        var picks = 10_000 * ties;
+        var counts = new int[agents.Length];
+        for (var i = 0; i < picks; i++)
+        {
+            counts[Array.IndexOf(agents, strategy.Pick(new RoutingContext(pool, pool.Agents, [], random)))]++;
+        }
+
+        Assert.All(counts.Where((_, i) => i % 2 == 1), c => Assert.Equal(0, c));
+        double expected = picks / ties;
+        var chiSquare = counts.Where((_, i) => i % 2 == 0).Sum(c => (c - expected) * (c - expected) / expected);
+        Assert.True(chiSquare < critical, $"chi-square {chiSquare:F1} over {ties} tied agents: {string.Join(", ", counts)}");
+    }
+
+    [Theory]
     [InlineData(RoutingStrategyNames.RoundRobin)]
     [InlineData(RoutingStrategyNames.LeastLoaded)]
     public void Pick_EveryAgentFullOrExcluded_Null(string name)
@@ -129,5 +158,30 @@ public sealed class StrategyTests
         Assert.Equal(RoutingStrategyNames.RoundRobin, s.Name);
         Assert.False(catalog.TryGet("fastest", out _));
         Assert.Equal([RoutingStrategyNames.LeastLoaded, RoutingStrategyNames.RoundRobin], catalog.Names);
+    }
+
+    [Fact]
+    public void Catalog_TwoStrategiesOfTheSameName_Refused()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => new RoutingStrategyCatalog([new RoundRobinStrategy(), new LeastLoadedStrategy(), new RoundRobinStrategy()]));
+        Assert.Equal("Two routing strategies are named 'round-robin'.", error.Message);
+    }
+
+    [Fact]
+    public void Catalog_NoName_False()
+    {
+        var catalog = new RoutingStrategyCatalog([new RoundRobinStrategy()]);
+        Assert.False(catalog.TryGet(null, out var strategy));
+        Assert.Null(strategy);
+    }
+
+    /// <summary>A reproducible random source: one seeded generator, whatever the thread.</summary>
+    private sealed class SeededRandom(int seed) : IRandomSource
+    {
+        private readonly Random _random = new(seed);
+
+        public int Next(int maxExclusive) => _random.Next(maxExclusive);
+
+        public double NextDouble() => _random.NextDouble();
     }
 }

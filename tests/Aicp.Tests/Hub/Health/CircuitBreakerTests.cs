@@ -309,6 +309,41 @@ public sealed class CircuitBreakerTests
     }
 
     [Fact]
+    public void TryAdmit_ProbeClosesTheCircuitWhileAnotherTaskWaitsToClaim_ThatTaskIsAdmitted()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
+        var policy = new AgentHealthPolicy(new AgentHealthOptions(), time);
+        CircuitBreaker? breaker = null;
+        Thread? other = null;
+        bool? otherAdmitted = null;
+        breaker = new CircuitBreaker(policy, time.GetTimestamp(), "a1", state =>
+        {
+            if (state != CircuitState.HalfOpen || other is not null)
+            {
+                return;
+            }
+
+            // Told under the breaker's lock, as the probe is claimed: another task sees the circuit half-open and waits
+            // for the lock, while the probe's success closes the circuit.
+            other = new Thread(() => otherAdmitted = breaker!.TryAdmit(time.GetTimestamp(), panic: false)) { IsBackground = true };
+            other.Start();
+            Assert.True(SpinWait.SpinUntil(() => other.ThreadState.HasFlag(ThreadState.WaitSleepJoin), TimeSpan.FromSeconds(30)));
+            breaker!.OnSuccess(time.GetTimestamp());
+        });
+        for (var i = 0; i < 5; i++)
+        {
+            breaker.OnFailure(time.GetTimestamp());
+        }
+
+        time.Advance(TimeSpan.FromSeconds(30));
+        Assert.True(breaker.TryAdmit(time.GetTimestamp(), panic: false));
+        Assert.True(other!.Join(TimeSpan.FromSeconds(30)));
+
+        Assert.True(otherAdmitted);
+        Assert.Equal(CircuitState.Closed, breaker.StateAt(time.GetTimestamp()));
+    }
+
+    [Fact]
     public void OnFailure_BreakDurationZero_HalfOpenAtOnceAndAFailedProbeWaitsTheMaximum()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));

@@ -341,6 +341,7 @@ public sealed class CircuitBreakerTests
 
         Assert.True(otherAdmitted);
         Assert.Equal(CircuitState.Closed, breaker.StateAt(time.GetTimestamp()));
+        Assert.True(breaker.Admits(time.GetTimestamp())); // whatever the probe's claim left behind
     }
 
     [Fact]

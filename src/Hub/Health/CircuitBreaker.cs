@@ -129,7 +129,6 @@ internal sealed class CircuitBreaker
             }
 
             transition = MoveTo(CircuitState.HalfOpen, 0);
-            // Stryker disable once Statement : an open circuit never holds a claim: Open() clears it, and an open circuit claims nothing
             _probeClaimedAt = 0;
         }
 
@@ -160,6 +159,7 @@ internal sealed class CircuitBreaker
                 case CircuitState.HalfOpen:
                     _reopens++;
                     var doubled = _policy.BreakTicks << Math.Min(_reopens, 30);
+                    // Stryker disable once Equality : a break doubled to exactly the maximum is the maximum either way
                     transition = Open(now, doubled <= 0 || doubled > _policy.MaxBreakTicks ? _policy.MaxBreakTicks : doubled);
                     break;
             }

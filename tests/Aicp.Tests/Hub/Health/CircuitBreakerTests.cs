@@ -411,6 +411,17 @@ public sealed class CircuitPartsTests
         Assert.Equal(opens, new CircuitTripRule(Policy).ShouldOpen(ok: false, total, failed));
 
     [Fact]
+    public void SuccessRate_UntilOneWholeWindowAfterTheLastOutcome_ThenOne()
+    {
+        var ticksPerSecond = TimeSpan.TicksPerSecond;
+        var window = new OutcomeWindow(30 * ticksPerSecond);
+        var last = new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero).UtcTicks;
+        window.Add(last, ok: false);
+        Assert.Equal(3 / 4.0, window.SuccessRate(last + 30 * ticksPerSecond), 12);
+        Assert.Equal(1, window.SuccessRate(last + 30 * ticksPerSecond + 1));
+    }
+
+    [Fact]
     public void Add_OutcomeExactlyOneWindowOld_HasLeftTheWindow()
     {
         var ticksPerSecond = TimeSpan.TicksPerSecond;

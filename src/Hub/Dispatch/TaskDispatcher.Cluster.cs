@@ -24,6 +24,7 @@ internal sealed partial class TaskDispatcher
             return null;
         }
 
+        _telemetry.RemoteAttemptRan(run.TotalAttempts, run.Method);
         var end = ended.End;
         var ms = _time.GetElapsedTime(sentAt).TotalMilliseconds;
         Log.AttemptEnded(_logger, run.TaskId, number, remote.Agent.Id, end.Outcome);
@@ -61,7 +62,7 @@ internal sealed partial class TaskDispatcher
         var timeoutMs = execute.TimeoutMs!.Value;
         var request = new TaskRequest { Method = method, Payload = execute.Payload, TimeoutMs = timeoutMs };
         var run = new TaskRun(execute.TaskId, request, method, strategy!, timeoutMs, maxAttempts: 1, _time.GetTimestamp(), long.MaxValue,
-            DispatchFor(method), cancellationToken, numbersBefore: execute.Attempt - 1);
+            DispatchFor(method), cancellationToken, numbersBefore: execute.Attempt - 1) { ForPeer = true };
         var number = run.StartAttempt(agent.AgentId);
         var entry = new RouteEntry { AgentId = agent.AgentId, Pending = load, Strategy = strategy!.Name };
         var result = await RunAttemptAsync(run, new Acquisition(agent, load, entry, "", null), number, timeoutMs, hedge: false, cancellationToken)

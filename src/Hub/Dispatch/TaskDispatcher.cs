@@ -403,7 +403,7 @@ internal sealed partial class TaskDispatcher
         var agent = acquired.Agent!;
         var method = run.Method;
         var attempt = new Attempt(run.TaskId, number, method, agent, run.CancellationToken, run.Stream);
-        var span = _telemetry.StartAttempt(run.TaskId, number, method, agent, hedge);
+        var span = _telemetry.StartAttempt(run.TaskId, number, method, agent, hedge, run.ForPeer);
         var sentAt = _time.GetTimestamp();
         _inFlight[(run.TaskId, number)] = attempt;
         run.Stream?.BeginAttempt(number);

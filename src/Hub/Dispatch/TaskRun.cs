@@ -30,6 +30,9 @@ internal sealed class TaskRun(string taskId, TaskRequest request, string method,
     /// <summary>True when the task has fallbacks: its route entries then name their capability.</summary>
     public bool HasChain { get; } = hasChain;
 
+    /// <summary>True for the one attempt this node runs on its agent for a task of another node of a cluster.</summary>
+    public bool ForPeer { get; init; }
+
     /// <summary>How a router method classified the task; null when it was sent to a capability.</summary>
     public IntentMatch? Intent { get; } = intent;
 

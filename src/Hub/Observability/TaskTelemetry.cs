@@ -51,6 +51,15 @@ internal sealed class TaskTelemetry(HubMetrics metrics, RouteLog routes, Capacit
     /// <summary>A failover was due but the capability's retry budget was spent.</summary>
     public void RetryBudgetExhausted(string method) => metrics.RetryBudgetExhausted(metrics.ForMethod(method));
 
+    /// <summary>An attempt of a task this node runs ran on another node's agent (its node took it): a failover when not the task's first.</summary>
+    public void RemoteAttemptRan(int attempts, string method)
+    {
+        if (attempts > 1)
+        {
+            metrics.Failover(metrics.ForMethod(method));
+        }
+    }
+
     /// <summary>A router method classified a task by <paramref name="rule"/>.</summary>
     public void IntentRouted(string router, string rule) => metrics.IntentRouted(router, rule);
 
@@ -63,14 +72,18 @@ internal sealed class TaskTelemetry(HubMetrics metrics, RouteLog routes, Capacit
     /// <summary>The strategy picked (or failed to pick) an agent in <paramref name="elapsed"/>.</summary>
     public void RoutingDecided(TimeSpan elapsed) => metrics.RoutingDecided(elapsed.TotalSeconds);
 
-    /// <summary>An attempt is about to be sent (a <paramref name="hedge"/>, or a failover when not the first); returns its span (null when nobody listens).</summary>
-    public Activity? StartAttempt(string taskId, int attempt, string method, AgentState agent, bool hedge = false)
+    /// <summary>
+    /// An attempt is about to be sent (a <paramref name="hedge"/>, or a failover when not the first of a task this node
+    /// runs: <paramref name="forPeer"/> attempts, which another node of a cluster sends, are counted there); returns its
+    /// span (null when nobody listens).
+    /// </summary>
+    public Activity? StartAttempt(string taskId, int attempt, string method, AgentState agent, bool hedge = false, bool forPeer = false)
     {
         if (hedge)
         {
             metrics.Hedge(metrics.ForMethod(method));
         }
-        else if (attempt > 1)
+        else if (attempt > 1 && !forPeer)
         {
             metrics.Failover(metrics.ForMethod(method));
         }

@@ -128,6 +128,7 @@ public sealed class ClusterDispatchTests
         Assert.Equal([("stuck", "node-1", AttemptOutcomes.Disconnected), ("spare", "node-3", AttemptOutcomes.Completed)],
             result.Route.Select(e => (e.AgentId, e.Node!, e.Outcome)));
         Assert.True(DateTime.UtcNow - stopped < TimeSpan.FromSeconds(10), "failed over long before the 30 s attempt timeout");
+        Assert.Equal((1, 0), (asker.Counters.Failovers, spare.Counters.Failovers)); // the failover is the asker's: it owns the task
     }
 
     [Fact]

@@ -65,6 +65,7 @@ internal sealed class AgentHealthPolicy
         }
 
         var elapsed = now - activeSince;
+        // Stryker disable once Equality : at exactly the window's end the ramp gives elapsed / window = 1 as well
         return elapsed >= SlowStartTicks ? 1 : Math.Max(SlowStartFloor, (double)elapsed / SlowStartTicks);
     }
 }

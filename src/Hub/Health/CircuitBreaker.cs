@@ -159,6 +159,7 @@ internal sealed class CircuitBreaker
                 case CircuitState.HalfOpen:
                     _reopens++;
                     var doubled = _policy.BreakTicks << Math.Min(_reopens, 30);
+                    // Stryker disable once Equality : a break doubled to exactly the maximum is the maximum either way
                     transition = Open(now, doubled <= 0 || doubled > _policy.MaxBreakTicks ? _policy.MaxBreakTicks : doubled);
                     break;
             }
@@ -170,6 +171,7 @@ internal sealed class CircuitBreaker
     private CircuitTransition Open(long now, long breakTicks)
     {
         Volatile.Write(ref _openUntil, now + breakTicks);
+        // Stryker disable once Statement : a claim left from the failed probe is at least one break old when the break ends, and claiming the next probe clears it
         Volatile.Write(ref _probeClaimedAt, 0);
         return MoveTo(CircuitState.Open, breakTicks);
     }
@@ -177,8 +179,10 @@ internal sealed class CircuitBreaker
     private CircuitTransition Close(long now)
     {
         _reopens = 0;
+        // Stryker disable once Statement : the closing success has just reset the run of failures in ShouldOpen
         _rule.Reset();
         _window.Clear();
+        // Stryker disable once Statement : a closed circuit never reads the claim, and opening clears it
         Volatile.Write(ref _probeClaimedAt, 0);
         Volatile.Write(ref _activeSince, now);
         return MoveTo(CircuitState.Closed, 0);

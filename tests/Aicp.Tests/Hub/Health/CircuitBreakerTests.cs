@@ -195,6 +195,199 @@ public sealed class CircuitBreakerTests
         Assert.Equal([breakTicks, breakTicks, 2 * breakTicks], _transitions.Where(t => t.To == CircuitState.Open).Select(t => t.BreakTicks));
         Assert.Equal(1, _transitions[^1].Reopens);
     }
+
+    [Fact]
+    public void Close_AfterAReopen_BreakStartsOverFromTheBaseTime()
+    {
+        Fail(5);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.True(_breaker.TryAdmit(Now, panic: false));
+        Fail(); // re-opens for 60 s
+        Assert.Equal(1, _breaker.Reopens);
+        _time.Advance(TimeSpan.FromSeconds(60));
+        Assert.True(_breaker.TryAdmit(Now, panic: false));
+        _breaker.OnSuccess(Now);
+        Assert.Equal(CircuitState.Closed, _breaker.StateAt(Now));
+        Assert.Equal(0, _breaker.Reopens);
+
+        Fail(5);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.True(_breaker.TryAdmit(Now, panic: false));
+        Fail();
+        Assert.Equal(1, _breaker.Reopens);
+        _time.Advance(TimeSpan.FromSeconds(60) - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(CircuitState.Open, _breaker.StateAt(Now));
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(CircuitState.HalfOpen, _breaker.StateAt(Now)); // 60 s again, not 120 s
+    }
+
+    [Fact]
+    public void Close_ForgetsFailuresThatArrivedWhileOpen()
+    {
+        Fail(5);
+        _time.Advance(TimeSpan.FromSeconds(29));
+        Fail(5); // late answers of attempts sent before the circuit opened
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(_breaker.TryAdmit(Now, panic: false));
+        _breaker.OnSuccess(Now);
+
+        Assert.Equal(CircuitState.Closed, _breaker.StateAt(Now));
+        Assert.Equal(1, _breaker.SuccessRate(Now));
+        Fail();
+        Assert.Equal(3 / 4.0, _breaker.SuccessRate(Now), 12); // only the failure since the close, against the prior
+    }
+
+    [Fact]
+    public void Close_SamplingWindowLongerThanTheBreak_FailuresBeforeTheBreakNoLongerCount()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
+        var policy = new AgentHealthPolicy(new AgentHealthOptions { SamplingDuration = TimeSpan.FromSeconds(120) }, time);
+        var breaker = new CircuitBreaker(policy, time.GetTimestamp());
+        for (var i = 0; i < 5; i++)
+        {
+            breaker.OnFailure(time.GetTimestamp());
+        }
+
+        time.Advance(TimeSpan.FromSeconds(30));
+        Assert.True(breaker.TryAdmit(time.GetTimestamp(), panic: false));
+        breaker.OnSuccess(time.GetTimestamp());
+        for (var i = 0; i < 4; i++)
+        {
+            breaker.OnFailure(time.GetTimestamp());
+        }
+
+        // 4 failures since the close: below 5 in a row, and below the minimum throughput of 10.
+        Assert.Equal(CircuitState.Closed, breaker.StateAt(time.GetTimestamp()));
+        Assert.Equal(3 / 7.0, breaker.SuccessRate(time.GetTimestamp()), 12);
+    }
+
+    [Fact]
+    public void OnFailure_JustBelowTheFailureRatio_StaysClosed()
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            if (i < 2 || i % 2 == 1)
+            {
+                _breaker.OnSuccess(Now);
+            }
+            else
+            {
+                Fail();
+            }
+        }
+
+        Fail(); // 10 of 21 failed, 2 in a row: just below half
+        Assert.Equal(CircuitState.Closed, _breaker.StateAt(Now));
+        Fail(); // 11 of 22: half
+        Assert.Equal(CircuitState.Open, _breaker.StateAt(Now));
+    }
+
+    [Fact]
+    public void StoredState_BreakOver_OpenUntilAProbeIsClaimed()
+    {
+        Fail(5);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(CircuitState.HalfOpen, _breaker.StateAt(Now));
+        Assert.Equal(CircuitState.Open, _breaker.StoredState);
+        Assert.True(_breaker.TryAdmit(Now, panic: false));
+        Assert.Equal(CircuitState.HalfOpen, _breaker.StoredState);
+    }
+
+    [Fact]
+    public void Admits_ProbeNeverAnswered_FreeAgainAfterOneBreak()
+    {
+        Fail(5);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.True(_breaker.TryAdmit(Now, panic: false));
+        _time.Advance(TimeSpan.FromSeconds(30) - TimeSpan.FromTicks(1));
+        Assert.False(_breaker.Admits(Now));
+        Assert.True(_breaker.TryAdmit(Now, panic: true)); // every agent open: taken anyway, claiming nothing
+        _time.Advance(TimeSpan.FromTicks(1));
+        Assert.True(_breaker.Admits(Now));
+        Assert.True(_breaker.TryAdmit(Now, panic: false));
+        Assert.False(_breaker.Admits(Now));
+    }
+
+    [Fact]
+    public void TryAdmit_ProbeClosesTheCircuitWhileAnotherTaskWaitsToClaim_ThatTaskIsAdmitted()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
+        var policy = new AgentHealthPolicy(new AgentHealthOptions(), time);
+        CircuitBreaker? breaker = null;
+        Thread? other = null;
+        bool? otherAdmitted = null;
+        breaker = new CircuitBreaker(policy, time.GetTimestamp(), "a1", state =>
+        {
+            if (state != CircuitState.HalfOpen || other is not null)
+            {
+                return;
+            }
+
+            // Told under the breaker's lock, as the probe is claimed: another task sees the circuit half-open and waits
+            // for the lock, while the probe's success closes the circuit.
+            other = new Thread(() => otherAdmitted = breaker!.TryAdmit(time.GetTimestamp(), panic: false)) { IsBackground = true };
+            other.Start();
+            Assert.True(SpinWait.SpinUntil(() => other.ThreadState.HasFlag(ThreadState.WaitSleepJoin), TimeSpan.FromSeconds(30)));
+            breaker!.OnSuccess(time.GetTimestamp());
+        });
+        for (var i = 0; i < 5; i++)
+        {
+            breaker.OnFailure(time.GetTimestamp());
+        }
+
+        time.Advance(TimeSpan.FromSeconds(30));
+        Assert.True(breaker.TryAdmit(time.GetTimestamp(), panic: false));
+        Assert.True(other!.Join(TimeSpan.FromSeconds(30)));
+
+        Assert.True(otherAdmitted);
+        Assert.Equal(CircuitState.Closed, breaker.StateAt(time.GetTimestamp()));
+        Assert.True(breaker.Admits(time.GetTimestamp())); // whatever the probe's claim left behind
+    }
+
+    [Fact]
+    public void OnFailure_BreakDurationZero_HalfOpenAtOnceAndAFailedProbeWaitsTheMaximum()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
+        var policy = new AgentHealthPolicy(new AgentHealthOptions { BreakDuration = TimeSpan.Zero }, time);
+        var breaker = new CircuitBreaker(policy, time.GetTimestamp());
+        for (var i = 0; i < 5; i++)
+        {
+            breaker.OnFailure(time.GetTimestamp());
+        }
+
+        Assert.Equal(CircuitState.HalfOpen, breaker.StateAt(time.GetTimestamp()));
+        Assert.True(breaker.TryAdmit(time.GetTimestamp(), panic: false));
+        breaker.OnFailure(time.GetTimestamp());
+        time.Advance(TimeSpan.FromMinutes(5) - TimeSpan.FromTicks(1));
+        Assert.Equal(CircuitState.Open, breaker.StateAt(time.GetTimestamp()));
+        time.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal(CircuitState.HalfOpen, breaker.StateAt(time.GetTimestamp()));
+    }
+
+    [Fact]
+    public void OnFailure_BreakDoublingPastTheLongRange_StaysAtTheMaximum()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
+        var policy = new AgentHealthPolicy(
+            new AgentHealthOptions { BreakDuration = TimeSpan.FromHours(1), MaxBreakDuration = TimeSpan.FromDays(1) }, time);
+        var breaker = new CircuitBreaker(policy, time.GetTimestamp());
+        for (var i = 0; i < 5; i++)
+        {
+            breaker.OnFailure(time.GetTimestamp());
+        }
+
+        time.Advance(TimeSpan.FromHours(1));
+        for (var reopen = 1; reopen <= 32; reopen++)
+        {
+            Assert.True(breaker.TryAdmit(time.GetTimestamp(), panic: false));
+            breaker.OnFailure(time.GetTimestamp());
+            var expected = reopen < 5 ? TimeSpan.FromHours(1 << reopen) : TimeSpan.FromDays(1);
+            time.Advance(expected - TimeSpan.FromTicks(1));
+            Assert.Equal(CircuitState.Open, breaker.StateAt(time.GetTimestamp()));
+            time.Advance(TimeSpan.FromTicks(1));
+            Assert.Equal(CircuitState.HalfOpen, breaker.StateAt(time.GetTimestamp()));
+        }
+    }
 }
 
 public sealed class CircuitPartsTests
@@ -216,6 +409,17 @@ public sealed class CircuitPartsTests
     [InlineData(9, 9, false)] // below the minimum throughput, and only one failure in a row
     public void ShouldOpen_FailureRatioOverMinimumThroughput(int total, int failed, bool opens) =>
         Assert.Equal(opens, new CircuitTripRule(Policy).ShouldOpen(ok: false, total, failed));
+
+    [Fact]
+    public void SuccessRate_UntilOneWholeWindowAfterTheLastOutcome_ThenOne()
+    {
+        var ticksPerSecond = TimeSpan.TicksPerSecond;
+        var window = new OutcomeWindow(30 * ticksPerSecond);
+        var last = new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero).UtcTicks;
+        window.Add(last, ok: false);
+        Assert.Equal(3 / 4.0, window.SuccessRate(last + 30 * ticksPerSecond), 12);
+        Assert.Equal(1, window.SuccessRate(last + 30 * ticksPerSecond + 1));
+    }
 
     [Fact]
     public void Add_OutcomeExactlyOneWindowOld_HasLeftTheWindow()

@@ -63,8 +63,7 @@ internal sealed class RemoteAgents
 
             foreach (var agent in node.Agents)
             {
-                if (agent.Healthy && !agent.Draining && agent.Capabilities.Contains(method) && !tried.Contains(agent.Id)
-                    && Load(node.Node, agent) < agent.MaxConcurrency)
+                if (Serves(agent, method, tried) && Load(node.Node, agent) < agent.MaxConcurrency)
                 {
                     (candidates ??= []).Add(new RemoteAgent(node.Node, agent));
                 }
@@ -104,7 +103,7 @@ internal sealed class RemoteAgents
 
             foreach (var agent in node.Agents)
             {
-                if (agent.Healthy && !agent.Draining && agent.Capabilities.Contains(method) && !tried.Contains(agent.Id))
+                if (Serves(agent, method, tried))
                 {
                     return true;
                 }
@@ -155,6 +154,10 @@ internal sealed class RemoteAgents
             }
         }
     }
+
+    /// <summary>Whether a task of <paramref name="method"/> may go to <paramref name="agent"/>, free or not: healthy, serving, untried.</summary>
+    private static bool Serves(ClusterAgent agent, string method, ReadOnlySpan<string> tried) =>
+        agent.Healthy && !agent.Draining && agent.Capabilities.Contains(method) && !tried.Contains(agent.Id);
 
     private int Load(string node, ClusterAgent agent) => agent.Pending + _sent.GetValueOrDefault((node, agent.Id));
 

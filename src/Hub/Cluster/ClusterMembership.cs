@@ -25,7 +25,7 @@ namespace Aicp.Hub.Cluster;
 /// that reaches Redis again (event 7001), without a restart. A snapshot that is not one (another program's value, a
 /// node writing under another's name, names or numbers out of range) is dropped and counted.
 /// </summary>
-internal sealed partial class ClusterMembership : BackgroundService
+internal sealed partial class ClusterMembership : BackgroundService, IClusterPeers
 {
     private readonly ClusterOptions _options;
     private readonly AgentRegistry _registry;
@@ -66,6 +66,9 @@ internal sealed partial class ClusterMembership : BackgroundService
 
     /// <summary>The cluster as this node saw it at its last heartbeat.</summary>
     public ClusterView View => _view;
+
+    /// <inheritdoc/>
+    public bool Enabled => _options.Enabled;
 
     /// <summary>A valid message from another node arrived on this node's inbox (raised on StackExchange.Redis's thread: handlers must not block).</summary>
     public event Action<PeerMessage>? MessageReceived;

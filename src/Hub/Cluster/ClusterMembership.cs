@@ -191,7 +191,7 @@ internal sealed partial class ClusterMembership : BackgroundService, IClusterPee
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             // Serve alone: the other nodes' agents are not known while Redis cannot be read.
-            _view = new ClusterView(_node, Clustered: true, RedisReachable: false, _time.GetUtcNow(), [Local(_time.GetUtcNow())]);
+            _view = new ClusterView(_node, Clustered: true, RedisReachable: false, _time.GetUtcNow(), [Snapshot(_time.GetUtcNow())]);
             if (before.RedisReachable || before.UpdatedAt is null)
             {
                 Log.RedisUnreachable(_logger, _node, ex.Message);
@@ -225,7 +225,7 @@ internal sealed partial class ClusterMembership : BackgroundService, IClusterPee
         var db = redis.GetDatabase();
         var now = _time.GetUtcNow();
         var nowMs = now.ToUnixTimeMilliseconds();
-        var local = Local(now);
+        var local = Snapshot(now);
 
         // Publish: the snapshot with the TTL, then the membership entry that points at it.
         await db.StringSetAsync(NodeKey(_node), local.ToJson(), _options.NodeTtl).ConfigureAwait(false);
@@ -266,7 +266,7 @@ internal sealed partial class ClusterMembership : BackgroundService, IClusterPee
     }
 
     /// <summary>This node's own snapshot: a line per live agent.</summary>
-    private NodeSnapshot Local(DateTimeOffset now) => new()
+    internal NodeSnapshot Snapshot(DateTimeOffset now) => new()
     {
         Node = _node,
         At = now.ToUnixTimeMilliseconds(),

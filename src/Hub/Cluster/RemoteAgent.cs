@@ -9,6 +9,8 @@ namespace Aicp.Hub.Cluster;
 internal sealed class RemoteAgent
 {
     private readonly int _sentAtView;
+    private const long NotRefused = long.MinValue;
+    private long _refusedAt = NotRefused;
 
     public RemoteAgent(string node, ClusterAgent agent, RemoteSends sends)
     {
@@ -32,8 +34,22 @@ internal sealed class RemoteAgent
     /// </summary>
     public int Load => Math.Max(0, Agent.Pending + Sends.InFlight - _sentAtView);
 
-    /// <summary>Whether the agent has no free slot as far as this node knows.</summary>
-    public bool IsFull => Load >= Agent.MaxConcurrency;
+    /// <summary>
+    /// Whether the agent has no free slot as far as this node knows at <paramref name="now"/> (a timestamp of the
+    /// dispatcher's clock): by its load, or because its node refused an attempt less than <paramref name="hold"/> ticks ago.
+    /// </summary>
+    public bool IsFull(long now, long hold)
+    {
+        var refusedAt = Volatile.Read(ref _refusedAt);
+        return (refusedAt != NotRefused && now - refusedAt < hold) || Load >= Agent.MaxConcurrency;
+    }
+
+    /// <summary>
+    /// The agent's node refused an attempt at <paramref name="now"/> (it was full, draining or gone there): fresher news
+    /// than the view, so the agent counts as full for a short hold, instead of drawing the refusals of every task
+    /// that picks it meanwhile.
+    /// </summary>
+    public void Refused(long now) => Volatile.Write(ref _refusedAt, now);
 }
 
 /// <summary>This node's attempts on one remote agent that have not ended; changed with <see cref="Interlocked"/> only.</summary>

@@ -11,7 +11,8 @@ namespace Aicp.Hub.Cluster;
 /// <c>maxConcurrency</c> holds cluster-wide; this side keeps the task's one result, the attempt's timer and the failover.
 /// <list type="bullet">
 /// <item>The proposal (<see cref="Pick"/>): power of two choices among the remote agents of the capability that are
-/// healthy, not draining, not tried by the task and not full, by load share (<see cref="RemoteAgent.Load"/> over
+/// healthy, not draining, not tried by the task and not full (nor refused an attempt of this node in the last
+/// <see cref="RefusalHold"/>: <see cref="RemoteAgent.Refused"/>), by load share (<see cref="RemoteAgent.Load"/> over
 /// <c>maxConcurrency</c>: the pending count their node last published, stale by up to a heartbeat, corrected by this
 /// node's own attempts on them since). The candidates come from a <see cref="RemoteAgentIndex"/> built once per view.
 /// Two random candidates keep several nodes, each with the same stale view, from herding onto one "best" agent.</item>
@@ -26,6 +27,12 @@ internal sealed class RemoteAgents
     /// <summary>How long past its timeout an attempt waits for the owner's answer.</summary>
     public static readonly TimeSpan AnswerGrace = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long an agent whose node refused an attempt counts as full here: 50 ms, the longest pause a refused task
+    /// takes before it picks again, so the tasks of that pause pick other agents rather than draw the same refusal.
+    /// </summary>
+    public static readonly TimeSpan RefusalHold = TimeSpan.FromMilliseconds(50);
+
     [ThreadStatic]
     private static int[]? t_eligible;
 
@@ -34,12 +41,14 @@ internal sealed class RemoteAgents
     private readonly ConcurrentDictionary<(string TaskId, int Attempt), Pending> _pending = new();
     private readonly ConcurrentDictionary<(string Node, string AgentId), RemoteSends> _sends = new();
     private readonly Lock _building = new();
+    private readonly long _refusalHold;
     private RemoteAgentIndex? _index;
 
     public RemoteAgents(IClusterPeers cluster, TimeProvider time)
     {
         _cluster = cluster;
         _time = time;
+        _refusalHold = (long)(RefusalHold.TotalSeconds * time.TimestampFrequency);
         Enabled = cluster.Enabled;
         cluster.MessageReceived += OnMessage;
         cluster.NodesLeft += OnNodesLeft;
@@ -102,10 +111,11 @@ internal sealed class RemoteAgents
         }
 
         var count = 0;
+        var now = _time.GetTimestamp();
         for (var k = 0; k < agents.Length; k++)
         {
             var agent = agents[k];
-            if (!agent.IsFull && (tried.IsEmpty || !tried.Contains(agent.Agent.Id)))
+            if (!agent.IsFull(now, _refusalHold) && (tried.IsEmpty || !tried.Contains(agent.Agent.Id)))
             {
                 eligible[count++] = k;
             }
@@ -175,6 +185,11 @@ internal sealed class RemoteAgents
                 TimeSpan.FromMilliseconds(timeoutMs) + AnswerGrace, Timeout.InfiniteTimeSpan);
             using var cancel = cancellationToken.UnsafeRegister(static s => ((Pending)s!).TryEnd(new RemoteEnd(AttemptEnd.Cancelled, Refused: false)), pending);
             var end = await pending.Ended.ConfigureAwait(false);
+            if (end.Refused)
+            {
+                remote.Target.Refused(_time.GetTimestamp());
+            }
+
             if (end.End.Outcome is AttemptOutcomes.Cancelled or AttemptOutcomes.Timeout)
             {
                 _ = _cluster.SendAsync(remote.Node, new PeerMessage { Type = PeerMessage.Cancel, From = _cluster.Node, TaskId = taskId, Attempt = attempt });

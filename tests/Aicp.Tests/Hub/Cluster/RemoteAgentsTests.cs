@@ -102,6 +102,26 @@ public sealed class RemoteAgentsTests
     }
 
     [Fact]
+    public async Task Pick_AgentsNodeRefusedAnAttempt_FullForTheHold()
+    {
+        _cluster.Show(("node-2", [Line("a"), Line("b", pending: 1)]));
+        var choice = Pick(0, 0)!.Value;
+        Assert.Equal("a", choice.Agent.Id);
+        var running = _remote.RunAsync(choice, "t1", 1, Method, null, 60_000, CancellationToken.None);
+        _cluster.Receive(new PeerMessage
+        {
+            Type = PeerMessage.Refused, From = "node-2", TaskId = "t1", Attempt = 1, Error = TaskError.Of(ErrorCodes.RemoteRefused, "full"),
+        });
+
+        Assert.True((await running.DefaultTimeout()).Refused);
+        Assert.Equal(("b", 1), (PickId(0, 0), Pick(0, 0)!.Value.Candidates)); // a looks free (0 published, no attempt in flight) but refused
+        _time.Advance(RemoteAgents.RefusalHold - TimeSpan.FromTicks(1));
+        Assert.Equal("b", PickId(0, 0));
+        _time.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal("a", PickId(0, 0));
+    }
+
+    [Fact]
     public void Pick_TriedDrainingUnhealthyFullOrOwnNode_NeverChosen()
     {
         var ownNodesAgent = new NodeSnapshot { Node = Self, At = 0, Agents = [Line("mine")] };

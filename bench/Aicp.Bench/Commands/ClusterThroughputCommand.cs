@@ -15,8 +15,10 @@ namespace Aicp.Bench.Commands;
 /// <c>cluster-throughput</c>: tasks per second of two hub nodes on a loopback redis-server with the load spread over
 /// both (the agents and the submitters split between them), against one hub (not a node of a cluster) with the same
 /// agents and submitters, in the same run. Agents answer at once; each submitter keeps <c>--concurrency</c> over the
-/// submitters tasks in flight (closed loop). Everything runs in this process, so both setups share the same cores.
-/// Reports each run and the medians of the rates and of their ratio.
+/// submitters tasks in flight (closed loop). The two nodes run twice: with the default rule (an agent of the other
+/// node when it is strictly less loaded) and with <c>Aicp:Cluster:PreferLocal=true</c>. Everything runs in this
+/// process, so every setup shares the same cores. A first run warms up (not reported); reports each run and the
+/// medians of the rates, of the ratios and of the share of tasks that ran across nodes.
 /// </summary>
 internal static class ClusterThroughputCommand
 {
@@ -47,8 +49,8 @@ internal static class ClusterThroughputCommand
         var seconds = parse.GetValue(Seconds);
         var runs = parse.GetValue(Runs);
         await using var redis = await RedisProcess.StartAsync();
-        var results = new List<(double One, double Two, double CrossNodePercent)>();
-        for (var run = 0; run < runs; run++)
+        var results = new List<RunResult>();
+        for (var run = 0; run <= runs; run++)
         {
             double rate;
             await using (var one = await BenchCluster.StartAloneAsync())
@@ -56,38 +58,56 @@ internal static class ClusterThroughputCommand
                 (rate, _) = await MeasureAsync([one], agents, submitters, concurrency, seconds);
             }
 
-            await using (var first = await BenchCluster.StartNodeAsync(redis, 0))
-            await using (var second = await BenchCluster.StartNodeAsync(redis, 1))
+            var (p2c, p2cCross) = await MeasureTwoNodesAsync(redis, preferLocal: false, agents, submitters, concurrency, seconds);
+            var (local, localCross) = await MeasureTwoNodesAsync(redis, preferLocal: true, agents, submitters, concurrency, seconds);
+            var result = new RunResult(Math.Round(rate, 1), Math.Round(p2c, 1), Math.Round(p2cCross, 1), Math.Round(local, 1), Math.Round(localCross, 1));
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"[{Name}] {(run == 0 ? "warm-up" : $"run {run}")}: one hub {rate:F0} tasks/s; two nodes {p2c:F0} tasks/s ({p2cCross:F1}% across nodes), " +
+                $"with PreferLocal {local:F0} tasks/s ({localCross:F1}%); load {Machine.LoadAverage()}"));
+            if (run > 0)
             {
-                var (twoRate, cross) = await MeasureAsync([first, second], agents, submitters, concurrency, seconds);
-                results.Add((rate, twoRate, cross));
-                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"[{Name}] run {run + 1}: one hub {rate:F0} tasks/s, two nodes {twoRate:F0} tasks/s ({cross:F1}% across nodes), load {Machine.LoadAverage()}"));
+                results.Add(result);
             }
         }
 
-        var oneMedian = LatencySummary.Median(results.Select(r => r.One));
-        var twoMedian = LatencySummary.Median(results.Select(r => r.Two));
-        var ratio = LatencySummary.Median(results.Select(r => r.Two / r.One));
+        var oneMedian = LatencySummary.Median(results.Select(r => r.OneHub));
+        var twoMedian = LatencySummary.Median(results.Select(r => r.TwoNodes));
+        var ratio = LatencySummary.Median(results.Select(r => r.TwoNodes / r.OneHub));
+        var cross = LatencySummary.Median(results.Select(r => r.CrossNodePercent));
+        var localMedian = LatencySummary.Median(results.Select(r => r.TwoNodesPreferLocal));
+        var localRatio = LatencySummary.Median(results.Select(r => r.TwoNodesPreferLocal / r.OneHub));
+        var localCrossMedian = LatencySummary.Median(results.Select(r => r.PreferLocalCrossNodePercent));
         if (parse.GetValue(Json))
         {
             Console.WriteLine(JsonSerializer.Serialize(new
             {
-                machine = Machine.Describe(), load = Machine.LoadAverage(), agents, submitters, concurrency, seconds, runs,
-                perRun = results.Select(r => new { oneHub = Math.Round(r.One, 1), twoNodes = Math.Round(r.Two, 1), crossNodePercent = Math.Round(r.CrossNodePercent, 1) }),
-                oneHubTasksPerSecond = Math.Round(oneMedian, 1), twoNodesTasksPerSecond = Math.Round(twoMedian, 1), ratio = Math.Round(ratio, 3),
-            }));
+                machine = Machine.Describe(), load = Machine.LoadAverage(), agents, submitters, concurrency, seconds, runs, perRun = results,
+                oneHubTasksPerSecond = oneMedian, twoNodesTasksPerSecond = twoMedian, ratio = Math.Round(ratio, 3), crossNodePercent = cross,
+                twoNodesPreferLocalTasksPerSecond = localMedian, preferLocalRatio = Math.Round(localRatio, 3), preferLocalCrossNodePercent = localCrossMedian,
+            }, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
         }
         else
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{Name}: {agents} agents, {submitters} submitters, {concurrency} tasks in flight, {seconds} s per setup, {runs} run(s); {Machine.Describe()}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  medians: one hub {oneMedian:F0} tasks/s, two nodes {twoMedian:F0} tasks/s, ratio {ratio:F2}"));
+                $"  medians: one hub {oneMedian:F0} tasks/s; two nodes {twoMedian:F0} tasks/s, ratio {ratio:F2}, {cross:F1}% across nodes; " +
+                $"two nodes with PreferLocal {localMedian:F0} tasks/s, ratio {localRatio:F2}, {localCrossMedian:F1}% across nodes"));
         }
 
         return 0;
     }
+
+    private static async Task<(double Rate, double CrossNodePercent)> MeasureTwoNodesAsync(RedisProcess redis, bool preferLocal, int agents, int submitters,
+        int concurrency, int seconds)
+    {
+        var settings = new Dictionary<string, string?> { ["Aicp:Cluster:PreferLocal"] = preferLocal ? "true" : "false" };
+        await using var first = await BenchCluster.StartNodeAsync(redis, 0, settings);
+        await using var second = await BenchCluster.StartNodeAsync(redis, 1, settings);
+        return await MeasureAsync([first, second], agents, submitters, concurrency, seconds);
+    }
+
+    private sealed record RunResult(double OneHub, double TwoNodes, double CrossNodePercent, double TwoNodesPreferLocal, double PreferLocalCrossNodePercent);
 
     /// <summary>The agents and submitters split round-robin over <paramref name="hubs"/>; tasks/s over the window and the share run across nodes.</summary>
     private static async Task<(double Rate, double CrossNodePercent)> MeasureAsync(EmbeddedHub[] hubs, int agentCount, int submitterCount, int concurrency, int seconds)

@@ -1,6 +1,7 @@
 using Aicp.Hub.Cluster;
 using Aicp.Hub.Configuration;
 using Aicp.Hub.Dispatch;
+using Aicp.Hub.Health;
 using Aicp.Hub.Registry;
 using Aicp.Hub.Routing;
 using Aicp.Protocol;
@@ -39,10 +40,20 @@ public sealed class TaskDispatcherAcrossNodesTests
     /// published with <paramref name="remotePending"/> of <paramref name="remoteMax"/>. Where does the next task go?
     /// </summary>
     private async Task<string> NextTaskGoesToAsync(int localPending, int remotePending, int remoteMax, AicpHubOptions? options = null,
-        FakeClusterPeers? cluster = null)
+        FakeClusterPeers? cluster = null, bool localCircuitOpen = false)
     {
         var (dispatcher, registry) = Create(options, cluster);
-        registry.Register("c-here", "here", [Method], 2, new Dictionary<string, string>());
+        var here = registry.Register("c-here", "here", [Method], 2, new Dictionary<string, string>()).Agent;
+        if (localCircuitOpen)
+        {
+            for (var i = 0; i < AgentHealthDefaults.ConsecutiveFailures; i++)
+            {
+                here.RecordCompletion(Method, 5, ok: false, _time.GetUtcNow());
+            }
+
+            Assert.Equal(CircuitState.Open, here.Circuit.StateAt(_time.GetTimestamp()));
+        }
+
         var held = Enumerable.Range(0, localPending).Select(_ => dispatcher.SubmitAsync(DispatcherFixture.Request(), CancellationToken.None)).ToArray();
         await _channel.WaitForSendsAsync(localPending);
         _cluster.Show(("node-2", [Line("there", remotePending, remoteMax)]));
@@ -82,6 +93,13 @@ public sealed class TaskDispatcherAcrossNodesTests
     public async Task Submit_LocalAgainstRemote_RemoteOnlyWhenStrictlyLessLoaded(int localPending, int remotePending, int remoteMax, string expected)
     {
         Assert.Equal(expected, await NextTaskGoesToAsync(localPending, remotePending, remoteMax));
+    }
+
+    [Fact]
+    public async Task Submit_LocalPickInPanic_AFreeRemoteAgentWhateverItsShare()
+    {
+        // The local agent's circuit is open, so the local pick is made in panic: any free remote agent is better.
+        Assert.Equal("there", await NextTaskGoesToAsync(0, 1, 2, localCircuitOpen: true));
     }
 
     [Fact]

@@ -78,7 +78,8 @@ internal static class ClusterMemoryCommand
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{count} agents: RSS/agent alone {alone.RssPerAgentKb(count):F1} KB, node {node.RssPerAgentKb(count):F1} KB; heap/agent alone {alone.HeapPerAgentKb(count):F1} KB, " +
                     $"node {node.HeapPerAgentKb(count):F1} KB; snapshot {node.SnapshotBytes:N0} B ({row.snapshotBytesPerAgent:F1} B/agent); idle CPU alone {alone.IdleCpuSeconds * 100 / idleSeconds:F1}%, " +
-                    $"node {node.IdleCpuSeconds * 100 / idleSeconds:F1}% of a core ({cpuPerHeartbeatMs:F1} ms per heartbeat); in-process: write {writeMs:F2} ms, read and index {readMs:F2} ms per snapshot " +
+                    $"node {node.IdleCpuSeconds * 100 / idleSeconds:F1}% of a core ({cpuPerHeartbeatMs:F1} ms per heartbeat; GCs while idle alone {alone.IdleCollections} " +
+                    $"({alone.IdleFullCollections} full), node {node.IdleCollections} ({node.IdleFullCollections} full)); in-process: write {writeMs:F2} ms, read and index {readMs:F2} ms per snapshot " +
                     $"(load {row.load})"));
             }
         }
@@ -95,7 +96,8 @@ internal static class ClusterMemoryCommand
         return 0;
     }
 
-    private sealed record HubFigures(ProcStats Before, ProcStats After, double HeapBefore, double HeapAfter, double IdleCpuSeconds, long SnapshotBytes)
+    private sealed record HubFigures(ProcStats Before, ProcStats After, double HeapBefore, double HeapAfter, double IdleCpuSeconds, long SnapshotBytes,
+        int IdleCollections, int IdleFullCollections)
     {
         public double RssPerAgentKb(int count) => (After.RssKb - Before.RssKb) / (double)count;
 
@@ -105,7 +107,7 @@ internal static class ClusterMemoryCommand
         {
             rssBeforeMb = Math.Round(Before.RssMb, 1), rssAfterMb = Math.Round(After.RssMb, 1), rssPerAgentKb = Math.Round(RssPerAgentKb(count), 1),
             heapBeforeMb = Math.Round(HeapBefore / 1048576, 1), heapAfterMb = Math.Round(HeapAfter / 1048576, 1), heapPerAgentKb = Math.Round(HeapPerAgentKb(count), 1),
-            idleCpuSeconds = Math.Round(IdleCpuSeconds, 3),
+            idleCpuSeconds = Math.Round(IdleCpuSeconds, 3), idleCollections = IdleCollections, idleFullCollections = IdleFullCollections,
         };
     }
 
@@ -147,8 +149,10 @@ internal static class ClusterMemoryCommand
         var after = ProcStats.Read(hub.Pid);
         var heapAfter = await HeapAsync(http);
         var idle0 = ProcStats.Read(hub.Pid);
+        var gc0 = await ScrapeAsync(http);
         await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
         var idle1 = ProcStats.Read(hub.Pid);
+        var gc1 = await ScrapeAsync(http);
         long snapshotBytes = 0;
         if (redis is not null)
         {
@@ -158,14 +162,20 @@ internal static class ClusterMemoryCommand
 
         await agents.StopAsync(TimeSpan.FromSeconds(30));
         await hub.StopAsync(TimeSpan.FromSeconds(10));
-        return new HubFigures(before, after, heapBefore, heapAfter, idle1.CpuSeconds - idle0.CpuSeconds, snapshotBytes);
+        return new HubFigures(before, after, heapBefore, heapAfter, idle1.CpuSeconds - idle0.CpuSeconds, snapshotBytes,
+            (int)(gc1.Collections - gc0.Collections), (int)(gc1.FullCollections - gc0.FullCollections));
     }
 
-    private static async Task<double> HeapAsync(HttpClient http)
+    private static async Task<double> HeapAsync(HttpClient http) => (await ScrapeAsync(http)).Heap;
+
+    /// <summary>The hub's managed heap and its garbage collections so far (all generations, and full ones: gen2).</summary>
+    private static async Task<(double Heap, double Collections, double FullCollections)> ScrapeAsync(HttpClient http)
     {
-        var text = await http.GetStringAsync("/metrics");
-        var line = text.Split('\n').First(l => l.StartsWith("dotnet_gc_heap_size_bytes ", StringComparison.Ordinal));
-        return double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
+        var lines = (await http.GetStringAsync("/metrics")).Split('\n');
+        static double Value(string line) => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+        var heap = Value(lines.First(l => l.StartsWith("dotnet_gc_heap_size_bytes ", StringComparison.Ordinal)));
+        var collections = lines.Where(l => l.StartsWith("dotnet_gc_collections_total{", StringComparison.Ordinal)).ToArray();
+        return (heap, collections.Sum(Value), collections.Where(l => l.Contains("=\"2\"", StringComparison.Ordinal)).Sum(Value));
     }
 
     /// <summary>

@@ -57,7 +57,7 @@ internal static class ClusterMemoryCommand
         {
             var alone = await MeasureHubAsync(null, count, idleSeconds);
             var node = await MeasureHubAsync(redis, count, idleSeconds);
-            var (writeMs, readMs, bytes) = MeasureHeartbeatWork(count);
+            var (writeMs, readMs, bytes, writeAllocated, readAllocated) = MeasureHeartbeatWork(count);
             var cpuPerHeartbeatMs = (node.IdleCpuSeconds - alone.IdleCpuSeconds) * 1000 / idleSeconds;
             var row = new
             {
@@ -70,6 +70,8 @@ internal static class ClusterMemoryCommand
                 snapshotWriteCpuMs = Math.Round(writeMs, 3),
                 snapshotReadAndIndexCpuMs = Math.Round(readMs, 3),
                 inProcessSnapshotBytes = bytes,
+                snapshotWriteAllocatedBytes = writeAllocated,
+                snapshotReadAndIndexAllocatedBytes = readAllocated,
                 load = Machine.LoadAverage(),
             };
             rows.Add(row);
@@ -79,7 +81,8 @@ internal static class ClusterMemoryCommand
                     $"{count} agents: RSS/agent alone {alone.RssPerAgentKb(count):F1} KB, node {node.RssPerAgentKb(count):F1} KB; heap/agent alone {alone.HeapPerAgentKb(count):F1} KB, " +
                     $"node {node.HeapPerAgentKb(count):F1} KB; snapshot {node.SnapshotBytes:N0} B ({row.snapshotBytesPerAgent:F1} B/agent); idle CPU alone {alone.IdleCpuSeconds * 100 / idleSeconds:F1}%, " +
                     $"node {node.IdleCpuSeconds * 100 / idleSeconds:F1}% of a core ({cpuPerHeartbeatMs:F1} ms per heartbeat; GCs while idle alone {alone.IdleCollections} " +
-                    $"({alone.IdleFullCollections} full), node {node.IdleCollections} ({node.IdleFullCollections} full)); in-process: write {writeMs:F2} ms, read and index {readMs:F2} ms per snapshot " +
+                    $"({alone.IdleFullCollections} full), node {node.IdleCollections} ({node.IdleFullCollections} full)); in-process: write {writeMs:F2} ms ({writeAllocated:N0} B allocated), " +
+                    $"read and index {readMs:F2} ms ({readAllocated:N0} B) per snapshot " +
                     $"(load {row.load})"));
             }
         }
@@ -182,7 +185,7 @@ internal static class ClusterMemoryCommand
     /// In this process: CPU milliseconds to write one snapshot of <paramref name="count"/> agents (built from the
     /// registry and serialized) and to read one (parsed, and indexed with two other nodes' views as a node does), and its bytes.
     /// </summary>
-    private static (double WriteMs, double ReadMs, int Bytes) MeasureHeartbeatWork(int count)
+    private static (double WriteMs, double ReadMs, int Bytes, long WriteAllocated, long ReadAllocated) MeasureHeartbeatWork(int count)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -199,31 +202,39 @@ internal static class ClusterMemoryCommand
 
         var membership = provider.GetRequiredService<ClusterMembership>();
         var rounds = Math.Max(5, 200_000 / count);
-        byte[] json = [];
-        var writeMs = CpuMs(rounds, () => json = membership.Snapshot(DateTimeOffset.UtcNow).ToJson());
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var (writeMs, writeBytes) = CpuMs(rounds, () =>
+        {
+            buffer.ResetWrittenCount();
+            membership.Snapshot(DateTimeOffset.UtcNow).WriteJson(buffer); // as a heartbeat writes it
+        });
+        var json = buffer.WrittenSpan.ToArray();
         var sends = new ConcurrentDictionary<(string, string), RemoteSends>();
-        var readMs = CpuMs(rounds, () =>
+        var (readMs, readBytes) = CpuMs(rounds, () =>
         {
             var snapshot = NodeSnapshot.TryParse(json, "node-0", out _)!;
             var view = new ClusterView("node-1", Clustered: true, RedisReachable: true, DateTimeOffset.UtcNow,
                 [snapshot, new NodeSnapshot { Node = "node-1", At = 0, Agents = [] }]);
             RemoteAgentIndex.Build(view, sends);
         });
-        return (writeMs, readMs, json.Length);
+        return (writeMs, readMs, json.Length, writeBytes, readBytes);
     }
 
-    private static double CpuMs(int rounds, Action work)
+    /// <summary>CPU milliseconds and bytes allocated per run of <paramref name="work"/>.</summary>
+    private static (double Ms, long Bytes) CpuMs(int rounds, Action work)
     {
         work(); // warm-up
         var process = Process.GetCurrentProcess();
         var before = process.TotalProcessorTime;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
         for (var i = 0; i < rounds; i++)
         {
             work();
         }
 
+        var bytes = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / rounds;
         process.Refresh();
-        return (process.TotalProcessorTime - before).TotalMilliseconds / rounds;
+        return ((process.TotalProcessorTime - before).TotalMilliseconds / rounds, bytes);
     }
 
     private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);

@@ -86,11 +86,7 @@ public sealed class ClusterProcessTests(ITestOutputHelper output)
         {
             var id = $"agent-{k + 1}";
             agents.Add(id);
-            await nodes.StartAgentAsync(id, k % HubNodes.Count, Method, async (task, ct) =>
-            {
-                await Task.Delay(Random.Shared.Next(2, 10), ct);
-                return JsonSerializer.SerializeToElement(new { seq = task.GetPayload<Seq>()!.N });
-            });
+            await nodes.StartAgentAsync(id, k % HubNodes.Count, Method, SeqAfterAPause);
         }
 
         await nodes.UntilEveryNodeSeesAsync(agents.Count);
@@ -145,11 +141,7 @@ public sealed class ClusterProcessTests(ITestOutputHelper output)
         await using var nodes = await HubNodes.StartAsync(redis);
         for (var k = 0; k < 6; k++)
         {
-            await nodes.StartAgentAsync($"agent-{k + 1}", k % HubNodes.Count, Method, async (task, ct) =>
-            {
-                await Task.Delay(Random.Shared.Next(2, 10), ct);
-                return JsonSerializer.SerializeToElement(new { seq = task.GetPayload<Seq>()!.N });
-            });
+            await nodes.StartAgentAsync($"agent-{k + 1}", k % HubNodes.Count, Method, SeqAfterAPause);
         }
 
         await nodes.UntilEveryNodeSeesAsync(6);
@@ -199,6 +191,13 @@ public sealed class ClusterProcessTests(ITestOutputHelper output)
 
     private static Func<AgentTaskContext, CancellationToken, ValueTask<JsonElement>> Echo(string id) =>
         (_, _) => ValueTask.FromResult(JsonSerializer.SerializeToElement(new { agent = id }));
+
+    /// <summary>Answers <c>{"seq": n}</c> for the task <c>{"n": n}</c> after 2-10 ms.</summary>
+    private static async ValueTask<JsonElement> SeqAfterAPause(AgentTaskContext task, CancellationToken ct)
+    {
+        await Task.Delay(Random.Shared.Next(2, 10), ct);
+        return JsonSerializer.SerializeToElement(new { seq = task.GetPayload<Seq>()!.N });
+    }
 
     private sealed record Seq(int N);
 

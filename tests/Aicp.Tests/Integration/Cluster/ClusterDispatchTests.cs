@@ -159,11 +159,22 @@ public sealed class ClusterDispatchTests
 
         var pending = client.SubmitAsync("image.label", null);
         await started.Task.DefaultTimeout();
+        Assert.Equal((0, 1), await InFlightAsync(asker)); // /v1/stats: the asker's attempt runs on the owner's agent
+        Assert.Equal((1, 0), await InFlightAsync(owner));
         await client.DisposeAsync(); // the submitter goes away: the hub cancels its task
 
         await Assert.ThrowsAnyAsync<Exception>(() => pending.DefaultTimeout());
         await cancelled.Task.DefaultTimeout(); // the cancel crossed to the owner node and reached the agent
         await TestTimeouts.Eventually(() => owner.Registry.GetById("slow")!.Pending == 0 && asker.Dispatcher.InFlightCount == 0, "slots and attempts released");
+        Assert.Equal((0, 0), await InFlightAsync(asker));
+    }
+
+    /// <summary><c>inFlight</c> and <c>remoteInFlight</c> of <c>GET /v1/stats</c>.</summary>
+    private static async Task<(int Local, int Remote)> InFlightAsync(HubHarness h)
+    {
+        using var http = new HttpClient { BaseAddress = h.Hub.BaseUrl };
+        var stats = JsonDocument.Parse(await http.GetStringAsync("/v1/stats").DefaultTimeout()).RootElement;
+        return (stats.GetProperty("inFlight").GetInt32(), stats.GetProperty("remoteInFlight").GetInt32());
     }
 
     [Fact]

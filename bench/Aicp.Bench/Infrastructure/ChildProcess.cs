@@ -67,6 +67,38 @@ internal sealed class ChildProcess : IAsyncDisposable
             }
         }
 
+        return Launch(info, role);
+    }
+
+    /// <summary>
+    /// Starts <c>dotnet dll args...</c>: another program of this repository (the hub), from its build output that this
+    /// bench's project reference copies next to it, with that directory as its working directory (its appsettings.json).
+    /// </summary>
+    public static ChildProcess StartProgram(string dll, IEnumerable<string> args)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, dll);
+        if (!File.Exists(path))
+        {
+            throw new InvalidOperationException($"{path} is not built (the bench's project reference copies it there).");
+        }
+
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        info.ArgumentList.Add(path);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        return Launch(info, Path.GetFileNameWithoutExtension(dll));
+    }
+
+    private static ChildProcess Launch(ProcessStartInfo info, string role)
+    {
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {role}.");
         var child = new ChildProcess(process, role);
         lock (Live)
@@ -152,6 +184,7 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Kills the process (SIGKILL on Linux: no shutdown code runs) and waits until it is gone.</summary>
     public ValueTask DisposeAsync()
     {
         Kill();

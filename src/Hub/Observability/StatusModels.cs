@@ -197,8 +197,11 @@ public sealed record HubStats
     /// <summary><c>submitted</c>, the count of each final status, then failovers, hedges, late completions and the other task counters.</summary>
     public required IReadOnlyDictionary<string, long> Tasks { get; init; }
 
-    /// <summary>Attempts sent to agents and not yet answered.</summary>
+    /// <summary>Attempts sent to this node's agents (for its own tasks or for other nodes') and not yet answered.</summary>
     public int InFlight { get; init; }
+
+    /// <summary>Attempts this node sent to other nodes' agents and not yet answered (0 on a hub that is not a node of a cluster).</summary>
+    public int RemoteInFlight { get; init; }
 
     /// <summary>Live agents.</summary>
     public int Agents { get; init; }

@@ -10,7 +10,8 @@ namespace Aicp.Hub.Observability;
 /// transports return the same records.
 /// </summary>
 internal sealed class StatusQueries(AgentRegistry registry, MetricLabels labels, RouteLog routes, CapacityPlanner capacity,
-    IOptions<AicpHubOptions> hubOptions, RoutingConfiguration.RoutingRulesStore rules, HubCounters counters, TaskDispatcher dispatcher)
+    IOptions<AicpHubOptions> hubOptions, RoutingConfiguration.RoutingRulesStore rules, HubCounters counters, TaskDispatcher dispatcher,
+    Cluster.RemoteAgents remote)
 {
     public const int DefaultRouteLimit = 100;
 
@@ -76,6 +77,7 @@ internal sealed class StatusQueries(AgentRegistry registry, MetricLabels labels,
     {
         Tasks = counters.Snapshot(),
         InFlight = dispatcher.InFlightCount,
+        RemoteInFlight = remote.InFlight,
         Agents = registry.Count,
         SecurityEvents = counters.SecurityEvents(),
         FrontDoors = counters.FrontDoors(),

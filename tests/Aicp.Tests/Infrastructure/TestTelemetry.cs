@@ -11,7 +11,11 @@ internal static class TestTelemetry
     public static TaskTelemetry Create(AgentRegistry registry, TimeProvider time) => Create(registry, time, out _);
 
     /// <summary>As <see cref="Create(AgentRegistry, TimeProvider)"/>, with the hub-wide totals <c>/v1/stats</c> reads from the same counters.</summary>
-    public static TaskTelemetry Create(AgentRegistry registry, TimeProvider time, out HubCounters counters)
+    public static TaskTelemetry Create(AgentRegistry registry, TimeProvider time, out HubCounters counters) =>
+        Create(registry, time, out counters, out _);
+
+    /// <summary>As above, with the metrics <c>/metrics</c> would serve.</summary>
+    public static TaskTelemetry Create(AgentRegistry registry, TimeProvider time, out HubCounters counters, out HubMetrics metrics)
     {
         var services = new ServiceCollection()
             .AddMetrics()
@@ -25,7 +29,8 @@ internal static class TestTelemetry
             .AddSingleton<CapacityPlanner>()
             .AddSingleton<TaskTelemetry>()
             .BuildServiceProvider();
-        counters = new HubCounters(services.GetRequiredService<HubMetrics>());
+        metrics = services.GetRequiredService<HubMetrics>();
+        counters = new HubCounters(metrics);
         return services.GetRequiredService<TaskTelemetry>();
     }
 }

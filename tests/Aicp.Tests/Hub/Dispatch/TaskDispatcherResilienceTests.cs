@@ -19,6 +19,16 @@ public sealed class TaskDispatcherResilienceTests
     private static TaskRequest Request(int timeoutMs = 10_000, int maxAttempts = 3, int? deadlineMs = null, string? strategy = null) =>
         DispatcherFixture.Request(timeoutMs, maxAttempts, deadlineMs, strategy);
 
+    /// <summary><c>aicp_deadline_misses_total</c> for the method, by code (0 for a series not published).</summary>
+    private async Task<(double Unreachable, double Exceeded)> DeadlineMissesAsync()
+    {
+        var scrape = await _f.ScrapeAsync();
+        double Of(string code) => scrape.Samples.TryGetValue($"aicp_deadline_misses_total{{method=\"{Method}\",code=\"{code}\"}}", out var v)
+            ? double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)
+            : 0;
+        return (Of(ErrorCodes.DeadlineUnreachable), Of(ErrorCodes.DeadlineExceeded));
+    }
+
     [Fact]
     public async Task Submit_RetryBudgetSpent_EndsWithTheLastAttemptsStatusAndTheBudgetCode()
     {
@@ -90,6 +100,7 @@ public sealed class TaskDispatcherResilienceTests
         _f.Answer(agent, first);
         Assert.Equal(TaskStatuses.Completed, (await running.DefaultTimeout()).Status);
         Assert.True(_f.Channel.IsEmpty); // the expired task was never sent
+        Assert.Equal((0d, 1d), await DeadlineMissesAsync());
     }
 
     [Fact]
@@ -115,6 +126,7 @@ public sealed class TaskDispatcherResilienceTests
         Assert.EndsWith("ms) passed after attempt 2 ended timeout; no time was left to fail over.", result.Error?.Message);
         Assert.Equal(2, result.Attempts);
         Assert.Equal([AttemptOutcomes.Error, AttemptOutcomes.Timeout], result.Route.Select(r => r.Outcome));
+        Assert.Equal((0d, 1d), await DeadlineMissesAsync());
     }
 
     [Fact]
@@ -134,10 +146,33 @@ public sealed class TaskDispatcherResilienceTests
         Assert.Equal(0, refused.Attempts);
         Assert.True(_f.Channel.IsEmpty);
 
+        Assert.Equal((1d, 0d), await DeadlineMissesAsync());
+
         var accepted = dispatcher.SubmitAsync(Request(deadlineMs: 1_000), CancellationToken.None);
         var (_, next) = await _f.Channel.NextAsync();
         _f.Answer(agent, next);
         Assert.Equal(TaskStatuses.Completed, (await accepted.DefaultTimeout()).Status);
+        Assert.Equal((1d, 0d), await DeadlineMissesAsync());
+    }
+
+    [Fact]
+    public async Task Submit_PredictedCompletionExactlyAtTheDeadline_Sent()
+    {
+        var dispatcher = Create().Dispatcher;
+        var agent = _f.Register("slow");
+        var warm = dispatcher.SubmitAsync(Request(), CancellationToken.None);
+        var (_, sent) = await _f.Channel.NextAsync();
+        _f.Time.Advance(TimeSpan.FromMilliseconds(400));
+        _f.Answer(agent, sent);
+        await warm.DefaultTimeout();
+        Assert.Equal(400, Aicp.Hub.Routing.CompletionForecast.EarliestMs(_f.Pool, new Aicp.Hub.Routing.DefaultRandomSource(1), _f.Time.GetTimestamp()));
+
+        Assert.Equal(ErrorCodes.DeadlineUnreachable, (await dispatcher.SubmitAsync(Request(deadlineMs: 399), CancellationToken.None).DefaultTimeout()).Error?.Code);
+        var atTheDeadline = dispatcher.SubmitAsync(Request(deadlineMs: 400), CancellationToken.None);
+        var (_, next) = await _f.Channel.NextAsync();
+        _f.Answer(agent, next);
+
+        Assert.Equal(TaskStatuses.Completed, (await atTheDeadline.DefaultTimeout()).Status);
     }
 
     [Fact]
@@ -179,6 +214,7 @@ public sealed class TaskDispatcherResilienceTests
         Assert.True(won.Hedge);
         var lost = Assert.Single(result.Route, r => r.Outcome == AttemptOutcomes.Superseded);
         Assert.Equal(primaryAgent.AgentId, lost.AgentId);
+        Assert.Equal((ErrorCodes.Superseded, "Another attempt of the task finished first."), (lost.Error?.Code, lost.Error?.Message));
         Assert.Null(lost.Hedge);
         await TestTimeouts.Eventually(() => _f.Channel.Cancelled.Contains((primaryAgent.AgentId, primary.TaskId)), "Cancel sent to the slower agent");
         Assert.Equal(0, a.Pending + b.Pending);

@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using Aicp.Agent.Sdk.Client;
+using Aicp.Agent.Sdk.Connection;
 using Aicp.Protocol;
 using Aicp.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
@@ -112,6 +114,54 @@ public sealed class ClusterDispatchTests
         Assert.Equal(["busy-1", "busy-3"], (await Task.WhenAll(heldOnOne, heldOnThree).DefaultTimeout()).Select(r => r.AgentId));
     }
 
+    /// <summary>Whether the MessagePack map <paramref name="payload"/> holds a <c>bin</c> (not a string) under <paramref name="key"/>.</summary>
+    private static bool IsBin(TaskPayload payload, string key)
+    {
+        if (!payload.IsMessagePack)
+        {
+            return false;
+        }
+
+        var reader = new MessagePack.MessagePackReader(payload.MessagePack);
+        for (var n = reader.ReadMapHeader(); n > 0; n--)
+        {
+            if (string.Equals(reader.ReadString(), key, StringComparison.OrdinalIgnoreCase))
+            {
+                return reader.NextMessagePackType == MessagePack.MessagePackType.Binary;
+            }
+
+            reader.Skip();
+        }
+
+        return false;
+    }
+
+    [Fact]
+    public async Task Submit_MessagePackBinOnAnotherNode_ArrivesAsABinAndTheResultComesBackAsOne()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var one = await HubHarness.StartAsync(Node(redis, "node-1"), protocol: HubProtocol.MessagePack);
+        await using var two = await HubHarness.StartAsync(Node(redis, "node-2"), protocol: HubProtocol.MessagePack);
+        (bool Bin, byte[]? Image)? seen = null;
+        await one.StartAgentAsync<object>("labeller", (task, _) =>
+        {
+            seen = (IsBin(task.Payload!, "image"), task.TryGetBinary("image", out var image) ? image.ToArray() : null);
+            return ValueTask.FromResult<object>(new { Echo = image.ToArray() });
+        });
+        await SeesAsync(two, "labeller");
+        var client = await two.StartClientAsync();
+        var image = Enumerable.Range(0, 4096).Select(i => (byte)(i * 7)).ToArray();
+
+        var result = await client.SubmitAsync("image.label", new { Image = image }).DefaultTimeout();
+
+        Assert.Equal((TaskStatuses.Completed, "node-1"), (result.Status, result.Route[0].Node));
+        Assert.True(seen!.Value.Bin); // not converted to JSON on its way across (a bin would have become base64 text)
+        Assert.Equal(image, seen.Value.Image);
+        Assert.True(IsBin(result.Result!, "echo"));
+        Assert.True(result.TryGetResultBinary("echo", out var echoed));
+        Assert.Equal(image, echoed.ToArray());
+    }
+
     [Fact]
     public async Task Submit_SubmittersOnEveryNode_AgentsMaxConcurrencyNeverExceeded()
     {
@@ -214,11 +264,22 @@ public sealed class ClusterDispatchTests
 
         var pending = client.SubmitAsync("image.label", null);
         await started.Task.DefaultTimeout();
+        Assert.Equal((0, 1), await InFlightAsync(asker)); // /v1/stats: the asker's attempt runs on the owner's agent
+        Assert.Equal((1, 0), await InFlightAsync(owner));
         await client.DisposeAsync(); // the submitter goes away: the hub cancels its task
 
         await Assert.ThrowsAnyAsync<Exception>(() => pending.DefaultTimeout());
         await cancelled.Task.DefaultTimeout(); // the cancel crossed to the owner node and reached the agent
         await TestTimeouts.Eventually(() => owner.Registry.GetById("slow")!.Pending == 0 && asker.Dispatcher.InFlightCount == 0, "slots and attempts released");
+        Assert.Equal((0, 0), await InFlightAsync(asker));
+    }
+
+    /// <summary><c>inFlight</c> and <c>remoteInFlight</c> of <c>GET /v1/stats</c>.</summary>
+    private static async Task<(int Local, int Remote)> InFlightAsync(HubHarness h)
+    {
+        using var http = new HttpClient { BaseAddress = h.Hub.BaseUrl };
+        var stats = JsonDocument.Parse(await http.GetStringAsync("/v1/stats").DefaultTimeout()).RootElement;
+        return (stats.GetProperty("inFlight").GetInt32(), stats.GetProperty("remoteInFlight").GetInt32());
     }
 
     [Fact]

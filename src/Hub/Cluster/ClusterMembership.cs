@@ -75,6 +75,9 @@ internal sealed partial class ClusterMembership : BackgroundService, IClusterPee
     /// <inheritdoc/>
     public bool Enabled => _options.Enabled;
 
+    /// <inheritdoc/>
+    public bool Connected => _redis is { IsConnected: true };
+
     /// <summary>A valid message from another node arrived on this node's inbox (raised on StackExchange.Redis's thread: handlers must not block).</summary>
     public event Action<PeerMessage>? MessageReceived;
 

@@ -9,6 +9,9 @@ internal interface IClusterPeers
     /// <summary>Whether this hub is a node of a cluster (<c>Aicp:Cluster:Redis</c> is set); fixed for the hub's lifetime.</summary>
     bool Enabled { get; }
 
+    /// <summary>Whether this node's connection to Redis is up now (messages to other nodes can be sent).</summary>
+    bool Connected { get; }
+
     /// <summary>This node's name.</summary>
     string Node { get; }
 

@@ -93,9 +93,9 @@ internal sealed class RemoteAgents
     /// </summary>
     public RemoteChoice? Pick(string method, ReadOnlySpan<string> tried, IRandomSource random)
     {
-        if (!Enabled)
+        if (!Enabled || !_cluster.Connected)
         {
-            return null;
+            return null; // not a node of a cluster, or Redis is not reachable now: nothing could be sent
         }
 
         var agents = Index.For(method);
@@ -178,7 +178,10 @@ internal sealed class RemoteAgents
             }).ConfigureAwait(false);
             if (!sent)
             {
-                pending.TryEnd(new RemoteEnd(AttemptEnd.Lost, Refused: false));
+                // Nothing went out (Redis unreachable, or nobody listens on the node's inbox: it is gone), so nothing ran:
+                // as a refusal, the task picks again without counting an attempt.
+                pending.TryEnd(new RemoteEnd(new AttemptEnd(AttemptOutcomes.Error, null, TaskError.Of(ErrorCodes.RemoteRefused,
+                    $"The attempt could not be sent to node '{remote.Node}' (Redis unreachable, or the node is gone); nothing ran.")), Refused: true));
             }
 
             using var timer = _time.CreateTimer(static s => ((Pending)s!).TryEnd(new RemoteEnd(AttemptEnd.TimedOut, Refused: false)), pending,
@@ -224,7 +227,7 @@ internal sealed class RemoteAgents
             if (nodes.Contains(pending.Node))
             {
                 pending.TryEnd(new RemoteEnd(new AttemptEnd(AttemptOutcomes.Disconnected, null,
-                    TaskError.Of(ErrorCodes.AgentDisconnected, $"Node '{pending.Node}', which held the agent, left the cluster.")), Refused: false));
+                    TaskError.Of(ErrorCodes.AgentDisconnected, $"Node '{pending.Node}', which held the agent, left the cluster.")), Refused: false, NodeLeft: true));
             }
         }
     }
@@ -255,5 +258,8 @@ internal readonly record struct RemoteChoice(RemoteAgent Target, int Load, int C
     public static bool LessLoaded(int load, int max, int otherLoad, int otherMax) => (long)load * otherMax < (long)otherLoad * max;
 }
 
-/// <summary>How a remote attempt ended; <see cref="Refused"/> when the owner did not run it (the task picks again).</summary>
-internal readonly record struct RemoteEnd(AttemptEnd End, bool Refused);
+/// <summary>
+/// How a remote attempt ended; <see cref="Refused"/> when the owner did not run it (the task picks again);
+/// <see cref="NodeLeft"/> when it was cut off because the owner's node left the cluster (the task fails over).
+/// </summary>
+internal readonly record struct RemoteEnd(AttemptEnd End, bool Refused, bool NodeLeft = false);

@@ -34,7 +34,7 @@ internal sealed partial class TaskDispatcher
             AgentId = remote.Agent.Id, Method = run.HasChain ? run.Method : null, Node = remote.Node, Outcome = end.Outcome, Ms = Math.Round(ms, 3),
             Strategy = run.Strategy.Name, Candidates = remote.Candidates, Pending = remote.Load, Error = end.Error,
         });
-        return new AttemptResult(end, remote.Agent.Id, Hedge: false);
+        return new AttemptResult(end, remote.Agent.Id, Hedge: false, ended.NodeLeft);
     }
 
     /// <summary>

@@ -16,6 +16,9 @@ internal sealed class FakeClusterPeers(bool enabled = true) : IClusterPeers
 
     public bool Enabled => enabled;
 
+    /// <summary>Whether Redis is reachable now; while it is not, <see cref="SendAsync"/> sends nothing.</summary>
+    public bool Connected { get; set; } = true;
+
     public string Node => Self;
 
     public ClusterView View => _view;
@@ -46,6 +49,11 @@ internal sealed class FakeClusterPeers(bool enabled = true) : IClusterPeers
 
     public Task<bool> SendAsync(string node, PeerMessage message)
     {
+        if (!Connected)
+        {
+            return Task.FromResult(false);
+        }
+
         Sent.Enqueue((node, message));
         return Task.FromResult(true);
     }

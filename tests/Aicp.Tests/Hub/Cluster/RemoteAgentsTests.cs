@@ -122,6 +122,22 @@ public sealed class RemoteAgentsTests
     }
 
     [Fact]
+    public async Task RunAsync_NothingSent_ARefusalAndTheAgentHeld_AndNoProposalWhileRedisIsDown()
+    {
+        _cluster.Show(("node-2", [Line("a"), Line("b", pending: 1)]));
+        var choice = Pick(0, 0)!.Value;
+        _cluster.Connected = false; // the connection drops after the pick
+
+        var end = await _remote.RunAsync(choice, "t1", 1, Method, null, 60_000, CancellationToken.None).DefaultTimeout();
+
+        Assert.True(end.Refused); // nothing ran: the task picks again without counting an attempt
+        Assert.Equal(ErrorCodes.RemoteRefused, end.End.Error?.Code);
+        Assert.Null(Pick(0, 0)); // no proposal while Redis is down
+        _cluster.Connected = true;
+        Assert.Equal(("b", 1), (PickId(0, 0), Pick(0, 0)!.Value.Candidates)); // a is held for the refusal
+    }
+
+    [Fact]
     public void Pick_TriedDrainingUnhealthyFullOrOwnNode_NeverChosen()
     {
         var ownNodesAgent = new NodeSnapshot { Node = Self, At = 0, Agents = [Line("mine")] };
@@ -186,6 +202,8 @@ public sealed class RemoteAgentsTests
     private sealed class ScriptedView(ClusterView view) : IClusterPeers
     {
         public bool Enabled => true;
+
+        public bool Connected => true;
 
         public string Node => Self;
 

@@ -103,6 +103,29 @@ public sealed class TaskDispatcherAcrossNodesTests
     }
 
     [Fact]
+    public async Task Submit_RemoteAttemptsNodeLeaves_FailsOverWithoutDrawingOnTheRetryBudget()
+    {
+        var (dispatcher, registry) = Create(new AicpHubOptions { RetryBudget = { Ratio = 0, MinPerSecond = 0 } }); // no failover may draw on it
+        registry.Register("c-here", "here", [Method], 1, new Dictionary<string, string>());
+        var held = dispatcher.SubmitAsync(DispatcherFixture.Request(), CancellationToken.None);
+        await _channel.WaitForSendsAsync(1); // "here" is full
+        _cluster.Show(("node-2", [Line("there")]));
+        var task = dispatcher.SubmitAsync(DispatcherFixture.Request(), CancellationToken.None);
+        await TestTimeouts.Eventually(() => !_cluster.Sent.IsEmpty, "the task sent to node-2");
+
+        _cluster.Show(); // node-2 leaves the view: the attempt there ends disconnected at once
+        var (agent, first) = _channel.Take();
+        dispatcher.Complete(agent.ConnectionId, new TaskCompletion { TaskId = first.TaskId, Attempt = first.Attempt, Ok = true }); // a slot frees here
+        var (_, failover) = await _channel.NextAsync();
+        dispatcher.Complete(agent.ConnectionId, new TaskCompletion { TaskId = failover.TaskId, Attempt = failover.Attempt, Ok = true });
+
+        var result = await task.DefaultTimeout();
+        Assert.Equal((TaskStatuses.Completed, "here", 2), (result.Status, result.AgentId, result.Attempts));
+        Assert.Equal([("there", AttemptOutcomes.Disconnected), ("here", AttemptOutcomes.Completed)], result.Route.Select(e => (e.AgentId, e.Outcome)));
+        Assert.Equal(TaskStatuses.Completed, (await held.DefaultTimeout()).Status);
+    }
+
+    [Fact]
     public async Task Submit_PreferLocal_RemoteOnlyWhenNoLocalSlot()
     {
         var options = new AicpHubOptions { Cluster = { PreferLocal = true } };

@@ -131,7 +131,7 @@ internal static class MetricFamilies
         "Node snapshots, membership entries and inbox messages read from Redis that were not valid, and were dropped.", "{message}", []);
 
     public static readonly MetricFamily ClusterRefusals = new("aicp_cluster_refusals_total",
-        "Attempts this node sent to another node's agent that the owner refused (full, draining or gone: the view was stale); the task picked again.", "{attempt}", []);
+        "Attempts this node sent to another node's agent that the owner refused (full, draining or gone: the view was stale), or that could not be sent; the task picked again.", "{attempt}", []);
 
     /// <summary>Label (tag) names.</summary>
     public static class Tags

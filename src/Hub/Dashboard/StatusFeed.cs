@@ -210,12 +210,14 @@ internal sealed partial class StatusFeed : BackgroundService
     /// <summary>The nodes of <paramref name="cluster"/> with their load, and the view's page of the other nodes' agents.</summary>
     private static StatusCluster Cluster(ClusterView cluster, StatusView view)
     {
+        // In page order as they are gathered (nodes by name, each node's agents by id), so paging needs no sort.
+        var nodes = cluster.Nodes.OrderBy(n => n.Node, StringComparer.Ordinal).ToArray();
         var remote = new List<NodeAgent>();
-        foreach (var node in cluster.Nodes)
+        foreach (var node in nodes)
         {
             if (node.Node != cluster.Node)
             {
-                foreach (var agent in node.Agents)
+                foreach (var agent in InIdOrder(node.Agents))
                 {
                     remote.Add(new NodeAgent(node.Node, agent));
                 }
@@ -224,15 +226,14 @@ internal sealed partial class StatusFeed : BackgroundService
 
         var page = Page(remote.ToArray(), view.ClusterAgentFilter,
             static (r, f) => Matches(r.Agent.Id, f) || Matches(r.Node, f) || r.Agent.Capabilities.Any(c => Matches(c, f)),
-            static (a, b) => string.CompareOrdinal(a.Node, b.Node) is var byNode and not 0 ? byNode : string.CompareOrdinal(a.Agent.Id, b.Agent.Id),
-            view.ClusterAgentPage, view.ClusterAgentPageSize, out var shownPage, out var matching);
+            order: null, view.ClusterAgentPage, view.ClusterAgentPageSize, out var shownPage, out var matching);
         return new StatusCluster
         {
             Node = cluster.Node,
             Redis = cluster.RedisState,
             UpdatedAt = cluster.UpdatedAt,
             TotalNodes = cluster.Nodes.Count,
-            Nodes = [.. cluster.Nodes.OrderBy(n => n.Node, StringComparer.Ordinal).Take(StatusView.MaxClusterNodes).Select(n => new StatusClusterNode
+            Nodes = [.. nodes.Take(StatusView.MaxClusterNodes).Select(n => new StatusClusterNode
             {
                 Node = n.Node, Self = n.Node == cluster.Node, At = DateTimeOffset.FromUnixTimeMilliseconds(n.At), Agents = n.Agents.Count,
                 Pending = n.Agents.Sum(a => a.Pending), Slots = n.Agents.Sum(a => a.MaxConcurrency),
@@ -304,15 +305,36 @@ internal sealed partial class StatusFeed : BackgroundService
 
     private static bool Matches(string value, string filter) => value.Contains(filter, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Filters, orders and cuts one page; the page is clamped to the last one.</summary>
-    private static T[] Page<T>(T[] all, string? filter, Func<T, string, bool> matches, Comparison<T> order, int page, int pageSize,
+    /// <summary>
+    /// Each node publishes its agents ordered by id (<see cref="ClusterMembership"/>); a list that is not is sorted here,
+    /// so the order of the page never depends on what another node wrote.
+    /// </summary>
+    private static IReadOnlyList<ClusterAgent> InIdOrder(IReadOnlyList<ClusterAgent> agents)
+    {
+        for (var i = 1; i < agents.Count; i++)
+        {
+            if (string.CompareOrdinal(agents[i - 1].Id, agents[i].Id) > 0)
+            {
+                return [.. agents.OrderBy(a => a.Id, StringComparer.Ordinal)];
+            }
+        }
+
+        return agents;
+    }
+
+    /// <summary>Filters, orders (unless <paramref name="order"/> is null: already in order) and cuts one page; the page is clamped to the last one.</summary>
+    private static T[] Page<T>(T[] all, string? filter, Func<T, string, bool> matches, Comparison<T>? order, int page, int pageSize,
         out int shownPage, out int matching)
     {
         var selected = filter is null ? all : Array.FindAll(all, item => matches(item, filter));
         matching = selected.Length;
         var pages = Math.Max(1, (matching + pageSize - 1) / pageSize);
         shownPage = Math.Min(page, pages - 1);
-        Array.Sort(selected, order);
+        if (order is not null)
+        {
+            Array.Sort(selected, order);
+        }
+
         return selected.AsSpan(Math.Min(matching, shownPage * pageSize), Math.Min(pageSize, Math.Max(0, matching - shownPage * pageSize))).ToArray();
     }
 

@@ -3,6 +3,7 @@ using Aicp.Agent.Sdk.Connection;
 using Aicp.Hub.Dashboard;
 using Aicp.Protocol;
 using Aicp.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace Aicp.Tests.Integration.Cluster;
 
@@ -98,6 +99,28 @@ public sealed class ClusterStatusFeedTests
         await subscriber.SubscribeAsync(new StatusView { ClusterAgentFilter = "text.embed", ClusterAgentPageSize = 9 });
         var embedders = (await subscriber.NextAsync(s => s.Cluster?.Agents.PageSize == 9)).Cluster!.Agents;
         Assert.Equal((500, "agent-0001"), (embedders.Matching, embedders.Items[0].Id));
+    }
+
+    [Fact]
+    public async Task SubscribeStatus_NodePublishesAgentsOutOfOrder_ListedByNodeThenId()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var one = await HubHarness.StartAsync(Node(redis, "node-1"));
+        await using var two = await HubHarness.StartAsync(Node(redis, "node-2"));
+        await one.StartAgentAsync("labeller", HubHarness.Echo("labeller"));
+        using var client = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
+        var db = client.GetDatabase();
+        var agent = """{"id":"ID","capabilities":["image.label"],"maxConcurrency":4,"pending":0,"draining":false,"healthy":true}""";
+        var snapshot = $$"""{"node":"node-0","at":0,"agents":[{{agent.Replace("ID", "z1", StringComparison.Ordinal)}},{{agent.Replace("ID", "a1", StringComparison.Ordinal)}}]}""";
+        await db.StringSetAsync("aicp:node:node-0", snapshot, TimeSpan.FromSeconds(30));
+        await db.SortedSetAddAsync("aicp:nodes", "node-0", DateTimeOffset.UtcNow.AddSeconds(30).ToUnixTimeMilliseconds());
+        await using var subscriber = await StatusSubscriber.ConnectAsync(two);
+
+        await subscriber.SubscribeAsync(new StatusView());
+        var seen = await subscriber.NextAsync(s => s.Cluster?.Agents.Total == 3);
+
+        Assert.Equal([("node-0", "a1"), ("node-0", "z1"), ("node-1", "labeller")], seen.Cluster!.Agents.Items.Select(a => (a.Node, a.Id)));
+        Assert.Equal(["node-0", "node-1", "node-2"], seen.Cluster.Nodes.Select(n => n.Node));
     }
 
     [Fact]

@@ -190,7 +190,7 @@ internal sealed partial class StatusFeed : BackgroundService
                 Connections = _connections?.ConnectionCount ?? 0,
                 Subscribers = _subscribers.Count,
             },
-            Agents = new AgentPage
+            Agents = new AgentPage<AgentStatus>
             {
                 Total = _registry.Count, Matching = agentsMatching, Page = agentPage, PageSize = view.AgentPageSize,
                 Items = [.. agents.Select(StatusQueries.Describe)],
@@ -212,14 +212,14 @@ internal sealed partial class StatusFeed : BackgroundService
     {
         // In page order as they are gathered (nodes by name, each node's agents by id), so paging needs no sort.
         var nodes = cluster.Nodes.OrderBy(n => n.Node, StringComparer.Ordinal).ToArray();
-        var remote = new List<NodeAgent>();
+        var remote = new List<StatusClusterAgent>();
         foreach (var node in nodes)
         {
             if (node.Node != cluster.Node)
             {
                 foreach (var agent in InIdOrder(node.Agents))
                 {
-                    remote.Add(new NodeAgent(node.Node, agent));
+                    remote.Add(new StatusClusterAgent { Node = node.Node, Agent = agent });
                 }
             }
         }
@@ -238,14 +238,10 @@ internal sealed partial class StatusFeed : BackgroundService
                 Node = n.Node, Self = n.Node == cluster.Node, At = DateTimeOffset.FromUnixTimeMilliseconds(n.At), Agents = n.Agents.Count,
                 Pending = n.Agents.Sum(a => a.Pending), Slots = n.Agents.Sum(a => a.MaxConcurrency),
             })],
-            Agents = new ClusterAgentPage
+            Agents = new AgentPage<StatusClusterAgent>
             {
                 Total = remote.Count, Matching = matching, Page = shownPage, PageSize = view.ClusterAgentPageSize,
-                Items = [.. page.Select(r => new StatusClusterAgent
-                {
-                    Node = r.Node, Id = r.Agent.Id, Capabilities = r.Agent.Capabilities, Pending = r.Agent.Pending, MaxConcurrency = r.Agent.MaxConcurrency,
-                    Healthy = r.Agent.Healthy, Draining = r.Agent.Draining,
-                })],
+                Items = page,
             },
         };
     }
@@ -337,9 +333,6 @@ internal sealed partial class StatusFeed : BackgroundService
 
         return selected.AsSpan(Math.Min(matching, shownPage * pageSize), Math.Min(pageSize, Math.Max(0, matching - shownPage * pageSize))).ToArray();
     }
-
-    /// <summary>Another node's agent and the node that holds it.</summary>
-    private readonly record struct NodeAgent(string Node, ClusterAgent Agent);
 
     private static partial class Log
     {

@@ -1,3 +1,4 @@
+using Aicp.Hub.Cluster;
 using Aicp.Hub.Observability;
 using MessagePack;
 
@@ -120,7 +121,7 @@ public sealed record StatusSnapshot
     public required StatusTotals Totals { get; init; }
 
     [Key("agents")]
-    public required AgentPage Agents { get; init; }
+    public required AgentPage<AgentStatus> Agents { get; init; }
 
     [Key("capabilities")]
     public required CapabilityPage Capabilities { get; init; }
@@ -156,11 +157,11 @@ public sealed record StatusTotals
     public int Subscribers { get; init; }
 }
 
-/// <summary>One page of the live agents.</summary>
+/// <summary>One page of agents: this hub's live agents, or on a node of a cluster the other nodes' agents.</summary>
 [MessagePackObject]
-public sealed record AgentPage
+public sealed record AgentPage<T>
 {
-    /// <summary>Live agents in all.</summary>
+    /// <summary>Agents in all.</summary>
     [Key("total")]
     public int Total { get; init; }
 
@@ -176,7 +177,7 @@ public sealed record AgentPage
     public int PageSize { get; init; }
 
     [Key("items")]
-    public required IReadOnlyList<AgentStatus> Items { get; init; }
+    public required IReadOnlyList<T> Items { get; init; }
 }
 
 /// <summary>One page of the known capabilities, each with its recent trend.</summary>
@@ -263,9 +264,9 @@ public sealed record StatusCluster
     [Key("nodes")]
     public required IReadOnlyList<StatusClusterNode> Nodes { get; init; }
 
-    /// <summary>One page of the other nodes' agents.</summary>
+    /// <summary>One page of the other nodes' agents, ordered by node, then id.</summary>
     [Key("agents")]
-    public required ClusterAgentPage Agents { get; init; }
+    public required AgentPage<StatusClusterAgent> Agents { get; init; }
 }
 
 /// <summary>One live node and the load of its agents, as it last published them.</summary>
@@ -296,28 +297,7 @@ public sealed record StatusClusterNode
     public int Slots { get; init; }
 }
 
-/// <summary>One page of the other nodes' agents, ordered by node, then id.</summary>
-[MessagePackObject]
-public sealed record ClusterAgentPage
-{
-    /// <summary>The other nodes' agents in all.</summary>
-    [Key("total")]
-    public int Total { get; init; }
-
-    [Key("matching")]
-    public int Matching { get; init; }
-
-    [Key("page")]
-    public int Page { get; init; }
-
-    [Key("pageSize")]
-    public int PageSize { get; init; }
-
-    [Key("items")]
-    public required IReadOnlyList<StatusClusterAgent> Items { get; init; }
-}
-
-/// <summary>Another node's agent, as its node last published it.</summary>
+/// <summary>Another node's agent, as its node last published it (the record <c>GET /v1/cluster</c> lists), with that node.</summary>
 [MessagePackObject]
 public sealed record StatusClusterAgent
 {
@@ -325,21 +305,6 @@ public sealed record StatusClusterAgent
     [Key("node")]
     public required string Node { get; init; }
 
-    [Key("id")]
-    public required string Id { get; init; }
-
-    [Key("capabilities")]
-    public required IReadOnlyList<string> Capabilities { get; init; }
-
-    [Key("pending")]
-    public int Pending { get; init; }
-
-    [Key("maxConcurrency")]
-    public int MaxConcurrency { get; init; }
-
-    [Key("healthy")]
-    public bool Healthy { get; init; }
-
-    [Key("draining")]
-    public bool Draining { get; init; }
+    [Key("agent")]
+    public required ClusterAgent Agent { get; init; }
 }

@@ -10,11 +10,12 @@ public sealed partial class DocSnippetTests
     public async Task Cluster_StatusSnapshotExample_HasTheShapeTheFeedSends()
     {
         await using var redis = await RedisServer.StartAsync();
-        Dictionary<string, string?> Node(string node) => new()
+        Dictionary<string, string?> Node(string node)
         {
-            ["Aicp:Cluster:Redis"] = redis.Endpoint, ["Aicp:Cluster:NodeId"] = node,
-            ["Aicp:Cluster:HeartbeatInterval"] = "00:00:00.2", ["Aicp:Cluster:NodeTtl"] = "00:00:05", ["Aicp:Dashboard:PushIntervalMs"] = "200",
-        };
+            var settings = redis.NodeSettings(node, nodeTtl: "00:00:05"); // the tests beside it run in parallel: slack for a late heartbeat
+            settings["Aicp:Dashboard:PushIntervalMs"] = "200";
+            return settings;
+        }
         await using var one = await HubHarness.StartAsync(Node("node-1"));
         await using var two = await HubHarness.StartAsync(Node("node-2"));
         await one.StartAgentAsync("labelee-1", HubHarness.Echo("labelee-1"), maxConcurrency: 4);
@@ -29,7 +30,7 @@ public sealed partial class DocSnippetTests
         var snapshot = push.GetProperty("arguments")[0];
         AssertSameShape(documented, snapshot, "Status");
         var cluster = snapshot.GetProperty("cluster");
-        Assert.Equal("labelee-1", cluster.GetProperty("agents").GetProperty("items")[0].GetProperty("id").GetString());
+        Assert.Equal("labelee-1", cluster.GetProperty("agents").GetProperty("items")[0].GetProperty("agent").GetProperty("id").GetString());
         Assert.Equal(["node-1", "node-2"], cluster.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("node").GetString()));
     }
 }

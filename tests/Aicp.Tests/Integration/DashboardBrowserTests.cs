@@ -89,8 +89,8 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
     public async Task Dashboard_NodeOfACluster_ClusterPanelListsBothNodesAndTheOtherNodesAgent()
     {
         await using var redis = await RedisServer.StartAsync();
-        await using var one = await HubHarness.StartAsync(ClusterNode(redis, "node-1"));
-        await using var two = await HubHarness.StartAsync(ClusterNode(redis, "node-2"));
+        await using var one = await HubHarness.StartAsync(redis.NodeSettings("node-1"));
+        await using var two = await HubHarness.StartAsync(redis.NodeSettings("node-2"));
         await one.StartAgentAsync("remote-1", HubHarness.Echo("remote-1"), maxConcurrency: 4);
         await one.StartAgentAsync("remote-2", HubHarness.Echo("remote-2"), maxConcurrency: 2, method: "text.embed");
         await two.StartAgentAsync("local-1", HubHarness.Echo("local-1"), maxConcurrency: 8);
@@ -130,12 +130,6 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             output.WriteLine($"screenshot: {await Chromium.ScreenshotAsync(page, "dashboard-cluster")}");
         });
     }
-
-    private static Dictionary<string, string?> ClusterNode(RedisServer redis, string node) => new()
-    {
-        ["Aicp:Cluster:Redis"] = redis.Endpoint, ["Aicp:Cluster:NodeId"] = node,
-        ["Aicp:Cluster:HeartbeatInterval"] = "00:00:00.2", ["Aicp:Cluster:NodeTtl"] = "00:00:01",
-    };
 
     [Fact]
     public async Task Dashboard_KeysConfigured_ShowsNoDataWithoutTheAdminKey()

@@ -288,9 +288,9 @@
     $("#cluster-nodes tbody").replaceChildren(...nodes);
 
     const page = cluster.agents;
-    const rows = page.items.map((a) => el("tr", { "data-cluster-agent-id": a.id, "data-node": a.node },
+    const rows = page.items.map(({ node, agent: a }) => el("tr", { "data-cluster-agent-id": a.id, "data-node": node },
       el("th", { scope: "row", text: a.id }),
-      td(a.node),
+      td(node),
       td(a.capabilities.join(", "), "wrap"),
       loadCell(a.pending, a.maxConcurrency, a.id),
       el("td", {}, el("span", { class: `badge agent-${a.healthy ? "healthy" : "unhealthy"}`, text: a.healthy ? "healthy" : "unhealthy" }),

@@ -17,12 +17,12 @@ public sealed class ClusterStatusFeedTests
 {
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 
-    private static Dictionary<string, string?> Node(RedisServer redis, string node) => new()
+    private static Dictionary<string, string?> Node(RedisServer redis, string node)
     {
-        ["Aicp:Cluster:Redis"] = redis.Endpoint, ["Aicp:Cluster:NodeId"] = node,
-        ["Aicp:Cluster:HeartbeatInterval"] = "00:00:00.2", ["Aicp:Cluster:NodeTtl"] = "00:00:01",
-        ["Aicp:Dashboard:PushIntervalMs"] = "200",
-    };
+        var settings = redis.NodeSettings(node);
+        settings["Aicp:Dashboard:PushIntervalMs"] = "200";
+        return settings;
+    }
 
     [Theory]
     [InlineData(HubProtocol.Json)]
@@ -42,7 +42,7 @@ public sealed class ClusterStatusFeedTests
         await using var subscriber = await StatusSubscriber.ConnectAsync(two);
         await subscriber.SubscribeAsync(new StatusView());
 
-        var seen = await subscriber.NextAsync(s => s.Cluster is { } c && c.Agents.Items.Any(a => a.Id == "labeller") && c.Nodes.All(n => n.Agents == 1));
+        var seen = await subscriber.NextAsync(s => s.Cluster is { } c && c.Agents.Items.Any(a => a.Agent.Id == "labeller") && c.Nodes.All(n => n.Agents == 1));
         var cluster = seen.Cluster!;
         Assert.Equal(("node-2", "up", 2), (cluster.Node, cluster.Redis, cluster.TotalNodes));
         Assert.NotNull(cluster.UpdatedAt);
@@ -51,13 +51,14 @@ public sealed class ClusterStatusFeedTests
         Assert.Equal((1, 1, 0, 25), (cluster.Agents.Total, cluster.Agents.Matching, cluster.Agents.Page, cluster.Agents.PageSize));
         var remote = Assert.Single(cluster.Agents.Items); // the other nodes' agents only; this node's are the agents page
         Assert.Equal(("node-1", "labeller", "image.label", 0, 4, true, false),
-            (remote.Node, remote.Id, Assert.Single(remote.Capabilities), remote.Pending, remote.MaxConcurrency, remote.Healthy, remote.Draining));
+            (remote.Node, remote.Agent.Id, Assert.Single(remote.Agent.Capabilities), remote.Agent.Pending, remote.Agent.MaxConcurrency, remote.Agent.Healthy,
+                remote.Agent.Draining));
         Assert.Equal(["chatter"], seen.Agents.Items.Select(a => a.Id));
 
         // A task from node-2 running on node-1's agent: its pending count, as node-1 publishes it.
         var client = await two.StartClientAsync();
         var running = client.SubmitAsync("image.label", null);
-        var busy = await subscriber.NextAsync(s => s.Cluster!.Agents.Items is [{ Pending: 1 }]);
+        var busy = await subscriber.NextAsync(s => s.Cluster!.Agents.Items is [{ Agent.Pending: 1 }]);
         Assert.Equal([1, 0], busy.Cluster!.Nodes.Select(n => n.Pending));
         release.SetResult();
         Assert.Equal(TaskStatuses.Completed, (await running.DefaultTimeout()).Status);
@@ -85,7 +86,7 @@ public sealed class ClusterStatusFeedTests
         Assert.Equal(StatusView.MaxClusterAgentPageSize, subscription.View.ClusterAgentPageSize);
         var page = await subscriber.NextAsync(s => s.Cluster?.Agents.Total == 1000);
         Assert.Equal(3, page.Cluster!.Agents.Page);
-        Assert.Equal(Enumerable.Range(300, 100).Select(i => ("node-1", $"agent-{i:0000}")), page.Cluster.Agents.Items.Select(a => (a.Node, a.Id)));
+        Assert.Equal(Enumerable.Range(300, 100).Select(i => ("node-1", $"agent-{i:0000}")), page.Cluster.Agents.Items.Select(a => (a.Node, a.Agent.Id)));
         Assert.Equal((1000, 8000), (page.Cluster.Nodes[0].Agents, page.Cluster.Nodes[0].Slots));
         Assert.True(JsonSerializer.SerializeToUtf8Bytes(page, Web).Length < 128 * 1024);
 
@@ -93,12 +94,12 @@ public sealed class ClusterStatusFeedTests
         await subscriber.SubscribeAsync(new StatusView { ClusterAgentPage = 400, ClusterAgentFilter = "agent-09" });
         var filtered = await subscriber.NextAsync(s => s.Full && s.Cluster?.Agents.Matching == 100);
         Assert.Equal(3, filtered.Cluster!.Agents.Page);
-        Assert.Equal(Enumerable.Range(975, 25).Select(i => $"agent-{i:0000}"), filtered.Cluster.Agents.Items.Select(a => a.Id));
+        Assert.Equal(Enumerable.Range(975, 25).Select(i => $"agent-{i:0000}"), filtered.Cluster.Agents.Items.Select(a => a.Agent.Id));
         await subscriber.SubscribeAsync(new StatusView { ClusterAgentFilter = "NODE-1", ClusterAgentPageSize = 7 });
         Assert.Equal(1000, (await subscriber.NextAsync(s => s.Cluster?.Agents.PageSize == 7)).Cluster!.Agents.Matching);
         await subscriber.SubscribeAsync(new StatusView { ClusterAgentFilter = "text.embed", ClusterAgentPageSize = 9 });
         var embedders = (await subscriber.NextAsync(s => s.Cluster?.Agents.PageSize == 9)).Cluster!.Agents;
-        Assert.Equal((500, "agent-0001"), (embedders.Matching, embedders.Items[0].Id));
+        Assert.Equal((500, "agent-0001"), (embedders.Matching, embedders.Items[0].Agent.Id));
     }
 
     [Fact]
@@ -119,7 +120,7 @@ public sealed class ClusterStatusFeedTests
         await subscriber.SubscribeAsync(new StatusView());
         var seen = await subscriber.NextAsync(s => s.Cluster?.Agents.Total == 3);
 
-        Assert.Equal([("node-0", "a1"), ("node-0", "z1"), ("node-1", "labeller")], seen.Cluster!.Agents.Items.Select(a => (a.Node, a.Id)));
+        Assert.Equal([("node-0", "a1"), ("node-0", "z1"), ("node-1", "labeller")], seen.Cluster!.Agents.Items.Select(a => (a.Node, a.Agent.Id)));
         Assert.Equal(["node-0", "node-1", "node-2"], seen.Cluster.Nodes.Select(n => n.Node));
     }
 

@@ -35,7 +35,7 @@ internal sealed partial class TaskDispatcher
             var pool = _registry.GetPool(method);
             if (pool is null)
             {
-                return run.Stream is null && _remote is not null
+                return _remote is not null
                     ? await WaitForRemoteAsync(run, timeoutMs, waitUntil, deadlineBinds)
                     : Acquisition.Fail(TaskStatuses.NoAgents, ErrorCodes.NoAgents, $"No live agent serves '{method}'.");
             }
@@ -48,14 +48,14 @@ internal sealed partial class TaskDispatcher
                 return picked;
             }
 
-            if (run.Stream is null && _remote?.Pick(method, run.Tried.Span, _random) is { } remote)
+            if (_remote?.Pick(method, run.Tried.Span, _random) is { } remote)
             {
                 return Acquisition.OnNode(remote); // no local slot now: another node's free agent before waiting here
             }
 
             if (!anyUntried)
             {
-                return run.Stream is null && _remote is not null
+                return _remote is not null
                     ? await WaitForRemoteAsync(run, timeoutMs, waitUntil, deadlineBinds)
                     : Acquisition.Fail(TaskStatuses.NoAgents, ErrorCodes.NoAgents, $"No untried live agent serves '{method}'.");
             }

@@ -225,8 +225,11 @@ internal sealed partial class ClusterMembership : BackgroundService, IClusterPee
         var redis = _redis!;
         if (!_subscribed)
         {
-            // The inbox, once Redis answers: StackExchange.Redis subscribes again by itself after each reconnect.
-            await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(InboxChannel(_node)), OnInbox).ConfigureAwait(false);
+            // The inbox, once Redis answers: StackExchange.Redis subscribes again by itself after each reconnect. Through a
+            // message queue, whose messages are handled one at a time in the order they were published (a handler passed
+            // to SubscribeAsync may run concurrently, out of order): a streamed attempt's chunks come before its result.
+            var inbox = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(InboxChannel(_node))).ConfigureAwait(false);
+            inbox.OnMessage(message => OnInbox(message.Channel, message.Message));
             _subscribed = true;
         }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using Aicp.Hub.Dispatch;
 using Aicp.Hub.Routing;
 using Aicp.Protocol;
@@ -160,12 +161,19 @@ internal sealed class RemoteAgents
         return false;
     }
 
-    /// <summary>Sends attempt <paramref name="attempt"/> of the task to <paramref name="remote"/>'s node and waits for its end.</summary>
+    /// <summary>
+    /// Sends attempt <paramref name="attempt"/> of the task to <paramref name="remote"/>'s node and waits for its end.
+    /// With a <paramref name="stream"/>, the agent's chunks the owner relays go into it in order, each waiting for room
+    /// as a local one does, all of them before the end is returned; a submitter more than four buffers behind ends the
+    /// task <c>slow_consumer</c>.
+    /// </summary>
     public async Task<RemoteEnd> RunAsync(RemoteChoice remote, string taskId, int attempt, string method, TaskPayload? payload, int timeoutMs,
-        CancellationToken cancellationToken)
+        TaskStream? stream, CancellationToken cancellationToken)
     {
         var key = (taskId, attempt);
-        var pending = new Pending(remote.Node);
+        var pending = new Pending(remote.Node, stream);
+        using var relayCancel = new CancellationTokenSource();
+        var relay = pending.Chunks is { } chunks ? RelayAsync(chunks.Reader, stream!, attempt, relayCancel.Token) : null;
         _pending[key] = pending;
         var sends = remote.Target.Sends;
         sends.Sent();
@@ -174,7 +182,7 @@ internal sealed class RemoteAgents
             var sent = await _cluster.SendAsync(remote.Node, new PeerMessage
             {
                 Type = PeerMessage.Execute, From = _cluster.Node, TaskId = taskId, Attempt = attempt, AgentId = remote.Agent.Id, Method = method,
-                TimeoutMs = timeoutMs, Payload = payload,
+                TimeoutMs = timeoutMs, Payload = payload, Stream = stream is null ? null : true,
             }).ConfigureAwait(false);
             if (!sent)
             {
@@ -188,6 +196,18 @@ internal sealed class RemoteAgents
                 TimeSpan.FromMilliseconds(timeoutMs) + AnswerGrace, Timeout.InfiniteTimeSpan);
             using var cancel = cancellationToken.UnsafeRegister(static s => ((Pending)s!).TryEnd(new RemoteEnd(AttemptEnd.Cancelled, Refused: false)), pending);
             var end = await pending.Ended.ConfigureAwait(false);
+            if (relay is not null)
+            {
+                // The owner's answer comes after its last chunk: those chunks reach the stream first. Any other end stops the relay.
+                pending.Chunks!.Writer.TryComplete();
+                if (end.End.Outcome is AttemptOutcomes.Cancelled or AttemptOutcomes.Timeout or AttemptOutcomes.Disconnected || !end.FromOwner)
+                {
+                    await relayCancel.CancelAsync().ConfigureAwait(false);
+                }
+
+                await relay.ConfigureAwait(false);
+            }
+
             if (end.Refused)
             {
                 remote.Target.Refused(_time.GetTimestamp());
@@ -207,17 +227,42 @@ internal sealed class RemoteAgents
         }
     }
 
+    /// <summary>Offers the relayed chunks to the stream in order, each waiting for room; stops when the stream takes no more.</summary>
+    private static async Task RelayAsync(ChannelReader<TaskPayload> chunks, TaskStream stream, int attempt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var chunk in chunks.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (!await stream.OfferAsync(attempt, chunk, cancellationToken).ConfigureAwait(false))
+                {
+                    return; // the attempt ended, the submitter left or read too slowly: the task's token ends the attempt
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the attempt ended without the owner's answer: its remaining chunks go nowhere
+        }
+    }
+
     private void OnMessage(PeerMessage message)
     {
-        if (message.Type is not (PeerMessage.Result or PeerMessage.Refused)
+        if (message.Type is not (PeerMessage.Result or PeerMessage.Refused or PeerMessage.Chunk)
             || !_pending.TryGetValue((message.TaskId, message.Attempt), out var pending) || pending.Node != message.From)
         {
             return; // late (the attempt ended here already), or not ours
         }
 
+        if (message.Type == PeerMessage.Chunk)
+        {
+            pending.Relay(message.Payload!);
+            return;
+        }
+
         pending.TryEnd(message.Type == PeerMessage.Refused
-            ? new RemoteEnd(new AttemptEnd(AttemptOutcomes.Error, null, message.Error), Refused: true)
-            : new RemoteEnd(new AttemptEnd(message.Outcome!, message.ResultPayload, message.Error), Refused: false));
+            ? new RemoteEnd(new AttemptEnd(AttemptOutcomes.Error, null, message.Error), Refused: true, FromOwner: true)
+            : new RemoteEnd(new AttemptEnd(message.Outcome!, message.ResultPayload, message.Error), Refused: false, FromOwner: true));
     }
 
     private void OnNodesLeft(IReadOnlyCollection<string> nodes)
@@ -232,11 +277,35 @@ internal sealed class RemoteAgents
         }
     }
 
-    private sealed class Pending(string node)
+    private sealed class Pending(string node, TaskStream? stream)
     {
+        /// <summary>Chunks relayed ahead of the submitter, at most four of its buffers.</summary>
+        private readonly int _relayCapacity = stream is null ? 0 : 4 * stream.MaxBufferedChunks;
+
         private readonly TaskCompletionSource<RemoteEnd> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public string Node { get; } = node;
+
+        /// <summary>The relayed chunks not yet offered to the stream; null when the submitter does not stream.</summary>
+        /// <remarks>Not a single-reader channel: its reader could not count what waits.</remarks>
+        public Channel<TaskPayload>? Chunks { get; } = stream is null ? null : Channel.CreateUnbounded<TaskPayload>();
+
+        /// <summary>A chunk from the owner: queued for the stream, or, past the relay's capacity, the end of the task (slow_consumer).</summary>
+        public void Relay(TaskPayload chunk)
+        {
+            if (Chunks is not { } chunks || _ended.Task.IsCompleted)
+            {
+                return;
+            }
+
+            if (chunks.Reader.Count >= _relayCapacity)
+            {
+                stream!.Overflowed(_relayCapacity);
+                return;
+            }
+
+            chunks.Writer.TryWrite(chunk);
+        }
 
         public Task<RemoteEnd> Ended => _ended.Task;
 
@@ -260,6 +329,7 @@ internal readonly record struct RemoteChoice(RemoteAgent Target, int Load, int C
 
 /// <summary>
 /// How a remote attempt ended; <see cref="Refused"/> when the owner did not run it (the task picks again);
-/// <see cref="NodeLeft"/> when it was cut off because the owner's node left the cluster (the task fails over).
+/// <see cref="FromOwner"/> when the owner answered (its chunks, if any, all arrived before); <see cref="NodeLeft"/> when
+/// it was cut off because the owner's node left the cluster (the task fails over).
 /// </summary>
-internal readonly record struct RemoteEnd(AttemptEnd End, bool Refused, bool NodeLeft = false);
+internal readonly record struct RemoteEnd(AttemptEnd End, bool Refused, bool FromOwner = false, bool NodeLeft = false);

@@ -20,6 +20,7 @@ namespace Aicp.Hub.Dispatch;
 /// </remarks>
 internal sealed class TaskStream
 {
+    // Stryker disable once Boolean,Initializer : SingleReader is a performance hint; the stream has one reader by contract
     private readonly Channel<TaskStreamItem> _items = Channel.CreateUnbounded<TaskStreamItem>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _room;
     private readonly CancellationTokenSource _cancel = new();
@@ -44,6 +45,7 @@ internal sealed class TaskStream
     public CancellationToken Token { get; }
 
     /// <summary>The task's id, once the dispatcher started it.</summary>
+    // Stryker disable once String : read only after Started, which the dispatcher calls first
     public string TaskId { get; private set; } = "";
 
     /// <summary>Chunks taken for the submitter so far.</summary>
@@ -58,13 +60,24 @@ internal sealed class TaskStream
     /// <summary>Most bytes a chunk may have (<see cref="StreamingOptions.MaxChunkBytes"/>).</summary>
     public int MaxChunkBytes => _options.MaxChunkBytes;
 
+    /// <summary>Most chunks the buffer holds (<see cref="StreamingOptions.MaxBufferedChunks"/>).</summary>
+    public int MaxBufferedChunks => _options.MaxBufferedChunks;
+
     public void Started(string taskId) => TaskId = taskId;
+
+    /// <summary>
+    /// Ends the task as <c>slow_consumer</c> because the agent's output, relayed from another node, got more than
+    /// <paramref name="held"/> chunks ahead of the submitter.
+    /// </summary>
+    public void Overflowed(int held) => Fail(TaskError.Of(ErrorCodes.SlowConsumer,
+        $"The submitter fell more than {held} chunks behind the agent's output relayed from another node; the task was ended."));
 
     /// <summary>Attempt <paramref name="number"/> was sent: its chunks are taken from now on.</summary>
     public void BeginAttempt(int number)
     {
         lock (_lock)
         {
+            // Stryker disable once Conditional : a closed stream takes no chunk either way: IsLive and the write also check _closed
             _liveAttempt = _closed ? 0 : number;
         }
     }
@@ -98,6 +111,7 @@ internal sealed class TaskStream
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(stall.Token, Token, cancellationToken);
             try
             {
+                // Stryker disable once Boolean : the hub runs without a synchronization context
                 await _room.WaitAsync(wait.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
@@ -158,6 +172,7 @@ internal sealed class TaskStream
     /// <summary>The chunks, then the final result. One reader; a chunk read frees its room in the buffer.</summary>
     public async IAsyncEnumerable<TaskStreamItem> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        // Stryker disable once Boolean : the hub runs without a synchronization context
         await foreach (var item in _items.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             if (item.Result is null)
@@ -181,6 +196,7 @@ internal sealed class TaskStream
     {
         lock (_lock)
         {
+            // Stryker disable once Assignment : Fail has one caller, which always passes the same error (slow_consumer with the same message)
             Failure ??= error;
         }
 

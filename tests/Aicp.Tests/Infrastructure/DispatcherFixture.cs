@@ -5,6 +5,7 @@ using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;
 using Aicp.Hub.Routing;
 using Aicp.Protocol;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
@@ -21,21 +22,29 @@ internal sealed class DispatcherFixture
     private TaskDispatcher? _dispatcher;
     private AgentRegistry? _registry;
     private HubCounters? _counters;
-    private HubMetrics? _metrics;
+    private IServiceProvider? _telemetry;
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
 
     public RecordingAgentChannel Channel { get; } = new();
 
     /// <summary>The dispatcher's metrics as <c>/metrics</c> would serve them now.</summary>
-    public Task<MetricsScrape> ScrapeAsync()
-    {
-        if (_metrics is null)
-        {
-            Create();
-        }
+    public Task<MetricsScrape> ScrapeAsync() => MetricsScrape.CollectAsync(Telemetry.GetRequiredService<HubMetrics>().Registry);
 
-        return MetricsScrape.CollectAsync(_metrics!.Registry);
+    /// <summary>The attempts as <c>/v1/routes</c> lists them, newest first.</summary>
+    public IReadOnlyList<RouteRecord> Routes => Telemetry.GetRequiredService<RouteLog>().Latest(100);
+
+    private IServiceProvider Telemetry
+    {
+        get
+        {
+            if (_telemetry is null)
+            {
+                Create();
+            }
+
+            return _telemetry!;
+        }
     }
 
     /// <summary>What the dispatcher logged, every level.</summary>
@@ -69,9 +78,9 @@ internal sealed class DispatcherFixture
     public (TaskDispatcher Dispatcher, AgentRegistry Registry) Create(AicpHubOptions? options = null, params IRoutingStrategy[] strategies)
     {
         var logs = LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace)); // lives as long as the fixture
-        (_dispatcher, _registry) = TestDispatcher.Create(Time, Channel, out var counters, out var metrics, logs, options, rules: null, strategies);
+        (_dispatcher, _registry) = TestDispatcher.Create(Time, Channel, out var counters, out var telemetry, logs, options, rules: null, strategies);
         _counters = counters;
-        _metrics = metrics;
+        _telemetry = telemetry;
         return (_dispatcher, _registry);
     }
 

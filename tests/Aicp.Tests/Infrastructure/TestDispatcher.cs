@@ -21,15 +21,15 @@ internal static class TestDispatcher
         AicpHubOptions? options = null, RoutingRules? rules = null, params IRoutingStrategy[] strategies) =>
         Create(time, channel, out counters, out _, NullLoggerFactory.Instance, options, rules, strategies);
 
-    /// <summary>As above, logging to <paramref name="logs"/>, with the metrics <c>/metrics</c> would serve.</summary>
+    /// <summary>As above, logging to <paramref name="logs"/>, with the telemetry's services (metrics, route log).</summary>
     public static (TaskDispatcher Dispatcher, AgentRegistry Registry) Create(TimeProvider time, IAgentChannel channel, out HubCounters counters,
-        out HubMetrics metrics, ILoggerFactory logs, AicpHubOptions? options = null, RoutingRules? rules = null, params IRoutingStrategy[] strategies)
+        out IServiceProvider telemetry, ILoggerFactory logs, AicpHubOptions? options = null, RoutingRules? rules = null, params IRoutingStrategy[] strategies)
     {
         var wrapped = Options.Create(options ?? new AicpHubOptions());
         var registry = new AgentRegistry(wrapped, time);
         var catalog = new RoutingStrategyCatalog([.. RoutingFixture.AllStrategies(), .. strategies]);
         var dispatcher = new TaskDispatcher(registry, catalog, channel, time, new DefaultRandomSource(1), wrapped,
-            logs.CreateLogger<TaskDispatcher>(), TestTelemetry.Create(registry, time, out counters, out metrics), rules is null ? null : new RoutingRulesStore(rules));
+            logs.CreateLogger<TaskDispatcher>(), TestTelemetry.Create(registry, time, out counters, out telemetry), rules is null ? null : new RoutingRulesStore(rules));
         return (dispatcher, registry);
     }
 }

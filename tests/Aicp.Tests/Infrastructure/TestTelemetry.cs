@@ -14,10 +14,10 @@ internal static class TestTelemetry
     public static TaskTelemetry Create(AgentRegistry registry, TimeProvider time, out HubCounters counters) =>
         Create(registry, time, out counters, out _);
 
-    /// <summary>As above, with the metrics <c>/metrics</c> would serve.</summary>
-    public static TaskTelemetry Create(AgentRegistry registry, TimeProvider time, out HubCounters counters, out HubMetrics metrics)
+    /// <summary>As above, with the services behind it (the metrics <c>/metrics</c> would serve, the route log <c>/v1/routes</c> reads).</summary>
+    public static TaskTelemetry Create(AgentRegistry registry, TimeProvider time, out HubCounters counters, out IServiceProvider services)
     {
-        var services = new ServiceCollection()
+        services = new ServiceCollection()
             .AddMetrics()
             .AddLogging()
             .AddSingleton(registry)
@@ -29,8 +29,7 @@ internal static class TestTelemetry
             .AddSingleton<CapacityPlanner>()
             .AddSingleton<TaskTelemetry>()
             .BuildServiceProvider();
-        metrics = services.GetRequiredService<HubMetrics>();
-        counters = new HubCounters(metrics);
+        counters = new HubCounters(services.GetRequiredService<HubMetrics>());
         return services.GetRequiredService<TaskTelemetry>();
     }
 }

@@ -81,12 +81,12 @@ public sealed class RemoteAgentsTests
         var first = Pick(0, 0)!.Value;
         Assert.Equal(("a", 0), (first.Agent.Id, first.Load));
         using var cancel = new CancellationTokenSource();
-        var running = _remote.RunAsync(first, "t1", 1, Method, null, 60_000, cancel.Token);
+        var running = _remote.RunAsync(first, "t1", 1, Method, null, 60_000, null, cancel.Token);
 
         // a carries this node's attempt (1/2) as b carries its published one (1/2): a tie, the first drawn.
         Assert.Equal(("a", 1), (Pick(0, 0)!.Value.Agent.Id, Pick(0, 0)!.Value.Load));
         Assert.Equal("b", PickId(1, 0));
-        var second = _remote.RunAsync(Pick(0, 0)!.Value, "t2", 1, Method, null, 60_000, cancel.Token);
+        var second = _remote.RunAsync(Pick(0, 0)!.Value, "t2", 1, Method, null, 60_000, null, cancel.Token);
         Assert.Equal("b", PickId(0, 0)); // a is full as far as this node knows: b is the only candidate
         Assert.Equal(1, Pick(0)!.Value.Candidates);
 
@@ -107,7 +107,7 @@ public sealed class RemoteAgentsTests
         _cluster.Show(("node-2", [Line("a"), Line("b", pending: 1)]));
         var choice = Pick(0, 0)!.Value;
         Assert.Equal("a", choice.Agent.Id);
-        var running = _remote.RunAsync(choice, "t1", 1, Method, null, 60_000, CancellationToken.None);
+        var running = _remote.RunAsync(choice, "t1", 1, Method, null, 60_000, null, CancellationToken.None);
         _cluster.Receive(new PeerMessage
         {
             Type = PeerMessage.Refused, From = "node-2", TaskId = "t1", Attempt = 1, Error = TaskError.Of(ErrorCodes.RemoteRefused, "full"),
@@ -128,7 +128,7 @@ public sealed class RemoteAgentsTests
         var choice = Pick(0, 0)!.Value;
         _cluster.Connected = false; // the connection drops after the pick
 
-        var end = await _remote.RunAsync(choice, "t1", 1, Method, null, 60_000, CancellationToken.None).DefaultTimeout();
+        var end = await _remote.RunAsync(choice, "t1", 1, Method, null, 60_000, null, CancellationToken.None).DefaultTimeout();
 
         Assert.True(end.Refused); // nothing ran: the task picks again without counting an attempt
         Assert.Equal(ErrorCodes.RemoteRefused, end.End.Error?.Code);

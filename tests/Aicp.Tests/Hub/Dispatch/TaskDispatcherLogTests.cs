@@ -135,4 +135,24 @@ public sealed class TaskDispatcherLogTests
             [$"Task {result.TaskId} fell back from {DispatcherFixture.Method} to text.none (no_agents)", $"Task {result.TaskId} fell back from text.none to text.small (no_agents)"],
             _f.Logged(2007));
     }
+
+    [Fact]
+    public async Task Fallback_AfterTheAttemptsFailed_LoggedWithTheLastError()
+    {
+        _f.Create();
+        var agent = _f.Register("a");
+        var small = _f.Registry.Register("c-small", "small", ["text.small"], 2, new Dictionary<string, string>()).Agent;
+        var request = DispatcherFixture.Request();
+        request = new TaskRequest { Method = request.Method, Payload = request.Payload, MaxAttempts = 1, Fallbacks = ["text.small"] };
+
+        var task = _f.Submit(request);
+        var (_, sent) = await _f.Channel.NextAsync();
+        _f.Answer(agent, sent, ok: false);
+        var (_, next) = await _f.Channel.NextAsync();
+        _f.Answer(small, next);
+        var result = await task.DefaultTimeout();
+
+        Assert.Equal(TaskStatuses.Completed, result.Status);
+        Assert.Equal([$"Task {result.TaskId} fell back from {DispatcherFixture.Method} to text.small (model_error)"], _f.Logged(2007));
+    }
 }

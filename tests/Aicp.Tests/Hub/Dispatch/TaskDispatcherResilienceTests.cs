@@ -277,4 +277,128 @@ public sealed class TaskDispatcherResilienceTests
         _f.Answer(agent, sent);
         Assert.Equal(1, (await task.DefaultTimeout()).Attempts);
     }
+
+    private TaskDispatcher Hedged(TimeSpan? delay, double budgetRatio = 1) =>
+        Create(new AicpHubOptions { Hedging = { Capabilities = [Method], Delay = delay, BudgetRatio = budgetRatio } }).Dispatcher;
+
+    [Fact]
+    public async Task Submit_HedgeDelay_RunsOnTheHubsClock()
+    {
+        var dispatcher = Hedged(TimeSpan.FromSeconds(8)); // within the hedge budget's 10 s window
+        var a = _f.Register("a");
+        var b = _f.Register("b");
+        var task = dispatcher.SubmitAsync(Request(timeoutMs: 60_000), CancellationToken.None);
+        var (primaryAgent, _) = await _f.Channel.NextAsync();
+
+        _f.Time.Advance(TimeSpan.FromSeconds(8) - TimeSpan.FromTicks(1));
+        Assert.True(_f.Channel.IsEmpty);
+        _f.Time.Advance(TimeSpan.FromTicks(1));
+        // 8 s on the hub's clock, not on the wall clock: sent well before 8 real seconds pass
+        await TestTimeouts.Eventually(() => !_f.Channel.IsEmpty, "the hedge sent", TimeSpan.FromSeconds(4));
+        var (hedgeAgent, hedge) = _f.Channel.Take();
+        _f.Answer(hedgeAgent, hedge);
+        var result = await task.DefaultTimeout();
+
+        Assert.NotSame(primaryAgent, hedgeAgent);
+        Assert.Equal((TaskStatuses.Completed, hedgeAgent.AgentId), (result.Status, result.AgentId));
+        Assert.Equal((1L, 1L), (_f.Counters.Hedges, _f.Counters.HedgesWon));
+        _f.AssertNothingHeld(a, b);
+    }
+
+    [Fact]
+    public async Task Submit_PrimaryFailsBeforeTheHedgeDelay_TheNextAttemptIsAFailoverNotAHedge()
+    {
+        var dispatcher = Hedged(TimeSpan.FromSeconds(5));
+        var a = _f.Register("a");
+        var b = _f.Register("b");
+        var task = dispatcher.SubmitAsync(Request(), CancellationToken.None);
+        var (first, sent) = await _f.Channel.NextAsync();
+
+        _f.Answer(first, sent, ok: false);
+        var (second, failover) = await _f.Channel.NextAsync();
+        _f.Answer(second, failover);
+        var result = await task.DefaultTimeout();
+
+        Assert.Equal((TaskStatuses.Completed, 2), (result.Status, result.Attempts));
+        Assert.Equal([null, null], result.Route.Select(r => r.Hedge));
+        Assert.Equal((1L, 0L), (_f.Counters.Failovers, _f.Counters.Hedges));
+        _f.AssertNothingHeld(a, b);
+    }
+
+    [Fact]
+    public async Task Submit_PercentileDelayWithTooFewSamples_NoHedgeUntilTwentyCompletions()
+    {
+        var dispatcher = Hedged(delay: null);
+        var a = _f.Register("a");
+        var b = _f.Register("b");
+        for (var i = 0; i < TaskDispatcher.HedgeMinSamples; i++)
+        {
+            var task = dispatcher.SubmitAsync(Request(timeoutMs: 60_000), CancellationToken.None);
+            var (agent, sent) = await _f.Channel.NextAsync();
+            _f.Time.Advance(TimeSpan.FromMilliseconds(100));
+            Assert.True(_f.Channel.IsEmpty); // slow or not, no hedge without the samples to say what slow is
+            _f.Answer(agent, sent);
+            Assert.Equal(1, (await task.DefaultTimeout()).Attempts);
+        }
+
+        var hedged = dispatcher.SubmitAsync(Request(timeoutMs: 60_000), CancellationToken.None);
+        var (primaryAgent, primary) = await _f.Channel.NextAsync();
+        _f.Time.Advance(TimeSpan.FromMilliseconds(200)); // past the 95th percentile of twenty 100 ms attempts
+        var (hedgeAgent, hedge) = await _f.Channel.NextAsync();
+        _f.Answer(primaryAgent, primary);
+        var result = await hedged.DefaultTimeout();
+
+        Assert.Equal((primary.TaskId, 2), (hedge.TaskId, hedge.Attempt));
+        Assert.NotSame(primaryAgent, hedgeAgent);
+        Assert.Equal((TaskStatuses.Completed, 1L), (result.Status, _f.Counters.Hedges));
+        _f.AssertNothingHeld(a, b);
+    }
+
+    [Fact]
+    public async Task Submit_HedgedCapabilitySubmitterAlreadyGone_CancelledNothingSent()
+    {
+        var dispatcher = Hedged(TimeSpan.FromMilliseconds(50));
+        var a = _f.Register("a");
+        using var cancel = new CancellationTokenSource();
+        await cancel.CancelAsync();
+
+        var result = await dispatcher.SubmitAsync(Request(), cancel.Token).DefaultTimeout();
+
+        Assert.Equal((TaskStatuses.Cancelled, ErrorCodes.Cancelled), (result.Status, result.Error?.Code));
+        Assert.True(_f.Channel.IsEmpty);
+        _f.AssertNothingHeld(a);
+    }
+
+    [Fact]
+    public async Task Submit_HedgeBudgetOfHalfTheTasks_EachHedgeSpendsIt()
+    {
+        var dispatcher = Hedged(TimeSpan.FromMilliseconds(50), budgetRatio: 0.5);
+        var a = _f.Register("a");
+        var b = _f.Register("b");
+
+        async Task<TaskResult> RunAsync(bool hedgeExpected)
+        {
+            var task = dispatcher.SubmitAsync(Request(), CancellationToken.None);
+            var (agent, sent) = await _f.Channel.NextAsync();
+            _f.Time.Advance(TimeSpan.FromMilliseconds(50));
+            if (hedgeExpected)
+            {
+                (agent, sent) = await _f.Channel.NextAsync(); // the hedge answers first
+            }
+
+            _f.Answer(agent, sent);
+            return await task.DefaultTimeout();
+        }
+
+        // Task 1: the budget is half a hedge. Task 2: one hedge (0.5 x 2 tasks). Task 3: 1.5, one of it spent: none.
+        var hedged = new List<bool>();
+        foreach (var expected in new[] { false, true, false })
+        {
+            hedged.Add((await RunAsync(expected)).Route.Any(r => r.Hedge == true));
+        }
+
+        Assert.Equal([false, true, false], hedged);
+        Assert.Equal(1, _f.Counters.Hedges);
+        _f.AssertNothingHeld(a, b);
+    }
 }

@@ -162,6 +162,91 @@ public sealed class ClusterDispatchTests
         Assert.Equal(image, echoed.ToArray());
     }
 
+    [Theory]
+    [InlineData(HubProtocol.Json)]
+    [InlineData(HubProtocol.MessagePack)]
+    public async Task SubmitStream_AgentOnAnotherNode_EveryChunkInOrderThenOneResult(HubProtocol protocol)
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var one = await HubHarness.StartAsync(Node(redis, "node-1"), protocol: protocol);
+        await using var two = await HubHarness.StartAsync(Node(redis, "node-2"), protocol: protocol);
+        await one.StartAgentAsync<string>("writer", async (task, ct) =>
+        {
+            var words = task.GetPayload<string>()!.Split(' ');
+            foreach (var word in words)
+            {
+                await task.WriteChunkAsync(word, ct);
+            }
+
+            return string.Join(' ', words);
+        }, method: "text.chat");
+        await SeesAsync(two, "writer");
+        var client = await two.StartClientAsync();
+        var text = string.Join(' ', Enumerable.Range(0, 200).Select(i => $"w{i}"));
+
+        var stream = client.SubmitStream<string>("text.chat", text);
+        var chunks = new List<string>();
+        await foreach (var chunk in stream.WithCancellation(CancellationToken.None))
+        {
+            chunks.Add(chunk);
+        }
+
+        var result = await stream.Result.DefaultTimeout();
+        Assert.Equal((TaskStatuses.Completed, "node-1", 200L), (result.Status, result.Route[0].Node, one.Counters.StreamChunks));
+        var scrape = await MetricsScrape.FetchAsync(two.Hub.BaseUrl);
+        Assert.Equal(0, scrape.Sum("aicp_cluster_bad_messages_total"));
+        Assert.Equal(text.Split(' '), chunks);
+        Assert.Equal(text, result.GetResult<string>());
+        Assert.Equal(200, one.Counters.StreamChunks); // taken from the agent on its node, relayed to node-2
+        await one.AssertNothingPendingAsync();
+        await two.AssertNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task SubmitStream_SubmitterLeavesMidStream_TheOwnersAgentIsCancelled()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var one = await HubHarness.StartAsync(Node(redis, "node-1"));
+        await using var two = await HubHarness.StartAsync(Node(redis, "node-2"));
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await one.StartAgentAsync<string>("writer", async (task, ct) =>
+        {
+            try
+            {
+                for (var i = 0; ; i++)
+                {
+                    await task.WriteChunkAsync($"w{i}", ct);
+                    await Task.Delay(10, ct);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                cancelled.TrySetResult();
+                throw;
+            }
+        }, method: "text.chat");
+        await SeesAsync(two, "writer");
+        var client = await two.StartClientAsync();
+
+        using var stop = new CancellationTokenSource();
+        var stream = client.SubmitStream<string>("text.chat", "go");
+        var seen = 0;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var _ in stream.WithCancellation(stop.Token))
+            {
+                if (++seen == 3)
+                {
+                    await stop.CancelAsync(); // the submitter stops reading and cancels
+                }
+            }
+        }).DefaultTimeout();
+
+        await cancelled.Task.DefaultTimeout();
+        await one.AssertNothingPendingAsync();
+        await two.AssertNothingPendingAsync();
+    }
+
     [Fact]
     public async Task Submit_SubmittersOnEveryNode_AgentsMaxConcurrencyNeverExceeded()
     {

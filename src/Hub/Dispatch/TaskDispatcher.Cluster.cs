@@ -14,7 +14,7 @@ internal sealed partial class TaskDispatcher
     /// Sends one attempt to another node's agent and waits for its end; null when that node refused it (the agent was
     /// full, draining or gone there): nothing ran, and the task picks again.
     /// </summary>
-    private async Task<AttemptResult?> RunRemoteAttemptAsync(TaskRun run, RemoteAgent remote, int number, int timeoutMs)
+    private async Task<AttemptResult?> RunRemoteAttemptAsync(TaskRun run, RemoteChoice remote, int number, int timeoutMs)
     {
         var sentAt = _time.GetTimestamp();
         run.Stream?.BeginAttempt(number);
@@ -33,6 +33,7 @@ internal sealed partial class TaskDispatcher
         if (ended.Refused)
         {
             Log.RemoteRefused(_logger, run.TaskId, number, remote.Agent.Id, remote.Node, ended.End.Error?.Code ?? "");
+            _telemetry.RemoteRefused();
             return null;
         }
 
@@ -43,10 +44,10 @@ internal sealed partial class TaskDispatcher
         run.AddRoute(new RouteEntry
         {
             AgentId = remote.Agent.Id, Method = run.HasChain ? run.Method : null, Node = remote.Node, Outcome = end.Outcome, Ms = Math.Round(ms, 3),
-            Strategy = run.Strategy.Name, Candidates = remote.Candidates, Pending = remote.Agent.Pending, Error = end.Error,
+            Strategy = run.Strategy.Name, Candidates = remote.Candidates, Pending = remote.Load, Error = end.Error,
         });
         // Stryker disable once Boolean : only a hedging round reads Hedge, and remote attempts are never hedged
-        return new AttemptResult(end, remote.Agent.Id, Hedge: false);
+        return new AttemptResult(end, remote.Agent.Id, Hedge: false, ended.NodeLeft);
     }
 
     /// <summary>

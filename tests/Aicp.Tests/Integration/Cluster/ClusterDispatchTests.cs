@@ -59,6 +59,61 @@ public sealed class ClusterDispatchTests
         Assert.Equal(0, one.Registry.GetById("labeller")!.Pending);
     }
 
+    /// <summary>Waits until <paramref name="h"/>'s cluster view shows <paramref name="agentId"/> with <paramref name="pending"/> tasks.</summary>
+    private static Task SeesPendingAsync(HubHarness h, string agentId, int pending) => TestTimeouts.EventuallyAsync(async () =>
+    {
+        using var http = new HttpClient { BaseAddress = h.Hub.BaseUrl };
+        var view = JsonDocument.Parse(await http.GetStringAsync("/v1/cluster")).RootElement;
+        return view.GetProperty("nodes").EnumerateArray().SelectMany(n => n.GetProperty("agents").EnumerateArray())
+            .Any(a => a.GetProperty("id").GetString() == agentId && a.GetProperty("pending").GetInt32() == pending);
+    }, $"{agentId} with {pending} pending in the view");
+
+    [Fact]
+    public async Task Submit_AnotherNodesAgentLessLoaded_ChosenOverTheBusyLocalOne_UnlessPreferLocal()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var one = await HubHarness.StartAsync(Node(redis, "node-1"));
+        await using var two = await HubHarness.StartAsync(Node(redis, "node-2"));
+        await using var three = await HubHarness.StartAsync(new Dictionary<string, string?>(Node(redis, "node-3")) { ["Aicp:Cluster:PreferLocal"] = "true" });
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Func<Agent.Sdk.Agent.AgentTaskContext, CancellationToken, ValueTask<JsonElement>> HoldFirst(string id)
+        {
+            var calls = 0;
+            return async (task, ct) =>
+            {
+                if (Interlocked.Increment(ref calls) == 1)
+                {
+                    await gate.Task.WaitAsync(ct);
+                }
+
+                return JsonSerializer.SerializeToElement(new { agent = id });
+            };
+        }
+
+        await one.StartAgentAsync("busy-1", HoldFirst("busy-1"), maxConcurrency: 2);
+        await three.StartAgentAsync("busy-3", HoldFirst("busy-3"), maxConcurrency: 2);
+        var onOne = await one.StartClientAsync();
+        var onThree = await three.StartClientAsync();
+        var options = new Agent.Sdk.Client.SubmitOptions { Timeout = TimeSpan.FromSeconds(30) };
+        var heldOnOne = onOne.SubmitAsync("image.label", null, options);
+        await TestTimeouts.Eventually(() => one.Registry.GetById("busy-1")!.Pending == 1, "busy-1 holds a task");
+        var heldOnThree = onThree.SubmitAsync("image.label", null, options);
+        await TestTimeouts.Eventually(() => three.Registry.GetById("busy-3")!.Pending == 1, "busy-3 holds a task");
+        await two.StartAgentAsync("idle", HubHarness.Echo("idle"), maxConcurrency: 2);
+        await SeesPendingAsync(one, "idle", 0);
+        await SeesPendingAsync(one, "busy-3", 1);
+        await SeesPendingAsync(three, "idle", 0);
+
+        var fromOne = await onOne.SubmitAsync("image.label", null, options).DefaultTimeout();
+        var fromThree = await onThree.SubmitAsync("image.label", null, options).DefaultTimeout();
+
+        Assert.Equal(("idle", "node-2"), (fromOne.AgentId, fromOne.Route[0].Node)); // 0/2 beats the local 1/2
+        Assert.Equal("busy-3", fromThree.AgentId); // PreferLocal: busy-3 has a free slot
+        Assert.Null(fromThree.Route[0].Node);
+        gate.SetResult();
+        Assert.Equal(["busy-1", "busy-3"], (await Task.WhenAll(heldOnOne, heldOnThree).DefaultTimeout()).Select(r => r.AgentId));
+    }
+
     /// <summary>Whether the MessagePack map <paramref name="payload"/> holds a <c>bin</c> (not a string) under <paramref name="key"/>.</summary>
     private static bool IsBin(TaskPayload payload, string key)
     {

@@ -94,7 +94,8 @@ public sealed class ClusterMembershipTests
 
         await UntilAsync(one, v => v.GetValueOrDefault("ghost")?.SequenceEqual(["g1"]) == true, "the dead node's last heartbeat seen");
         await UntilAsync(one, v => !v.ContainsKey("ghost"), "the dead node gone once its TTL ran out");
-        Assert.Equal(0, await db.SortedSetLengthByValueAsync("aicp:nodes", "ghost", "ghost")); // its membership entry trimmed
+        // its membership entry trimmed by a later heartbeat (the view may also have lost it for a heartbeat Redis did not answer)
+        await TestTimeouts.EventuallyAsync(async () => await db.SortedSetLengthByValueAsync("aicp:nodes", "ghost", "ghost") == 0, "the dead node's entry trimmed");
     }
 
     [Fact]

@@ -207,6 +207,32 @@ public sealed class AgentRegistryTests
     }
 
     [Fact]
+    public void Register_ConnectionKnownUnderAnotherIdTakesAnIdLiveElsewhere_BothIdentitiesEndAndTheSameIdIsReported()
+    {
+        var registry = NewRegistry();
+        var (x, _) = registry.Register("c1", "x", ["image.label"], 4, NoMetadata);
+        var (y, _) = registry.Register("c2", "y", ["image.label"], 4, NoMetadata);
+        var onX = new RecordingAssignment();
+        var onY = new RecordingAssignment();
+        Assert.True(x.Track(onX));
+        Assert.True(y.Track(onY));
+        var removed = new List<AgentState>();
+        registry.AgentRemoved += removed.Add;
+
+        var (fresh, replaced) = registry.Register("c1", "y", ["image.label"], 4, NoMetadata);
+
+        Assert.Same(y, replaced); // the id was live on another connection
+        Assert.True(x.IsRemoved);
+        Assert.True(y.IsRemoved);
+        Assert.Equal([1, 1], new[] { onX.LostCount, onY.LostCount }); // no attempt left waiting on a gone identity
+        Assert.Equal([y, x], removed);
+        Assert.Equal([fresh], registry.GetPool("image.label")!.Agents);
+        Assert.Equal([fresh], registry.Agents);
+        Assert.Null(registry.GetByConnection("c2"));
+        Assert.Null(registry.RemoveConnection("c2"));
+    }
+
+    [Fact]
     public void Register_CapabilityNameAsAnotherString_AgentUsesThePoolsOwnNameAndLeansOnItsTypicalAgent()
     {
         var registry = NewRegistry();

@@ -111,6 +111,7 @@ public sealed class AgentStateBookkeepingTests
     {
         var f = new RoutingFixture();
         var agent = f.Agents(1, maxConcurrency: 5)[0];
+        Assert.True(agent.IsCircuitClosed); // a new agent starts closed
         f.Open(agent);
         Assert.False(agent.IsCircuitClosed);
         f.Time.Advance(AgentHealthDefaults.BreakDuration);

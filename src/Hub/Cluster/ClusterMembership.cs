@@ -28,6 +28,7 @@ namespace Aicp.Hub.Cluster;
 internal sealed partial class ClusterMembership : BackgroundService
 {
     private readonly ClusterOptions _options;
+    private readonly int _maxMessageBytes;
     private readonly AgentRegistry _registry;
     private readonly TimeProvider _time;
     private readonly HubMetrics _metrics;
@@ -44,6 +45,7 @@ internal sealed partial class ClusterMembership : BackgroundService
         ILogger<ClusterMembership> logger, IServer? server = null, IHostApplicationLifetime? lifetime = null)
     {
         _options = options.Value.Cluster;
+        _maxMessageBytes = PeerMessage.MaxBytesFor(options.Value.MaxMessageBytes);
         _registry = registry;
         _time = time;
         _metrics = metrics;
@@ -100,7 +102,7 @@ internal sealed partial class ClusterMembership : BackgroundService
 
     private void OnInbox(RedisChannel channel, RedisValue value)
     {
-        var message = PeerMessage.TryParse((byte[])value!, out var problem);
+        var message = PeerMessage.TryParse((byte[])value!, _maxMessageBytes, out var problem);
         if (message is null)
         {
             _metrics.ClusterBadMessage();

@@ -29,7 +29,7 @@ public sealed record ClusterStatus
 
     internal static ClusterStatus Of(ClusterView view) => new()
     {
-        Node = view.Node, Clustered = view.Clustered, Redis = !view.Clustered ? "off" : view.RedisReachable ? "up" : "down", UpdatedAt = view.UpdatedAt,
+        Node = view.Node, Clustered = view.Clustered, Redis = view.RedisState, UpdatedAt = view.UpdatedAt,
         Nodes = [.. view.Nodes.Select(n => new ClusterNodeStatus
         {
             Node = n.Node, At = DateTimeOffset.FromUnixTimeMilliseconds(n.At), Self = n.Node == view.Node, Agents = [.. n.Agents],

@@ -9,4 +9,7 @@ internal sealed record ClusterView(string Node, bool Clustered, bool RedisReacha
 {
     /// <summary>The view of a hub that is not a node of a cluster, or before its first heartbeat.</summary>
     public static ClusterView Alone(string node, bool clustered) => new(node, clustered, RedisReachable: false, null, []);
+
+    /// <summary>Redis as status records show it: <c>up</c>, <c>down</c>, or <c>off</c> for a hub that is not a node of a cluster.</summary>
+    public string RedisState => !Clustered ? "off" : RedisReachable ? "up" : "down";
 }

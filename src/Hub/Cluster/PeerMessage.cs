@@ -23,8 +23,11 @@ internal sealed record PeerMessage
     public const string Result = "result";
     public const string Cancel = "cancel";
 
-    /// <summary>Largest message read: the hub's frame limit plus room for the envelope.</summary>
-    public const int MaxBytes = (1 << 20) + (128 << 10);
+    /// <summary>
+    /// The largest message a node reads when its hub takes frames of up to <paramref name="maxMessageBytes"/>: a payload of
+    /// that size as base64 (MessagePack bytes take 4/3 of their size), plus room for the envelope.
+    /// </summary>
+    public static int MaxBytesFor(long maxMessageBytes) => (int)Math.Min(int.MaxValue, (maxMessageBytes + 2) / 3 * 4 + (128 << 10));
 
     [JsonPropertyName("type")]
     public required string Type { get; init; }
@@ -47,14 +50,31 @@ internal sealed record PeerMessage
     [JsonPropertyName("timeoutMs")]
     public int? TimeoutMs { get; init; }
 
-    [JsonPropertyName("payload")]
+    /// <summary>The task's payload (execute), in the encoding its submitter used.</summary>
+    [JsonIgnore]
     public TaskPayload? Payload { get; init; }
 
     [JsonPropertyName("outcome")]
     public string? Outcome { get; init; }
 
-    [JsonPropertyName("result")]
+    /// <summary>The agent's result (result), in the encoding the agent used.</summary>
+    [JsonIgnore]
     public TaskPayload? ResultPayload { get; init; }
+
+    // On the wire a payload keeps its encoding: a JSON value as itself, a MessagePack value as its bytes (base64), so an
+    // agent on another node receives what it would receive on the submitter's node (a bin stays a bin).
+
+    [JsonInclude, JsonPropertyName("payload")]
+    private TaskPayload? JsonPayload { get => Payload is { IsMessagePack: false } p ? p : null; init => Payload ??= value; }
+
+    [JsonInclude, JsonPropertyName("payloadMessagePack")]
+    private byte[]? MessagePackPayload { get => Payload is { IsMessagePack: true } p ? p.MessagePack.ToArray() : null; init => Payload ??= FromMessagePack(value); }
+
+    [JsonInclude, JsonPropertyName("result")]
+    private TaskPayload? JsonResult { get => ResultPayload is { IsMessagePack: false } p ? p : null; init => ResultPayload ??= value; }
+
+    [JsonInclude, JsonPropertyName("resultMessagePack")]
+    private byte[]? MessagePackResult { get => ResultPayload is { IsMessagePack: true } p ? p.MessagePack.ToArray() : null; init => ResultPayload ??= FromMessagePack(value); }
 
     [JsonPropertyName("error")]
     public TaskError? Error { get; init; }
@@ -73,12 +93,12 @@ internal sealed record PeerMessage
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
 
-    /// <summary>The message, or null with the reason it was refused.</summary>
-    public static PeerMessage? TryParse(ReadOnlySpan<byte> json, out string? problem)
+    /// <summary>The message, or null with the reason it was refused (over <paramref name="maxBytes"/>, or not a message a node writes).</summary>
+    public static PeerMessage? TryParse(ReadOnlySpan<byte> json, int maxBytes, out string? problem)
     {
-        if (json.Length > MaxBytes)
+        if (json.Length > maxBytes)
         {
-            problem = $"{json.Length} bytes; at most {MaxBytes}.";
+            problem = $"{json.Length} bytes; at most {maxBytes}.";
             return null;
         }
 
@@ -87,7 +107,7 @@ internal sealed record PeerMessage
         {
             message = JsonSerializer.Deserialize<PeerMessage>(json, Json);
         }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException or MessagePack.MessagePackSerializationException)
         {
             problem = "not a node message: " + ex.Message;
             return null;
@@ -96,6 +116,8 @@ internal sealed record PeerMessage
         problem = message is null ? "null." : Problem(message);
         return problem is null ? message : null;
     }
+
+    private static TaskPayload? FromMessagePack(byte[]? bytes) => bytes is null ? null : TaskPayload.FromMessagePack(bytes);
 
     private static string? Problem(PeerMessage m) => m switch
     {

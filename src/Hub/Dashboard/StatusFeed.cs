@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Aicp.Hub.Cluster;
 using Aicp.Hub.Dispatch;
 using Aicp.Hub.Hubs;
 using Aicp.Hub.Observability;
@@ -17,7 +18,10 @@ namespace Aicp.Hub.Dashboard;
 /// <item>Bounded in rate: at most one snapshot per subscriber per interval, and at most one in flight: a subscriber that
 /// has not taken the previous one skips a beat (the next snapshot carries the samples it missed).</item>
 /// <item>Bounded in size: one page of agents and of capabilities, and at most <see cref="StatusView.MaxRouteLimit"/>
-/// routing decisions, whatever the size of the fleet; at most <c>Aicp:Dashboard:MaxSubscribers</c> subscribers.</item>
+/// routing decisions, whatever the size of the fleet; at most <c>Aicp:Dashboard:MaxSubscribers</c> subscribers. On a
+/// node of a cluster, also the cluster as the node last saw it (<see cref="StatusCluster"/>): at most
+/// <see cref="StatusView.MaxClusterNodes"/> nodes and one page of the other nodes' agents. A hub that is not a node of a
+/// cluster sends no cluster section and does no work for one.</item>
 /// <item>Sends never throw into the loop; a subscriber leaves when its connection closes.</item>
 /// </list>
 /// </summary>
@@ -35,6 +39,7 @@ internal sealed partial class StatusFeed : BackgroundService
     private readonly TaskDispatcher _dispatcher;
     private readonly RouteLog _routes;
     private readonly CapabilityTrends _trends;
+    private readonly ClusterMembership _cluster;
     private readonly IHubContext<AicpHub> _hub;
     private readonly AicpHubLifetimeManager? _connections;
     private readonly TimeProvider _time;
@@ -45,7 +50,7 @@ internal sealed partial class StatusFeed : BackgroundService
     private volatile bool _sampling;
 
     public StatusFeed(StatusQueries queries, AgentRegistry registry, HubCounters counters, TaskDispatcher dispatcher, RouteLog routes,
-        CapabilityTrends trends, IHubContext<AicpHub> hub, HubLifetimeManager<AicpHub> lifetime, TimeProvider time,
+        CapabilityTrends trends, ClusterMembership cluster, IHubContext<AicpHub> hub, HubLifetimeManager<AicpHub> lifetime, TimeProvider time,
         IOptions<ObservabilityOptions> options, ILogger<StatusFeed> logger)
     {
         _queries = queries;
@@ -54,6 +59,7 @@ internal sealed partial class StatusFeed : BackgroundService
         _dispatcher = dispatcher;
         _routes = routes;
         _trends = trends;
+        _cluster = cluster;
         _hub = hub;
         _connections = lifetime as AicpHubLifetimeManager;
         _time = time;
@@ -164,9 +170,9 @@ internal sealed partial class StatusFeed : BackgroundService
     internal StatusSnapshot Build(StatusView view, long afterTick, bool full)
     {
         var agents = Page(_registry.Agents.ToArray(), view.AgentFilter, static (a, f) => Matches(a.AgentId, f) || a.Capabilities.Any(c => Matches(c, f)),
-            static a => a.AgentId, view.AgentPage, view.AgentPageSize, out var agentPage, out var agentsMatching);
+            static (a, b) => string.CompareOrdinal(a.AgentId, b.AgentId), view.AgentPage, view.AgentPageSize, out var agentPage, out var agentsMatching);
         var allCapabilities = _queries.Capabilities().ToArray();
-        var capabilities = Page(allCapabilities, view.CapabilityFilter, static (c, f) => Matches(c.Method, f), static c => c.Method,
+        var capabilities = Page(allCapabilities, view.CapabilityFilter, static (c, f) => Matches(c.Method, f), static (a, b) => string.CompareOrdinal(a.Method, b.Method),
             view.CapabilityPage, view.CapabilityPageSize, out var capabilityPage, out var capabilitiesMatching);
         var routes = view.RouteMethod is { } method
             ? _routes.Latest(_routes.Capacity).Where(r => r.Method == method).Take(view.RouteLimit).ToArray()
@@ -184,7 +190,7 @@ internal sealed partial class StatusFeed : BackgroundService
                 Connections = _connections?.ConnectionCount ?? 0,
                 Subscribers = _subscribers.Count,
             },
-            Agents = new AgentPage
+            Agents = new AgentPage<AgentStatus>
             {
                 Total = _registry.Count, Matching = agentsMatching, Page = agentPage, PageSize = view.AgentPageSize,
                 Items = [.. agents.Select(StatusQueries.Describe)],
@@ -197,6 +203,46 @@ internal sealed partial class StatusFeed : BackgroundService
                 Trends = [.. capabilities.Select(c => _trends.Trend(c.Method, afterTick))],
             },
             Routes = routes,
+            Cluster = _cluster.View is { Clustered: true } cluster ? Cluster(cluster, view) : null,
+        };
+    }
+
+    /// <summary>The nodes of <paramref name="cluster"/> with their load, and the view's page of the other nodes' agents.</summary>
+    private static StatusCluster Cluster(ClusterView cluster, StatusView view)
+    {
+        // In page order as they are gathered (nodes by name, each node's agents by id), so paging needs no sort.
+        var nodes = cluster.Nodes.OrderBy(n => n.Node, StringComparer.Ordinal).ToArray();
+        var remote = new List<StatusClusterAgent>();
+        foreach (var node in nodes)
+        {
+            if (node.Node != cluster.Node)
+            {
+                foreach (var agent in InIdOrder(node.Agents))
+                {
+                    remote.Add(new StatusClusterAgent { Node = node.Node, Agent = agent });
+                }
+            }
+        }
+
+        var page = Page(remote.ToArray(), view.ClusterAgentFilter,
+            static (r, f) => Matches(r.Agent.Id, f) || Matches(r.Node, f) || r.Agent.Capabilities.Any(c => Matches(c, f)),
+            order: null, view.ClusterAgentPage, view.ClusterAgentPageSize, out var shownPage, out var matching);
+        return new StatusCluster
+        {
+            Node = cluster.Node,
+            Redis = cluster.RedisState,
+            UpdatedAt = cluster.UpdatedAt,
+            TotalNodes = cluster.Nodes.Count,
+            Nodes = [.. nodes.Take(StatusView.MaxClusterNodes).Select(n => new StatusClusterNode
+            {
+                Node = n.Node, Self = n.Node == cluster.Node, At = DateTimeOffset.FromUnixTimeMilliseconds(n.At), Agents = n.Agents.Count,
+                Pending = n.Agents.Sum(a => a.Pending), Slots = n.Agents.Sum(a => a.MaxConcurrency),
+            })],
+            Agents = new AgentPage<StatusClusterAgent>
+            {
+                Total = remote.Count, Matching = matching, Page = shownPage, PageSize = view.ClusterAgentPageSize,
+                Items = page,
+            },
         };
     }
 
@@ -255,15 +301,36 @@ internal sealed partial class StatusFeed : BackgroundService
 
     private static bool Matches(string value, string filter) => value.Contains(filter, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Filters, orders by key and cuts one page; the page is clamped to the last one.</summary>
-    private static T[] Page<T>(T[] all, string? filter, Func<T, string, bool> matches, Func<T, string> key, int page, int pageSize,
+    /// <summary>
+    /// Each node publishes its agents ordered by id (<see cref="ClusterMembership"/>); a list that is not is sorted here,
+    /// so the order of the page never depends on what another node wrote.
+    /// </summary>
+    private static IReadOnlyList<ClusterAgent> InIdOrder(IReadOnlyList<ClusterAgent> agents)
+    {
+        for (var i = 1; i < agents.Count; i++)
+        {
+            if (string.CompareOrdinal(agents[i - 1].Id, agents[i].Id) > 0)
+            {
+                return [.. agents.OrderBy(a => a.Id, StringComparer.Ordinal)];
+            }
+        }
+
+        return agents;
+    }
+
+    /// <summary>Filters, orders (unless <paramref name="order"/> is null: already in order) and cuts one page; the page is clamped to the last one.</summary>
+    private static T[] Page<T>(T[] all, string? filter, Func<T, string, bool> matches, Comparison<T>? order, int page, int pageSize,
         out int shownPage, out int matching)
     {
         var selected = filter is null ? all : Array.FindAll(all, item => matches(item, filter));
         matching = selected.Length;
         var pages = Math.Max(1, (matching + pageSize - 1) / pageSize);
         shownPage = Math.Min(page, pages - 1);
-        Array.Sort(selected, (a, b) => string.CompareOrdinal(key(a), key(b)));
+        if (order is not null)
+        {
+            Array.Sort(selected, order);
+        }
+
         return selected.AsSpan(Math.Min(matching, shownPage * pageSize), Math.Min(pageSize, Math.Max(0, matching - shownPage * pageSize))).ToArray();
     }
 

@@ -1,3 +1,4 @@
+using Aicp.Hub.Cluster;
 using Aicp.Hub.Observability;
 using MessagePack;
 
@@ -7,9 +8,9 @@ namespace Aicp.Hub.Dashboard;
 // (explicit keys) in MessagePack, like the status API records they carry.
 
 /// <summary>
-/// What a subscriber looks at: one page of agents, one page of capabilities and the newest routing decisions. The
-/// hub pushes only that, so a snapshot stays small however large the fleet. Out-of-range values are clamped
-/// (<see cref="Normalized"/>).
+/// What a subscriber looks at: one page of agents, one page of capabilities, the newest routing decisions and, on a
+/// node of a cluster, one page of the other nodes' agents. The hub pushes only that, so a snapshot stays small however
+/// large the fleet. Out-of-range values are clamped (<see cref="Normalized"/>).
 /// </summary>
 [MessagePackObject]
 public sealed record StatusView
@@ -18,6 +19,10 @@ public sealed record StatusView
     public const int MaxCapabilityPageSize = 20;
     public const int MaxRouteLimit = 100;
     public const int MaxFilterLength = 128;
+    public const int MaxClusterAgentPageSize = 100;
+
+    /// <summary>Most nodes a snapshot lists (ordered by name); <see cref="StatusCluster.TotalNodes"/> counts them all.</summary>
+    public const int MaxClusterNodes = 100;
 
     /// <summary>Only agents whose id or one of whose capabilities contains this text (case-insensitive); null or empty: all.</summary>
     [Key("agentFilter")]
@@ -51,6 +56,18 @@ public sealed record StatusView
     [Key("routeLimit")]
     public int RouteLimit { get; init; } = 20;
 
+    /// <summary>On a node of a cluster: only the other nodes' agents whose id, node or one of whose capabilities contains this text (case-insensitive); null or empty: all.</summary>
+    [Key("clusterAgentFilter")]
+    public string? ClusterAgentFilter { get; init; }
+
+    /// <summary>Zero-based page of the other nodes' agents (ordered by node, then id) that pass the filter.</summary>
+    [Key("clusterAgentPage")]
+    public int ClusterAgentPage { get; init; }
+
+    /// <summary>The other nodes' agents per page, 1..100. The default value is 25.</summary>
+    [Key("clusterAgentPageSize")]
+    public int ClusterAgentPageSize { get; init; } = 25;
+
     /// <summary>This view with every value in range and filters trimmed.</summary>
     public StatusView Normalized() => this with
     {
@@ -62,6 +79,9 @@ public sealed record StatusView
         CapabilityPageSize = Math.Clamp(CapabilityPageSize, 1, MaxCapabilityPageSize),
         RouteMethod = Trim(RouteMethod),
         RouteLimit = Math.Clamp(RouteLimit, 1, MaxRouteLimit),
+        ClusterAgentFilter = Trim(ClusterAgentFilter),
+        ClusterAgentPage = Math.Max(0, ClusterAgentPage),
+        ClusterAgentPageSize = Math.Clamp(ClusterAgentPageSize, 1, MaxClusterAgentPageSize),
     };
 
     private static string? Trim(string? filter)
@@ -101,7 +121,7 @@ public sealed record StatusSnapshot
     public required StatusTotals Totals { get; init; }
 
     [Key("agents")]
-    public required AgentPage Agents { get; init; }
+    public required AgentPage<AgentStatus> Agents { get; init; }
 
     [Key("capabilities")]
     public required CapabilityPage Capabilities { get; init; }
@@ -109,6 +129,10 @@ public sealed record StatusSnapshot
     /// <summary>The newest routing decisions that pass the view's capability filter, newest first.</summary>
     [Key("routes")]
     public required IReadOnlyList<RouteRecord> Routes { get; init; }
+
+    /// <summary>On a node of a cluster, the cluster as this node saw it at its last heartbeat; null on a hub that is not a node of a cluster.</summary>
+    [Key("cluster")]
+    public StatusCluster? Cluster { get; init; }
 }
 
 /// <summary>Hub-wide figures: the task totals of <c>GET /v1/stats</c> and the live counts.</summary>
@@ -133,11 +157,11 @@ public sealed record StatusTotals
     public int Subscribers { get; init; }
 }
 
-/// <summary>One page of the live agents.</summary>
+/// <summary>One page of agents: this hub's live agents, or on a node of a cluster the other nodes' agents.</summary>
 [MessagePackObject]
-public sealed record AgentPage
+public sealed record AgentPage<T>
 {
-    /// <summary>Live agents in all.</summary>
+    /// <summary>Agents in all.</summary>
     [Key("total")]
     public int Total { get; init; }
 
@@ -153,7 +177,7 @@ public sealed record AgentPage
     public int PageSize { get; init; }
 
     [Key("items")]
-    public required IReadOnlyList<AgentStatus> Items { get; init; }
+    public required IReadOnlyList<T> Items { get; init; }
 }
 
 /// <summary>One page of the known capabilities, each with its recent trend.</summary>
@@ -209,4 +233,78 @@ public sealed record CapabilityTrend
 
     [Key("queueDepth")]
     public required int[] QueueDepth { get; init; }
+}
+
+/// <summary>
+/// The cluster in a snapshot of a node of a cluster, as the node saw it at its last heartbeat (the view of
+/// <c>GET /v1/cluster</c>, stale by at most one heartbeat): the live nodes with their load, and one page of the other
+/// nodes' agents.
+/// </summary>
+[MessagePackObject]
+public sealed record StatusCluster
+{
+    /// <summary>The node answering.</summary>
+    [Key("node")]
+    public required string Node { get; init; }
+
+    /// <summary><c>up</c>, or <c>down</c> while the node cannot reach Redis (it then lists itself alone).</summary>
+    [Key("redis")]
+    public required string Redis { get; init; }
+
+    /// <summary>When the node's view was last rebuilt (its last heartbeat); null before the first.</summary>
+    [Key("updatedAt")]
+    [MessagePackFormatter(typeof(Iso8601DateFormatter))]
+    public DateTimeOffset? UpdatedAt { get; init; }
+
+    /// <summary>Live nodes in all.</summary>
+    [Key("totalNodes")]
+    public int TotalNodes { get; init; }
+
+    /// <summary>The live nodes, this one included, ordered by name: at most <see cref="StatusView.MaxClusterNodes"/>.</summary>
+    [Key("nodes")]
+    public required IReadOnlyList<StatusClusterNode> Nodes { get; init; }
+
+    /// <summary>One page of the other nodes' agents, ordered by node, then id.</summary>
+    [Key("agents")]
+    public required AgentPage<StatusClusterAgent> Agents { get; init; }
+}
+
+/// <summary>One live node and the load of its agents, as it last published them.</summary>
+[MessagePackObject]
+public sealed record StatusClusterNode
+{
+    [Key("node")]
+    public required string Node { get; init; }
+
+    /// <summary>Whether it is the node answering.</summary>
+    [Key("self")]
+    public bool Self { get; init; }
+
+    /// <summary>Its last heartbeat (when it wrote the snapshot read).</summary>
+    [Key("at")]
+    [MessagePackFormatter(typeof(Iso8601DateFormatter))]
+    public DateTimeOffset At { get; init; }
+
+    [Key("agents")]
+    public int Agents { get; init; }
+
+    /// <summary>Attempts running on its agents: the sum of their pending counts.</summary>
+    [Key("pending")]
+    public int Pending { get; init; }
+
+    /// <summary>The sum of its agents' <c>maxConcurrency</c>.</summary>
+    [Key("slots")]
+    public int Slots { get; init; }
+}
+
+/// <summary>Another node's agent, as its node last published it (the record <c>GET /v1/cluster</c> lists), with that node.</summary>
+[MessagePackObject]
+public sealed record StatusClusterAgent
+{
+    /// <summary>The node that holds the agent's connection.</summary>
+    [Key("node")]
+    public required string Node { get; init; }
+
+    [Key("agent")]
+    public required ClusterAgent Agent { get; init; }
 }

@@ -14,6 +14,7 @@ internal sealed partial class TaskDispatcher
         public static Acquisition Fail(string status, string code, string message) => new(null, 0, null!, status, TaskError.Of(code, message));
 
         /// <summary>Another node's agent: its node takes the slot (or refuses) when the attempt arrives.</summary>
+        // Stryker disable once String : the status is read only when neither a local nor a remote agent was acquired
         public static Acquisition OnNode(RemoteAgent remote) => new(null, 0, null!, "", null, remote);
     }
 
@@ -81,11 +82,13 @@ internal sealed partial class TaskDispatcher
             var remaining = _time.GetElapsedTime(_time.GetTimestamp(), waitUntil);
             try
             {
+                // Stryker disable once Equality : a wait of zero on a task not yet woken throws the same TimeoutException at once
                 if (remaining <= TimeSpan.Zero)
                 {
                     throw new TimeoutException();
                 }
 
+                // Stryker disable once Boolean : the hub runs without a synchronization context
                 hopsLeft = await waiter.Woken.WaitAsync(remaining, _time, run.CancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
@@ -136,6 +139,7 @@ internal sealed partial class TaskDispatcher
 
             try
             {
+                // Stryker disable once Boolean : the hub runs without a synchronization context
                 await Task.Delay(remaining < pause ? remaining : pause, _time, run.CancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)

@@ -17,6 +17,7 @@ internal sealed partial class TaskDispatcher
     private async Task<AttemptResult?> RunRemoteAttemptAsync(TaskRun run, RemoteAgent remote, int number, int timeoutMs)
     {
         var sentAt = _time.GetTimestamp();
+        // Stryker disable once Boolean : the hub runs without a synchronization context
         var ended = await _remote!.RunAsync(remote, run.TaskId, number, run.Method, run.Request.Payload, timeoutMs, run.CancellationToken).ConfigureAwait(false);
         if (ended.Refused)
         {
@@ -33,6 +34,7 @@ internal sealed partial class TaskDispatcher
             AgentId = remote.Agent.Id, Method = run.HasChain ? run.Method : null, Node = remote.Node, Outcome = end.Outcome, Ms = Math.Round(ms, 3),
             Strategy = run.Strategy.Name, Candidates = remote.Candidates, Pending = remote.Agent.Pending, Error = end.Error,
         });
+        // Stryker disable once Boolean : only a hedging round reads Hedge, and remote attempts are never hedged
         return new AttemptResult(end, remote.Agent.Id, Hedge: false);
     }
 

@@ -145,6 +145,8 @@ internal sealed partial class TaskDispatcher
             return new TaskResult
             {
                 TaskId = taskId, Status = TaskStatuses.Rejected, Error = error,
+
+                // Stryker disable once String,NullCoalescing : the method here is missing or not a valid name, and no capability of the rules has such a name: the default strategy either way
                 Strategy = request?.Strategy ?? rules.StrategyFor(request?.Method ?? "", _options), Intent = intent,
             };
         }
@@ -211,6 +213,7 @@ internal sealed partial class TaskDispatcher
         }
 
         AttemptResult? last = null;
+        // Stryker disable once Boolean : on the first pass no attempt has ended (last is null), so no failover is due either way
         var failoverDue = false;
         while (run.AttemptsLeft > 0)
         {
@@ -281,6 +284,7 @@ internal sealed partial class TaskDispatcher
             else
             {
                 number = run.StartAttempt(acquired.Agent.AgentId);
+                // Stryker disable once Equality,Logical : a round on a capability that is not hedged, or with no attempt left, declines its hedge (no hedge budget is deposited for it; no attempt left) and runs the primary alone
                 last = dispatch is { Hedged: true } && run.AttemptsLeft > 0 && stream is null
                     ? await RunHedgedAsync(run, dispatch, acquired, number, attemptTimeoutMs)
                     : await RunAttemptAsync(run, acquired, number, attemptTimeoutMs, hedge: false, run.CancellationToken);
@@ -383,6 +387,7 @@ internal sealed partial class TaskDispatcher
             return false;
         }
 
+        // Stryker disable once Boolean : the hub runs without a synchronization context
         if (!await stream.OfferAsync(attempt.Number, chunk, cancellationToken).ConfigureAwait(false))
         {
             return false;

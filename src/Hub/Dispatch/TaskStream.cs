@@ -20,6 +20,7 @@ namespace Aicp.Hub.Dispatch;
 /// </remarks>
 internal sealed class TaskStream
 {
+    // Stryker disable once Boolean,Initializer : SingleReader is a performance hint; the stream has one reader by contract
     private readonly Channel<TaskStreamItem> _items = Channel.CreateUnbounded<TaskStreamItem>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _room;
     private readonly CancellationTokenSource _cancel = new();
@@ -44,6 +45,7 @@ internal sealed class TaskStream
     public CancellationToken Token { get; }
 
     /// <summary>The task's id, once the dispatcher started it.</summary>
+    // Stryker disable once String : read only after Started, which the dispatcher calls first
     public string TaskId { get; private set; } = "";
 
     /// <summary>Chunks taken for the submitter so far.</summary>
@@ -65,6 +67,7 @@ internal sealed class TaskStream
     {
         lock (_lock)
         {
+            // Stryker disable once Conditional : a closed stream takes no chunk either way: IsLive and the write also check _closed
             _liveAttempt = _closed ? 0 : number;
         }
     }
@@ -98,6 +101,7 @@ internal sealed class TaskStream
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(stall.Token, Token, cancellationToken);
             try
             {
+                // Stryker disable once Boolean : the hub runs without a synchronization context
                 await _room.WaitAsync(wait.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
@@ -158,6 +162,7 @@ internal sealed class TaskStream
     /// <summary>The chunks, then the final result. One reader; a chunk read frees its room in the buffer.</summary>
     public async IAsyncEnumerable<TaskStreamItem> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        // Stryker disable once Boolean : the hub runs without a synchronization context
         await foreach (var item in _items.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             if (item.Result is null)
@@ -181,6 +186,7 @@ internal sealed class TaskStream
     {
         lock (_lock)
         {
+            // Stryker disable once Assignment : Fail has one caller, which always passes the same error (slow_consumer with the same message)
             Failure ??= error;
         }
 

@@ -16,8 +16,11 @@ internal sealed class IntentRouter(string name, string[] field, IReadOnlyList<In
     /// <summary>Characters of the field the rules look at: 16 Ki.</summary>
     public const int MaxTextChars = 16 * 1024;
 
-    /// <summary>The longest one pattern may run on one text.</summary>
-    public static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(50);
+    /// <summary>
+    /// The longest one pattern may run on one text: a backstop, the engine being linear in the text (at most
+    /// <see cref="MaxTextChars"/>), generous enough that a busy machine's scheduling delays do not turn into misclassified tasks.
+    /// </summary>
+    public static readonly TimeSpan MatchTimeout = TimeSpan.FromSeconds(1);
 
     /// <summary>The rule name reported when no rule matched.</summary>
     public const string DefaultRule = "default";

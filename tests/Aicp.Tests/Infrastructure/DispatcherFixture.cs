@@ -5,6 +5,8 @@ using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;
 using Aicp.Hub.Routing;
 using Aicp.Protocol;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Aicp.Tests.Infrastructure;
@@ -20,10 +22,33 @@ internal sealed class DispatcherFixture
     private TaskDispatcher? _dispatcher;
     private AgentRegistry? _registry;
     private HubCounters? _counters;
+    private IServiceProvider? _telemetry;
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
 
     public RecordingAgentChannel Channel { get; } = new();
+
+    /// <summary>The dispatcher's metrics as <c>/metrics</c> would serve them now.</summary>
+    public Task<MetricsScrape> ScrapeAsync() => MetricsScrape.CollectAsync(Telemetry.GetRequiredService<HubMetrics>().Registry);
+
+    /// <summary>The attempts as <c>/v1/routes</c> lists them, newest first.</summary>
+    public IReadOnlyList<RouteRecord> Routes => Telemetry.GetRequiredService<RouteLog>().Latest(100);
+
+    private IServiceProvider Telemetry
+    {
+        get
+        {
+            if (_telemetry is null)
+            {
+                Create();
+            }
+
+            return _telemetry!;
+        }
+    }
+
+    /// <summary>What the dispatcher logged, every level.</summary>
+    public CapturingLoggerProvider Logs { get; } = new(LogLevel.Trace);
 
     public TaskDispatcher Dispatcher => _dispatcher ?? Create().Dispatcher;
 
@@ -43,14 +68,19 @@ internal sealed class DispatcherFixture
         }
     }
 
+    /// <summary>The messages the dispatcher logged with event <paramref name="eventId"/>.</summary>
+    public IReadOnlyList<string> Logged(int eventId) => [.. Logs.Entries.Where(e => e.EventId.Id == eventId).Select(e => e.Message)];
+
     /// <summary>The capability's pool (it exists while an agent serves it).</summary>
     public CapabilityPool Pool => Registry.GetPool(Method) ?? throw new InvalidOperationException("no agent serves " + Method);
 
     /// <summary>Builds the registry and dispatcher with <paramref name="options"/> and the built-in strategies plus <paramref name="strategies"/>.</summary>
     public (TaskDispatcher Dispatcher, AgentRegistry Registry) Create(AicpHubOptions? options = null, params IRoutingStrategy[] strategies)
     {
-        (_dispatcher, _registry) = TestDispatcher.Create(Time, Channel, out var counters, options, rules: null, strategies);
+        var logs = LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace)); // lives as long as the fixture
+        (_dispatcher, _registry) = TestDispatcher.Create(Time, Channel, out var counters, out var telemetry, logs, options, rules: null, strategies);
         _counters = counters;
+        _telemetry = telemetry;
         return (_dispatcher, _registry);
     }
 

@@ -33,8 +33,16 @@ internal sealed class RecordingAgentChannel : IAgentChannel
         return Task.CompletedTask;
     }
 
+    /// <summary>Agents whose Cancel sends throw.</summary>
+    public ConcurrentDictionary<string, bool> CancelUnreachable { get; } = new();
+
     public Task SendCancelAsync(AgentState agent, string taskId)
     {
+        if (CancelUnreachable.ContainsKey(agent.AgentId))
+        {
+            throw new IOException($"The connection of {agent.AgentId} is broken.");
+        }
+
         Cancelled.Add((agent.AgentId, taskId));
         return Task.CompletedTask;
     }

@@ -20,6 +20,13 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>The configuration string hubs take (<c>Aicp:Cluster:Redis</c>).</summary>
     public string Endpoint => $"127.0.0.1:{Port}";
 
+    /// <summary>The settings of a hub that is node <paramref name="node"/> of a cluster on this server: heartbeats every 200 ms, and the node TTL given.</summary>
+    public Dictionary<string, string?> NodeSettings(string node, string nodeTtl = "00:00:01") => new()
+    {
+        ["Aicp:Cluster:Redis"] = Endpoint, ["Aicp:Cluster:NodeId"] = node,
+        ["Aicp:Cluster:HeartbeatInterval"] = "00:00:00.2", ["Aicp:Cluster:NodeTtl"] = nodeTtl,
+    };
+
     public static async Task<RedisServer> StartAsync()
     {
         var server = new RedisServer(LoopbackPort.Free());

@@ -4,6 +4,7 @@ using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;
 using Aicp.Hub.Routing;
 using Aicp.Hub.RoutingConfiguration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -17,13 +18,18 @@ internal static class TestDispatcher
 
     /// <summary>As above, with the hub-wide totals <c>/v1/stats</c> reads and <paramref name="strategies"/> next to the built-in ones.</summary>
     public static (TaskDispatcher Dispatcher, AgentRegistry Registry) Create(TimeProvider time, IAgentChannel channel, out HubCounters counters,
-        AicpHubOptions? options = null, RoutingRules? rules = null, params IRoutingStrategy[] strategies)
+        AicpHubOptions? options = null, RoutingRules? rules = null, params IRoutingStrategy[] strategies) =>
+        Create(time, channel, out counters, out _, NullLoggerFactory.Instance, options, rules, strategies);
+
+    /// <summary>As above, logging to <paramref name="logs"/>, with the telemetry's services (metrics, route log).</summary>
+    public static (TaskDispatcher Dispatcher, AgentRegistry Registry) Create(TimeProvider time, IAgentChannel channel, out HubCounters counters,
+        out IServiceProvider telemetry, ILoggerFactory logs, AicpHubOptions? options = null, RoutingRules? rules = null, params IRoutingStrategy[] strategies)
     {
         var wrapped = Options.Create(options ?? new AicpHubOptions());
         var registry = new AgentRegistry(wrapped, time);
         var catalog = new RoutingStrategyCatalog([.. RoutingFixture.AllStrategies(), .. strategies]);
         var dispatcher = new TaskDispatcher(registry, catalog, channel, time, new DefaultRandomSource(1), wrapped,
-            NullLogger<TaskDispatcher>.Instance, TestTelemetry.Create(registry, time, out counters), rules is null ? null : new RoutingRulesStore(rules));
+            logs.CreateLogger<TaskDispatcher>(), TestTelemetry.Create(registry, time, out counters, out telemetry), rules is null ? null : new RoutingRulesStore(rules));
         return (dispatcher, registry);
     }
 }

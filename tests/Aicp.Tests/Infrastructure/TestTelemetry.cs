@@ -11,9 +11,13 @@ internal static class TestTelemetry
     public static TaskTelemetry Create(AgentRegistry registry, TimeProvider time) => Create(registry, time, out _);
 
     /// <summary>As <see cref="Create(AgentRegistry, TimeProvider)"/>, with the hub-wide totals <c>/v1/stats</c> reads from the same counters.</summary>
-    public static TaskTelemetry Create(AgentRegistry registry, TimeProvider time, out HubCounters counters)
+    public static TaskTelemetry Create(AgentRegistry registry, TimeProvider time, out HubCounters counters) =>
+        Create(registry, time, out counters, out _);
+
+    /// <summary>As above, with the services behind it (the metrics <c>/metrics</c> would serve, the route log <c>/v1/routes</c> reads).</summary>
+    public static TaskTelemetry Create(AgentRegistry registry, TimeProvider time, out HubCounters counters, out IServiceProvider services)
     {
-        var services = new ServiceCollection()
+        services = new ServiceCollection()
             .AddMetrics()
             .AddLogging()
             .AddSingleton(registry)

@@ -45,6 +45,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             await Expect(rows).ToHaveCountAsync(4, Within);
             Assert.Equal(["agent-1", "agent-2", "agent-3", "embedder-1"], await AgentIdsAsync(page));
             await Expect(page.Locator("#connection")).ToHaveAttributeAsync("data-state", "live");
+            await Expect(page.Locator("#cluster")).ToBeHiddenAsync(); // not a node of a cluster
             Assert.Contains("NVIDIA H200", await page.Locator("tr[data-agent-id=\"agent-1\"]").InnerTextAsync().DefaultTimeout());
 
             // Load: eight tasks in flight until both capabilities have charted eight seconds of it.
@@ -81,6 +82,52 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
 
             await stop.CancelAsync();
             await Task.WhenAll(load).DefaultTimeout();
+        });
+    }
+
+    [Fact]
+    public async Task Dashboard_NodeOfACluster_ClusterPanelListsBothNodesAndTheOtherNodesAgent()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var one = await HubHarness.StartAsync(redis.NodeSettings("node-1"));
+        await using var two = await HubHarness.StartAsync(redis.NodeSettings("node-2"));
+        await one.StartAgentAsync("remote-1", HubHarness.Echo("remote-1"), maxConcurrency: 4);
+        await one.StartAgentAsync("remote-2", HubHarness.Echo("remote-2"), maxConcurrency: 2, method: "text.embed");
+        await two.StartAgentAsync("local-1", HubHarness.Echo("local-1"), maxConcurrency: 8);
+
+        await using var chromium = await Chromium.LaunchAsync();
+        var page = await chromium.NewPageAsync();
+        await RunRecordingFailureAsync(page, nameof(Dashboard_NodeOfACluster_ClusterPanelListsBothNodesAndTheOtherNodesAgent), async () =>
+        {
+            await page.GotoAsync(new Uri(two.Hub.BaseUrl, "/dashboard/").ToString()).DefaultTimeout();
+            var cluster = page.Locator("#cluster");
+            await Expect(cluster).ToBeVisibleAsync(new() { Timeout = (float)TestTimeouts.Default.TotalMilliseconds });
+            await Expect(cluster.Locator("[data-redis]")).ToHaveAttributeAsync("data-redis", "up");
+            await Expect(page.Locator("#cluster-state")).ToContainTextAsync("This node: node-2.");
+
+            var nodes = page.Locator("#cluster-nodes tbody tr[data-node]");
+            await Expect(nodes).ToHaveCountAsync(2, Within);
+            await Expect(page.Locator("#cluster-nodes tr[data-node=\"node-1\"] [data-cell=\"agents\"]")).ToHaveTextAsync("2");
+            await Expect(page.Locator("#cluster-nodes tr[data-node=\"node-1\"]")).ToContainTextAsync("0 / 6");
+            await Expect(page.Locator("#cluster-nodes tr[data-node=\"node-2\"]")).ToContainTextAsync("this node");
+            await Expect(page.Locator("#cluster-nodes tr[data-node=\"node-2\"] [data-cell=\"agents\"]")).ToHaveTextAsync("1");
+
+            var remote = page.Locator("#cluster-agents tbody tr[data-cluster-agent-id]");
+            await Expect(remote).ToHaveCountAsync(2, Within);
+            Assert.Equal(["remote-1 node-1", "remote-2 node-1"],
+                await remote.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.clusterAgentId + ' ' + r.dataset.node)").DefaultTimeout());
+            var row = await page.Locator("tr[data-cluster-agent-id=\"remote-2\"]").InnerTextAsync().DefaultTimeout();
+            Assert.Contains("text.embed", row);
+            Assert.Contains("0 / 2", row);
+            Assert.Equal(1, await page.Locator("tr[data-cluster-agent-id=\"remote-2\"] .agent-healthy").CountAsync().DefaultTimeout());
+            Assert.Equal(["local-1"], await AgentIdsAsync(page)); // this node's own agents stay in the agents table
+
+            // The filter narrows the other nodes' agents.
+            await page.Locator("#cluster-agent-filter").FillAsync("text.embed").DefaultTimeout();
+            await Expect(remote).ToHaveCountAsync(1, Within);
+            await Expect(remote).ToHaveAttributeAsync("data-cluster-agent-id", "remote-2");
+
+            output.WriteLine($"screenshot: {await Chromium.ScreenshotAsync(page, "dashboard-cluster")}");
         });
     }
 

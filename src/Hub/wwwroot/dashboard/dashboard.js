@@ -15,6 +15,7 @@
     agentFilter: null, agentPage: 0, agentPageSize: 25,
     capabilityFilter: null, capabilityPage: 0, capabilityPageSize: 10,
     routeMethod: null, routeLimit: 20,
+    clusterAgentFilter: null, clusterAgentPage: 0, clusterAgentPageSize: 25,
   };
   const history = new Map(); // method -> { t, tasks, failovers, p50, p95, queue }
   const charts = new Map(); // method -> { figure, throughput, latency }
@@ -82,6 +83,13 @@
   }
 
   const td = (text, cls) => el("td", { class: cls, text: text });
+
+  // A busy-slots bar with the numbers beside it.
+  function loadCell(pending, slots, label) {
+    return el("td", {},
+      el("meter", { min: 0, max: Math.max(1, slots), value: pending, "aria-label": `${label}: ${pending} of ${slots} slots busy` }),
+      `${fmtInt(pending)} / ${fmtInt(slots)}`);
+  }
 
   // ---- totals -------------------------------------------------------------------------------------------------
   // Labels of the hub's task totals; keys the page does not know are shown under their own name, in the hub's order.
@@ -234,16 +242,13 @@
   function renderAgents(page, at) {
     const body = $("#agents tbody");
     const rows = page.items.map((a) => {
-      const pending = el("td", {},
-        el("meter", { min: 0, max: a.maxConcurrency, value: a.pending, "aria-label": `${a.id}: ${a.pending} of ${a.maxConcurrency} slots busy` }),
-        `${fmtInt(a.pending)} / ${fmtInt(a.maxConcurrency)}`);
       const latency = Object.entries(a.latencyMs || {}).map(([m, ms]) => `${m} ${fmtNum(ms)} ms`).join(", ") || "–";
       const circuit = el("td", {}, el("span", { class: `badge circuit-${a.circuitState}`, text: a.circuitState }),
         a.draining ? el("span", { class: "draining", text: "draining" }) : null);
       return el("tr", { "data-agent-id": a.id },
         el("th", { scope: "row", text: a.id }),
         td(a.capabilities.join(", "), "wrap"),
-        pending,
+        loadCell(a.pending, a.maxConcurrency, a.id),
         td(latency, "wrap"),
         td(fmtNum(a.trust), "num"),
         td(fmtPct(a.successRate), "num"),
@@ -258,6 +263,44 @@
     }
     body.replaceChildren(...rows);
     renderPager("agent", page, "agents");
+  }
+
+  // ---- cluster ------------------------------------------------------------------------------------------------
+  // Only on a node of a cluster: the snapshot has no cluster section on a hub alone, and the panel stays hidden.
+  function renderCluster(cluster, at) {
+    const section = $("#cluster");
+    section.hidden = !cluster;
+    if (!cluster) return;
+
+    const redis = el("span", { class: `badge redis-${cluster.redis}`, "data-redis": cluster.redis, text: `Redis ${cluster.redis}` });
+    const shown = cluster.nodes.length < cluster.totalNodes ? ` (the first ${fmtInt(cluster.nodes.length)} shown)` : "";
+    const detail = cluster.redis === "up"
+      ? `${fmtInt(cluster.totalNodes)} live node(s)${shown}.`
+      : "Redis unreachable: this node serves its own agents alone and does not see the others.";
+    const updated = cluster.updatedAt ? ` Last heartbeat ${fmtAge(cluster.updatedAt, at)} ago.` : " No heartbeat yet.";
+    $("#cluster-state").replaceChildren(`This node: ${cluster.node}. `, redis, ` ${detail}${updated}`);
+
+    const nodes = cluster.nodes.map((n) => el("tr", { "data-node": n.node },
+      el("th", { scope: "row" }, n.node, n.self ? el("span", { class: "self", text: "this node" }) : null),
+      el("td", { title: n.at, text: `${fmtAge(n.at, at)} ago` }),
+      el("td", { class: "num", text: fmtInt(n.agents), "data-cell": "agents" }),
+      loadCell(n.pending, n.slots, n.node)));
+    $("#cluster-nodes tbody").replaceChildren(...nodes);
+
+    const page = cluster.agents;
+    const rows = page.items.map(({ node, agent: a }) => el("tr", { "data-cluster-agent-id": a.id, "data-node": node },
+      el("th", { scope: "row", text: a.id }),
+      td(node),
+      td(a.capabilities.join(", "), "wrap"),
+      loadCell(a.pending, a.maxConcurrency, a.id),
+      el("td", {}, el("span", { class: `badge agent-${a.healthy ? "healthy" : "unhealthy"}`, text: a.healthy ? "healthy" : "unhealthy" }),
+        a.draining ? el("span", { class: "draining", text: "draining" }) : null)));
+    if (rows.length === 0) {
+      const text = page.total === 0 ? "No agent on the other nodes." : "No agent matches the filter.";
+      rows.push(el("tr", { class: "empty" }, el("td", { colSpan: 5, text })));
+    }
+    $("#cluster-agents tbody").replaceChildren(...rows);
+    renderPager("clusterAgent", page, "agents");
   }
 
   // ---- routes -------------------------------------------------------------------------------------------------
@@ -285,6 +328,7 @@
     renderTrends(snapshot.capabilities, snapshot.full);
     renderAgents(snapshot.agents, snapshot.at);
     renderRoutes(snapshot.routes);
+    renderCluster(snapshot.cluster, snapshot.at);
     document.body.dataset.updated = snapshot.at;
     $("#updated").textContent = `Updated ${fmtTime(snapshot.at)}`;
     setConnection("live", `Live: the hub pushes an update about every ${decimal.format(intervalMs / 1000)} s.`);
@@ -293,7 +337,8 @@
   function clearData() {
     lastSnapshot = null;
     $("#totals").replaceChildren();
-    for (const id of ["#capabilities", "#agents", "#routes"]) $(`${id} tbody`).replaceChildren();
+    for (const id of ["#capabilities", "#agents", "#routes", "#cluster-nodes", "#cluster-agents"]) $(`${id} tbody`).replaceChildren();
+    $("#cluster").hidden = true;
     for (const chart of charts.values()) {
       chart.throughput?.destroy();
       chart.latency?.destroy();
@@ -399,7 +444,8 @@
       timers.set(input, setTimeout(() => {
         const key = input.dataset.view;
         const value = input.value.trim() || null;
-        const reset = key === "agentFilter" ? { agentPage: 0 } : key === "capabilityFilter" ? { capabilityPage: 0 } : {};
+        const reset = key === "agentFilter" ? { agentPage: 0 } : key === "capabilityFilter" ? { capabilityPage: 0 }
+          : key === "clusterAgentFilter" ? { clusterAgentPage: 0 } : {};
         changeView({ [key]: value, ...reset });
       }, 300));
     });
@@ -410,7 +456,10 @@
     pager.addEventListener("click", (event) => {
       const step = Number(event.target?.dataset?.step);
       if (!step || !lastSnapshot) return;
-      const page = pager.dataset.pager === "agent" ? lastSnapshot.agents.page : lastSnapshot.capabilities.page;
+      const pages = { agent: lastSnapshot.agents, capability: lastSnapshot.capabilities, clusterAgent: lastSnapshot.cluster?.agents };
+      const current = pages[pager.dataset.pager];
+      if (!current) return;
+      const page = current.page;
       changeView({ [key]: Math.max(0, page + step) });
     });
   }

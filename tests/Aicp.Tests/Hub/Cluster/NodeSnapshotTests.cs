@@ -78,15 +78,60 @@ public sealed class PeerMessageTests
             Type = PeerMessage.Execute, From = "node-2", TaskId = "4f0cabc", Attempt = 3, AgentId = "a1", Method = "image.label", TimeoutMs = 5000, Payload = payload,
         };
 
-        var read = PeerMessage.TryParse(written.ToJson(), out var problem);
+        var read = PeerMessage.TryParse(written.ToJson(), PeerMessage.MaxBytesFor(1 << 20), out var problem);
 
         Assert.Null(problem);
         Assert.Equal(("node-2", "4f0cabc", 3, "a1", "image.label", 5000), (read!.From, read.TaskId, read.Attempt, read.AgentId, read.Method, read.TimeoutMs));
         Assert.Equal("""{"image":"AAEC","n":[1,2]}""", read.Payload!.ToString());
     }
 
+    [Fact]
+    public void TryParse_MessagePackPayloadAndResult_KeepTheirEncoding()
+    {
+        // {"image": bin [0, 1, 2]}: a bin has no JSON form but base64 text; across nodes it must stay a bin
+        var payload = Aicp.Protocol.TaskPayload.FromMessagePack(new byte[] { 0x81, 0xA5, (byte)'i', (byte)'m', (byte)'a', (byte)'g', (byte)'e', 0xC4, 3, 0, 1, 2 });
+        var result = Aicp.Protocol.TaskPayload.FromMessagePack(new byte[] { 0x93, 1, 2, 3 });
+        var execute = new PeerMessage
+        {
+            Type = PeerMessage.Execute, From = "node-2", TaskId = "4f0cabc", Attempt = 1, AgentId = "a1", Method = "image.label", TimeoutMs = 5000, Payload = payload,
+        };
+        var answer = new PeerMessage { Type = PeerMessage.Result, From = "node-1", TaskId = "4f0cabc", Attempt = 1, Outcome = "completed", ResultPayload = result };
+
+        var readExecute = PeerMessage.TryParse(execute.ToJson(), PeerMessage.MaxBytesFor(1 << 20), out var problem);
+        var readAnswer = PeerMessage.TryParse(answer.ToJson(), PeerMessage.MaxBytesFor(1 << 20), out var answerProblem);
+
+        Assert.Null(problem ?? answerProblem);
+        Assert.True(readExecute!.Payload!.IsMessagePack);
+        Assert.Equal(payload.MessagePack.ToArray(), readExecute.Payload.MessagePack.ToArray());
+        Assert.True(readExecute.Payload.TryGetBinary("image", out var image));
+        Assert.Equal(new byte[] { 0, 1, 2 }, image.ToArray());
+        Assert.True(readAnswer!.ResultPayload!.IsMessagePack);
+        Assert.Equal(new byte[] { 0x93, 1, 2, 3 }, readAnswer.ResultPayload.MessagePack.ToArray());
+        Assert.DoesNotContain("\"payload\"", System.Text.Encoding.UTF8.GetString(execute.ToJson()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryParse_LargestPayloadTheHubTakes_FitsAsBase64_OneByteMoreRefused()
+    {
+        const int frame = 300_000;
+        var bytes = new byte[frame];
+        bytes[0] = 0xC6; // bin 32 holding the rest
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(1), frame - 5);
+        var execute = new PeerMessage
+        {
+            Type = PeerMessage.Execute, From = "node-2", TaskId = "4f0cabc", Attempt = 1, AgentId = "a1", Method = "image.label", TimeoutMs = 5000,
+            Payload = Aicp.Protocol.TaskPayload.FromMessagePack(bytes),
+        };
+        var json = execute.ToJson();
+
+        Assert.NotNull(PeerMessage.TryParse(json, PeerMessage.MaxBytesFor(frame), out _));
+        Assert.Null(PeerMessage.TryParse(json, json.Length - 1, out var problem));
+        Assert.Equal($"{json.Length} bytes; at most {json.Length - 1}.", problem);
+    }
+
     [Theory]
     [InlineData("nope", "not a node message")]
+    [InlineData("""{"type":"result","from":"n1","taskId":"t1","attempt":1,"outcome":"completed","resultMessagePack":"kwEC"}""", "not a node message")]
     [InlineData("""{"type":"execute","from":"n1","taskId":"t1","attempt":1,"agentId":"a1","method":"m","timeoutMs":5,"extra":1}""", "not a node message")]
     [InlineData("""{"type":"execute","from":"n1","taskId":"t1","attempt":1,"agentId":"a1","method":"m"}""", "an execute without a valid timeoutMs.")]
     [InlineData("""{"type":"execute","from":"n1","taskId":"t1","attempt":1,"method":"m","timeoutMs":5}""", "an execute without a valid agent or method.")]
@@ -98,7 +143,7 @@ public sealed class PeerMessageTests
     [InlineData("""{"type":"launch","from":"n1","taskId":"t1","attempt":1}""", "an unknown type 'launch'.")]
     public void TryParse_NotAMessage_RefusedWithTheReason(string json, string reason)
     {
-        Assert.Null(PeerMessage.TryParse(System.Text.Encoding.UTF8.GetBytes(json), out var problem));
+        Assert.Null(PeerMessage.TryParse(System.Text.Encoding.UTF8.GetBytes(json), PeerMessage.MaxBytesFor(1 << 20), out var problem));
 
         Assert.Contains(reason, problem);
     }

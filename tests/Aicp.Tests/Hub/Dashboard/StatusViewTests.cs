@@ -11,6 +11,7 @@ public sealed class StatusViewTests
         {
             AgentPage = -3, AgentPageSize = 0, CapabilityPage = -1, CapabilityPageSize = 1_000, RouteLimit = 5_000,
             AgentFilter = "  gpu  ", CapabilityFilter = "   ", RouteMethod = new string('x', 500),
+            ClusterAgentPage = -2, ClusterAgentPageSize = 1_000, ClusterAgentFilter = " node-1 ",
         }.Normalized();
 
         Assert.Equal(0, view.AgentPage);
@@ -21,6 +22,7 @@ public sealed class StatusViewTests
         Assert.Equal("gpu", view.AgentFilter);
         Assert.Null(view.CapabilityFilter);
         Assert.Equal(StatusView.MaxFilterLength, view.RouteMethod!.Length);
+        Assert.Equal((0, StatusView.MaxClusterAgentPageSize, "node-1"), (view.ClusterAgentPage, view.ClusterAgentPageSize, view.ClusterAgentFilter));
     }
 
     [Fact]

@@ -25,6 +25,17 @@ public sealed class LatencyPercentilesTests
         Assert.InRange(value, exact, exact * 1.1); // buckets are 9% wide; the upper edge errs long
     }
 
+    [Theory]
+    [InlineData(0.1, 0.125)] // below the smallest bucket's edge: the first bucket
+    [InlineData(0.125, 0.13631)] // exactly the edge: the next bucket, whose upper edge is 2^(1/8) higher
+    public void Percentile_AroundTheSmallestBucket_ItsOwnBucketsUpperEdge(double ms, double upperEdge)
+    {
+        var latencies = Create();
+        latencies.Record(ms, _time.GetTimestamp());
+
+        Assert.Equal(upperEdge, latencies.Percentile(0.5, _time.GetTimestamp(), minSamples: 1)!.Value, 5);
+    }
+
     [Fact]
     public void Percentile_FewerSamplesThanAsked_Null()
     {

@@ -187,7 +187,8 @@ public sealed class TaskDispatcherFallbackTests
         var result = await _dispatcher.SubmitAsync(Request(fallbacks: fallbacks), CancellationToken.None).DefaultTimeout();
 
         Assert.Equal((TaskStatuses.Rejected, ErrorCodes.InvalidFallbacks), (result.Status, result.Error?.Code));
-        Assert.Contains(problem, result.Error!.Message);
+        Assert.StartsWith("fallbacks: ", result.Error!.Message, StringComparison.Ordinal);
+        Assert.Contains(problem, result.Error.Message);
         Assert.True(_channel.IsEmpty);
     }
 }

@@ -121,6 +121,7 @@ public sealed class TaskDispatcherOutcomeTests
         Assert.Equal(second.AgentId, result.AgentId);
         Assert.Equal([AttemptOutcomes.Timeout, AttemptOutcomes.Error], result.Route.Select(r => r.Outcome));
         Assert.Equal(ErrorCodes.AgentTimeout, result.Route[0].Error?.Code);
+        Assert.Equal("The agent did not answer within the attempt timeout.", result.Route[0].Error?.Message);
         Assert.Equal((first.AgentId, sent.TaskId), Assert.Single(_f.Channel.Cancelled)); // an agent that answered has nothing to cancel
         Assert.Equal((1L, 0L, 0L, 1L), (first.TimedOut, first.Failed, second.TimedOut, second.Failed));
         Assert.Equal(1, _f.Counters.Failovers);
@@ -143,6 +144,7 @@ public sealed class TaskDispatcherOutcomeTests
         Assert.Equal(ErrorCodes.Cancelled, result.Error?.Code);
         Assert.Equal(1, result.Attempts); // no failover after a cancel
         Assert.Equal(AttemptOutcomes.Cancelled, Assert.Single(result.Route).Outcome);
+        Assert.Equal("The submitter cancelled the task.", result.Route[0].Error?.Message);
         Assert.Equal((working.AgentId, sent.TaskId), Assert.Single(_f.Channel.Cancelled));
         Assert.True(_f.Channel.IsEmpty);
         Assert.Equal((0L, 0L, 0L), (working.Completed, working.Failed, working.TimedOut));
@@ -169,6 +171,7 @@ public sealed class TaskDispatcherOutcomeTests
         Assert.Equal(2, result.Attempts);
         Assert.Equal([AttemptOutcomes.Disconnected, AttemptOutcomes.Completed], result.Route.Select(r => r.Outcome));
         Assert.Equal(ErrorCodes.AgentDisconnected, result.Route[0].Error?.Code);
+        Assert.Equal("The agent disconnected before answering.", result.Route[0].Error?.Message);
         Assert.Equal((0L, 0L), (first.Failed, first.TimedOut));
         _f.AssertNothingHeld(first, second);
     }

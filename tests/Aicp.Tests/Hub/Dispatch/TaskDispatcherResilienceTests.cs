@@ -19,6 +19,16 @@ public sealed class TaskDispatcherResilienceTests
     private static TaskRequest Request(int timeoutMs = 10_000, int maxAttempts = 3, int? deadlineMs = null, string? strategy = null) =>
         DispatcherFixture.Request(timeoutMs, maxAttempts, deadlineMs, strategy);
 
+    /// <summary><c>aicp_deadline_misses_total</c> for the method, by code (0 for a series not published).</summary>
+    private async Task<(double Unreachable, double Exceeded)> DeadlineMissesAsync()
+    {
+        var scrape = await _f.ScrapeAsync();
+        double Of(string code) => scrape.Samples.TryGetValue($"aicp_deadline_misses_total{{method=\"{Method}\",code=\"{code}\"}}", out var v)
+            ? double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)
+            : 0;
+        return (Of(ErrorCodes.DeadlineUnreachable), Of(ErrorCodes.DeadlineExceeded));
+    }
+
     [Fact]
     public async Task Submit_RetryBudgetSpent_EndsWithTheLastAttemptsStatusAndTheBudgetCode()
     {
@@ -90,6 +100,7 @@ public sealed class TaskDispatcherResilienceTests
         _f.Answer(agent, first);
         Assert.Equal(TaskStatuses.Completed, (await running.DefaultTimeout()).Status);
         Assert.True(_f.Channel.IsEmpty); // the expired task was never sent
+        Assert.Equal((0d, 1d), await DeadlineMissesAsync());
     }
 
     [Fact]
@@ -115,6 +126,7 @@ public sealed class TaskDispatcherResilienceTests
         Assert.EndsWith("ms) passed after attempt 2 ended timeout; no time was left to fail over.", result.Error?.Message);
         Assert.Equal(2, result.Attempts);
         Assert.Equal([AttemptOutcomes.Error, AttemptOutcomes.Timeout], result.Route.Select(r => r.Outcome));
+        Assert.Equal((0d, 1d), await DeadlineMissesAsync());
     }
 
     [Fact]
@@ -134,10 +146,33 @@ public sealed class TaskDispatcherResilienceTests
         Assert.Equal(0, refused.Attempts);
         Assert.True(_f.Channel.IsEmpty);
 
+        Assert.Equal((1d, 0d), await DeadlineMissesAsync());
+
         var accepted = dispatcher.SubmitAsync(Request(deadlineMs: 1_000), CancellationToken.None);
         var (_, next) = await _f.Channel.NextAsync();
         _f.Answer(agent, next);
         Assert.Equal(TaskStatuses.Completed, (await accepted.DefaultTimeout()).Status);
+        Assert.Equal((1d, 0d), await DeadlineMissesAsync());
+    }
+
+    [Fact]
+    public async Task Submit_PredictedCompletionExactlyAtTheDeadline_Sent()
+    {
+        var dispatcher = Create().Dispatcher;
+        var agent = _f.Register("slow");
+        var warm = dispatcher.SubmitAsync(Request(), CancellationToken.None);
+        var (_, sent) = await _f.Channel.NextAsync();
+        _f.Time.Advance(TimeSpan.FromMilliseconds(400));
+        _f.Answer(agent, sent);
+        await warm.DefaultTimeout();
+        Assert.Equal(400, Aicp.Hub.Routing.CompletionForecast.EarliestMs(_f.Pool, new Aicp.Hub.Routing.DefaultRandomSource(1), _f.Time.GetTimestamp()));
+
+        Assert.Equal(ErrorCodes.DeadlineUnreachable, (await dispatcher.SubmitAsync(Request(deadlineMs: 399), CancellationToken.None).DefaultTimeout()).Error?.Code);
+        var atTheDeadline = dispatcher.SubmitAsync(Request(deadlineMs: 400), CancellationToken.None);
+        var (_, next) = await _f.Channel.NextAsync();
+        _f.Answer(agent, next);
+
+        Assert.Equal(TaskStatuses.Completed, (await atTheDeadline.DefaultTimeout()).Status);
     }
 
     [Fact]
@@ -179,6 +214,7 @@ public sealed class TaskDispatcherResilienceTests
         Assert.True(won.Hedge);
         var lost = Assert.Single(result.Route, r => r.Outcome == AttemptOutcomes.Superseded);
         Assert.Equal(primaryAgent.AgentId, lost.AgentId);
+        Assert.Equal((ErrorCodes.Superseded, "Another attempt of the task finished first."), (lost.Error?.Code, lost.Error?.Message));
         Assert.Null(lost.Hedge);
         await TestTimeouts.Eventually(() => _f.Channel.Cancelled.Contains((primaryAgent.AgentId, primary.TaskId)), "Cancel sent to the slower agent");
         Assert.Equal(0, a.Pending + b.Pending);
@@ -240,5 +276,129 @@ public sealed class TaskDispatcherResilienceTests
         Assert.True(_f.Channel.IsEmpty);
         _f.Answer(agent, sent);
         Assert.Equal(1, (await task.DefaultTimeout()).Attempts);
+    }
+
+    private TaskDispatcher Hedged(TimeSpan? delay, double budgetRatio = 1) =>
+        Create(new AicpHubOptions { Hedging = { Capabilities = [Method], Delay = delay, BudgetRatio = budgetRatio } }).Dispatcher;
+
+    [Fact]
+    public async Task Submit_HedgeDelay_RunsOnTheHubsClock()
+    {
+        var dispatcher = Hedged(TimeSpan.FromSeconds(8)); // within the hedge budget's 10 s window
+        var a = _f.Register("a");
+        var b = _f.Register("b");
+        var task = dispatcher.SubmitAsync(Request(timeoutMs: 60_000), CancellationToken.None);
+        var (primaryAgent, _) = await _f.Channel.NextAsync();
+
+        _f.Time.Advance(TimeSpan.FromSeconds(8) - TimeSpan.FromTicks(1));
+        Assert.True(_f.Channel.IsEmpty);
+        _f.Time.Advance(TimeSpan.FromTicks(1));
+        // 8 s on the hub's clock, not on the wall clock: sent well before 8 real seconds pass
+        await TestTimeouts.Eventually(() => !_f.Channel.IsEmpty, "the hedge sent", TimeSpan.FromSeconds(4));
+        var (hedgeAgent, hedge) = _f.Channel.Take();
+        _f.Answer(hedgeAgent, hedge);
+        var result = await task.DefaultTimeout();
+
+        Assert.NotSame(primaryAgent, hedgeAgent);
+        Assert.Equal((TaskStatuses.Completed, hedgeAgent.AgentId), (result.Status, result.AgentId));
+        Assert.Equal((1L, 1L), (_f.Counters.Hedges, _f.Counters.HedgesWon));
+        _f.AssertNothingHeld(a, b);
+    }
+
+    [Fact]
+    public async Task Submit_PrimaryFailsBeforeTheHedgeDelay_TheNextAttemptIsAFailoverNotAHedge()
+    {
+        var dispatcher = Hedged(TimeSpan.FromSeconds(5));
+        var a = _f.Register("a");
+        var b = _f.Register("b");
+        var task = dispatcher.SubmitAsync(Request(), CancellationToken.None);
+        var (first, sent) = await _f.Channel.NextAsync();
+
+        _f.Answer(first, sent, ok: false);
+        var (second, failover) = await _f.Channel.NextAsync();
+        _f.Answer(second, failover);
+        var result = await task.DefaultTimeout();
+
+        Assert.Equal((TaskStatuses.Completed, 2), (result.Status, result.Attempts));
+        Assert.Equal([null, null], result.Route.Select(r => r.Hedge));
+        Assert.Equal((1L, 0L), (_f.Counters.Failovers, _f.Counters.Hedges));
+        _f.AssertNothingHeld(a, b);
+    }
+
+    [Fact]
+    public async Task Submit_PercentileDelayWithTooFewSamples_NoHedgeUntilTwentyCompletions()
+    {
+        var dispatcher = Hedged(delay: null);
+        var a = _f.Register("a");
+        var b = _f.Register("b");
+        for (var i = 0; i < TaskDispatcher.HedgeMinSamples; i++)
+        {
+            var task = dispatcher.SubmitAsync(Request(timeoutMs: 60_000), CancellationToken.None);
+            var (agent, sent) = await _f.Channel.NextAsync();
+            _f.Time.Advance(TimeSpan.FromMilliseconds(100));
+            Assert.True(_f.Channel.IsEmpty); // slow or not, no hedge without the samples to say what slow is
+            _f.Answer(agent, sent);
+            Assert.Equal(1, (await task.DefaultTimeout()).Attempts);
+        }
+
+        var hedged = dispatcher.SubmitAsync(Request(timeoutMs: 60_000), CancellationToken.None);
+        var (primaryAgent, primary) = await _f.Channel.NextAsync();
+        _f.Time.Advance(TimeSpan.FromMilliseconds(200)); // past the 95th percentile of twenty 100 ms attempts
+        var (hedgeAgent, hedge) = await _f.Channel.NextAsync();
+        _f.Answer(primaryAgent, primary);
+        var result = await hedged.DefaultTimeout();
+
+        Assert.Equal((primary.TaskId, 2), (hedge.TaskId, hedge.Attempt));
+        Assert.NotSame(primaryAgent, hedgeAgent);
+        Assert.Equal((TaskStatuses.Completed, 1L), (result.Status, _f.Counters.Hedges));
+        _f.AssertNothingHeld(a, b);
+    }
+
+    [Fact]
+    public async Task Submit_HedgedCapabilitySubmitterAlreadyGone_CancelledNothingSent()
+    {
+        var dispatcher = Hedged(TimeSpan.FromMilliseconds(50));
+        var a = _f.Register("a");
+        using var cancel = new CancellationTokenSource();
+        await cancel.CancelAsync();
+
+        var result = await dispatcher.SubmitAsync(Request(), cancel.Token).DefaultTimeout();
+
+        Assert.Equal((TaskStatuses.Cancelled, ErrorCodes.Cancelled), (result.Status, result.Error?.Code));
+        Assert.True(_f.Channel.IsEmpty);
+        _f.AssertNothingHeld(a);
+    }
+
+    [Fact]
+    public async Task Submit_HedgeBudgetOfHalfTheTasks_EachHedgeSpendsIt()
+    {
+        var dispatcher = Hedged(TimeSpan.FromMilliseconds(50), budgetRatio: 0.5);
+        var a = _f.Register("a");
+        var b = _f.Register("b");
+
+        async Task<TaskResult> RunAsync(bool hedgeExpected)
+        {
+            var task = dispatcher.SubmitAsync(Request(), CancellationToken.None);
+            var (agent, sent) = await _f.Channel.NextAsync();
+            _f.Time.Advance(TimeSpan.FromMilliseconds(50));
+            if (hedgeExpected)
+            {
+                (agent, sent) = await _f.Channel.NextAsync(); // the hedge answers first
+            }
+
+            _f.Answer(agent, sent);
+            return await task.DefaultTimeout();
+        }
+
+        // Task 1: the budget is half a hedge. Task 2: one hedge (0.5 x 2 tasks). Task 3: 1.5, one of it spent: none.
+        var hedged = new List<bool>();
+        foreach (var expected in new[] { false, true, false })
+        {
+            hedged.Add((await RunAsync(expected)).Route.Any(r => r.Hedge == true));
+        }
+
+        Assert.Equal([false, true, false], hedged);
+        Assert.Equal(1, _f.Counters.Hedges);
+        _f.AssertNothingHeld(a, b);
     }
 }

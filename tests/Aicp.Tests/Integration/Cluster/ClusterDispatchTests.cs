@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using Aicp.Agent.Sdk.Client;
+using Aicp.Agent.Sdk.Connection;
 using Aicp.Protocol;
 using Aicp.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
@@ -55,6 +57,54 @@ public sealed class ClusterDispatchTests
         Assert.Null(local.Route[0].Node); // this node's own agent
         Assert.Equal(0, one.Dispatcher.InFlightCount);
         Assert.Equal(0, one.Registry.GetById("labeller")!.Pending);
+    }
+
+    /// <summary>Whether the MessagePack map <paramref name="payload"/> holds a <c>bin</c> (not a string) under <paramref name="key"/>.</summary>
+    private static bool IsBin(TaskPayload payload, string key)
+    {
+        if (!payload.IsMessagePack)
+        {
+            return false;
+        }
+
+        var reader = new MessagePack.MessagePackReader(payload.MessagePack);
+        for (var n = reader.ReadMapHeader(); n > 0; n--)
+        {
+            if (string.Equals(reader.ReadString(), key, StringComparison.OrdinalIgnoreCase))
+            {
+                return reader.NextMessagePackType == MessagePack.MessagePackType.Binary;
+            }
+
+            reader.Skip();
+        }
+
+        return false;
+    }
+
+    [Fact]
+    public async Task Submit_MessagePackBinOnAnotherNode_ArrivesAsABinAndTheResultComesBackAsOne()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var one = await HubHarness.StartAsync(Node(redis, "node-1"), protocol: HubProtocol.MessagePack);
+        await using var two = await HubHarness.StartAsync(Node(redis, "node-2"), protocol: HubProtocol.MessagePack);
+        (bool Bin, byte[]? Image)? seen = null;
+        await one.StartAgentAsync<object>("labeller", (task, _) =>
+        {
+            seen = (IsBin(task.Payload!, "image"), task.TryGetBinary("image", out var image) ? image.ToArray() : null);
+            return ValueTask.FromResult<object>(new { Echo = image.ToArray() });
+        });
+        await SeesAsync(two, "labeller");
+        var client = await two.StartClientAsync();
+        var image = Enumerable.Range(0, 4096).Select(i => (byte)(i * 7)).ToArray();
+
+        var result = await client.SubmitAsync("image.label", new { Image = image }).DefaultTimeout();
+
+        Assert.Equal((TaskStatuses.Completed, "node-1"), (result.Status, result.Route[0].Node));
+        Assert.True(seen!.Value.Bin); // not converted to JSON on its way across (a bin would have become base64 text)
+        Assert.Equal(image, seen.Value.Image);
+        Assert.True(IsBin(result.Result!, "echo"));
+        Assert.True(result.TryGetResultBinary("echo", out var echoed));
+        Assert.Equal(image, echoed.ToArray());
     }
 
     [Fact]

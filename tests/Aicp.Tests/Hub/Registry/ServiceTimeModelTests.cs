@@ -235,4 +235,37 @@ public sealed class ServiceTimeModelTests
         Assert.Equal(2, _model.Evidence(sampled - Ticks(TimeSpan.FromSeconds(5))), 12);
         Assert.Equal(40, _model.BaseMs, 9);
     }
+
+    [Fact]
+    public void Record_SamplesOfDifferentAges_WeightedLeastSquaresWithExponentialAgeWeights()
+    {
+        // (load, latency ms, age in decay times at the last sample)
+        (int Load, double Ms, double Age)[] samples = [(0, 10, 1), (2, 30, 0.5), (4, 70, 0)];
+        var tau = Ticks(AgentHealthDefaults.LatencyDecay);
+        var start = Now;
+        foreach (var (load, ms, age) in samples)
+        {
+            _model.Record(ms, load, start + (long)((1 - age) * tau));
+        }
+
+        double weight = 0, load1 = 0, ms1 = 0, load2 = 0, loadMs = 0;
+        foreach (var (load, ms, age) in samples)
+        {
+            var w = Math.Exp(-age);
+            weight += w;
+            load1 += w * load;
+            ms1 += w * ms;
+            load2 += w * load * load;
+            loadMs += w * load * ms;
+        }
+
+        var meanLoad = load1 / weight;
+        var meanMs = ms1 / weight;
+        var variance = load2 / weight - meanLoad * meanLoad;
+        var covariance = loadMs / weight - meanLoad * meanMs;
+        var perTask = (covariance + 0.25 * meanMs) / (variance + 0.25 * (1 + meanLoad)); // leaning on one task at a time
+        Assert.Equal(perTask, _model.PerTaskMs, 9);
+        Assert.Equal(meanMs - perTask * meanLoad, _model.BaseMs, 9);
+        Assert.Equal(weight, _model.Evidence(start + tau), 9);
+    }
 }

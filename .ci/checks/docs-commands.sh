@@ -149,6 +149,9 @@ run_as 'dotnet run -c Release --project bench/Aicp.Bench -- chaos --cluster 3 --
 run_as 'dotnet run -c Release --project bench/Aicp.Bench -- chaos --cluster 3 --seed 42 --json' 'dotnet run -c Release --project bench/Aicp.Bench -- chaos --cluster 3 --seed 42 --json --tasks 3000 --max-seconds 120'
 run_as 'dotnet run -c Release --project bench/Aicp.Bench -- chaos --cluster 3 --seed 42 --protocol messagepack --json' 'dotnet run -c Release --project bench/Aicp.Bench -- chaos --cluster 3 --seed 42 --protocol messagepack --json --tasks 3000 --max-seconds 120'
 run_as 'dotnet run -c Release --project bench/Aicp.Bench -- cluster-cost' 'dotnet run -c Release --project bench/Aicp.Bench -- cluster-cost --tasks 200 --runs 1'
+run_as 'dotnet run -c Release --project bench/Aicp.Bench -- cluster-herding' 'dotnet run -c Release --project bench/Aicp.Bench -- cluster-herding --seconds 2 --rounds 1'
+run_as 'dotnet run -c Release --project bench/Aicp.Bench -- cluster-throughput' 'dotnet run -c Release --project bench/Aicp.Bench -- cluster-throughput --seconds 1 --runs 1'
+run_as 'dotnet run -c Release --project bench/Aicp.Bench -- cluster-memory' 'dotnet run -c Release --project bench/Aicp.Bench -- cluster-memory --agents 50 --idle-seconds 1'
 run_as 'docker-compose --profile cluster up --build redis hub-1 hub-2 labelee-c1 labelee-c2' 'docker-compose -f docker-compose.yaml --profile cluster config -q'
 by_test 'curl -s http://127.0.0.1:5002/v1/cluster' 'Aicp.Tests.Docs.ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled'
 

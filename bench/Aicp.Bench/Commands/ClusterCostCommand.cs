@@ -92,11 +92,8 @@ internal static class ClusterCostCommand
         return 0;
     }
 
-    private static Task<EmbeddedHub> Node(RedisProcess redis, int k) => EmbeddedHub.StartAsync(new Dictionary<string, string?>
-    {
-        ["Aicp:Security:RateLimit:Enabled"] = "false",
-        ["Aicp:Cluster:Redis"] = redis.Endpoint, ["Aicp:Cluster:NodeId"] = $"node-{k}", ["Aicp:Cluster:HeartbeatInterval"] = "00:00:00.2",
-    }, b => b.Logging.ClearProviders());
+    private static Task<EmbeddedHub> Node(RedisProcess redis, int k) =>
+        BenchCluster.StartNodeAsync(redis, k, new Dictionary<string, string?> { ["Aicp:Cluster:HeartbeatInterval"] = "00:00:00.2" });
 
     private static async Task<(LatencySummary Local, LatencySummary Cross)> MeasureAsync(AicpTaskClient local, AicpTaskClient remote, int tasks)
     {

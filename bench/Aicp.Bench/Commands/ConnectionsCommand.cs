@@ -150,7 +150,7 @@ internal static class ConnectionsCommand
         return 0;
     }
 
-    private static async Task<int> AgentCountAsync(HttpClient http)
+    internal static async Task<int> AgentCountAsync(HttpClient http)
     {
         using var doc = JsonDocument.Parse(await http.GetStringAsync("/v1/stats"));
         return doc.RootElement.GetProperty("agents").GetInt32();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Aicp.Hub.Configuration;
 using Aicp.Hub.Observability;
 using Aicp.Hub.Registry;
@@ -25,7 +26,7 @@ namespace Aicp.Hub.Cluster;
 /// that reaches Redis again (event 7001), without a restart. A snapshot that is not one (another program's value, a
 /// node writing under another's name, names or numbers out of range) is dropped and counted.
 /// </summary>
-internal sealed partial class ClusterMembership : BackgroundService
+internal sealed partial class ClusterMembership : BackgroundService, IClusterPeers
 {
     private readonly ClusterOptions _options;
     private readonly int _maxMessageBytes;
@@ -37,6 +38,8 @@ internal sealed partial class ClusterMembership : BackgroundService
     private readonly IHostApplicationLifetime? _lifetime;
     private readonly ResiliencePipeline _redisIo;
     private volatile ClusterView _view;
+    private ArrayBufferWriter<byte> _snapshotBuffer = new();
+    private bool _snapshotInFlight;
     private ConnectionMultiplexer? _redis;
     private bool _subscribed;
     private string _node;
@@ -68,6 +71,12 @@ internal sealed partial class ClusterMembership : BackgroundService
 
     /// <summary>The cluster as this node saw it at its last heartbeat.</summary>
     public ClusterView View => _view;
+
+    /// <inheritdoc/>
+    public bool Enabled => _options.Enabled;
+
+    /// <inheritdoc/>
+    public bool Connected => _redis is { IsConnected: true };
 
     /// <summary>A valid message from another node arrived on this node's inbox (raised on StackExchange.Redis's thread: handlers must not block).</summary>
     public event Action<PeerMessage>? MessageReceived;
@@ -190,7 +199,7 @@ internal sealed partial class ClusterMembership : BackgroundService
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             // Serve alone: the other nodes' agents are not known while Redis cannot be read.
-            _view = new ClusterView(_node, Clustered: true, RedisReachable: false, _time.GetUtcNow(), [Local(_time.GetUtcNow())]);
+            _view = new ClusterView(_node, Clustered: true, RedisReachable: false, _time.GetUtcNow(), [Snapshot(_time.GetUtcNow())]);
             if (before.RedisReachable || before.UpdatedAt is null)
             {
                 Log.RedisUnreachable(_logger, _node, ex.Message);
@@ -216,34 +225,50 @@ internal sealed partial class ClusterMembership : BackgroundService
         var redis = _redis!;
         if (!_subscribed)
         {
-            // The inbox, once Redis answers: StackExchange.Redis subscribes again by itself after each reconnect.
-            await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(InboxChannel(_node)), OnInbox).ConfigureAwait(false);
+            // The inbox, once Redis answers: StackExchange.Redis subscribes again by itself after each reconnect. Through a
+            // message queue, whose messages are handled one at a time in the order they were published (a handler passed
+            // to SubscribeAsync may run concurrently, out of order): a streamed attempt's chunks come before its result.
+            var inbox = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(InboxChannel(_node))).ConfigureAwait(false);
+            inbox.OnMessage(message => OnInbox(message.Channel, message.Message));
             _subscribed = true;
         }
 
         var db = redis.GetDatabase();
         var now = _time.GetUtcNow();
         var nowMs = now.ToUnixTimeMilliseconds();
-        var local = Local(now);
+        var local = Snapshot(now);
 
-        // Publish: the snapshot with the TTL, then the membership entry that points at it.
-        await db.StringSetAsync(NodeKey(_node), local.ToJson(), _options.NodeTtl).ConfigureAwait(false);
+        // Publish: the snapshot with the TTL, then the membership entry that points at it. The JSON goes through a buffer
+        // kept across heartbeats (with thousands of agents it is hundreds of KB: a large object per heartbeat would bring
+        // full garbage collections sooner); after a failed write a new buffer is taken, since Redis may still send the old one.
+        if (_snapshotInFlight)
+        {
+            _snapshotBuffer = new ArrayBufferWriter<byte>(_snapshotBuffer.Capacity);
+        }
+
+        var buffer = _snapshotBuffer;
+        buffer.ResetWrittenCount();
+        local.WriteJson(buffer);
+        _snapshotInFlight = true;
+        await db.StringSetAsync(NodeKey(_node), buffer.WrittenMemory, _options.NodeTtl).ConfigureAwait(false);
+        _snapshotInFlight = false;
         await db.SortedSetAddAsync(NodesKey, _node, nowMs + (long)_options.NodeTtl.TotalMilliseconds).ConfigureAwait(false);
         await db.SortedSetRemoveRangeByScoreAsync(NodesKey, double.NegativeInfinity, nowMs, Exclude.Stop).ConfigureAwait(false);
 
-        // Read every live node's snapshot in one round trip.
+        // Read every live node's snapshot, pipelined, each into a pooled lease (given back once parsed).
         var members = await db.SortedSetRangeByScoreAsync(NodesKey, nowMs, double.PositiveInfinity).ConfigureAwait(false);
         var names = members.Select(m => (string?)m).Where(n => n != _node && Names.IsValid(n)).Select(n => n!).ToArray();
-        var values = names.Length == 0 ? [] : await db.StringGetAsync([.. names.Select(n => (RedisKey)NodeKey(n))]).ConfigureAwait(false);
+        var reads = await Task.WhenAll(names.Select(n => db.StringGetLeaseAsync(NodeKey(n)))).ConfigureAwait(false);
         var nodes = new List<NodeSnapshot>(names.Length + 1) { local };
         for (var i = 0; i < names.Length; i++)
         {
-            if (values[i].IsNull)
+            using var value = reads[i];
+            if (value is null)
             {
                 continue; // its key expired between the two reads: it is leaving
             }
 
-            if (NodeSnapshot.TryParse((byte[])values[i]!, names[i], out var problem) is { } snapshot)
+            if (NodeSnapshot.TryParse(value.Span, names[i], out var problem) is { } snapshot)
             {
                 nodes.Add(snapshot);
             }
@@ -265,7 +290,7 @@ internal sealed partial class ClusterMembership : BackgroundService
     }
 
     /// <summary>This node's own snapshot: a line per live agent.</summary>
-    private NodeSnapshot Local(DateTimeOffset now) => new()
+    internal NodeSnapshot Snapshot(DateTimeOffset now) => new()
     {
         Node = _node,
         At = now.ToUnixTimeMilliseconds(),

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Aicp.Protocol;
@@ -28,6 +29,13 @@ internal sealed record NodeSnapshot
     private static readonly JsonSerializerOptions Json = new() { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
+
+    /// <summary>Writes the JSON into <paramref name="buffer"/> (a buffer reused across heartbeats: no large object per heartbeat).</summary>
+    public void WriteJson(IBufferWriter<byte> buffer)
+    {
+        using var writer = new Utf8JsonWriter(buffer);
+        JsonSerializer.Serialize(writer, this, Json);
+    }
 
     /// <summary>The snapshot stored under <paramref name="node"/>'s key, or null with the reason it was refused.</summary>
     public static NodeSnapshot? TryParse(ReadOnlySpan<byte> json, string node, out string? problem)

@@ -5,7 +5,8 @@ namespace Aicp.Hub.Cluster;
 
 /// <summary>
 /// The owner's side of dispatch across nodes: runs the attempts other nodes send to this node's agents
-/// (<see cref="TaskDispatcher.RunForPeerAsync"/>) and answers each with its end or a refusal; a <c>cancel</c> from the
+/// (<see cref="TaskDispatcher.RunForPeerAsync"/>) and answers each with its end or a refusal (after the chunks of a
+/// streamed one, relayed as they come); a <c>cancel</c> from the
 /// asker cancels the attempt here. An attempt whose asker is gone still ends here (its timeout bounds it) and frees its
 /// slot; its answer goes nowhere.
 /// </summary>
@@ -62,7 +63,10 @@ internal sealed partial class PeerExecutor : IHostedService
 
         try
         {
-            var answer = await _dispatcher.RunForPeerAsync(execute, _cluster.Node, cancel.Token).ConfigureAwait(false);
+            var answer = await _dispatcher.RunForPeerAsync(execute, _cluster.Node, chunk => _cluster.SendAsync(execute.From, new PeerMessage
+            {
+                Type = PeerMessage.Chunk, From = _cluster.Node, TaskId = execute.TaskId, Attempt = execute.Attempt, Payload = chunk,
+            }), cancel.Token).ConfigureAwait(false);
             await _cluster.SendAsync(execute.From, answer).ConfigureAwait(false);
         }
         catch (Exception ex)

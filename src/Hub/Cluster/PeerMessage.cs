@@ -8,7 +8,10 @@ namespace Aicp.Hub.Cluster;
 /// One message between two nodes, published on the receiver's inbox channel (<c>{prefix}:inbox:{node}</c>) as JSON:
 /// <list type="bullet">
 /// <item><c>execute</c> (asker to owner): run attempt <c>attempt</c> of task <c>taskId</c> on the owner's agent
-/// <c>agentId</c>, with <c>method</c>, <c>payload</c> and <c>timeoutMs</c>.</item>
+/// <c>agentId</c>, with <c>method</c>, <c>payload</c> and <c>timeoutMs</c>; <c>stream: true</c> when the submitter
+/// reads the output as it comes.</item>
+/// <item><c>chunk</c> (owner to asker, a streamed attempt): the next chunk of the agent's output, in <c>payload</c>;
+/// the chunks of an attempt arrive in order, all before its <c>result</c>.</item>
 /// <item><c>refused</c> (owner to asker): the agent could not take it (gone, draining, full, circuit open); nothing ran.</item>
 /// <item><c>result</c> (owner to asker): the attempt's end: <c>outcome</c>, and <c>result</c> or <c>error</c>.</item>
 /// <item><c>cancel</c> (asker to owner): the asker no longer wants the attempt (its submitter cancelled, or it timed out).</item>
@@ -22,6 +25,7 @@ internal sealed record PeerMessage
     public const string Refused = "refused";
     public const string Result = "result";
     public const string Cancel = "cancel";
+    public const string Chunk = "chunk";
 
     /// <summary>
     /// The largest message a node reads when its hub takes frames of up to <paramref name="maxMessageBytes"/>: a payload of
@@ -50,7 +54,11 @@ internal sealed record PeerMessage
     [JsonPropertyName("timeoutMs")]
     public int? TimeoutMs { get; init; }
 
-    /// <summary>The task's payload (execute), in the encoding its submitter used.</summary>
+    /// <summary>An execute whose agent streams its output (sent back as <c>chunk</c> messages).</summary>
+    [JsonPropertyName("stream")]
+    public bool? Stream { get; init; }
+
+    /// <summary>The task's payload (execute) or a chunk of its output (chunk), in the encoding its writer used.</summary>
     [JsonIgnore]
     public TaskPayload? Payload { get; init; }
 
@@ -128,7 +136,8 @@ internal sealed record PeerMessage
         { Type: Execute, TimeoutMs: not (>= ProtocolDefaults.MinTimeoutMs and <= ProtocolDefaults.MaxTimeoutMs) } => "an execute without a valid timeoutMs.",
         { Type: Result } when m.Outcome is null || !Outcomes.Contains(m.Outcome) => "a result without a valid outcome.",
         { Type: Refused } when m.Error is null => "a refusal without its error.",
-        { Type: Execute or Refused or Result or Cancel } => null,
+        { Type: Chunk } when m.Payload is null => "a chunk without its payload.",
+        { Type: Execute or Refused or Result or Cancel or Chunk } => null,
         _ => $"an unknown type '{(m.Type.Length <= 32 ? m.Type : m.Type[..32] + "...")}'.",
     };
 }

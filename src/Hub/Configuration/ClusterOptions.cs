@@ -24,6 +24,15 @@ public sealed class ClusterOptions
     /// <summary>The prefix of every Redis key and channel, so several clusters can share one Redis. The default value is <c>aicp</c>.</summary>
     public string KeyPrefix { get; set; } = "aicp";
 
+    /// <summary>
+    /// How a node chooses between its own agents and the other nodes'. False (the default): the capability's strategy
+    /// proposes a local agent, power of two choices proposes a remote one, and the remote one is chosen only when its
+    /// load share is strictly lower (ties stay local). True: a task goes to another node only when none of this node's
+    /// agents has a free slot (fewer hops across Redis, but a node keeps loading its own agents while others' sit idle).
+    /// The default value is false.
+    /// </summary>
+    public bool PreferLocal { get; set; }
+
     /// <summary>True when the hub is a node of a cluster.</summary>
     public bool Enabled => !string.IsNullOrWhiteSpace(Redis);
 }

@@ -9,17 +9,18 @@ namespace Aicp.Hub.Dispatch;
 internal sealed partial class TaskDispatcher
 {
     /// <summary>The outcome of looking for an agent slot: an agent with its load and pick details, or a final status.</summary>
-    private readonly record struct Acquisition(AgentState? Agent, int Load, RouteEntry Entry, string Status, TaskError? Error, RemoteAgent? Remote = null)
+    private readonly record struct Acquisition(AgentState? Agent, int Load, RouteEntry Entry, string Status, TaskError? Error, RemoteChoice? Remote = null)
     {
         public static Acquisition Fail(string status, string code, string message) => new(null, 0, null!, status, TaskError.Of(code, message));
 
         /// <summary>Another node's agent: its node takes the slot (or refuses) when the attempt arrives.</summary>
         // Stryker disable once String : the status is read only when neither a local nor a remote agent was acquired
-        public static Acquisition OnNode(RemoteAgent remote) => new(null, 0, null!, "", null, remote);
+        public static Acquisition OnNode(RemoteChoice remote) => new(null, 0, null!, "", null, remote);
     }
 
     /// <summary>
-    /// Takes a slot on an agent picked by the task's strategy among the agents it has not tried. When every untried
+    /// Takes a slot on an agent picked by the task's strategy among the agents it has not tried, or, on a node of a
+    /// cluster, proposes another node's agent when it is strictly less loaded (<see cref="TryPick"/>). When every untried
     /// agent is at capacity the task waits in the capability's bounded queue until a slot frees up, or until
     /// <paramref name="timeoutMs"/> passes (the attempt timeout, already cut to the task's deadline: when the deadline is
     /// what ends the wait, the code says so).
@@ -30,32 +31,33 @@ internal sealed partial class TaskDispatcher
         var waitUntil = _time.GetTimestamp() + MsToTicks(timeoutMs);
         var deadlineBinds = run.Deadline <= waitUntil;
         var hopsLeft = -1;
+        var acrossNodes = _remote is { Enabled: true } && !_options.Cluster.PreferLocal;
         while (true)
         {
             var pool = _registry.GetPool(method);
             if (pool is null)
             {
-                return run.Stream is null && _remote is not null
+                return _remote is not null
                     ? await WaitForRemoteAsync(run, timeoutMs, waitUntil, deadlineBinds)
                     : Acquisition.Fail(TaskStatuses.NoAgents, ErrorCodes.NoAgents, $"No live agent serves '{method}'.");
             }
 
             var pickStarted = _time.GetTimestamp();
-            var picked = TryPick(pool, run.Strategy, run.Tried.Span, out var anyUntried);
+            var picked = TryPick(pool, run.Strategy, run.Tried.Span, acrossNodes, out var anyUntried);
             _telemetry.RoutingDecided(_time.GetElapsedTime(pickStarted));
-            if (picked.Agent is not null)
+            if (picked.Agent is not null || picked.Remote is not null)
             {
                 return picked;
             }
 
-            if (run.Stream is null && _remote?.Pick(method, run.Tried.Span, _random) is { } remote)
+            if (_remote?.Pick(method, run.Tried.Span, _random) is { } remote)
             {
                 return Acquisition.OnNode(remote); // no local slot now: another node's free agent before waiting here
             }
 
             if (!anyUntried)
             {
-                return run.Stream is null && _remote is not null
+                return _remote is not null
                     ? await WaitForRemoteAsync(run, timeoutMs, waitUntil, deadlineBinds)
                     : Acquisition.Fail(TaskStatuses.NoAgents, ErrorCodes.NoAgents, $"No untried live agent serves '{method}'.");
             }
@@ -72,7 +74,7 @@ internal sealed partial class TaskDispatcher
             }
 
             // A slot may have freed between the pick and the enqueue: look once more before sleeping.
-            picked = TryPick(pool, run.Strategy, run.Tried.Span, out _);
+            picked = TryPick(pool, run.Strategy, run.Tried.Span, acrossNodes: false, out _);
             if (picked.Agent is not null)
             {
                 waiter.Leave();
@@ -151,10 +153,20 @@ internal sealed partial class TaskDispatcher
         }
     }
 
-    private Acquisition TryPick(CapabilityPool pool, IRoutingStrategy strategy, ReadOnlySpan<string> tried, out bool anyUntried)
+    /// <summary>
+    /// The strategy's pick among this node's agents, with its slot taken. With <paramref name="acrossNodes"/> the
+    /// strategy's agent is weighed against another node's, proposed by power of two choices
+    /// (<see cref="RemoteAgents.Pick"/>): the remote agent is chosen (an acquisition <see cref="Acquisition.OnNode"/>,
+    /// no local slot taken) only when its load share is strictly lower than the local agent's (pending over
+    /// <c>maxConcurrency</c>), or when the local pick was made in panic (no healthy local agent; remote agents are all
+    /// healthy). Ties stay local, and an idle healthy local agent is taken without looking at the other nodes.
+    /// </summary>
+    private Acquisition TryPick(CapabilityPool pool, IRoutingStrategy strategy, ReadOnlySpan<string> tried, bool acrossNodes, out bool anyUntried)
     {
         var context = new RoutingContext(pool, pool.Agents, tried, _random, _time);
         anyUntried = context.HasUntriedAgent;
+        RemoteChoice? remote = null;
+        var proposed = false;
         for (var i = 0; i < PickRetries; i++)
         {
             var agent = context.Pick(strategy, out var panicked);
@@ -165,6 +177,19 @@ internal sealed partial class TaskDispatcher
 
             var now = context.Now;
             var pending = agent.Pending;
+            if (acrossNodes && (pending > 0 || panicked))
+            {
+                if (!proposed)
+                {
+                    (remote, proposed) = (_remote!.Pick(pool.Method, tried, _random), true);
+                }
+
+                if (remote is { } r && (panicked || RemoteChoice.LessLoaded(r.Load, r.Agent.MaxConcurrency, pending, agent.MaxConcurrency)))
+                {
+                    return Acquisition.OnNode(r);
+                }
+            }
+
             var load = pending + agent.ReportedQueueDepth(now);
             var predicted = AgentScores.PredictedCompletionMs(agent, pool.Method, now);
             var circuit = agent.Circuit.StateAt(now);

@@ -14,14 +14,26 @@ internal sealed partial class TaskDispatcher
     /// Sends one attempt to another node's agent and waits for its end; null when that node refused it (the agent was
     /// full, draining or gone there): nothing ran, and the task picks again.
     /// </summary>
-    private async Task<AttemptResult?> RunRemoteAttemptAsync(TaskRun run, RemoteAgent remote, int number, int timeoutMs)
+    private async Task<AttemptResult?> RunRemoteAttemptAsync(TaskRun run, RemoteChoice remote, int number, int timeoutMs)
     {
         var sentAt = _time.GetTimestamp();
-        // Stryker disable once Boolean : the hub runs without a synchronization context
-        var ended = await _remote!.RunAsync(remote, run.TaskId, number, run.Method, run.Request.Payload, timeoutMs, run.CancellationToken).ConfigureAwait(false);
+        run.Stream?.BeginAttempt(number);
+        RemoteEnd ended;
+        try
+        {
+            // Stryker disable once Boolean : the hub runs without a synchronization context
+            ended = await _remote!.RunAsync(remote, run.TaskId, number, run.Method, run.Request.Payload, timeoutMs, run.Stream, run.CancellationToken)
+                .ConfigureAwait(false);
+        }
+        finally
+        {
+            run.Stream?.EndAttempt(number); // no chunk of this attempt is taken from here on
+        }
+
         if (ended.Refused)
         {
             Log.RemoteRefused(_logger, run.TaskId, number, remote.Agent.Id, remote.Node, ended.End.Error?.Code ?? "");
+            _telemetry.RemoteRefused();
             return null;
         }
 
@@ -32,10 +44,10 @@ internal sealed partial class TaskDispatcher
         run.AddRoute(new RouteEntry
         {
             AgentId = remote.Agent.Id, Method = run.HasChain ? run.Method : null, Node = remote.Node, Outcome = end.Outcome, Ms = Math.Round(ms, 3),
-            Strategy = run.Strategy.Name, Candidates = remote.Candidates, Pending = remote.Agent.Pending, Error = end.Error,
+            Strategy = run.Strategy.Name, Candidates = remote.Candidates, Pending = remote.Load, Error = end.Error,
         });
         // Stryker disable once Boolean : only a hedging round reads Hedge, and remote attempts are never hedged
-        return new AttemptResult(end, remote.Agent.Id, Hedge: false);
+        return new AttemptResult(end, remote.Agent.Id, Hedge: false, ended.NodeLeft);
     }
 
     /// <summary>
@@ -44,7 +56,9 @@ internal sealed partial class TaskDispatcher
     /// answers with the end, or with a refusal when the agent cannot take it. The attempt counts in this node's
     /// metrics and in the agent's health, as any attempt on it; the task and its result belong to the asker.
     /// </summary>
-    public async Task<PeerMessage> RunForPeerAsync(PeerMessage execute, string self, CancellationToken cancellationToken)
+    /// <param name="sendChunk">For a streamed attempt: sends a chunk of the agent's output to the asker, in order; the
+    /// answer is returned after the last chunk was sent.</param>
+    public async Task<PeerMessage> RunForPeerAsync(PeerMessage execute, string self, Func<TaskPayload, Task> sendChunk, CancellationToken cancellationToken)
     {
         var method = execute.Method!;
         var agent = _registry.GetById(execute.AgentId!);
@@ -63,17 +77,48 @@ internal sealed partial class TaskDispatcher
         _strategies.TryGet(rules.StrategyFor(method, _options), out var strategy);
         var timeoutMs = execute.TimeoutMs!.Value;
         var request = new TaskRequest { Method = method, Payload = execute.Payload, TimeoutMs = timeoutMs };
+
+        // A streamed attempt writes into a stream of its own here (the same buffer, back-pressure and stall timeout as a
+        // local one), which a relay empties to the asker chunk by chunk.
+        var stream = execute.Stream == true ? new TaskStream(_options.Streaming, _time, cancellationToken) : null;
+        stream?.Started(execute.TaskId);
+        var relay = stream is null ? null : RelayAsync(stream, sendChunk);
+        var token = stream?.Token ?? cancellationToken;
         var run = new TaskRun(execute.TaskId, request, method, strategy!, timeoutMs, maxAttempts: 1, _time.GetTimestamp(), long.MaxValue,
-            DispatchFor(method), cancellationToken, numbersBefore: execute.Attempt - 1) { ForPeer = true };
+            DispatchFor(method), token, stream, numbersBefore: execute.Attempt - 1) { ForPeer = true };
         var number = run.StartAttempt(agent.AgentId);
         var entry = new RouteEntry { AgentId = agent.AgentId, Pending = load, Strategy = strategy!.Name };
-        var result = await RunAttemptAsync(run, new Acquisition(agent, load, entry, "", null), number, timeoutMs, hedge: false, cancellationToken)
+        var result = await RunAttemptAsync(run, new Acquisition(agent, load, entry, "", null), number, timeoutMs, hedge: false, token)
             .ConfigureAwait(false);
+        var end = result.End;
+        if (stream is not null)
+        {
+            if (end.Outcome == AttemptOutcomes.Cancelled && stream.Failure is { } failure)
+            {
+                end = new AttemptEnd(AttemptOutcomes.Error, null, failure); // the relay fell behind: not the asker's cancel
+            }
+
+            stream.Complete(new TaskResult { TaskId = execute.TaskId, Status = end.Outcome });
+            await relay!.ConfigureAwait(false); // every chunk sent before the answer
+        }
+
         return new PeerMessage
         {
-            Type = PeerMessage.Result, From = self, TaskId = execute.TaskId, Attempt = execute.Attempt, Outcome = result.End.Outcome,
-            ResultPayload = result.End.Result, Error = result.End.Error,
+            Type = PeerMessage.Result, From = self, TaskId = execute.TaskId, Attempt = execute.Attempt, Outcome = end.Outcome,
+            ResultPayload = end.Result, Error = end.Error,
         };
+    }
+
+    /// <summary>Sends the chunks of a streamed attempt run for another node as they are taken from its agent.</summary>
+    private static async Task RelayAsync(TaskStream stream, Func<TaskPayload, Task> sendChunk)
+    {
+        await foreach (var item in stream.ReadAllAsync().ConfigureAwait(false))
+        {
+            if (item.Chunk is { } chunk)
+            {
+                await sendChunk(chunk).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>Waits <paramref name="pause"/>; false when the submitter cancelled meanwhile.</summary>

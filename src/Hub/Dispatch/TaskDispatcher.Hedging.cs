@@ -129,7 +129,7 @@ internal sealed partial class TaskDispatcher
                 return null;
             }
 
-            var picked = dispatcher.TryPick(pool, run.Strategy, run.Tried.Span, out _);
+            var picked = dispatcher.TryPick(pool, run.Strategy, run.Tried.Span, acrossNodes: false, out _);
             if (picked.Agent is null)
             {
                 _declined = true; // no untried agent has a free slot: a hedge does not queue

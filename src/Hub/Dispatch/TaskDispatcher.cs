@@ -228,7 +228,10 @@ internal sealed partial class TaskDispatcher
                         $"The deadline ({request.DeadlineMs} ms) passed after attempt {run.TotalAttempts} ended {failed.End.Outcome}; no time was left to fail over."), failed.AgentId);
                 }
 
-                if (dispatch is not null && !dispatch.Retries.TryWithdraw(now))
+                // An attempt cut off because its agent's node left the cluster does not draw on the budget: such failovers
+                // are bounded by the attempts that were in flight on that node, and a node's death is not its agents
+                // failing tasks (the storm the budget guards against).
+                if (dispatch is not null && !failed.NodeLeft && !dispatch.Retries.TryWithdraw(now))
                 {
                     _telemetry.RetryBudgetExhausted(run.Method);
                     return Finish(run, StatusOf(failed.End), TaskError.Of(ErrorCodes.RetryBudgetExhausted,
@@ -579,4 +582,4 @@ internal sealed partial class TaskDispatcher
 }
 
 /// <summary>How one attempt ended, on which agent, and whether it was a hedge.</summary>
-internal readonly record struct AttemptResult(AttemptEnd End, string AgentId, bool Hedge);
+internal readonly record struct AttemptResult(AttemptEnd End, string AgentId, bool Hedge, bool NodeLeft = false);

@@ -60,7 +60,17 @@ internal sealed class TaskStream
     /// <summary>Most bytes a chunk may have (<see cref="StreamingOptions.MaxChunkBytes"/>).</summary>
     public int MaxChunkBytes => _options.MaxChunkBytes;
 
+    /// <summary>Most chunks the buffer holds (<see cref="StreamingOptions.MaxBufferedChunks"/>).</summary>
+    public int MaxBufferedChunks => _options.MaxBufferedChunks;
+
     public void Started(string taskId) => TaskId = taskId;
+
+    /// <summary>
+    /// Ends the task as <c>slow_consumer</c> because the agent's output, relayed from another node, got more than
+    /// <paramref name="held"/> chunks ahead of the submitter.
+    /// </summary>
+    public void Overflowed(int held) => Fail(TaskError.Of(ErrorCodes.SlowConsumer,
+        $"The submitter fell more than {held} chunks behind the agent's output relayed from another node; the task was ended."));
 
     /// <summary>Attempt <paramref name="number"/> was sent: its chunks are taken from now on.</summary>
     public void BeginAttempt(int number)

@@ -39,6 +39,7 @@ public static class AicpHubServiceCollectionExtensions
         services.TryAddSingleton<TaskDispatcher>();
         services.TryAddSingleton<ClusterMembership>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ClusterMembership>(sp => sp.GetRequiredService<ClusterMembership>()));
+        services.TryAddSingleton<IClusterPeers>(sp => sp.GetRequiredService<ClusterMembership>());
         services.TryAddSingleton<RemoteAgents>();
         services.TryAddSingleton<PeerExecutor>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PeerExecutor>(sp => sp.GetRequiredService<PeerExecutor>()));

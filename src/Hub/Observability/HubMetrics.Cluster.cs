@@ -10,12 +10,14 @@ internal sealed partial class HubMetrics
     private Gauge _clusterNodes = null!;
     private Gauge _clusterRedisUp = null!;
     private Counter _clusterBadMessages = null!;
+    private Counter _clusterRefusals = null!;
 
     private void CreateClusterMetrics(MetricFactory factory)
     {
         _clusterNodes = factory.CreateGauge(ClusterNodes.Name, ClusterNodes.Help, ClusterNodes.Labels);
         _clusterRedisUp = factory.CreateGauge(ClusterRedisUp.Name, ClusterRedisUp.Help, ClusterRedisUp.Labels);
         _clusterBadMessages = CreateCounter(factory, ClusterBadMessages);
+        _clusterRefusals = CreateCounter(factory, ClusterRefusals);
         _clusterNodes.Set(1);
     }
 
@@ -33,4 +35,9 @@ internal sealed partial class HubMetrics
     public void ClusterBadMessage() => _clusterBadMessages.Inc();
 
     public long ClusterBadMessagesTotal => (long)_clusterBadMessages.Value;
+
+    /// <summary>Another node refused an attempt this node sent it: the view this node picked by was stale.</summary>
+    public void ClusterRefused() => _clusterRefusals.Inc();
+
+    public long ClusterRefusalsTotal => (long)_clusterRefusals.Value;
 }

@@ -75,6 +75,7 @@ internal sealed partial class HubMetrics
         ObservableGauge(ClusterNodes, () => [new(_clusterNodes.Value)]);
         ObservableGauge(ClusterRedisUp, () => [new(_clusterRedisUp.Value)]);
         ObservableCounter(ClusterBadMessages, () => [new(_clusterBadMessages.Value)]);
+        ObservableCounter(ClusterRefusals, () => [new(_clusterRefusals.Value)]);
 
         return (Histogram(TaskDuration, TaskDurationBuckets), Histogram(RoutingDecision, RoutingDecisionBuckets));
     }

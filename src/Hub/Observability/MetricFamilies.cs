@@ -130,6 +130,9 @@ internal static class MetricFamilies
     public static readonly MetricFamily ClusterBadMessages = new("aicp_cluster_bad_messages_total",
         "Node snapshots, membership entries and inbox messages read from Redis that were not valid, and were dropped.", "{message}", []);
 
+    public static readonly MetricFamily ClusterRefusals = new("aicp_cluster_refusals_total",
+        "Attempts this node sent to another node's agent that the owner refused (full, draining or gone: the view was stale), or that could not be sent; the task picked again.", "{attempt}", []);
+
     /// <summary>Label (tag) names.</summary>
     public static class Tags
     {

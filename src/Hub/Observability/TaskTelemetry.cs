@@ -60,6 +60,9 @@ internal sealed class TaskTelemetry(HubMetrics metrics, RouteLog routes, Capacit
         }
     }
 
+    /// <summary>Another node refused an attempt this node sent to one of its agents (its view was stale: the agent was full, draining or gone).</summary>
+    public void RemoteRefused() => metrics.ClusterRefused();
+
     /// <summary>A router method classified a task by <paramref name="rule"/>.</summary>
     public void IntentRouted(string router, string rule) => metrics.IntentRouted(router, rule);
 

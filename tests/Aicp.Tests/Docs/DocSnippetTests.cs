@@ -88,6 +88,7 @@ public sealed partial class DocSnippetTests
         ("docs/CLUSTER.md", "redis-server", Kind.Commands), // ClusterDocTests runs them as processes
         ("docs/CLUSTER.md", "docker-compose --profile cluster", Kind.Commands), // .ci/checks/docs-commands.sh validates the profile
         ("docs/CLUSTER.md", "dotnet run -c Release --project bench/Aicp.Bench -- chaos --cluster 3", Kind.Commands), // .ci/checks/docs-commands.sh runs them, smaller
+        ("docs/CLUSTER.md", "dotnet run -c Release --project bench/Aicp.Bench -- cluster-herding", Kind.Commands), // .ci/checks/docs-commands.sh runs them, smaller
         ("docs/CLUSTER.md", "{\"cluster\":{\"node\":\"node-2\"", Kind.Checked), // Cluster_StatusSnapshotExample_HasTheShapeTheFeedSends
         ("docs/CLUSTER.md", "{\"node\":\"node-2\"", Kind.Checked), // ClusterDocTests.TwoNodes_AsDocumented_AgentMovesWhenItsNodeIsKilled: the same fields at every level
         ("docs/RELIABILITY.md", "{\"submitted\":20000", Kind.Checked), // .ci/checks/docs-commands.sh: the keys of `chaos --json`

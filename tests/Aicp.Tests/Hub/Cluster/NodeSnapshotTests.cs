@@ -131,6 +131,7 @@ public sealed class PeerMessageTests
 
     [Theory]
     [InlineData("nope", "not a node message")]
+    [InlineData("""{"type":"chunk","from":"n1","taskId":"t1","attempt":1}""", "a chunk without its payload.")]
     [InlineData("""{"type":"result","from":"n1","taskId":"t1","attempt":1,"outcome":"completed","resultMessagePack":"kwEC"}""", "not a node message")]
     [InlineData("""{"type":"execute","from":"n1","taskId":"t1","attempt":1,"agentId":"a1","method":"m","timeoutMs":5,"extra":1}""", "not a node message")]
     [InlineData("""{"type":"execute","from":"n1","taskId":"t1","attempt":1,"agentId":"a1","method":"m"}""", "an execute without a valid timeoutMs.")]

@@ -14,6 +14,8 @@ public sealed class TaskDispatcherPeerTests
 {
     private const string Self = "node-1";
 
+    private static readonly Func<TaskPayload, Task> NoChunks = _ => throw new InvalidOperationException("not a streamed attempt");
+
     private readonly DispatcherFixture _f = new();
 
     private static PeerMessage Execute(string agentId = "a", int attempt = 2, string method = DispatcherFixture.Method, int timeoutMs = 3000) => new()
@@ -28,7 +30,7 @@ public sealed class TaskDispatcherPeerTests
         _f.Create();
         var agent = _f.Register("a", maxConcurrency: 2);
 
-        var answer = _f.Dispatcher.RunForPeerAsync(Execute(), Self, CancellationToken.None);
+        var answer = _f.Dispatcher.RunForPeerAsync(Execute(), Self, NoChunks, CancellationToken.None);
         var (to, sent) = await _f.Channel.NextAsync();
         Assert.Equal(1, agent.Pending); // the slot is taken here, on the node that holds the agent
         _f.Time.Advance(TimeSpan.FromMilliseconds(40));
@@ -58,7 +60,7 @@ public sealed class TaskDispatcherPeerTests
         var local = _f.Submit();
         var (_, first) = await _f.Channel.NextAsync();
 
-        var answer = _f.Dispatcher.RunForPeerAsync(Execute(attempt: 1), Self, CancellationToken.None);
+        var answer = _f.Dispatcher.RunForPeerAsync(Execute(attempt: 1), Self, NoChunks, CancellationToken.None);
         var (_, sent) = await _f.Channel.NextAsync();
         _f.Answer(agent, sent, ok: false);
         var result = await answer.DefaultTimeout();
@@ -79,7 +81,7 @@ public sealed class TaskDispatcherPeerTests
         var local = _f.Submit();
         var (_, first) = await _f.Channel.NextAsync();
 
-        var result = await _f.Dispatcher.RunForPeerAsync(Execute(), Self, CancellationToken.None).DefaultTimeout();
+        var result = await _f.Dispatcher.RunForPeerAsync(Execute(), Self, NoChunks, CancellationToken.None).DefaultTimeout();
 
         Assert.Equal((PeerMessage.Refused, Self, "0f1e2d3c", 2, ErrorCodes.RemoteRefused), (result.Type, result.From, result.TaskId, result.Attempt, result.Error?.Code));
         Assert.Equal("Agent 'a' on node 'node-1' has no free slot (or is draining, or its circuit is open).", result.Error!.Message);
@@ -98,7 +100,7 @@ public sealed class TaskDispatcherPeerTests
         _f.Create();
         var agent = _f.Register("a");
 
-        var result = await _f.Dispatcher.RunForPeerAsync(Execute(agentId, method: method), Self, CancellationToken.None).DefaultTimeout();
+        var result = await _f.Dispatcher.RunForPeerAsync(Execute(agentId, method: method), Self, NoChunks, CancellationToken.None).DefaultTimeout();
 
         Assert.Equal((PeerMessage.Refused, ErrorCodes.RemoteRefused), (result.Type, result.Error?.Code));
         Assert.Equal($"Agent '{agentId}' does not serve '{method}' on node 'node-1' (any more).", result.Error!.Message);
@@ -113,7 +115,7 @@ public sealed class TaskDispatcherPeerTests
         var agent = _f.Register("a");
         using var cancel = new CancellationTokenSource();
 
-        var answer = _f.Dispatcher.RunForPeerAsync(Execute(), Self, cancel.Token);
+        var answer = _f.Dispatcher.RunForPeerAsync(Execute(), Self, NoChunks, cancel.Token);
         var (_, sent) = await _f.Channel.NextAsync();
         await cancel.CancelAsync();
         var result = await answer.DefaultTimeout();
@@ -129,7 +131,7 @@ public sealed class TaskDispatcherPeerTests
         _f.Create();
         var agent = _f.Register("a");
 
-        var answer = _f.Dispatcher.RunForPeerAsync(Execute(timeoutMs: 500), Self, CancellationToken.None);
+        var answer = _f.Dispatcher.RunForPeerAsync(Execute(timeoutMs: 500), Self, NoChunks, CancellationToken.None);
         await _f.Channel.NextAsync();
         _f.Time.Advance(TimeSpan.FromMilliseconds(499));
         Assert.False(answer.IsCompleted);
@@ -138,6 +140,40 @@ public sealed class TaskDispatcherPeerTests
 
         Assert.Equal((AttemptOutcomes.Timeout, ErrorCodes.AgentTimeout), (result.Outcome, result.Error?.Code));
         Assert.Equal(1, agent.TimedOut);
+        _f.AssertNothingHeld(agent);
+    }
+
+    [Fact]
+    public async Task Execute_Streamed_ChunksRelayedInOrderBeforeTheAnswer()
+    {
+        _f.Create();
+        var agent = _f.Register("a");
+        var relayed = new List<string>();
+        var execute = Execute() with { Stream = true };
+
+        var answer = _f.Dispatcher.RunForPeerAsync(execute, Self, chunk =>
+        {
+            lock (relayed)
+            {
+                relayed.Add(chunk.ToString());
+            }
+
+            return Task.CompletedTask;
+        }, CancellationToken.None);
+        var (_, sent) = await _f.Channel.NextAsync();
+        Assert.True(sent.Stream); // the agent is asked to stream
+        foreach (var word in new[] { "one", "two", "three" })
+        {
+            var partial = new TaskPartial { TaskId = sent.TaskId, Attempt = sent.Attempt, Chunk = TaskPayload.FromJson(JsonSerializer.SerializeToElement(word)) };
+            Assert.True(await _f.Dispatcher.PartialAsync(agent.ConnectionId, partial, CancellationToken.None).AsTask().DefaultTimeout());
+        }
+
+        _f.Answer(agent, sent);
+        var result = await answer.DefaultTimeout();
+
+        Assert.Equal(["\"one\"", "\"two\"", "\"three\""], relayed); // all of them, in order, before the answer returned
+        Assert.Equal((PeerMessage.Result, AttemptOutcomes.Completed), (result.Type, result.Outcome));
+        Assert.Equal(3, _f.Counters.StreamChunks);
         _f.AssertNothingHeld(agent);
     }
 }

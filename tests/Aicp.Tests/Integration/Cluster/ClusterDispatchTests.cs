@@ -59,6 +59,61 @@ public sealed class ClusterDispatchTests
         Assert.Equal(0, one.Registry.GetById("labeller")!.Pending);
     }
 
+    /// <summary>Waits until <paramref name="h"/>'s cluster view shows <paramref name="agentId"/> with <paramref name="pending"/> tasks.</summary>
+    private static Task SeesPendingAsync(HubHarness h, string agentId, int pending) => TestTimeouts.EventuallyAsync(async () =>
+    {
+        using var http = new HttpClient { BaseAddress = h.Hub.BaseUrl };
+        var view = JsonDocument.Parse(await http.GetStringAsync("/v1/cluster")).RootElement;
+        return view.GetProperty("nodes").EnumerateArray().SelectMany(n => n.GetProperty("agents").EnumerateArray())
+            .Any(a => a.GetProperty("id").GetString() == agentId && a.GetProperty("pending").GetInt32() == pending);
+    }, $"{agentId} with {pending} pending in the view");
+
+    [Fact]
+    public async Task Submit_AnotherNodesAgentLessLoaded_ChosenOverTheBusyLocalOne_UnlessPreferLocal()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var one = await HubHarness.StartAsync(Node(redis, "node-1"));
+        await using var two = await HubHarness.StartAsync(Node(redis, "node-2"));
+        await using var three = await HubHarness.StartAsync(new Dictionary<string, string?>(Node(redis, "node-3")) { ["Aicp:Cluster:PreferLocal"] = "true" });
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Func<Agent.Sdk.Agent.AgentTaskContext, CancellationToken, ValueTask<JsonElement>> HoldFirst(string id)
+        {
+            var calls = 0;
+            return async (task, ct) =>
+            {
+                if (Interlocked.Increment(ref calls) == 1)
+                {
+                    await gate.Task.WaitAsync(ct);
+                }
+
+                return JsonSerializer.SerializeToElement(new { agent = id });
+            };
+        }
+
+        await one.StartAgentAsync("busy-1", HoldFirst("busy-1"), maxConcurrency: 2);
+        await three.StartAgentAsync("busy-3", HoldFirst("busy-3"), maxConcurrency: 2);
+        var onOne = await one.StartClientAsync();
+        var onThree = await three.StartClientAsync();
+        var options = new Agent.Sdk.Client.SubmitOptions { Timeout = TimeSpan.FromSeconds(30) };
+        var heldOnOne = onOne.SubmitAsync("image.label", null, options);
+        await TestTimeouts.Eventually(() => one.Registry.GetById("busy-1")!.Pending == 1, "busy-1 holds a task");
+        var heldOnThree = onThree.SubmitAsync("image.label", null, options);
+        await TestTimeouts.Eventually(() => three.Registry.GetById("busy-3")!.Pending == 1, "busy-3 holds a task");
+        await two.StartAgentAsync("idle", HubHarness.Echo("idle"), maxConcurrency: 2);
+        await SeesPendingAsync(one, "idle", 0);
+        await SeesPendingAsync(one, "busy-3", 1);
+        await SeesPendingAsync(three, "idle", 0);
+
+        var fromOne = await onOne.SubmitAsync("image.label", null, options).DefaultTimeout();
+        var fromThree = await onThree.SubmitAsync("image.label", null, options).DefaultTimeout();
+
+        Assert.Equal(("idle", "node-2"), (fromOne.AgentId, fromOne.Route[0].Node)); // 0/2 beats the local 1/2
+        Assert.Equal("busy-3", fromThree.AgentId); // PreferLocal: busy-3 has a free slot
+        Assert.Null(fromThree.Route[0].Node);
+        gate.SetResult();
+        Assert.Equal(["busy-1", "busy-3"], (await Task.WhenAll(heldOnOne, heldOnThree).DefaultTimeout()).Select(r => r.AgentId));
+    }
+
     /// <summary>Whether the MessagePack map <paramref name="payload"/> holds a <c>bin</c> (not a string) under <paramref name="key"/>.</summary>
     private static bool IsBin(TaskPayload payload, string key)
     {
@@ -105,6 +160,91 @@ public sealed class ClusterDispatchTests
         Assert.True(IsBin(result.Result!, "echo"));
         Assert.True(result.TryGetResultBinary("echo", out var echoed));
         Assert.Equal(image, echoed.ToArray());
+    }
+
+    [Theory]
+    [InlineData(HubProtocol.Json)]
+    [InlineData(HubProtocol.MessagePack)]
+    public async Task SubmitStream_AgentOnAnotherNode_EveryChunkInOrderThenOneResult(HubProtocol protocol)
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var one = await HubHarness.StartAsync(Node(redis, "node-1"), protocol: protocol);
+        await using var two = await HubHarness.StartAsync(Node(redis, "node-2"), protocol: protocol);
+        await one.StartAgentAsync<string>("writer", async (task, ct) =>
+        {
+            var words = task.GetPayload<string>()!.Split(' ');
+            foreach (var word in words)
+            {
+                await task.WriteChunkAsync(word, ct);
+            }
+
+            return string.Join(' ', words);
+        }, method: "text.chat");
+        await SeesAsync(two, "writer");
+        var client = await two.StartClientAsync();
+        var text = string.Join(' ', Enumerable.Range(0, 200).Select(i => $"w{i}"));
+
+        var stream = client.SubmitStream<string>("text.chat", text);
+        var chunks = new List<string>();
+        await foreach (var chunk in stream.WithCancellation(CancellationToken.None))
+        {
+            chunks.Add(chunk);
+        }
+
+        var result = await stream.Result.DefaultTimeout();
+        Assert.Equal((TaskStatuses.Completed, "node-1", 200L), (result.Status, result.Route[0].Node, one.Counters.StreamChunks));
+        var scrape = await MetricsScrape.FetchAsync(two.Hub.BaseUrl);
+        Assert.Equal(0, scrape.Sum("aicp_cluster_bad_messages_total"));
+        Assert.Equal(text.Split(' '), chunks);
+        Assert.Equal(text, result.GetResult<string>());
+        Assert.Equal(200, one.Counters.StreamChunks); // taken from the agent on its node, relayed to node-2
+        await one.AssertNothingPendingAsync();
+        await two.AssertNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task SubmitStream_SubmitterLeavesMidStream_TheOwnersAgentIsCancelled()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var one = await HubHarness.StartAsync(Node(redis, "node-1"));
+        await using var two = await HubHarness.StartAsync(Node(redis, "node-2"));
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await one.StartAgentAsync<string>("writer", async (task, ct) =>
+        {
+            try
+            {
+                for (var i = 0; ; i++)
+                {
+                    await task.WriteChunkAsync($"w{i}", ct);
+                    await Task.Delay(10, ct);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                cancelled.TrySetResult();
+                throw;
+            }
+        }, method: "text.chat");
+        await SeesAsync(two, "writer");
+        var client = await two.StartClientAsync();
+
+        using var stop = new CancellationTokenSource();
+        var stream = client.SubmitStream<string>("text.chat", "go");
+        var seen = 0;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var _ in stream.WithCancellation(stop.Token))
+            {
+                if (++seen == 3)
+                {
+                    await stop.CancelAsync(); // the submitter stops reading and cancels
+                }
+            }
+        }).DefaultTimeout();
+
+        await cancelled.Task.DefaultTimeout();
+        await one.AssertNothingPendingAsync();
+        await two.AssertNothingPendingAsync();
     }
 
     [Fact]

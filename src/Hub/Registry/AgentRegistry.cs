@@ -53,13 +53,15 @@ internal sealed class AgentRegistry
 
     /// <summary>
     /// Registers (or re-registers) the agent on a connection. The arguments must already be validated.
-    /// Returns the live state and, when the id was live on another connection, the state it replaced.
+    /// Returns the live state and, when the id was live on another connection, the state it replaced (else, when the
+    /// connection was registered under another id, that identity's state, which ends too).
     /// </summary>
     public (AgentState Agent, AgentState? Replaced) Register(string connectionId, string agentId,
         IReadOnlyList<string> capabilities, int maxConcurrency, IReadOnlyDictionary<string, string> metadata)
     {
         AgentState agent;
         AgentState? replaced = null;
+        AgentState? former = null;
         var touched = new List<CapabilityPool>();
         lock (_writeLock)
         {
@@ -77,13 +79,12 @@ internal sealed class AgentRegistry
                 if (existing is not null)
                 {
                     // The connection registered under another id before: that identity ends here.
-                    replaced = Detach(existing, touched);
+                    former = Detach(existing, touched);
                 }
 
                 if (_byId.TryGetValue(agentId, out var live))
                 {
-                    var previous = Detach(live, touched);
-                    replaced ??= previous;
+                    replaced = Detach(live, touched);
                 }
 
                 agent = new AgentState(agentId, connectionId, capabilities, maxConcurrency, metadata, _time.GetUtcNow(), _policy);
@@ -93,18 +94,14 @@ internal sealed class AgentRegistry
             }
         }
 
-        if (replaced is not null)
-        {
-            replaced.MarkRemoved();
-            AgentRemoved?.Invoke(replaced);
-        }
-
+        End(replaced);
+        End(former);
         foreach (var pool in touched)
         {
             pool.Waiters.WakeAll();
         }
 
-        return (agent, replaced);
+        return (agent, replaced ?? former);
     }
 
     /// <summary>Stops routing new tasks to the connection's agent; in-flight ones finish.</summary>
@@ -140,14 +137,25 @@ internal sealed class AgentRegistry
             removed = Detach(agent, touched);
         }
 
-        removed.MarkRemoved();
-        AgentRemoved?.Invoke(removed);
+        End(removed);
         foreach (var pool in touched)
         {
             pool.Waiters.WakeAll();
         }
 
         return removed;
+    }
+
+    /// <summary>An identity left the registry: its assignments fail over, and <see cref="AgentRemoved"/> is raised.</summary>
+    private void End(AgentState? gone)
+    {
+        if (gone is null)
+        {
+            return;
+        }
+
+        gone.MarkRemoved();
+        AgentRemoved?.Invoke(gone);
     }
 
     private void OnCircuitTransition(CircuitTransition transition)
@@ -213,6 +221,7 @@ internal sealed class AgentRegistry
         {
             if (!_pools.TryGetValue(capability, out var pool))
             {
+                // Stryker disable once Statement : not reached: a registered agent's capabilities all have a pool holding it (both change under the write lock)
                 continue;
             }
 

@@ -151,6 +151,7 @@ internal sealed class AgentState
         var all = _perCapability;
         foreach (var entry in all)
         {
+            // Stryker disable once Block : without the cheap path the ordinal loop below finds the same entry
             if (ReferenceEquals(entry.Method, method))
             {
                 return entry; // the registry hands out the pool's own string: the common, cheap case

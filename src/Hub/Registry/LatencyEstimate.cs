@@ -37,6 +37,7 @@ internal sealed class LatencyEstimate(AgentHealthPolicy policy)
         }
 
         var dt = now - Volatile.Read(ref _stamp);
+        // Stryker disable once Equality : at dt = 0 the decay factor is exp(0) = 1, the same cost
         return dt <= 0 ? ms : ms * Math.Exp(-dt / policy.DecayTicks);
     }
 
@@ -48,6 +49,7 @@ internal sealed class LatencyEstimate(AgentHealthPolicy policy)
         {
             var current = _ms;
             double next;
+            // Stryker disable once Equality : a sample equal to the cost averages to that cost, current x w + current x (1 - w)
             if (double.IsNaN(current) || sampleMs >= current)
             {
                 next = sampleMs; // peak-sensitive: a slower answer replaces the cost at once

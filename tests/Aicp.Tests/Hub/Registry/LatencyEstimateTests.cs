@@ -8,7 +8,7 @@ namespace Aicp.Tests.Hub.Registry;
 
 public sealed class LatencyEstimateTests
 {
-    private readonly FakeTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
     private readonly LatencyEstimate _estimate;
 
     public LatencyEstimateTests() => _estimate = new LatencyEstimate(new AgentHealthPolicy(new AgentHealthOptions(), _time));
@@ -57,5 +57,32 @@ public sealed class LatencyEstimateTests
         _time.Advance(TimeSpan.FromSeconds(20));
         Assert.Equal(2000 * Math.Exp(-2), _estimate.Estimate(Now), 6);
         Assert.Equal(2000, _estimate.Milliseconds); // the stored cost is unchanged by reads
+    }
+
+    [Fact]
+    public void Record_LowerSampleStampedBeforeTheLast_NoTimeWeightBeyondNow()
+    {
+        var sampled = Now;
+        _estimate.Record(100, sampled);
+        _estimate.Record(10, sampled - (long)(10 * _time.TimestampFrequency)); // a writer that read the clock earlier
+
+        Assert.Equal(100, _estimate.Milliseconds, 9); // w = 1: the old cost stands, it does not overshoot
+    }
+
+    [Fact]
+    public void Estimate_ReadFromBeforeTheLastSample_TheCostUndecayed()
+    {
+        var sampled = Now;
+        _estimate.Record(80, sampled);
+        Assert.Equal(80, _estimate.Estimate(sampled - (long)(10 * _time.TimestampFrequency)));
+        Assert.Equal(80 * Math.Exp(-0.5), _estimate.Estimate(sampled + (long)(5 * _time.TimestampFrequency)), 9);
+    }
+
+    [Fact]
+    public void Record_WithoutTime_StampedOnThePolicysClock()
+    {
+        _estimate.Record(200);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(200 * Math.Exp(-1), _estimate.Estimate(Now), 9);
     }
 }

@@ -107,4 +107,20 @@ public sealed class SlotWaitQueueTests
         Assert.Equal(1, await waiters[1].Woken.DefaultTimeout());
         Assert.Equal(1, queue.Count);
     }
+
+    [Fact]
+    public void Leave_Twice_TheSecondChangesNothing()
+    {
+        var queue = new SlotWaitQueue(10);
+        var waiters = Enqueue(queue, 3);
+
+        waiters[1].Leave();
+        waiters[1].Leave(); // already gone: no error, and nobody else removed
+
+        Assert.Equal(2, queue.Count);
+        Assert.Equal(10, queue.Capacity);
+        queue.WakeOne();
+        queue.WakeOne();
+        Assert.Equal([true, false, true], Woken(waiters));
+    }
 }

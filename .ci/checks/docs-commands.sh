@@ -101,6 +101,7 @@ run_as 'dotnet run -c Release --project bench/Aicp.Bench -- e2e [--agents N] [--
   'dotnet run -c Release --project bench/Aicp.Bench -- e2e --agents 1 --submitters 1 --inflight 2 --seconds 1 --payload-bytes 1024 --protocol messagepack --binary --typed --hub-only --workstation-gc --server-env DOTNET_TieredPGO=0 --json'
 run_as 'dotnet run -c Release --project bench/Aicp.Bench -- connections --agents K [--batch 100] [--json]' 'dotnet run -c Release --project bench/Aicp.Bench -- connections --agents 40 --batch 20 --json'
 run_as 'dotnet run -c Release --project bench/Aicp.Bench -- failover [--iterations 20] [--timeout-ms 200] [--json]' 'dotnet run -c Release --project bench/Aicp.Bench -- failover --iterations 2 --timeout-ms 100 --json'
+run_as 'dotnet run -c Release --project bench/Aicp.Bench -- e2e --agents 4 --submitters 4 --inflight 8 --seconds 8 --json' 'dotnet run -c Release --project bench/Aicp.Bench -- e2e --agents 4 --submitters 4 --inflight 8 --seconds 1 --json'
 run_as 'bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench e2e --agents 4 --submitters 4 --seconds 10 --json' 'bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench e2e --agents 4 --submitters 4 --seconds 1 --json'
 run_as 'dotnet bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll e2e --agents 4 --submitters 4 --seconds 8' 'dotnet bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll e2e --agents 4 --submitters 4 --seconds 1'
 # The "before" build is a past commit: CI checks that the commit is there rather than building it.

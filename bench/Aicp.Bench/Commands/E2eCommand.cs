@@ -139,6 +139,11 @@ internal static class E2eCommand
                 submittersCpuUsPerTask = hubPeak.ClientCpuUsPerCall,
                 echoCpuUsPerCall = echoPeak.HubCpuUsPerCall,
                 echoClientCpuUsPerCall = echoPeak.ClientCpuUsPerCall,
+                perCall = new
+                {
+                    hub = hubPeak.Server, agents = hubPeak.AgentsCost, submitters = hubPeak.Client,
+                    echo = o.HubOnly ? null : echoPeak.Server, echoClient = o.HubOnly ? null : echoPeak.Client,
+                },
                 errors = hubPeak.Load.Errors + echoPeak.Load.Errors + hubHalf.Load.Errors + echoHalf.Load.Errors,
                 settings = o,
                 machine,
@@ -153,6 +158,17 @@ internal static class E2eCommand
             foreach (var (label, p) in new[] { ("hub peak (closed loop)", hubPeak), ("echo peak (closed loop)", echoPeak), ($"hub at {halfRate}/s (open)", hubHalf), ($"echo at {halfRate}/s (open)", echoHalf) })
             {
                 Console.WriteLine($"{label,-26} | {p.Load.PerSec,9:0} | {p.Load.Latency.P50Ms,6:0.00} | {p.Load.Latency.P99Ms,6:0.00} | {p.Load.Latency.P999Ms,8:0.00} | {p.Load.Errors,6} | {p.HubCpuUsPerCall,18:0} | {(p.AgentsCpuUsPerCall is { } a ? a.ToString("0", CultureInfo.InvariantCulture) : "-"),18} | {p.ClientCpuUsPerCall,19:0}");
+            }
+
+            Console.WriteLine();
+            Console.WriteLine("per task or call, closed loop | user us | kernel us | context switches | read calls | write calls");
+            Console.WriteLine($"hub                          | {hubPeak.Server}");
+            Console.WriteLine($"agents                       | {hubPeak.AgentsCost}");
+            Console.WriteLine($"submitters                   | {hubPeak.Client}");
+            if (!o.HubOnly)
+            {
+                Console.WriteLine($"echo hub                     | {echoPeak.Server}");
+                Console.WriteLine($"echo clients                 | {echoPeak.Client}");
             }
 
             Console.WriteLine();
@@ -204,7 +220,9 @@ internal static class E2eCommand
 
         var result = JsonSerializer.Deserialize<LoadRole.RunResult>(line)!;
         double PerCall(ProcStats a, ProcStats b) => result.TotalCalls == 0 ? 0 : Math.Round((b.CpuSeconds - a.CpuSeconds) * 1e6 / result.TotalCalls, 1);
-        var phase = new PhaseResult(result, PerCall(server0, server1), agents is null ? null : PerCall(agents0, agents1), PerCall(client0, client1));
+        var phase = new PhaseResult(result, PerCall(server0, server1), agents is null ? null : PerCall(agents0, agents1), PerCall(client0, client1),
+            CostPerCall.Of(server0, server1, result.TotalCalls), agents is null ? null : CostPerCall.Of(agents0, agents1, result.TotalCalls),
+            CostPerCall.Of(client0, client1, result.TotalCalls));
         Progress(json, $"{label}: {result.PerSec:0}/s p50 {result.Latency.P50Ms:0.00} ms p99 {result.Latency.P99Ms:0.00} ms, errors {result.Errors}, server CPU {phase.HubCpuUsPerCall:0} us/call (load {Machine.LoadAverage()})");
         return phase;
     }
@@ -215,7 +233,26 @@ internal static class E2eCommand
 
     private static void Progress(bool json, string message) => Console.Error.WriteLine($"[e2e] {message}");
 
-    private sealed record PhaseResult(LoadRole.RunResult Load, double HubCpuUsPerCall, double? AgentsCpuUsPerCall, double ClientCpuUsPerCall);
+    private sealed record PhaseResult(LoadRole.RunResult Load, double HubCpuUsPerCall, double? AgentsCpuUsPerCall, double ClientCpuUsPerCall,
+        CostPerCall Server, CostPerCall? AgentsCost, CostPerCall Client);
+
+    /// <summary>
+    /// What one process spent per task (or echo call) in a closed-loop phase: CPU split into user and kernel time, context
+    /// switches of its threads, and read- and write-family system calls on files and pipes (<see cref="ProcStats"/>).
+    /// </summary>
+    internal sealed record CostPerCall(double UserUs, double KernelUs, double ContextSwitches, double ReadCalls, double WriteCalls)
+    {
+        public static CostPerCall Of(ProcStats before, ProcStats after, long calls)
+        {
+            double Per(double delta, double scale, int digits) => calls == 0 ? 0 : Math.Round(delta * scale / calls, digits);
+            return new CostPerCall(Per(after.UserSeconds - before.UserSeconds, 1e6, 1), Per(after.SystemSeconds - before.SystemSeconds, 1e6, 1),
+                Per(after.ContextSwitches - before.ContextSwitches, 1, 3), Per(after.ReadCalls - before.ReadCalls, 1, 3),
+                Per(after.WriteCalls - before.WriteCalls, 1, 3));
+        }
+
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+            $"{UserUs,7:0.0} | {KernelUs,9:0.0} | {ContextSwitches,16:0.000} | {ReadCalls,10:0.000} | {WriteCalls,11:0.000}");
+    }
 
     internal sealed record Settings(int Agents, int Submitters, int Inflight, double Seconds, double OpenSeconds, double Warmup,
         int PayloadBytes, int AgentConcurrency, bool ServerGc, HubProtocol Protocol, bool Binary, bool HubOnly, string? ServerEnv, bool Typed = false);

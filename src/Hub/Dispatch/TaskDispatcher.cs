@@ -135,7 +135,7 @@ internal sealed partial class TaskDispatcher
         CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
-        var taskId = Guid.NewGuid().ToString("N");
+        var taskId = TaskIds.New();
         stream?.Started(taskId);
 
         var error = Validate(request, request?.Method, rules, out var strategy, out var timeoutMs, out var maxAttempts)

@@ -1,3 +1,4 @@
+using Aicp.Hub.Dispatch;
 using Aicp.Hub.Observability;
 using Aicp.Protocol;
 using Microsoft.Extensions.Options;
@@ -141,6 +142,6 @@ internal sealed class HubCallGate(IOptions<AicpSecurityOptions> options, SubmitR
 
     private static TaskResult Refuse(string status, string code, string message, TaskRequest? request) => new()
     {
-        TaskId = Guid.NewGuid().ToString("N"), Status = status, Error = TaskError.Of(code, message), Strategy = request?.Strategy ?? "",
+        TaskId = TaskIds.New(), Status = status, Error = TaskError.Of(code, message), Strategy = request?.Strategy ?? "",
     };
 }

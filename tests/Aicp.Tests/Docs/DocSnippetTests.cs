@@ -52,6 +52,7 @@ public sealed partial class DocSnippetTests
         ("docs/BENCHMARKS.md", "bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench connections --agents 1000 --json", Kind.Commands),
         ("docs/BENCHMARKS.md", "bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench failover --json", Kind.Commands),
         ("docs/BENCHMARKS.md", "dotnet build -c Release src/SampleAgents", Kind.Commands),
+        ("docs/BENCHMARKS.md", "dotnet run -c Release --project bench/Aicp.Bench -- e2e --agents 4 --submitters 4 --inflight 8 --seconds 8 --json", Kind.Commands),
         ("docs/FRONT-DOORS.md", "curl -s http://127.0.0.1:5000/v1/tasks", Kind.Commands), // FrontDoors_CurlExamples_AnswerAsDocumented runs them
         ("docs/FRONT-DOORS.md", "curl -s http://127.0.0.1:5000/v1/chat/completions", Kind.Commands), // FrontDoors_OpenAiCurlExamples_AnswerAsDocumented
         ("docs/FRONT-DOORS.md", "curl -s http://127.0.0.1:5000/mcp", Kind.Commands), // FrontDoors_McpCurlExamples_AnswerAsDocumented runs them

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Aicp.Hub.Dispatch;
 using Aicp.Protocol;
 
 namespace Aicp.Hub.FrontDoors.Http;
@@ -47,7 +48,7 @@ internal static class TaskEndpoints
             var code = body.Document is null && body.Code.Length > 0 ? body.Code : ErrorCodes.InvalidRequest;
             await WriteResultAsync(http, new TaskResult
             {
-                TaskId = Guid.NewGuid().ToString("N"), Status = TaskStatuses.Rejected, Error = TaskError.Of(code, problem!),
+                TaskId = TaskIds.New(), Status = TaskStatuses.Rejected, Error = TaskError.Of(code, problem!),
             });
             return;
         }

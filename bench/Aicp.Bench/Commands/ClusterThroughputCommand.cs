@@ -29,13 +29,15 @@ internal static class ClusterThroughputCommand
     private static readonly Option<int> Concurrency = BenchOptions.Int("--concurrency", "Tasks in flight in all", 64, max: 100_000);
     private static readonly Option<int> Seconds = BenchOptions.Int("--seconds", "Seconds measured per setup and run (after a 1 s warm-up)", 5, max: 3_600);
     private static readonly Option<int> Runs = BenchOptions.Int("--runs", "Runs (each measures both setups)", 3, max: 100);
+    private static readonly Option<double?> HopCostMs = BenchOptions.Double("--hop-cost-ms",
+        "Aicp:Cluster:HopCostMs of the default-rule nodes; the hub's default when not given", null, 0, 60_000);
     private static readonly Option<bool> Json = BenchOptions.Json();
 
     public static Command Create()
     {
         var command = new Command(Name, "Tasks/s of two hub nodes with the load spread over both, against one hub with the same agents and submitters, same run.")
         {
-            Agents, Submitters, Concurrency, Seconds, Runs, Json,
+            Agents, Submitters, Concurrency, Seconds, Runs, HopCostMs, Json,
         };
         command.SetAction((parse, _) => RunAsync(parse));
         return command;
@@ -48,6 +50,7 @@ internal static class ClusterThroughputCommand
         var concurrency = parse.GetValue(Concurrency);
         var seconds = parse.GetValue(Seconds);
         var runs = parse.GetValue(Runs);
+        var hopCostMs = parse.GetValue(HopCostMs);
         await using var redis = await RedisProcess.StartAsync();
         var results = new List<RunResult>();
         for (var run = 0; run <= runs; run++)
@@ -58,8 +61,8 @@ internal static class ClusterThroughputCommand
                 (rate, _) = await MeasureAsync([one], agents, submitters, concurrency, seconds);
             }
 
-            var (p2c, p2cCross) = await MeasureTwoNodesAsync(redis, preferLocal: false, agents, submitters, concurrency, seconds);
-            var (local, localCross) = await MeasureTwoNodesAsync(redis, preferLocal: true, agents, submitters, concurrency, seconds);
+            var (p2c, p2cCross) = await MeasureTwoNodesAsync(redis, preferLocal: false, hopCostMs, agents, submitters, concurrency, seconds);
+            var (local, localCross) = await MeasureTwoNodesAsync(redis, preferLocal: true, hopCostMs: null, agents, submitters, concurrency, seconds);
             var result = new RunResult(Math.Round(rate, 1), Math.Round(p2c, 1), Math.Round(p2cCross, 1), Math.Round(local, 1), Math.Round(localCross, 1));
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"[{Name}] {(run == 0 ? "warm-up" : $"run {run}")}: one hub {rate:F0} tasks/s; two nodes {p2c:F0} tasks/s ({p2cCross:F1}% across nodes), " +
@@ -81,7 +84,7 @@ internal static class ClusterThroughputCommand
         {
             Console.WriteLine(JsonSerializer.Serialize(new
             {
-                machine = Machine.Describe(), load = Machine.LoadAverage(), agents, submitters, concurrency, seconds, runs, perRun = results,
+                machine = Machine.Describe(), load = Machine.LoadAverage(), agents, submitters, concurrency, seconds, runs, hopCostMs, perRun = results,
                 oneHubTasksPerSecond = oneMedian, twoNodesTasksPerSecond = twoMedian, ratio = Math.Round(ratio, 3), crossNodePercent = cross,
                 twoNodesPreferLocalTasksPerSecond = localMedian, preferLocalRatio = Math.Round(localRatio, 3), preferLocalCrossNodePercent = localCrossMedian,
             }, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
@@ -98,10 +101,15 @@ internal static class ClusterThroughputCommand
         return 0;
     }
 
-    private static async Task<(double Rate, double CrossNodePercent)> MeasureTwoNodesAsync(RedisProcess redis, bool preferLocal, int agents, int submitters,
-        int concurrency, int seconds)
+    private static async Task<(double Rate, double CrossNodePercent)> MeasureTwoNodesAsync(RedisProcess redis, bool preferLocal, double? hopCostMs,
+        int agents, int submitters, int concurrency, int seconds)
     {
         var settings = new Dictionary<string, string?> { ["Aicp:Cluster:PreferLocal"] = preferLocal ? "true" : "false" };
+        if (hopCostMs is { } cost)
+        {
+            settings["Aicp:Cluster:HopCostMs"] = cost.ToString(CultureInfo.InvariantCulture);
+        }
+
         await using var first = await BenchCluster.StartNodeAsync(redis, 0, settings);
         await using var second = await BenchCluster.StartNodeAsync(redis, 1, settings);
         return await MeasureAsync([first, second], agents, submitters, concurrency, seconds);

@@ -148,6 +148,11 @@ internal sealed class AicpHubOptionsValidator(RoutingStrategyCatalog strategies)
             errors.Add("Aicp:Cluster:NodeTtl must be at least twice Aicp:Cluster:HeartbeatInterval.");
         }
 
+        if (!double.IsFinite(cluster.HopCostMs) || cluster.HopCostMs < 0)
+        {
+            errors.Add("Aicp:Cluster:HopCostMs must be a finite number of milliseconds, 0 or more.");
+        }
+
         if (!Names.IsValid(cluster.KeyPrefix))
         {
             errors.Add($"Aicp:Cluster:KeyPrefix '{cluster.KeyPrefix}' is not a valid prefix (^[a-z0-9][a-z0-9._-]{{0,127}}$).");

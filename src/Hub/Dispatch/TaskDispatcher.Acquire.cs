@@ -158,8 +158,9 @@ internal sealed partial class TaskDispatcher
     /// strategy's agent is weighed against another node's, proposed by power of two choices
     /// (<see cref="RemoteAgents.Pick"/>): the remote agent is chosen (an acquisition <see cref="Acquisition.OnNode"/>,
     /// no local slot taken) only when its load share is strictly lower than the local agent's (pending over
-    /// <c>maxConcurrency</c>), or when the local pick was made in panic (no healthy local agent; remote agents are all
-    /// healthy). Ties stay local, and an idle healthy local agent is taken without looking at the other nodes.
+    /// <c>maxConcurrency</c>) by enough to be worth the hop (<see cref="WorthTheHop"/>), or when the local pick was
+    /// made in panic (no healthy local agent; remote agents are all healthy). Ties stay local, and an idle healthy
+    /// local agent is taken without looking at the other nodes.
     /// </summary>
     private Acquisition TryPick(CapabilityPool pool, IRoutingStrategy strategy, ReadOnlySpan<string> tried, bool acrossNodes, out bool anyUntried)
     {
@@ -184,7 +185,8 @@ internal sealed partial class TaskDispatcher
                     (remote, proposed) = (_remote!.Pick(pool.Method, tried, _random), true);
                 }
 
-                if (remote is { } r && (panicked || RemoteChoice.LessLoaded(r.Load, r.Agent.MaxConcurrency, pending, agent.MaxConcurrency)))
+                if (remote is { } r && (panicked || (RemoteChoice.LessLoaded(r.Load, r.Agent.MaxConcurrency, pending, agent.MaxConcurrency)
+                        && WorthTheHop(agent, pool.Method, now, pending, r))))
                 {
                     return Acquisition.OnNode(r);
                 }
@@ -209,5 +211,15 @@ internal sealed partial class TaskDispatcher
         }
 
         return default;
+    }
+
+    /// <summary>
+    /// Whether a less loaded remote agent saves more than the hop costs (<see cref="ClusterOptions.HopCostMs"/>): the
+    /// difference of the load shares times the local agent's latency estimate for <paramref name="method"/>.
+    /// </summary>
+    private bool WorthTheHop(AgentState local, string method, long now, int localPending, RemoteChoice remote)
+    {
+        var shareGap = (double)localPending / local.MaxConcurrency - (double)remote.Load / remote.Agent.MaxConcurrency;
+        return shareGap * local.LatencyMs(method, now) > _options.Cluster.HopCostMs;
     }
 }

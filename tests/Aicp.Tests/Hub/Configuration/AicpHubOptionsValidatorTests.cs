@@ -59,7 +59,11 @@ public sealed class AicpHubOptionsValidatorTests
     {
         var options = new AicpHubOptions
         {
-            Cluster = { Redis = "127.0.0.1:6379", NodeId = "Node One", HeartbeatInterval = TimeSpan.FromSeconds(2), NodeTtl = TimeSpan.FromSeconds(3), KeyPrefix = "" },
+            Cluster =
+            {
+                Redis = "127.0.0.1:6379", NodeId = "Node One", HeartbeatInterval = TimeSpan.FromSeconds(2), NodeTtl = TimeSpan.FromSeconds(3), KeyPrefix = "",
+                HopCostMs = -0.5,
+            },
         };
 
         var errors = Validator.Validate(null, options).Failures!.ToList();
@@ -68,11 +72,15 @@ public sealed class AicpHubOptionsValidatorTests
         [
             "Aicp:Cluster:NodeId 'Node One' is not a valid node name (^[a-z0-9][a-z0-9._-]{0,127}$).",
             "Aicp:Cluster:NodeTtl must be at least twice Aicp:Cluster:HeartbeatInterval.",
+            "Aicp:Cluster:HopCostMs must be a finite number of milliseconds, 0 or more.",
             "Aicp:Cluster:KeyPrefix '' is not a valid prefix (^[a-z0-9][a-z0-9._-]{0,127}$).",
         ], errors);
         Assert.Contains("Aicp:Cluster:HeartbeatInterval must be positive.",
             Validator.Validate(null, new AicpHubOptions { Cluster = { HeartbeatInterval = TimeSpan.Zero } }).Failures!);
+        Assert.Contains("Aicp:Cluster:HopCostMs must be a finite number of milliseconds, 0 or more.",
+            Validator.Validate(null, new AicpHubOptions { Cluster = { HopCostMs = double.PositiveInfinity } }).Failures!);
         Assert.True(Validator.Validate(null, new AicpHubOptions { Cluster = { Redis = "127.0.0.1:6379", NodeId = "node-1" } }).Succeeded);
+        Assert.True(Validator.Validate(null, new AicpHubOptions { Cluster = { HopCostMs = 0 } }).Succeeded);
     }
 
     [Fact]

@@ -40,10 +40,20 @@ public sealed class TaskDispatcherAcrossNodesTests
     /// published with <paramref name="remotePending"/> of <paramref name="remoteMax"/>. Where does the next task go?
     /// </summary>
     private async Task<string> NextTaskGoesToAsync(int localPending, int remotePending, int remoteMax, AicpHubOptions? options = null,
-        FakeClusterPeers? cluster = null, bool localCircuitOpen = false)
+        FakeClusterPeers? cluster = null, bool localCircuitOpen = false, double? localLatencyMs = null)
     {
         var (dispatcher, registry) = Create(options, cluster);
         var here = registry.Register("c-here", "here", [Method], 2, new Dictionary<string, string>()).Agent;
+        if (localLatencyMs is { } latency)
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                here.RecordCompletion(Method, latency, ok: true, _time.GetUtcNow());
+            }
+
+            Assert.Equal(latency, here.LatencyMs(Method, _time.GetTimestamp()), 6);
+        }
+
         if (localCircuitOpen)
         {
             for (var i = 0; i < AgentHealthDefaults.ConsecutiveFailures; i++)
@@ -93,6 +103,20 @@ public sealed class TaskDispatcherAcrossNodesTests
     public async Task Submit_LocalAgainstRemote_RemoteOnlyWhenStrictlyLessLoaded(int localPending, int remotePending, int remoteMax, string expected)
     {
         Assert.Equal(expected, await NextTaskGoesToAsync(localPending, remotePending, remoteMax));
+    }
+
+    [Theory]
+    [InlineData(0.5, 1.0, "here")] // shares 1/2 against 0/2 save 0.5 x 0.5 = 0.25 ms: less than the hop
+    [InlineData(2.0, 1.0, "here")] // 0.5 x 2 = 1 ms: not more than the hop
+    [InlineData(2.1, 1.0, "there")] // 1.05 ms
+    [InlineData(10, 1.0, "there")] // 5 ms
+    [InlineData(0.5, 0.0, "there")] // HopCostMs 0: the load shares alone
+    [InlineData(30, 20.0, "here")] // 15 ms saved against a hop set to cost 20
+    public async Task Submit_LessLoadedRemote_OnlyWhenTheTimeItSavesBeatsTheHop(double localLatencyMs, double hopCostMs, string expected)
+    {
+        var options = new AicpHubOptions { Cluster = { HopCostMs = hopCostMs } };
+
+        Assert.Equal(expected, await NextTaskGoesToAsync(1, 0, 2, options, localLatencyMs: localLatencyMs));
     }
 
     [Fact]

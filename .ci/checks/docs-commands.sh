@@ -129,8 +129,8 @@ run_as 'bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench dashboard-cost --agents 
 run_as 'dotnet run -c Release --project bench/Aicp.Bench -- dashboard-cost [--agents 1000] [--rate 1000] [--seconds 20] [--runs 3] [--json]' 'dotnet run -c Release --project bench/Aicp.Bench -- dashboard-cost --agents 100 --rate 200 --seconds 2 --runs 1 --json'
 
 # docs/RELIABILITY.md: the chaos run, and its --json object against the document's example
-run_as 'dotnet run -c Release --project bench/Aicp.Bench -- chaos [--tasks N] [--agents N] [--kill-fraction F] [--seed N] [--concurrency N] [--max-seconds N] [--protocol json|messagepack] [--json] [--hedging] [--door signalr|stream|http] [--cluster N]' \
-  'dotnet run -c Release --project bench/Aicp.Bench -- chaos --tasks 3000 --agents 6 --kill-fraction 0.3 --seed 42 --concurrency 64 --max-seconds 120 --protocol messagepack --hedging --door http --cluster 0 --json > "$WORK/chaos.json" && tail -n 1 "$WORK/chaos.json" > "$WORK/chaos-object.json" && node -e '"'"'
+run_as 'dotnet run -c Release --project bench/Aicp.Bench -- chaos [--tasks N] [--agents N] [--kill-fraction F] [--seed N] [--concurrency N] [--max-seconds N] [--protocol json|messagepack] [--json] [--hedging] [--door signalr|stream|http] [--cluster N] [--logs DIR]' \
+  'dotnet run -c Release --project bench/Aicp.Bench -- chaos --tasks 3000 --agents 6 --kill-fraction 0.3 --seed 42 --concurrency 64 --max-seconds 120 --protocol messagepack --hedging --door http --cluster 0 --logs "$WORK/chaos-logs" --json > "$WORK/chaos.json" && tail -n 1 "$WORK/chaos.json" > "$WORK/chaos-object.json" && node -e '"'"'
 const fs = require("fs");
 const doc = fs.readFileSync("docs/RELIABILITY.md", "utf8").split("```json\n")[1].split("```")[0];
 const [documented, printed] = [JSON.parse(doc), JSON.parse(fs.readFileSync(process.argv[1], "utf8"))];

@@ -43,6 +43,12 @@ internal static class ChaosCommand
     private static readonly Option<int> Cluster = BenchOptions.Int("--cluster",
         "Hub nodes on a loopback redis-server (0: one embedded hub); agents and submitters spread over them, and one node stopped mid-run", 0, min: 0, max: 16);
 
+    private static readonly Option<string?> Logs = new("--logs")
+    {
+        Description = "With --cluster: a directory for each node's log (node-K.log, Information and above, timestamped lines)",
+        HelpName = "DIR",
+    };
+
     private static readonly Option<bool> Hedging = BenchOptions.Flag("--hedging",
         "Treat the capability as idempotent and hedge every attempt not answered within 1 ms (budget: one hedge per task)");
 
@@ -51,7 +57,7 @@ internal static class ChaosCommand
         var command = new Command(Name, "Tasks through an embedded hub while agents are killed and restarted; checks exactly one final result per task. " +
                                         "Exit code 0 when nothing is lost or duplicated and every pending count is back to zero.")
         {
-            Tasks, Agents, KillFraction, Concurrency, Seed, Json, Protocol, MaxSeconds, Hedging, Door, Cluster,
+            Tasks, Agents, KillFraction, Concurrency, Seed, Json, Protocol, MaxSeconds, Hedging, Door, Cluster, Logs,
         };
         Door.AcceptOnlyFromAmong("signalr", "stream", "http");
         command.SetAction((parse, _) => RunAsync(parse));
@@ -70,7 +76,8 @@ internal static class ChaosCommand
         var deadline = TimeSpan.FromSeconds(parse.GetValue(MaxSeconds)); // the whole run is bounded in time
         if (parse.GetValue(Cluster) is var nodes and >= 2)
         {
-            return await ClusterChaos.RunAsync(new ClusterChaos.Settings(nodes, tasks, agentCount, killFraction, concurrency, random, protocol, deadline), json);
+            return await ClusterChaos.RunAsync(new ClusterChaos.Settings(nodes, tasks, agentCount, killFraction, concurrency, random, protocol, deadline,
+                parse.GetValue(Logs)), json);
         }
 
         var settings = new Dictionary<string, string?>

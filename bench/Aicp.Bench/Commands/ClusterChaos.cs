@@ -27,22 +27,29 @@ namespace Aicp.Bench.Commands;
 /// </summary>
 internal static class ClusterChaos
 {
-    public sealed record Settings(int Nodes, int Tasks, int Agents, double KillFraction, int Concurrency, Random Random, HubProtocol Protocol, TimeSpan Deadline);
+    public sealed record Settings(int Nodes, int Tasks, int Agents, double KillFraction, int Concurrency, Random Random, HubProtocol Protocol, TimeSpan Deadline,
+        string? LogDirectory = null);
 
     public static async Task<int> RunAsync(Settings run, bool json)
     {
         await using var redis = await RedisProcess.StartAsync();
         var hubs = new ChildProcess?[run.Nodes];
         var urls = new string[run.Nodes];
+        if (run.LogDirectory is not null)
+        {
+            Directory.CreateDirectory(run.LogDirectory);
+        }
+
         for (var k = 0; k < run.Nodes; k++)
         {
             urls[k] = $"http://127.0.0.1:{FreePort()}/";
             hubs[k] = ChildProcess.StartProgram("Aicp.Hub.dll",
             [
-                "--urls", urls[k].TrimEnd('/'), "--Logging:LogLevel:Default=Warning", "--Aicp:Security:RateLimit:Enabled=false",
+                "--urls", urls[k].TrimEnd('/'), $"--Logging:LogLevel:Default={(run.LogDirectory is null ? "Warning" : "Information")}",
+                "--Aicp:Security:RateLimit:Enabled=false",
                 $"--Aicp:Cluster:Redis={redis.Endpoint}", $"--Aicp:Cluster:NodeId={NodeName(k)}",
                 "--Aicp:Cluster:HeartbeatInterval=00:00:00.2", $"--Aicp:Cluster:NodeTtl={NodeTtl}",
-            ]);
+            ], run.LogDirectory is null ? null : Path.Combine(run.LogDirectory, $"{NodeName(k)}.log"));
         }
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };

@@ -161,7 +161,7 @@ internal static class E2eCommand
             }
 
             Console.WriteLine();
-            Console.WriteLine("per task or call, closed loop | user us | kernel us | context switches | read calls | write calls");
+            Console.WriteLine("per task or call, closed loop | user us | kernel us | context switches | read calls | write calls | bytes allocated");
             Console.WriteLine($"hub                          | {hubPeak.Server}");
             Console.WriteLine($"agents                       | {hubPeak.AgentsCost}");
             Console.WriteLine($"submitters                   | {hubPeak.Client}");
@@ -208,6 +208,7 @@ internal static class E2eCommand
 
         await using var load = ChildProcess.Start(LoadRole.Name, loadArgs);
         await load.ExpectAsync("ready", TimeSpan.FromSeconds(90));
+        var allocated0 = await AllocatedAsync(server, agents, load);
         var server0 = ProcStats.Read(server.Pid);
         var agents0 = agents is null ? default : ProcStats.Read(agents.Pid);
         var client0 = ProcStats.Read(load.Pid);
@@ -216,16 +217,21 @@ internal static class E2eCommand
         var server1 = ProcStats.Read(server.Pid);
         var agents1 = agents is null ? default : ProcStats.Read(agents.Pid);
         var client1 = ProcStats.Read(load.Pid);
+        var allocated1 = await AllocatedAsync(server, agents, load);
         await load.StopAsync(TimeSpan.FromSeconds(5));
 
         var result = JsonSerializer.Deserialize<LoadRole.RunResult>(line)!;
         double PerCall(ProcStats a, ProcStats b) => result.TotalCalls == 0 ? 0 : Math.Round((b.CpuSeconds - a.CpuSeconds) * 1e6 / result.TotalCalls, 1);
         var phase = new PhaseResult(result, PerCall(server0, server1), agents is null ? null : PerCall(agents0, agents1), PerCall(client0, client1),
-            CostPerCall.Of(server0, server1, result.TotalCalls), agents is null ? null : CostPerCall.Of(agents0, agents1, result.TotalCalls),
-            CostPerCall.Of(client0, client1, result.TotalCalls));
+            CostPerCall.Of(server0, server1, allocated1.Server - allocated0.Server, result.TotalCalls),
+            agents is null ? null : CostPerCall.Of(agents0, agents1, allocated1.Agents - allocated0.Agents, result.TotalCalls),
+            CostPerCall.Of(client0, client1, allocated1.Client - allocated0.Client, result.TotalCalls));
         Progress(json, $"{label}: {result.PerSec:0}/s p50 {result.Latency.P50Ms:0.00} ms p99 {result.Latency.P99Ms:0.00} ms, errors {result.Errors}, server CPU {phase.HubCpuUsPerCall:0} us/call (load {Machine.LoadAverage()})");
         return phase;
     }
+
+    private static async Task<(long Server, long Agents, long Client)> AllocatedAsync(ChildProcess server, ChildProcess? agents, ChildProcess load) =>
+        (await server.AllocatedBytesAsync(), agents is null ? 0 : await agents.AllocatedBytesAsync(), await load.AllocatedBytesAsync());
 
     private static double Ratio(double a, double b) => b == 0 ? 0 : Math.Round(a / b, 3);
 
@@ -238,20 +244,21 @@ internal static class E2eCommand
 
     /// <summary>
     /// What one process spent per task (or echo call) in a closed-loop phase: CPU split into user and kernel time, context
-    /// switches of its threads, and read- and write-family system calls on files and pipes (<see cref="ProcStats"/>).
+    /// switches of its threads, read- and write-family system calls on files and pipes (<see cref="ProcStats"/>), and
+    /// bytes allocated on its managed heap (warm-up included, like the CPU).
     /// </summary>
-    internal sealed record CostPerCall(double UserUs, double KernelUs, double ContextSwitches, double ReadCalls, double WriteCalls)
+    internal sealed record CostPerCall(double UserUs, double KernelUs, double ContextSwitches, double ReadCalls, double WriteCalls, double AllocatedBytes)
     {
-        public static CostPerCall Of(ProcStats before, ProcStats after, long calls)
+        public static CostPerCall Of(ProcStats before, ProcStats after, long allocated, long calls)
         {
             double Per(double delta, double scale, int digits) => calls == 0 ? 0 : Math.Round(delta * scale / calls, digits);
             return new CostPerCall(Per(after.UserSeconds - before.UserSeconds, 1e6, 1), Per(after.SystemSeconds - before.SystemSeconds, 1e6, 1),
                 Per(after.ContextSwitches - before.ContextSwitches, 1, 3), Per(after.ReadCalls - before.ReadCalls, 1, 3),
-                Per(after.WriteCalls - before.WriteCalls, 1, 3));
+                Per(after.WriteCalls - before.WriteCalls, 1, 3), Per(allocated, 1, 0));
         }
 
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-            $"{UserUs,7:0.0} | {KernelUs,9:0.0} | {ContextSwitches,16:0.000} | {ReadCalls,10:0.000} | {WriteCalls,11:0.000}");
+            $"{UserUs,7:0.0} | {KernelUs,9:0.0} | {ContextSwitches,16:0.000} | {ReadCalls,10:0.000} | {WriteCalls,11:0.000} | {AllocatedBytes,15:0}");
     }
 
     internal sealed record Settings(int Agents, int Submitters, int Inflight, double Seconds, double OpenSeconds, double Warmup,

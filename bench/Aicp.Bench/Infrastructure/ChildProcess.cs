@@ -16,6 +16,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
     private readonly string _name;
+    private StreamWriter? _log;
 
     static ChildProcess()
     {
@@ -74,7 +75,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     /// Starts <c>dotnet dll args...</c>: another program of this repository (the hub), from its build output that this
     /// bench's project reference copies next to it, with that directory as its working directory (its appsettings.json).
     /// </summary>
-    public static ChildProcess StartProgram(string dll, IEnumerable<string> args)
+    public static ChildProcess StartProgram(string dll, IEnumerable<string> args, string? logPath = null)
     {
         var path = Path.Combine(AppContext.BaseDirectory, dll);
         if (!File.Exists(path))
@@ -94,13 +95,18 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
 
         info.Environment["DOTNET_NOLOGO"] = "1";
-        return Launch(info, Path.GetFileNameWithoutExtension(dll));
+        return Launch(info, Path.GetFileNameWithoutExtension(dll), logPath);
     }
 
-    private static ChildProcess Launch(ProcessStartInfo info, string role)
+    /// <param name="logPath">When given, every line the child writes (stdout and stderr) is also appended to this file.</param>
+    private static ChildProcess Launch(ProcessStartInfo info, string role, string? logPath = null)
     {
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {role}.");
         var child = new ChildProcess(process, role);
+        if (logPath is not null)
+        {
+            child._log = new StreamWriter(logPath, append: true) { AutoFlush = true };
+        }
         lock (Live)
         {
             Live.Add(child);
@@ -114,6 +120,7 @@ internal sealed class ChildProcess : IAsyncDisposable
             }
             else
             {
+                child.Log(e.Data);
                 child._lines.Writer.TryWrite(e.Data);
             }
         };
@@ -121,12 +128,24 @@ internal sealed class ChildProcess : IAsyncDisposable
         {
             if (e.Data is not null)
             {
+                child.Log(e.Data);
                 Console.Error.WriteLine($"[{role} {process.Id}] {e.Data}");
             }
         };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return child;
+    }
+
+    private void Log(string line)
+    {
+        if (_log is { } log)
+        {
+            lock (log)
+            {
+                log.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+            }
+        }
     }
 
     /// <summary>Waits for the next stdout line starting with <paramref name="prefix"/> and returns the rest of it.</summary>
@@ -154,6 +173,13 @@ internal sealed class ChildProcess : IAsyncDisposable
         {
             throw new InvalidOperationException($"{_name} (pid {Pid}) exited before printing '{prefix}' (exit code {SafeExitCode()}).");
         }
+    }
+
+    /// <summary>The bytes the child (a role on <see cref="ParentLink"/>) allocated on its managed heap so far.</summary>
+    public async Task<long> AllocatedBytesAsync()
+    {
+        await SendAsync("allocated").ConfigureAwait(false);
+        return long.Parse(await ExpectAsync("allocated ", TimeSpan.FromSeconds(30)).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public async Task SendAsync(string command)

@@ -1,8 +1,9 @@
 namespace Aicp.Bench.Infrastructure;
 
 /// <summary>
-/// A child role's side of the line protocol: reads commands from stdin ("go"; end of input means the
-/// parent is done or gone) and writes protocol lines on stdout. Logs go to stderr.
+/// A child role's side of the line protocol: reads commands from stdin ("go"; "allocated", answered with the bytes
+/// the process allocated so far; end of input means the parent is done or gone) and writes protocol lines on stdout.
+/// Logs go to stderr.
 /// </summary>
 internal sealed class ParentLink
 {
@@ -36,6 +37,9 @@ internal sealed class ParentLink
                         case "stop":
                             link._stop.TrySetResult();
                             break;
+                        case "allocated":
+                            Send($"allocated {GC.GetTotalAllocatedBytes()}");
+                            break;
                     }
                 }
             }
@@ -51,7 +55,10 @@ internal sealed class ParentLink
 
     public static void Send(string line)
     {
-        Console.Out.WriteLine(line);
-        Console.Out.Flush();
+        lock (Console.Out)
+        {
+            Console.Out.WriteLine(line);
+            Console.Out.Flush();
+        }
     }
 }

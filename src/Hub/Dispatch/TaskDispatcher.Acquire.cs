@@ -9,14 +9,18 @@ namespace Aicp.Hub.Dispatch;
 internal sealed partial class TaskDispatcher
 {
     /// <summary>The outcome of looking for an agent slot: an agent with its load and pick details, or a final status.</summary>
-    private readonly record struct Acquisition(AgentState? Agent, int Load, RouteEntry Entry, string Status, TaskError? Error, RemoteChoice? Remote = null)
+    private readonly record struct Acquisition(AgentState? Agent, int Load, PickScores Scores, string Status, TaskError? Error, RemoteChoice? Remote = null)
     {
-        public static Acquisition Fail(string status, string code, string message) => new(null, 0, null!, status, TaskError.Of(code, message));
+        public static Acquisition Fail(string status, string code, string message) => new(null, 0, default, status, TaskError.Of(code, message));
 
         /// <summary>Another node's agent: its node takes the slot (or refuses) when the attempt arrives.</summary>
         // Stryker disable once String : the status is read only when neither a local nor a remote agent was acquired
-        public static Acquisition OnNode(RemoteChoice remote) => new(null, 0, null!, "", null, remote);
+        public static Acquisition OnNode(RemoteChoice remote) => new(null, 0, default, "", null, remote);
     }
+
+    /// <summary>What the pick saw of its agent, written into the attempt's route entry when the attempt ends.</summary>
+    private readonly record struct PickScores(int Candidates, int Pending, double LatencyEstimateMs = 0, double? PredictedMs = null, double Trust = 0,
+        string? Circuit = null, double? SuccessRate = null, double? SlowStart = null);
 
     /// <summary>
     /// Takes a slot on an agent picked by the task's strategy among the agents it has not tried, or, on a node of a
@@ -197,13 +201,10 @@ internal sealed partial class TaskDispatcher
             var circuit = agent.Circuit.StateAt(now);
             if (agent.TryAcquireSlot(panicked))
             {
-                return new Acquisition(agent, load, new RouteEntry
-                {
-                    AgentId = agent.AgentId, Candidates = context.Candidates.Length, Pending = pending,
-                    LatencyEstimateMs = Math.Round(agent.LatencyMs(pool.Method, now), 3), PredictedMs = Math.Round(predicted, 3),
-                    Trust = Math.Round(agent.Trust.Value, 4), Circuit = CircuitStateNames.Of(circuit),
-                    SuccessRate = Math.Round(agent.SuccessRate(now), 4), SlowStart = Math.Round(agent.SlowStart(now), 4),
-                }, "", null);
+                return new Acquisition(agent, load, new PickScores(context.Candidates.Length, pending,
+                    LatencyEstimateMs: Math.Round(agent.LatencyMs(pool.Method, now), 3), PredictedMs: Math.Round(predicted, 3),
+                    Trust: Math.Round(agent.Trust.Value, 4), Circuit: CircuitStateNames.Of(circuit),
+                    SuccessRate: Math.Round(agent.SuccessRate(now), 4), SlowStart: Math.Round(agent.SlowStart(now), 4)), "", null);
             }
 
             // Lost a race for the slot (or the half-open probe): look again with the pool as it is now.

@@ -87,8 +87,7 @@ internal sealed partial class TaskDispatcher
         var run = new TaskRun(execute.TaskId, request, method, strategy!, timeoutMs, maxAttempts: 1, _time.GetTimestamp(), long.MaxValue,
             DispatchFor(method), token, stream, numbersBefore: execute.Attempt - 1) { ForPeer = true };
         var number = run.StartAttempt(agent.AgentId);
-        var entry = new RouteEntry { AgentId = agent.AgentId, Pending = load, Strategy = strategy!.Name };
-        var result = await RunAttemptAsync(run, new Acquisition(agent, load, entry, "", null), number, timeoutMs, hedge: false, token)
+        var result = await RunAttemptAsync(run, new Acquisition(agent, load, new PickScores(0, load), "", null), number, timeoutMs, hedge: false, token)
             .ConfigureAwait(false);
         var end = result.End;
         if (stream is not null)

@@ -482,7 +482,7 @@ internal sealed partial class TaskDispatcher
         }
 
         Log.AttemptEnded(_logger, run.TaskId, number, agent.AgentId, end.Outcome);
-        var pick = acquired.Entry;
+        var pick = acquired.Scores;
         var entry = new RouteEntry
         {
             AgentId = agent.AgentId, Method = run.HasChain ? method : null, Outcome = end.Outcome, Ms = Math.Round(ms, 3), Strategy = run.Strategy.Name,

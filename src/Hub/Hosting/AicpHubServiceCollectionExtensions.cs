@@ -46,8 +46,9 @@ public static class AicpHubServiceCollectionExtensions
         services.AddAicpObservability(configuration);
         services.AddAicpDashboard();
 
-        // Registered before AddSignalR, whose open-generic default then does not apply to this hub.
+        // Registered before AddSignalR, whose open-generic defaults then do not apply to this hub.
         services.TryAddSingleton<Microsoft.AspNetCore.SignalR.HubLifetimeManager<AicpHub>, AicpHubLifetimeManager>();
+        services.TryAddSingleton<Microsoft.AspNetCore.SignalR.IHubActivator<AicpHub>, AicpHubActivator>();
         services.AddSignalR()
             .AddJsonProtocol(o => o.PayloadSerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)
             .AddMessagePackProtocol(); // the contracts carry their MessagePack keys and payload formatter (Aicp.Protocol)

@@ -208,11 +208,12 @@ internal static class E2eCommand
 
         await using var load = ChildProcess.Start(LoadRole.Name, loadArgs);
         await load.ExpectAsync("ready", TimeSpan.FromSeconds(90));
+        await load.SendAsync("go");
+        await load.ExpectAsync("measuring", TimeSpan.FromSeconds(o.Warmup + 90)); // the warm-up (JIT, tiering, pools) is not counted
         var allocated0 = await AllocatedAsync(server, agents, load);
         var server0 = ProcStats.Read(server.Pid);
         var agents0 = agents is null ? default : ProcStats.Read(agents.Pid);
         var client0 = ProcStats.Read(load.Pid);
-        await load.SendAsync("go");
         var line = await load.ExpectAsync("result ", TimeSpan.FromSeconds(seconds + o.Warmup + 90));
         var server1 = ProcStats.Read(server.Pid);
         var agents1 = agents is null ? default : ProcStats.Read(agents.Pid);
@@ -221,11 +222,12 @@ internal static class E2eCommand
         await load.StopAsync(TimeSpan.FromSeconds(5));
 
         var result = JsonSerializer.Deserialize<LoadRole.RunResult>(line)!;
-        double PerCall(ProcStats a, ProcStats b) => result.TotalCalls == 0 ? 0 : Math.Round((b.CpuSeconds - a.CpuSeconds) * 1e6 / result.TotalCalls, 1);
+        var calls = result.Completed + result.Errors; // the calls of the measured window, whose CPU and allocations are counted
+        double PerCall(ProcStats a, ProcStats b) => calls == 0 ? 0 : Math.Round((b.CpuSeconds - a.CpuSeconds) * 1e6 / calls, 1);
         var phase = new PhaseResult(result, PerCall(server0, server1), agents is null ? null : PerCall(agents0, agents1), PerCall(client0, client1),
-            CostPerCall.Of(server0, server1, allocated1.Server - allocated0.Server, result.TotalCalls),
-            agents is null ? null : CostPerCall.Of(agents0, agents1, allocated1.Agents - allocated0.Agents, result.TotalCalls),
-            CostPerCall.Of(client0, client1, allocated1.Client - allocated0.Client, result.TotalCalls));
+            CostPerCall.Of(server0, server1, allocated1.Server - allocated0.Server, calls),
+            agents is null ? null : CostPerCall.Of(agents0, agents1, allocated1.Agents - allocated0.Agents, calls),
+            CostPerCall.Of(client0, client1, allocated1.Client - allocated0.Client, calls));
         Progress(json, $"{label}: {result.PerSec:0}/s p50 {result.Latency.P50Ms:0.00} ms p99 {result.Latency.P99Ms:0.00} ms, errors {result.Errors}, server CPU {phase.HubCpuUsPerCall:0} us/call (load {Machine.LoadAverage()})");
         return phase;
     }
@@ -245,7 +247,7 @@ internal static class E2eCommand
     /// <summary>
     /// What one process spent per task (or echo call) in a closed-loop phase: CPU split into user and kernel time, context
     /// switches of its threads, read- and write-family system calls on files and pipes (<see cref="ProcStats"/>), and
-    /// bytes allocated on its managed heap (warm-up included, like the CPU).
+    /// bytes allocated on its managed heap, over the measured window (the warm-up is not counted).
     /// </summary>
     internal sealed record CostPerCall(double UserUs, double KernelUs, double ContextSwitches, double ReadCalls, double WriteCalls, double AllocatedBytes)
     {

@@ -14,7 +14,8 @@ namespace Aicp.Bench.Roles;
 /// <summary>
 /// <c>load-proc</c>: M client connections to the hub (Submit through <see cref="AicpTaskClient"/>) or to the echo
 /// baseline (Echo through the SDK's <see cref="ResilientHubConnection"/>, the same client stack). Connects, prints
-/// "ready", waits for "go", runs a warm-up and then the measured window, and prints "result {json}".
+/// "ready", waits for "go", runs a warm-up and then the measured window (printing "measuring" as it starts), and prints
+/// "result {json}".
 /// Closed loop (no <c>--rate</c>): every connection keeps <c>--inflight</c> calls outstanding.
 /// Open loop (<c>--rate R</c>): calls start on a fixed schedule of R per second in all, whatever the answers do.
 /// Latency is reported twice: from the moment the call was made, and from its scheduled start (which also counts
@@ -99,6 +100,8 @@ internal static class LoadRole
         ParentLink.Send("ready");
         await link.Go;
 
+        // "measuring" marks the end of the warm-up, so the parent can count CPU and allocations over the measured window only.
+        _ = Task.Delay(TimeSpan.FromSeconds(warmup)).ContinueWith(static _ => ParentLink.Send("measuring"), TaskScheduler.Default);
         var run = rate > 0
             ? await OpenLoopAsync(calls, rate, warmup, seconds)
             : await ClosedLoopAsync(calls, inflight, warmup, seconds);

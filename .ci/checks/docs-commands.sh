@@ -170,6 +170,7 @@ run_as 'dotnet-counters monitor --counters Aicp.Hub' 'dotnet tool install --tool
 # docs/TESTING.md: a mutation run takes 30-40 minutes a folder, so CI checks its folders, the tool and its command
 run_as 'bash scripts/mutation.sh Dispatch' 'bash scripts/mutation.sh --dry-run Dispatch'
 run_as 'bash scripts/mutation.sh Routing' 'bash scripts/mutation.sh --dry-run Routing'
+run_as 'bash scripts/mutation.sh Health' 'bash scripts/mutation.sh --dry-run Health'
 run_as 'bash scripts/mutation.sh' 'bash scripts/mutation.sh --dry-run'
 
 # docs/SECURITY.md: the nginx example, checked by nginx itself when it can be installed

@@ -182,10 +182,12 @@ internal sealed partial class TaskDispatcher
 
             var now = context.Now;
             var pending = agent.Pending;
+            // Stryker disable once Equality : an idle local agent is never strictly more loaded than a remote one, so looking wins nothing
             if (acrossNodes && (pending > 0 || panicked))
             {
                 if (!proposed)
                 {
+                    // Stryker disable once Boolean : a proposal drawn again for a retry is as random as the first (one draw per task saves work)
                     (remote, proposed) = (_remote!.Pick(pool.Method, tried, _random), true);
                 }
 

@@ -106,17 +106,20 @@ public sealed class TaskDispatcherAcrossNodesTests
     }
 
     [Theory]
-    [InlineData(0.5, 1.0, "here")] // shares 1/2 against 0/2 save 0.5 x 0.5 = 0.25 ms: less than the hop
-    [InlineData(2.0, 1.0, "here")] // 0.5 x 2 = 1 ms: not more than the hop
-    [InlineData(2.1, 1.0, "there")] // 1.05 ms
-    [InlineData(10, 1.0, "there")] // 5 ms
-    [InlineData(0.5, 0.0, "there")] // HopCostMs 0: the load shares alone
-    [InlineData(30, 20.0, "here")] // 15 ms saved against a hop set to cost 20
-    public async Task Submit_LessLoadedRemote_OnlyWhenTheTimeItSavesBeatsTheHop(double localLatencyMs, double hopCostMs, string expected)
+    [InlineData(0, 2, 0.5, 1.0, "here")] // shares 1/2 against 0/2 save 0.5 x 0.5 = 0.25 ms: less than the hop
+    [InlineData(0, 2, 2.0, 1.0, "here")] // 0.5 x 2 = 1 ms: not more than the hop
+    [InlineData(0, 2, 2.1, 1.0, "there")] // 1.05 ms
+    [InlineData(0, 2, 10, 1.0, "there")] // 5 ms
+    [InlineData(0, 2, 0.5, 0.0, "there")] // HopCostMs 0: the load shares alone
+    [InlineData(0, 2, 30, 20.0, "here")] // 15 ms saved against a hop set to cost 20
+    [InlineData(1, 4, 3, 1.0, "here")] // 1/2 against 1/4: (0.5 - 0.25) x 3 = 0.75 ms
+    [InlineData(1, 4, 5, 1.0, "there")] // 0.25 x 5 = 1.25 ms
+    public async Task Submit_LessLoadedRemote_OnlyWhenTheTimeItSavesBeatsTheHop(int remotePending, int remoteMax, double localLatencyMs, double hopCostMs,
+        string expected)
     {
         var options = new AicpHubOptions { Cluster = { HopCostMs = hopCostMs } };
 
-        Assert.Equal(expected, await NextTaskGoesToAsync(1, 0, 2, options, localLatencyMs: localLatencyMs));
+        Assert.Equal(expected, await NextTaskGoesToAsync(1, remotePending, remoteMax, options, localLatencyMs: localLatencyMs));
     }
 
     [Fact]

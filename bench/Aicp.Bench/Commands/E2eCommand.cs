@@ -223,9 +223,7 @@ internal static class E2eCommand
 
         var result = JsonSerializer.Deserialize<LoadRole.RunResult>(line)!;
         var calls = result.Completed + result.Errors; // the calls of the measured window, whose CPU and allocations are counted
-        double PerCall(ProcStats a, ProcStats b) => calls == 0 ? 0 : Math.Round((b.CpuSeconds - a.CpuSeconds) * 1e6 / calls, 1);
-        var phase = new PhaseResult(result, PerCall(server0, server1), agents is null ? null : PerCall(agents0, agents1), PerCall(client0, client1),
-            CostPerCall.Of(server0, server1, allocated1.Server - allocated0.Server, calls),
+        var phase = new PhaseResult(result, CostPerCall.Of(server0, server1, allocated1.Server - allocated0.Server, calls),
             agents is null ? null : CostPerCall.Of(agents0, agents1, allocated1.Agents - allocated0.Agents, calls),
             CostPerCall.Of(client0, client1, allocated1.Client - allocated0.Client, calls));
         Progress(json, $"{label}: {result.PerSec:0}/s p50 {result.Latency.P50Ms:0.00} ms p99 {result.Latency.P99Ms:0.00} ms, errors {result.Errors}, server CPU {phase.HubCpuUsPerCall:0} us/call (load {Machine.LoadAverage()})");
@@ -241,22 +239,30 @@ internal static class E2eCommand
 
     private static void Progress(bool json, string message) => Console.Error.WriteLine($"[e2e] {message}");
 
-    private sealed record PhaseResult(LoadRole.RunResult Load, double HubCpuUsPerCall, double? AgentsCpuUsPerCall, double ClientCpuUsPerCall,
-        CostPerCall Server, CostPerCall? AgentsCost, CostPerCall Client);
+    private sealed record PhaseResult(LoadRole.RunResult Load, CostPerCall Server, CostPerCall? AgentsCost, CostPerCall Client)
+    {
+        public double HubCpuUsPerCall => Server.CpuUs;
+
+        public double? AgentsCpuUsPerCall => AgentsCost?.CpuUs;
+
+        public double ClientCpuUsPerCall => Client.CpuUs;
+    }
 
     /// <summary>
-    /// What one process spent per task (or echo call) in a closed-loop phase: CPU split into user and kernel time, context
-    /// switches of its threads, read- and write-family system calls on files and pipes (<see cref="ProcStats"/>), and
-    /// bytes allocated on its managed heap, over the measured window (the warm-up is not counted).
+    /// What one process spent per task (or echo call) in a closed-loop phase: CPU (in all, and split into user and
+    /// kernel time), context switches of its threads, read- and write-family system calls on files and pipes
+    /// (<see cref="ProcStats"/>), and bytes allocated on its managed heap, over the measured window (the warm-up is not
+    /// counted).
     /// </summary>
-    internal sealed record CostPerCall(double UserUs, double KernelUs, double ContextSwitches, double ReadCalls, double WriteCalls, double AllocatedBytes)
+    internal sealed record CostPerCall(double UserUs, double KernelUs, double ContextSwitches, double ReadCalls, double WriteCalls, double AllocatedBytes,
+        double CpuUs)
     {
         public static CostPerCall Of(ProcStats before, ProcStats after, long allocated, long calls)
         {
             double Per(double delta, double scale, int digits) => calls == 0 ? 0 : Math.Round(delta * scale / calls, digits);
             return new CostPerCall(Per(after.UserSeconds - before.UserSeconds, 1e6, 1), Per(after.SystemSeconds - before.SystemSeconds, 1e6, 1),
                 Per(after.ContextSwitches - before.ContextSwitches, 1, 3), Per(after.ReadCalls - before.ReadCalls, 1, 3),
-                Per(after.WriteCalls - before.WriteCalls, 1, 3), Per(allocated, 1, 0));
+                Per(after.WriteCalls - before.WriteCalls, 1, 3), Per(allocated, 1, 0), Per(after.CpuSeconds - before.CpuSeconds, 1e6, 1));
         }
 
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,

@@ -97,23 +97,25 @@ run_as 'dotnet run -c Release -p:OnnxRuntimeGpu=true --project src/SampleAgents 
 
 # docs/BENCHMARKS.md (measurements: CI runs each with every documented option, at a size that takes seconds)
 run 'dotnet build -c Release bench/Aicp.Bench'
-run_as 'dotnet run -c Release --project bench/Aicp.Bench -- e2e [--agents N] [--submitters M] [--inflight K] [--seconds S] [--payload-bytes B] [--protocol json|messagepack] [--binary] [--typed] [--hub-only] [--workstation-gc] [--server-env NAME=VALUE[,NAME=VALUE]] [--json]' \
-  'dotnet run -c Release --project bench/Aicp.Bench -- e2e --agents 1 --submitters 1 --inflight 2 --seconds 1 --payload-bytes 1024 --protocol messagepack --binary --typed --hub-only --workstation-gc --server-env DOTNET_TieredPGO=0 --json'
+run_as 'dotnet run -c Release --project bench/Aicp.Bench -- e2e [--agents N] [--submitters M] [--inflight K] [--seconds S] [--payload-bytes B] [--protocol json|messagepack] [--binary] [--typed] [--hub-only] [--workstation-gc] [--server-env NAME=VALUE[,NAME=VALUE]] [--warmup S] [--fixed-warmup] [--json]' \
+  'dotnet run -c Release --project bench/Aicp.Bench -- e2e --agents 1 --submitters 1 --inflight 2 --seconds 1 --payload-bytes 1024 --protocol messagepack --binary --typed --hub-only --workstation-gc --server-env DOTNET_TieredPGO=0 --warmup 1 --fixed-warmup --json'
 run_as 'dotnet run -c Release --project bench/Aicp.Bench -- connections --agents K [--batch 100] [--json]' 'dotnet run -c Release --project bench/Aicp.Bench -- connections --agents 40 --batch 20 --json'
 run_as 'dotnet run -c Release --project bench/Aicp.Bench -- failover [--iterations 20] [--timeout-ms 200] [--json]' 'dotnet run -c Release --project bench/Aicp.Bench -- failover --iterations 2 --timeout-ms 100 --json'
 run_as 'dotnet run -c Release --project bench/Aicp.Bench -- e2e --agents 4 --submitters 4 --inflight 8 --seconds 8 --json' 'dotnet run -c Release --project bench/Aicp.Bench -- e2e --agents 4 --submitters 4 --inflight 8 --seconds 1 --json'
-run_as 'bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench e2e --agents 4 --submitters 4 --seconds 10 --json' 'bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench e2e --agents 4 --submitters 4 --seconds 1 --json'
-run_as 'dotnet bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll e2e --agents 4 --submitters 4 --seconds 8' 'dotnet bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll e2e --agents 4 --submitters 4 --seconds 1'
+run_as 'dotnet run -c Release --project bench/Aicp.Bench -- e2e --agents 4 --submitters 4 --inflight 8 --seconds 8 --fixed-warmup --json' 'dotnet run -c Release --project bench/Aicp.Bench -- e2e --agents 4 --submitters 4 --inflight 8 --seconds 1 --fixed-warmup --json'
+run_as 'dotnet run -c Release --project bench/Aicp.Bench -- e2e --agents 4 --submitters 4 --inflight 1 --seconds 8 --json' 'dotnet run -c Release --project bench/Aicp.Bench -- e2e --agents 4 --submitters 4 --inflight 1 --seconds 1 --fixed-warmup --json'
+run_as 'bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench e2e --agents 4 --submitters 4 --seconds 10 --json' 'bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench e2e --agents 4 --submitters 4 --seconds 1 --fixed-warmup --json'
+run_as 'dotnet bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll e2e --agents 4 --submitters 4 --seconds 8' 'dotnet bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll e2e --agents 4 --submitters 4 --seconds 1 --fixed-warmup'
 # The "before" build is a past commit: CI checks that the commit is there rather than building it.
 run_as 'git worktree add /tmp/before 3b2e27f && dotnet build -c Release /tmp/before/bench/Aicp.Bench' 'git cat-file -e "3b2e27f^{commit}"'
 run_as 'SECONDS_PER_RUN=6 ROUNDS=5 bench/scripts/e2e-compare.sh before=/tmp/before/bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll after=bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll' \
-  'SECONDS_PER_RUN=1 ROUNDS=1 INFLIGHT=1 CONFIGS="messagepack 256" bench/scripts/e2e-compare.sh before=bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll after=bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll'
+  'SECONDS_PER_RUN=1 ROUNDS=1 INFLIGHT=1 CONFIGS="messagepack 256 --fixed-warmup" bench/scripts/e2e-compare.sh before=bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll after=bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll'
 # The SDK comparison's "before" is a past commit with a bench patch: CI checks the commit is there and the patch applies.
 run_as 'git worktree add /tmp/before-sdk 7451f97 && git -C /tmp/before-sdk apply "$PWD/bench/patches/e2e-typed-before-sdk.patch"' \
   'git cat-file -e "7451f97^{commit}" && git worktree add -q --detach "$WORK/before-sdk" 7451f97 && git -C "$WORK/before-sdk" apply --check "$PWD/bench/patches/e2e-typed-before-sdk.patch"; status=$?; git worktree remove --force "$WORK/before-sdk"; exit $status'
 run_as 'dotnet build -c Release /tmp/before-sdk/bench/Aicp.Bench && dotnet build -c Release bench/Aicp.Bench' 'dotnet build -c Release bench/Aicp.Bench'
 run_as 'DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 ROUNDS=3 INFLIGHT="1 8" CONFIGS="json 256;messagepack 256;messagepack 256 --typed" bench/scripts/e2e-compare.sh before=/tmp/before-sdk/bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll after=bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll' \
-  'DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 SECONDS_PER_RUN=1 ROUNDS=1 INFLIGHT=1 CONFIGS="messagepack 256 --typed" bench/scripts/e2e-compare.sh before=bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll after=bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll'
+  'DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 SECONDS_PER_RUN=1 ROUNDS=1 INFLIGHT=1 CONFIGS="messagepack 256 --typed --fixed-warmup" bench/scripts/e2e-compare.sh before=bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll after=bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll'
 run_as 'dotnet bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll dispatch-cost --json' 'dotnet bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll dispatch-cost --tasks 20000 --json'
 run_as 'dotnet bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll dispatch-cost --tasks 200000' 'dotnet bench/Aicp.Bench/bin/Release/net10.0/Aicp.Bench.dll dispatch-cost --tasks 20000'
 run_as 'dotnet run -c Release --project bench/Aicp.Bench -- dispatch-cost' 'dotnet run -c Release --project bench/Aicp.Bench -- dispatch-cost --tasks 20000'

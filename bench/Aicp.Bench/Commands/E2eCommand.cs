@@ -20,7 +20,10 @@ internal static class E2eCommand
     private static readonly Option<int> Inflight = BenchOptions.Int("--inflight", "Tasks each submitter connection keeps in flight in the closed loops", 1, max: 10_000);
     private static readonly Option<double?> Seconds = BenchOptions.Double("--seconds", "Length of each closed-loop phase, s", 10, 0.1, 86_400);
     private static readonly Option<double?> OpenSeconds = BenchOptions.Double("--open-seconds", "Length of each open-loop phase, s; default max(3, seconds / 2)", null, 0.1, 86_400);
-    private static readonly Option<double?> Warmup = BenchOptions.Double("--warmup", "Warm-up before each phase, not counted, s", 2, 0, 3_600);
+    private static readonly Option<double?> Warmup = BenchOptions.Double("--warmup", "Warm-up before each phase, not counted, s; " +
+        "then, unless --fixed-warmup, until every process's JIT has settled", 2, 0, 3_600);
+    private static readonly Option<bool> FixedWarmup = BenchOptions.Flag("--fixed-warmup",
+        "Measure after --warmup seconds even while the JIT is still compiling (tiering up)");
     private static readonly Option<int> PayloadBytes = BenchOptions.Int("--payload-bytes", "Payload size B: characters of {\"data\":\"xxx…\"}, or bytes with --binary", 256, max: 16 * 1024 * 1024);
     private static readonly Option<int> AgentConcurrency = BenchOptions.Int("--agent-concurrency", "maxConcurrency of each agent", 1024, max: 1_000_000);
     private static readonly Option<bool> WorkstationGc = BenchOptions.WorkstationGc();
@@ -43,7 +46,7 @@ internal static class E2eCommand
                                         "closed-loop peaks, then both at half the hub's peak rate.")
         {
             Agents, Submitters, Inflight, Seconds, OpenSeconds, Warmup, PayloadBytes, AgentConcurrency, WorkstationGc, Protocol, Binary, HubOnly, Typed,
-            ServerEnv, Json,
+            ServerEnv, FixedWarmup, Json,
         };
         command.SetAction((parse, _) => RunAsync(parse));
         return command;
@@ -66,7 +69,8 @@ internal static class E2eCommand
             Binary: parse.GetValue(Binary),
             HubOnly: parse.GetValue(HubOnly),
             Typed: parse.GetValue(Typed),
-            ServerEnv: parse.GetValue(ServerEnv));
+            ServerEnv: parse.GetValue(ServerEnv),
+            FixedWarmup: parse.GetValue(FixedWarmup));
         var json = parse.GetValue(Json);
         var machine = Machine.Describe();
         var hubEnv = new Dictionary<string, string> { ["DOTNET_gcServer"] = o.ServerGc ? "1" : "0" };
@@ -144,6 +148,7 @@ internal static class E2eCommand
                     hub = hubPeak.Server, agents = hubPeak.AgentsCost, submitters = hubPeak.Client,
                     echo = o.HubOnly ? null : echoPeak.Server, echoClient = o.HubOnly ? null : echoPeak.Client,
                 },
+                warmupSeconds = new { hub = hubPeak.WarmupSeconds, echo = o.HubOnly ? null : echoPeak.WarmupSeconds },
                 errors = hubPeak.Load.Errors + echoPeak.Load.Errors + hubHalf.Load.Errors + echoHalf.Load.Errors,
                 settings = o,
                 machine,
@@ -161,7 +166,7 @@ internal static class E2eCommand
             }
 
             Console.WriteLine();
-            Console.WriteLine("per task or call, closed loop | user us | kernel us | context switches | read calls | write calls | bytes allocated");
+            Console.WriteLine("per task or call, closed loop | user us | kernel us | context switches | read calls | write calls | bytes allocated | JIT us");
             Console.WriteLine($"hub                          | {hubPeak.Server}");
             Console.WriteLine($"agents                       | {hubPeak.AgentsCost}");
             Console.WriteLine($"submitters                   | {hubPeak.Client}");
@@ -206,10 +211,27 @@ internal static class E2eCommand
             loadArgs.AddRange(["--rate", Str(rate)]);
         }
 
+        if (!o.FixedWarmup)
+        {
+            loadArgs.Add("--warmup-until-told");
+        }
+
         await using var load = ChildProcess.Start(LoadRole.Name, loadArgs);
         await load.ExpectAsync("ready", TimeSpan.FromSeconds(90));
         await load.SendAsync("go");
-        await load.ExpectAsync("measuring", TimeSpan.FromSeconds(o.Warmup + 90)); // the warm-up (JIT, tiering, pools) is not counted
+        double? settledAfter = null;
+        ChildProcess[] processes = agents is null ? [server, load] : [server, agents, load];
+        if (!o.FixedWarmup)
+        {
+            // The warm-up (JIT, tiering, pools) is not counted: tiering up goes on for seconds after the first calls, on a
+            // background thread whose CPU would otherwise be charged to the calls of the window.
+            await load.ExpectAsync("warm", TimeSpan.FromSeconds(o.Warmup + 90));
+            settledAfter = o.Warmup + await JitSettling.WaitAsync(processes, JitSettling.MaxWait);
+            await load.SendAsync("measure");
+        }
+
+        await load.ExpectAsync("measuring", TimeSpan.FromSeconds(o.Warmup + 90));
+        var jit0 = await JitSettling.ReadAsync(processes);
         var allocated0 = await AllocatedAsync(server, agents, load);
         var server0 = ProcStats.Read(server.Pid);
         var agents0 = agents is null ? default : ProcStats.Read(agents.Pid);
@@ -219,14 +241,17 @@ internal static class E2eCommand
         var agents1 = agents is null ? default : ProcStats.Read(agents.Pid);
         var client1 = ProcStats.Read(load.Pid);
         var allocated1 = await AllocatedAsync(server, agents, load);
+        var jit1 = await JitSettling.ReadAsync(processes);
         await load.StopAsync(TimeSpan.FromSeconds(5));
 
         var result = JsonSerializer.Deserialize<LoadRole.RunResult>(line)!;
         var calls = result.Completed + result.Errors; // the calls of the measured window, whose CPU and allocations are counted
-        var phase = new PhaseResult(result, CostPerCall.Of(server0, server1, allocated1.Server - allocated0.Server, calls),
-            agents is null ? null : CostPerCall.Of(agents0, agents1, allocated1.Agents - allocated0.Agents, calls),
-            CostPerCall.Of(client0, client1, allocated1.Client - allocated0.Client, calls));
-        Progress(json, $"{label}: {result.PerSec:0}/s p50 {result.Latency.P50Ms:0.00} ms p99 {result.Latency.P99Ms:0.00} ms, errors {result.Errors}, server CPU {phase.HubCpuUsPerCall:0} us/call (load {Machine.LoadAverage()})");
+        var last = processes.Length - 1;
+        var phase = new PhaseResult(result, CostPerCall.Of(server0, server1, allocated1.Server - allocated0.Server, jit1[0].Time - jit0[0].Time, calls),
+            agents is null ? null : CostPerCall.Of(agents0, agents1, allocated1.Agents - allocated0.Agents, jit1[1].Time - jit0[1].Time, calls),
+            CostPerCall.Of(client0, client1, allocated1.Client - allocated0.Client, jit1[last].Time - jit0[last].Time, calls), settledAfter);
+        Progress(json, $"{label}: {result.PerSec:0}/s p50 {result.Latency.P50Ms:0.00} ms p99 {result.Latency.P99Ms:0.00} ms, errors {result.Errors}, " +
+            $"server CPU {phase.HubCpuUsPerCall:0} us/call, measured after {(settledAfter is { } s ? $"{s:0.0} s (JIT settled)" : $"{o.Warmup} s")} (load {Machine.LoadAverage()})");
         return phase;
     }
 
@@ -239,7 +264,7 @@ internal static class E2eCommand
 
     private static void Progress(bool json, string message) => Console.Error.WriteLine($"[e2e] {message}");
 
-    private sealed record PhaseResult(LoadRole.RunResult Load, CostPerCall Server, CostPerCall? AgentsCost, CostPerCall Client)
+    private sealed record PhaseResult(LoadRole.RunResult Load, CostPerCall Server, CostPerCall? AgentsCost, CostPerCall Client, double? WarmupSeconds)
     {
         public double HubCpuUsPerCall => Server.CpuUs;
 
@@ -251,24 +276,26 @@ internal static class E2eCommand
     /// <summary>
     /// What one process spent per task (or echo call) in a closed-loop phase: CPU (in all, and split into user and
     /// kernel time), context switches of its threads, read- and write-family system calls on files and pipes
-    /// (<see cref="ProcStats"/>), and bytes allocated on its managed heap, over the measured window (the warm-up is not
-    /// counted).
+    /// (<see cref="ProcStats"/>), bytes allocated on its managed heap, and the JIT's compiling time (part of the CPU time;
+    /// near zero once the JIT has settled), over the measured window (the warm-up is not counted).
     /// </summary>
     internal sealed record CostPerCall(double UserUs, double KernelUs, double ContextSwitches, double ReadCalls, double WriteCalls, double AllocatedBytes,
-        double CpuUs)
+        double CpuUs, double JitUs)
     {
-        public static CostPerCall Of(ProcStats before, ProcStats after, long allocated, long calls)
+        public static CostPerCall Of(ProcStats before, ProcStats after, long allocated, TimeSpan jit, long calls)
         {
             double Per(double delta, double scale, int digits) => calls == 0 ? 0 : Math.Round(delta * scale / calls, digits);
             return new CostPerCall(Per(after.UserSeconds - before.UserSeconds, 1e6, 1), Per(after.SystemSeconds - before.SystemSeconds, 1e6, 1),
                 Per(after.ContextSwitches - before.ContextSwitches, 1, 3), Per(after.ReadCalls - before.ReadCalls, 1, 3),
-                Per(after.WriteCalls - before.WriteCalls, 1, 3), Per(allocated, 1, 0), Per(after.CpuSeconds - before.CpuSeconds, 1e6, 1));
+                Per(after.WriteCalls - before.WriteCalls, 1, 3), Per(allocated, 1, 0), Per(after.CpuSeconds - before.CpuSeconds, 1e6, 1),
+                Per(jit.TotalSeconds, 1e6, 2));
         }
 
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-            $"{UserUs,7:0.0} | {KernelUs,9:0.0} | {ContextSwitches,16:0.000} | {ReadCalls,10:0.000} | {WriteCalls,11:0.000} | {AllocatedBytes,15:0}");
+            $"{UserUs,7:0.0} | {KernelUs,9:0.0} | {ContextSwitches,16:0.000} | {ReadCalls,10:0.000} | {WriteCalls,11:0.000} | {AllocatedBytes,15:0} | {JitUs,6:0.00}");
     }
 
     internal sealed record Settings(int Agents, int Submitters, int Inflight, double Seconds, double OpenSeconds, double Warmup,
-        int PayloadBytes, int AgentConcurrency, bool ServerGc, HubProtocol Protocol, bool Binary, bool HubOnly, string? ServerEnv, bool Typed = false);
+        int PayloadBytes, int AgentConcurrency, bool ServerGc, HubProtocol Protocol, bool Binary, bool HubOnly, string? ServerEnv, bool Typed = false,
+        bool FixedWarmup = false);
 }

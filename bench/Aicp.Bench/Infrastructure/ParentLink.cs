@@ -1,14 +1,16 @@
 namespace Aicp.Bench.Infrastructure;
 
 /// <summary>
-/// A child role's side of the line protocol: reads commands from stdin ("go"; "allocated", answered with the bytes
-/// the process allocated so far; end of input means the parent is done or gone) and writes protocol lines on stdout.
+/// A child role's side of the line protocol: reads commands from stdin ("go"; "measure"; "allocated", answered with the
+/// bytes the process allocated so far; "jit", answered with the methods the JIT compiled so far and the time it spent
+/// compiling, in ticks; end of input means the parent is done or gone) and writes protocol lines on stdout.
 /// Logs go to stderr.
 /// </summary>
 internal sealed class ParentLink
 {
     private readonly TaskCompletionSource _go = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stop = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _measure = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private ParentLink()
     {
@@ -16,6 +18,9 @@ internal sealed class ParentLink
 
     /// <summary>Completes when the parent writes "go".</summary>
     public Task Go => _go.Task;
+
+    /// <summary>Completes when the parent writes "measure" (the end of a warm-up that lasts until it is told).</summary>
+    public Task Measure => _measure.Task;
 
     /// <summary>Completes when the parent writes "stop" or closes stdin (it finished or died).</summary>
     public Task Stop => _stop.Task;
@@ -34,6 +39,12 @@ internal sealed class ParentLink
                         case "go":
                             link._go.TrySetResult();
                             break;
+                        case "measure":
+                            link._measure.TrySetResult();
+                            break;
+                        case "jit":
+                            Send($"jit {System.Runtime.JitInfo.GetCompiledMethodCount()} {System.Runtime.JitInfo.GetCompilationTime().Ticks}");
+                            break;
                         case "stop":
                             link._stop.TrySetResult();
                             break;
@@ -48,6 +59,7 @@ internal sealed class ParentLink
             }
 
             link._go.TrySetCanceled();
+            link._measure.TrySetCanceled();
             link._stop.TrySetResult();
         });
         return link;

@@ -15,7 +15,8 @@ namespace Aicp.Bench.Roles;
 /// <c>load-proc</c>: M client connections to the hub (Submit through <see cref="AicpTaskClient"/>) or to the echo
 /// baseline (Echo through the SDK's <see cref="ResilientHubConnection"/>, the same client stack). Connects, prints
 /// "ready", waits for "go", runs a warm-up and then the measured window (printing "measuring" as it starts), and prints
-/// "result {json}".
+/// "result {json}". With <c>--warmup-until-told</c> the warm-up goes on past <c>--warmup</c> seconds (printing "warm")
+/// until the parent writes "measure": the parent waits for every process's JIT to settle.
 /// Closed loop (no <c>--rate</c>): every connection keeps <c>--inflight</c> calls outstanding.
 /// Open loop (<c>--rate R</c>): calls start on a fixed schedule of R per second in all, whatever the answers do.
 /// Latency is reported twice: from the moment the call was made, and from its scheduled start (which also counts
@@ -36,11 +37,13 @@ internal static class LoadRole
     private static readonly Option<int> PayloadBytes = BenchOptions.Int("--payload-bytes", "Payload size", 256, min: 0, max: 16 * 1024 * 1024);
     private static readonly Option<bool> Binary = BenchOptions.Flag("--binary", "Payload { data: byte[B] } instead of a string");
     private static readonly Option<bool> Typed = BenchOptions.Flag("--typed", "Submit with SubmitAsync<T, T> (the result bound back to T)");
+    private static readonly Option<bool> WarmupUntilTold = BenchOptions.Flag("--warmup-until-told",
+        "After --warmup seconds print \"warm\" and keep warming up until the parent writes \"measure\"");
 
     /// <summary>The hidden child-process command; its arguments are written by the benchmarks that start it.</summary>
     public static Command Create()
     {
-        var command = new Command(Name) { Target, Url, Connections, Inflight, Seconds, Warmup, Rate, Protocol, PayloadBytes, Binary, Typed };
+        var command = new Command(Name) { Target, Url, Connections, Inflight, Seconds, Warmup, Rate, Protocol, PayloadBytes, Binary, Typed, WarmupUntilTold };
         command.Hidden = true;
         command.SetAction((parse, _) => RunAsync(parse));
         return command;
@@ -58,6 +61,7 @@ internal static class LoadRole
         var protocol = parse.GetValue(Protocol);
         var bytes = parse.GetValue(PayloadBytes);
         var typed = parse.GetValue(Typed);
+        var untilTold = parse.GetValue(WarmupUntilTold);
         object payload = parse.GetValue(Binary) ? Payloads.Binary(bytes) : typed ? Payloads.Text(bytes) : Payloads.OfSize(bytes);
         var link = ParentLink.Listen();
 
@@ -100,11 +104,19 @@ internal static class LoadRole
         ParentLink.Send("ready");
         await link.Go;
 
+        var window = new MeasuredWindow();
+        var running = rate > 0 ? OpenLoopAsync(calls, rate, window) : ClosedLoopAsync(calls, inflight, window);
+        await Task.Delay(TimeSpan.FromSeconds(warmup));
+        if (untilTold)
+        {
+            ParentLink.Send("warm");
+            await link.Measure;
+        }
+
         // "measuring" marks the end of the warm-up, so the parent can count CPU and allocations over the measured window only.
-        _ = Task.Delay(TimeSpan.FromSeconds(warmup)).ContinueWith(static _ => ParentLink.Send("measuring"), TaskScheduler.Default);
-        var run = rate > 0
-            ? await OpenLoopAsync(calls, rate, warmup, seconds)
-            : await ClosedLoopAsync(calls, inflight, warmup, seconds);
+        window.Start(seconds);
+        ParentLink.Send("measuring");
+        var run = RunResult.From(await running.WaitAsync(TimeSpan.FromSeconds(seconds + 60)), seconds, rate);
         ParentLink.Send("result " + JsonSerializer.Serialize(run));
         await link.Stop;
         foreach (var d in disposables)
@@ -115,11 +127,8 @@ internal static class LoadRole
         return 0;
     }
 
-    private static async Task<RunResult> ClosedLoopAsync(List<Func<Task<bool>>> calls, int inflight, double warmup, double seconds)
+    private static Task<Worker[]> ClosedLoopAsync(List<Func<Task<bool>>> calls, int inflight, MeasuredWindow window)
     {
-        var origin = Stopwatch.GetTimestamp();
-        var measureFrom = origin + (long)(warmup * Stopwatch.Frequency);
-        var stopAt = measureFrom + (long)(seconds * Stopwatch.Frequency);
         var workers = new List<Task<Worker>>();
         foreach (var call in calls)
         {
@@ -128,12 +137,12 @@ internal static class LoadRole
                 workers.Add(Task.Run(async () =>
                 {
                     var w = new Worker();
-                    while (Stopwatch.GetTimestamp() < stopAt)
+                    while (Stopwatch.GetTimestamp() < window.StopAt)
                     {
                         var t0 = Stopwatch.GetTimestamp();
                         var ok = await SafeCall(call).ConfigureAwait(false);
                         var t1 = Stopwatch.GetTimestamp();
-                        w.Record(ok, t0, t1, measureFrom, stopAt);
+                        w.Record(ok, t0, t1, window);
                     }
 
                     return w;
@@ -141,15 +150,12 @@ internal static class LoadRole
             }
         }
 
-        var done = await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(seconds + warmup + 60));
-        return RunResult.From(done, seconds, offeredRate: 0);
+        return Task.WhenAll(workers);
     }
 
-    private static async Task<RunResult> OpenLoopAsync(List<Func<Task<bool>>> calls, double rate, double warmup, double seconds)
+    private static Task<Worker[]> OpenLoopAsync(List<Func<Task<bool>>> calls, double rate, MeasuredWindow window)
     {
         var origin = Stopwatch.GetTimestamp();
-        var measureFrom = origin + (long)(warmup * Stopwatch.Frequency);
-        var stopAt = measureFrom + (long)(seconds * Stopwatch.Frequency);
         var interval = Stopwatch.Frequency * calls.Count / rate; // per connection, in ticks
         var outstanding = new List<Task>();
         var senders = new List<Task<Worker>>();
@@ -164,7 +170,7 @@ internal static class LoadRole
                 for (long n = 0; ; n++)
                 {
                     var due = origin + (long)(phase + n * interval);
-                    if (due >= stopAt)
+                    if (due >= window.StopAt)
                     {
                         break;
                     }
@@ -175,7 +181,7 @@ internal static class LoadRole
                         await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency)).ConfigureAwait(false);
                     }
 
-                    inFlight.Add(Measure(call, due, w, measureFrom, stopAt));
+                    inFlight.Add(Measure(call, due, w, window));
                     if (inFlight.Count >= 4096)
                     {
                         inFlight.RemoveAll(t => t.IsCompleted);
@@ -187,10 +193,9 @@ internal static class LoadRole
             }));
         }
 
-        var done = await Task.WhenAll(senders).WaitAsync(TimeSpan.FromSeconds(seconds + warmup + 60));
-        return RunResult.From(done, seconds, rate);
+        return Task.WhenAll(senders);
 
-        static async Task Measure(Func<Task<bool>> call, long due, Worker w, long measureFrom, long stopAt)
+        static async Task Measure(Func<Task<bool>> call, long due, Worker w, MeasuredWindow window)
         {
             var t0 = Stopwatch.GetTimestamp();
             var ok = await SafeCall(call).ConfigureAwait(false);
@@ -198,7 +203,7 @@ internal static class LoadRole
             lock (w)
             {
                 // Counted by its scheduled start, so the window holds exactly the calls offered in it.
-                w.Record(ok, t0, t1, measureFrom, stopAt, windowTick: due);
+                w.Record(ok, t0, t1, window, windowTick: due);
             }
         }
     }
@@ -212,6 +217,25 @@ internal static class LoadRole
         catch (Exception)
         {
             return false;
+        }
+    }
+
+    /// <summary>The measured window, in <see cref="Stopwatch"/> ticks: not yet begun (both ends at the end of time) until <see cref="Start"/>.</summary>
+    internal sealed class MeasuredWindow
+    {
+        private long _from = long.MaxValue;
+        private long _stopAt = long.MaxValue;
+
+        public long From => Volatile.Read(ref _from);
+
+        public long StopAt => Volatile.Read(ref _stopAt);
+
+        /// <summary>Begins the window now, for <paramref name="seconds"/>; the end is set first, so no reader sees a start without it.</summary>
+        public void Start(double seconds)
+        {
+            var now = Stopwatch.GetTimestamp();
+            Volatile.Write(ref _stopAt, now + (long)(seconds * Stopwatch.Frequency));
+            Volatile.Write(ref _from, now);
         }
     }
 
@@ -231,11 +255,11 @@ internal static class LoadRole
         /// Closed loop: a call counts when it ends inside the window. Open loop (<paramref name="windowTick"/> is the
         /// scheduled start): when it was scheduled inside it.
         /// </summary>
-        public void Record(bool ok, long t0, long t1, long measureFrom, long stopAt, long? windowTick = null)
+        public void Record(bool ok, long t0, long t1, MeasuredWindow window, long? windowTick = null)
         {
             Total++;
             var at = windowTick ?? t1;
-            if (at < measureFrom || at > stopAt)
+            if (at < window.From || at > window.StopAt)
             {
                 return;
             }

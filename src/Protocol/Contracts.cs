@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using Aicp.Protocol.Serialization;
 using MessagePack;
 
 namespace Aicp.Protocol;
@@ -315,6 +317,7 @@ public sealed class TaskResult
 
     /// <summary>One entry per attempt, in order.</summary>
     [Key("route")]
+    [JsonConverter(typeof(RouteJsonConverter))]
     public IReadOnlyList<RouteEntry> Route { get; init; } = [];
 
     /// <summary>For a task sent to a router method: the rule that classified it and the capability it chose; null otherwise.</summary>

@@ -362,7 +362,8 @@ public sealed partial class AicpAgent : IAsyncDisposable
             return; // a duplicate delivery of a task already running here
         }
 
-        _ = Task.Run(() => RunAsync(assignment, running));
+        ThreadPool.QueueUserWorkItem(static s => _ = s.Agent.RunAsync(s.Assignment, s.Running), (Agent: this, Assignment: assignment, Running: running),
+            preferLocal: false);
     }
 
     private void OnCancel(string taskId)

@@ -54,7 +54,7 @@ internal sealed class PayloadSerializer
 
         if (Protocol == HubProtocol.Json)
         {
-            return TaskPayload.FromJson(JsonSerializer.SerializeToElement(value, type, Options));
+            return TaskPayload.FromOwnedJson(JsonSerializer.SerializeToElement(value, type, Options)); // its own document: no copy
         }
 
         var buffer = new ArrayBufferWriter<byte>();

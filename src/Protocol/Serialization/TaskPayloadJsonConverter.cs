@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -5,7 +6,8 @@ namespace Aicp.Protocol.Serialization;
 
 /// <summary>
 /// Reads a <see cref="TaskPayload"/> as the JSON value it is, and writes its JSON form: the value itself, or a
-/// MessagePack value converted on the fly (<c>bin</c> as base64, timestamps as ISO 8601 strings).
+/// MessagePack value converted on the fly (<c>bin</c> as base64, timestamps as ISO 8601 strings). A JSON value is
+/// written as the text it was read from (one copy of its bytes: it was checked when its document was parsed).
 /// </summary>
 internal sealed class TaskPayloadJsonConverter : JsonConverter<TaskPayload>
 {
@@ -16,7 +18,7 @@ internal sealed class TaskPayloadJsonConverter : JsonConverter<TaskPayload>
     {
         if (!value.IsMessagePack)
         {
-            value.Json.WriteTo(writer);
+            writer.WriteRawValue(JsonMarshal.GetRawUtf8Value(value.Json), skipInputValidation: true);
             return;
         }
 

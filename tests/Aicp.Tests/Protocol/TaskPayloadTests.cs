@@ -232,4 +232,18 @@ public sealed class TaskPayloadTests
 
         Assert.Equal(Encoding.UTF8.GetByteCount("""{"text":"héllo"}"""), payload.Length);
     }
+
+    [Fact]
+    public void JsonPayload_WrittenAsTheTextItArrivedIn_NotEscapedAgain()
+    {
+        // As it might come from a submitter: spacing, non-ASCII text, characters an HTML-safe encoder escapes, an escape.
+        const string text = """{ "text": "héllo <b> & 'q'", "n": 1.50, "e": "\u0041" }""";
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        var read = JsonSerializer.Deserialize<TaskAssignment>($$"""{"taskId":"t","attempt":1,"method":"m","payload":{{text}}}""", options)!;
+
+        var written = JsonSerializer.Serialize(read, options);
+
+        Assert.Contains($"\"payload\":{text}", written, StringComparison.Ordinal);
+        Assert.Equal(Encoding.UTF8.GetByteCount(text), read.Payload!.Length);
+    }
 }

@@ -198,10 +198,10 @@ internal static class DashboardCostCommand
         var routes = provider.GetRequiredService<RouteLog>();
         for (var i = 0; i < routes.Capacity; i++)
         {
-            routes.Add(new RouteRecord
+            routes.Add(DateTimeOffset.UtcNow, Guid.NewGuid().ToString("N"), 1, Payloads.Method, new RouteEntry
             {
-                At = DateTimeOffset.UtcNow, TaskId = Guid.NewGuid().ToString("N"), Attempt = 1, Method = Payloads.Method, Strategy = "adaptive",
-                Candidates = agents, AgentId = $"agent-{i % agents:00000}", Inputs = new RouteScoreInputs(1, 2.5, 0.7), Outcome = AttemptOutcomes.Completed, Ms = 1.2,
+                Strategy = "adaptive", Candidates = agents, AgentId = $"agent-{i % agents:00000}", Pending = 1, LatencyEstimateMs = 2.5, Trust = 0.7,
+                Outcome = AttemptOutcomes.Completed, Ms = 1.2,
             });
         }
 

@@ -1,3 +1,4 @@
+using Aicp.Protocol;
 using Microsoft.Extensions.Options;
 
 namespace Aicp.Hub.Observability;
@@ -22,10 +23,17 @@ internal sealed class RouteLog
     /// <summary>Decisions recorded since start.</summary>
     public long Total => Interlocked.Read(ref _next);
 
-    public void Add(RouteRecord record)
+    /// <summary>Records an attempt's routing decision, <paramref name="entry"/> being the attempt's route entry.</summary>
+    public void Add(DateTimeOffset at, string taskId, int attempt, string method, RouteEntry entry)
     {
         var sequence = Interlocked.Increment(ref _next);
-        Volatile.Write(ref _ring[(int)((sequence - 1) % _ring.Length)], record with { Sequence = sequence });
+        var record = new RouteRecord
+        {
+            Sequence = sequence, At = at, TaskId = taskId, Attempt = attempt, Method = method, Strategy = entry.Strategy,
+            Candidates = entry.Candidates, AgentId = entry.AgentId, Inputs = new RouteScoreInputs(entry.Pending, entry.LatencyEstimateMs, entry.Trust),
+            Outcome = entry.Outcome, ErrorCode = entry.Error?.Code, Ms = entry.Ms,
+        };
+        Volatile.Write(ref _ring[(int)((sequence - 1) % _ring.Length)], record);
     }
 
     /// <summary>The newest <paramref name="limit"/> decisions, newest first.</summary>

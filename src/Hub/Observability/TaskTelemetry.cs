@@ -110,13 +110,7 @@ internal sealed class TaskTelemetry(HubMetrics metrics, RouteLog routes, Capacit
         var series = metrics.ForMethod(method);
         metrics.AttemptEnded(series, entry.AgentId, entry.Outcome);
         capacity.AttemptEnded(series.Label, entry.Ms / 1000.0);
-        routes.Add(new RouteRecord
-        {
-            At = time.GetUtcNow(), TaskId = taskId, Attempt = attempt, Method = method, Strategy = entry.Strategy,
-            Candidates = entry.Candidates, AgentId = entry.AgentId,
-            Inputs = new RouteScoreInputs(entry.Pending, entry.LatencyEstimateMs, entry.Trust),
-            Outcome = entry.Outcome, ErrorCode = entry.Error?.Code, Ms = entry.Ms,
-        });
+        routes.Add(time.GetUtcNow(), taskId, attempt, method, entry);
 
         if (span is not null)
         {

@@ -28,8 +28,6 @@ internal sealed class RouteJsonConverter : JsonConverter<IReadOnlyList<RouteEntr
     private static readonly JsonEncodedText SlowStart = JsonEncodedText.Encode("slowStart");
     private static readonly JsonEncodedText Hedge = JsonEncodedText.Encode("hedge");
     private static readonly JsonEncodedText Error = JsonEncodedText.Encode("error");
-    private static readonly JsonEncodedText Code = JsonEncodedText.Encode("code");
-    private static readonly JsonEncodedText Message = JsonEncodedText.Encode("message");
 
     public override IReadOnlyList<RouteEntry> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
@@ -48,13 +46,13 @@ internal sealed class RouteJsonConverter : JsonConverter<IReadOnlyList<RouteEntr
         writer.WriteStartArray();
         for (var i = 0; i < value.Count; i++)
         {
-            WriteEntry(writer, value[i]);
+            WriteEntry(writer, value[i], options);
         }
 
         writer.WriteEndArray();
     }
 
-    private static void WriteEntry(Utf8JsonWriter writer, RouteEntry entry)
+    private static void WriteEntry(Utf8JsonWriter writer, RouteEntry entry, JsonSerializerOptions options)
     {
         writer.WriteStartObject();
         writer.WriteString(AgentId, entry.AgentId);
@@ -78,10 +76,9 @@ internal sealed class RouteJsonConverter : JsonConverter<IReadOnlyList<RouteEntr
 
         if (entry.Error is { } error)
         {
-            writer.WriteStartObject(Error);
-            writer.WriteString(Code, error.Code);
-            writer.WriteString(Message, error.Message);
-            writer.WriteEndObject();
+            // Only failed attempts have one: left to the serializer, so the error's contract stays in one place.
+            writer.WritePropertyName(Error);
+            JsonSerializer.Serialize(writer, error, options);
         }
 
         writer.WriteEndObject();

@@ -247,9 +247,9 @@ internal static class E2eCommand
         var result = JsonSerializer.Deserialize<LoadRole.RunResult>(line)!;
         var calls = result.Completed + result.Errors; // the calls of the measured window, whose CPU and allocations are counted
         var last = processes.Length - 1;
-        var phase = new PhaseResult(result, CostPerCall.Of(server0, server1, allocated1.Server - allocated0.Server, jit1[0].Time - jit0[0].Time, calls),
-            agents is null ? null : CostPerCall.Of(agents0, agents1, allocated1.Agents - allocated0.Agents, jit1[1].Time - jit0[1].Time, calls),
-            CostPerCall.Of(client0, client1, allocated1.Client - allocated0.Client, jit1[last].Time - jit0[last].Time, calls), settledAfter);
+        var phase = new PhaseResult(result, CostPerCall.Of(server0, server1, allocated1.Server - allocated0.Server, jit1[0] - jit0[0], calls),
+            agents is null ? null : CostPerCall.Of(agents0, agents1, allocated1.Agents - allocated0.Agents, jit1[1] - jit0[1], calls),
+            CostPerCall.Of(client0, client1, allocated1.Client - allocated0.Client, jit1[last] - jit0[last], calls), settledAfter);
         Progress(json, $"{label}: {result.PerSec:0}/s p50 {result.Latency.P50Ms:0.00} ms p99 {result.Latency.P99Ms:0.00} ms, errors {result.Errors}, " +
             $"server CPU {phase.HubCpuUsPerCall:0} us/call, measured after {(settledAfter is { } s ? $"{s:0.0} s (JIT settled)" : $"{o.Warmup} s")} (load {Machine.LoadAverage()})");
         return phase;

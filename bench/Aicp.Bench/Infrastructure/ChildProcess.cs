@@ -182,13 +182,11 @@ internal sealed class ChildProcess : IAsyncDisposable
         return long.Parse(await ExpectAsync("allocated ", TimeSpan.FromSeconds(30)).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The methods the child's JIT compiled so far and the time it spent compiling them.</summary>
-    public async Task<JitTotals> JitAsync()
+    /// <summary>The time the child's JIT spent compiling so far (<see cref="System.Runtime.JitInfo.GetCompilationTime"/>).</summary>
+    public async Task<TimeSpan> JitTimeAsync()
     {
         await SendAsync("jit").ConfigureAwait(false);
-        var parts = (await ExpectAsync("jit ", TimeSpan.FromSeconds(30)).ConfigureAwait(false)).Split(' ');
-        return new JitTotals(long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture),
-            TimeSpan.FromTicks(long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture)));
+        return TimeSpan.FromTicks(long.Parse(await ExpectAsync("jit ", TimeSpan.FromSeconds(30)).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture));
     }
 
     public async Task SendAsync(string command)
@@ -273,6 +271,3 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
     }
 }
-
-/// <summary>A process's JIT totals so far (<see cref="System.Runtime.JitInfo"/>).</summary>
-internal readonly record struct JitTotals(long Methods, TimeSpan Time);

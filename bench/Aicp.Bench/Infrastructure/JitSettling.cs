@@ -19,13 +19,13 @@ internal static class JitSettling
     /// <summary>The longest wait; the window then starts anyway, and its JIT time is reported with it.</summary>
     public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(60);
 
-    /// <summary>Every process's JIT totals, in the order given.</summary>
-    public static async Task<JitTotals[]> ReadAsync(IReadOnlyList<ChildProcess> processes)
+    /// <summary>Every process's JIT compiling time so far, in the order given.</summary>
+    public static async Task<TimeSpan[]> ReadAsync(IReadOnlyList<ChildProcess> processes)
     {
-        var totals = new JitTotals[processes.Count];
+        var totals = new TimeSpan[processes.Count];
         for (var i = 0; i < processes.Count; i++)
         {
-            totals[i] = await processes[i].JitAsync().ConfigureAwait(false);
+            totals[i] = await processes[i].JitTimeAsync().ConfigureAwait(false);
         }
 
         return totals;
@@ -45,7 +45,7 @@ internal static class JitSettling
             var quiet = true;
             for (var i = 0; i < now.Length; i++)
             {
-                quiet &= now[i].Time - before[i].Time < quietBelow;
+                quiet &= now[i] - before[i] < quietBelow;
             }
 
             if (quiet)

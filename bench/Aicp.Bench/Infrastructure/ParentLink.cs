@@ -2,8 +2,8 @@ namespace Aicp.Bench.Infrastructure;
 
 /// <summary>
 /// A child role's side of the line protocol: reads commands from stdin ("go"; "measure"; "allocated", answered with the
-/// bytes the process allocated so far; "jit", answered with the methods the JIT compiled so far and the time it spent
-/// compiling, in ticks; end of input means the parent is done or gone) and writes protocol lines on stdout.
+/// bytes the process allocated so far; "jit", answered with the time the JIT spent compiling so far, in ticks; end of
+/// input means the parent is done or gone) and writes protocol lines on stdout.
 /// Logs go to stderr.
 /// </summary>
 internal sealed class ParentLink
@@ -43,7 +43,7 @@ internal sealed class ParentLink
                             link._measure.TrySetResult();
                             break;
                         case "jit":
-                            Send($"jit {System.Runtime.JitInfo.GetCompiledMethodCount()} {System.Runtime.JitInfo.GetCompilationTime().Ticks}");
+                            Send($"jit {System.Runtime.JitInfo.GetCompilationTime().Ticks}");
                             break;
                         case "stop":
                             link._stop.TrySetResult();

@@ -157,7 +157,6 @@ internal static class LoadRole
     {
         var origin = Stopwatch.GetTimestamp();
         var interval = Stopwatch.Frequency * calls.Count / rate; // per connection, in ticks
-        var outstanding = new List<Task>();
         var senders = new List<Task<Worker>>();
         for (var c = 0; c < calls.Count; c++)
         {
